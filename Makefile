@@ -1,0 +1,39 @@
+# The two commands of the README. Both create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,manifests]'
+	touch $(STAMP)
+
+## make run: set up and run the main job on the bundled example repository
+run: $(STAMP)
+	$(BIN)/rdm validate --repo .
+	$(BIN)/rdm window --repo . --at 2026-12-03T01:00:00-03:00 || true
+	$(BIN)/rdm render --repo . --out build/manifests
+
+## make test: set up and run the whole suite (lint and types included)
+test: $(STAMP)
+	$(BIN)/ruff check tools tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check tools tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/render.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,58 @@
+"""Problems found in content: values with a position, never exceptions.
+
+A `Problem` is what `rdm validate` prints, one per line, as
+`path:line:col: level: message [rule]`. Lines and columns are 1-based, as editors
+count them. Problems sort by path, then position, then rule, so output is stable.
+
+This module must never do I/O; printing lives in `reporting`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Level(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    level: Level
+    message: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.level}: {self.message} [{self.rule}]"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a value starts in its file (1-based)."""
+
+    line: int
+    col: int
+
+
+START = Position(1, 1)
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.level is Level.ERROR for p in problems)
+
+
+class RdmError(Exception):
+    """Base of the project's own exceptions: an outside system or the invocation failed."""
+
+
+class UsageError(RdmError):
+    """The command line is wrong (exit 2)."""
+
+
+class ExternalError(RdmError):
+    """An outside system (GitHub, the cluster, git) failed after retries (exit 3)."""
