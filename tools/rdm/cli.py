@@ -1,0 +1,101 @@
+"""The `rdm` command line: parse options, call the core, print. No logic here.
+
+Exit codes (DESIGN.md): 0 ok; 1 the input is wrong or a gate said no; 2 usage
+error; 3 an outside system failed. Unexpected errors print one line and leave
+the traceback in `rdm-error.log`, never on the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from rdm import __version__
+from rdm.problems import ExternalError, RdmError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
+
+
+repo_option = click.option(
+    "--repo",
+    "repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Root of the RDM repository (rdms/, topologies/, policy/).",
+)
+
+
+def parse_instant(value: str | None, option: str = "--at") -> datetime | None:
+    """An ISO 8601 instant that must carry an offset (Z or ±hh:mm)."""
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant", param_hint=option) from exc
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise click.BadParameter(
+            f"{value!r} has no offset; write e.g. {value}-03:00 or {value}Z", param_hint=option
+        )
+    return instant
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rdm")
+def cli() -> None:
+    """rdm: Requisições de Mudança (RDM) as code for a shared Kubernetes SaaS."""
+
+
+def _register() -> None:
+    # Each command lives in its own module under rdm.commands; imported here so
+    # that `rdm --help` lists them all.
+    from rdm.commands import validate
+
+    cli.add_command(validate.command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one clear line per failure, never a traceback on the terminal."""
+    try:
+        result = cli.main(args=argv, prog_name="rdm", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:  # usage errors, bad parameters
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except UsageError as exc:
+        click.echo(f"rdm: usage: {exc}", err=True)
+        return EXIT_USAGE
+    except ExternalError as exc:
+        click.echo(f"rdm: {exc}", err=True)
+        return EXIT_EXTERNAL
+    except RdmError as exc:
+        click.echo(f"rdm: {exc}", err=True)
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: log, one line, exit 3
+        log = Path("rdm-error.log")
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"; details in {log}"
+        except OSError:
+            where = ""
+        click.echo(f"rdm: internal error: {type(exc).__name__}: {exc}{where}", err=True)
+        return EXIT_EXTERNAL
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""One module per `rdm` command; each exposes `command`, a click command that only
+parses options, calls the library and returns an exit code."""

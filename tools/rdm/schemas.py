@@ -1,0 +1,130 @@
+"""JSON Schema (2020-12) checks of documents, with problems at the offending key.
+
+The schemas live in the repository's `schemas/` folder (the same files editors
+use through yaml-language-server). Each file kind has one schema, named
+`<kind>.schema.json`. Validators are built once per process.
+
+This module never reads documents itself; it checks values that `documents` parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from rdm.documents import Document
+from rdm.problems import Problem
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
+
+_format_checker = FormatChecker(formats=())
+
+
+@_format_checker.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    date.fromisoformat(value)
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+
+
+@_format_checker.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    """RFC 3339: a full date and time with an offset (a bare local time is ambiguous)."""
+    if not isinstance(value, str):
+        return True
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return "T" in value.upper() or " " in value
+
+
+def schema_path(kind: str) -> Path:
+    return SCHEMA_DIR / f"{kind}.schema.json"
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=_format_checker)
+
+
+def check(document: Document, kind: str) -> list[Problem]:
+    """Every schema violation in `document`, each at the key it is about."""
+    return [_problem(document, error) for error in _errors(validator(kind), document.data)]
+
+
+def _errors(checker: Draft202012Validator, data: Any) -> Iterable[ValidationError]:
+    for error in checker.iter_errors(data):
+        # A failed oneOf/anyOf says little by itself; its closest branch says more.
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            yield best_match(error.context)
+        else:
+            yield error
+
+
+def _problem(document: Document, error: ValidationError) -> Problem:
+    pointer = list(error.absolute_path)
+    message = _message(error)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        pattern_keys = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        extras = [
+            k for k in error.instance
+            if k not in allowed and not any(p.search(str(k)) for p in pattern_keys)
+        ]
+        if extras:
+            pointer.append(extras[0])
+            known = ", ".join(sorted(allowed)) or "none"
+            message = f"unknown key {extras[0]!r} (known keys: {known})"
+    return document.problem(pointer, f"{_where(error)}{message}", "schema")
+
+
+def _where(error: ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return f"{path}: " if path else ""
+
+
+def _message(error: ValidationError) -> str:
+    validator_name = error.validator
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"missing required key {missing!r}"
+    if validator_name == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return f"{error.instance!r} is not one of {options}"
+    if validator_name == "pattern":
+        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+    if validator_name == "type":
+        return f"expected {error.validator_value}, found {_json_type(error.instance)}"
+    if validator_name == "format":
+        return f"{error.instance!r} is not a valid {error.validator_value}"
+    description = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    return str(description) if description else error.message
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+__all__ = ["KINDS", "SCHEMA_DIR", "check", "schema_path", "validator"]
