@@ -1,0 +1,220 @@
+"""The repository as checked data: every file loaded, checked and modelled.
+
+`load_repository` reads a `Source` (work tree or git revision), sorts files into
+kinds by their place in the layout, checks each against its schema and its own
+rules, builds the model, then applies the rules that span files (an RDM's
+targets exist, its window is scheduled and holds it). A broken file is a set of
+problems and never stops the others from being checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdm import calendar, policy, rdms, schemas, topologies
+from rdm.documents import Document, Source, WorkTree, at_start, load
+from rdm.problems import Level, Problem
+
+POLICY_FILES: dict[str, str] = {
+    "policy/committee.yaml": "committee",
+    "policy/calendar.yaml": "calendar",
+    "policy/priorities.yaml": "priorities",
+    "policy/standard-changes.yaml": "standard-changes",
+}
+_RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
+_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
+# Files people keep beside the data that are not data.
+_IGNORED = re.compile(r"(^|/)(README(\.md)?|\.gitkeep|\.keep)$")
+
+# kind -> rules a schema-valid document of that kind must also follow
+_POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
+    "committee": policy.check_committee,
+    "calendar": calendar.check_policy,
+    "priorities": policy.check_priorities,
+    "standard-changes": policy.check_standard_changes,
+}
+
+
+@dataclass
+class Repository:
+    """What a repository holds, as far as it could be read, and what is wrong with it."""
+
+    rdms: dict[str, rdms.Rdm] = field(default_factory=dict)
+    topologies: dict[str, topologies.Topology] = field(default_factory=dict)
+    committee: policy.CommitteePolicy | None = None
+    calendar: calendar.CalendarPolicy | None = None
+    priorities: policy.PriorityMatrix | None = None
+    standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)  # relative path -> document
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    topology_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
+
+    def priority(self, rdm: rdms.Rdm) -> str | None:
+        return None if self.priorities is None else self.priorities.priority(rdm.impact, rdm.urgency)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.level is Level.ERROR for p in self.problems)
+
+
+def kind_of(relative: str) -> str | None:
+    if relative in POLICY_FILES:
+        return POLICY_FILES[relative]
+    if _RDM_PATH.match(relative):
+        return "rdm"
+    if _TOPOLOGY_PATH.match(relative):
+        return "topology"
+    return None
+
+
+def load_repository(source: Source, only: Iterable[str] | None = None) -> Repository:
+    """Load and check a repository; with `only`, report just those files (and folders).
+
+    Policy is always loaded, since every other rule depends on it; topologies are
+    known by file name, so checking one RDM does not parse every topology.
+    """
+    selected = None if only is None else tuple(p.rstrip("/") for p in only)
+
+    def wanted(relative: str) -> bool:
+        return selected is None or any(
+            relative == p or relative.startswith(p + "/") or p in ("", ".") for p in selected
+        )
+
+    repo = Repository()
+    files = sorted(source.files())
+    for relative in files:
+        if _TOPOLOGY_PATH.match(relative):
+            repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
+
+    for relative, kind in POLICY_FILES.items():
+        if relative not in files:
+            if wanted(relative):
+                repo.problems.append(at_start(source.display(relative), f"{relative} is missing", "layout-missing"))
+            continue
+        document = _load_checked(source, relative, kind, repo, report=wanted(relative))
+        if document is not None:
+            _set_policy(repo, kind, document.data)
+
+    for relative in files:
+        if relative in POLICY_FILES or not wanted(relative):
+            continue
+        kind = kind_of(relative)
+        if kind is None:
+            problem = _layout_problem(source.display(relative), relative)
+            if problem is not None:
+                repo.problems.append(problem)
+            continue
+        repo.files_checked += 1
+        document = _load_checked(source, relative, kind, repo, report=True)
+        if document is None:
+            continue
+        if kind == "rdm":
+            rdm = rdms.Rdm.from_mapping(document.data)
+            repo.problems += rdms.check(rdm, document, relative)
+            repo.problems += _cross_file_rdm_rules(repo, rdm, document)
+            repo.rdms[rdm.id] = rdm
+        else:
+            topology = topologies.Topology.from_mapping(document.data)
+            repo.problems += topologies.check(topology, document, relative)
+            repo.topologies[topology.org_id] = topology
+    repo.files_checked += sum(1 for r in POLICY_FILES if r in files and wanted(r))
+    repo.problems.sort()
+    return repo
+
+
+def load_work_tree(root: Path, label: str = "", only: Iterable[str] | None = None) -> Repository:
+    return load_repository(WorkTree(root, label), only)
+
+
+def _load_checked(
+    source: Source, relative: str, kind: str, repo: Repository, *, report: bool
+) -> Document | None:
+    """Parse and schema-check one file; a document is returned only when it is valid."""
+    result = load(source, relative)
+    problems = list(result.problems)
+    document = result.document
+    if document is not None:
+        problems += schemas.check(document, kind)
+        if not problems and kind in _POLICY_RULES:
+            problems += _POLICY_RULES[kind](document)
+    if report:
+        repo.problems += problems
+    if document is None or any(p.rule == "schema" or p.rule.startswith("yaml") for p in problems):
+        return None
+    repo.documents[relative] = document
+    return document
+
+
+def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
+    if kind == "committee":
+        repo.committee = policy.CommitteePolicy.from_mapping(data)
+    elif kind == "calendar":
+        repo.calendar = calendar.CalendarPolicy.from_mapping(data)
+    elif kind == "priorities":
+        repo.priorities = policy.PriorityMatrix.from_mapping(data)
+    elif kind == "standard-changes":
+        repo.standard_changes = policy.standard_templates(data)
+
+
+def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, target in enumerate(rdm.targets):
+        if target not in repo.topology_ids:
+            problems.append(
+                document.problem(
+                    ["targets", index],
+                    f"target {target!r} has no topology (topologies/{target}.yaml)",
+                    "rdm-target-unknown",
+                    key=False,
+                )
+            )
+    if rdm.template is not None and repo.standard_changes and rdm.template not in repo.standard_changes:
+        known = ", ".join(sorted(repo.standard_changes))
+        problems.append(
+            document.problem(
+                ["template"], f"template {rdm.template!r} is not in policy/standard-changes.yaml ({known})", "rdm-template"
+            )
+        )
+    if rdm.window is not None and repo.calendar is not None:
+        occurrence = calendar.window_for_date(repo.calendar, rdm.window)
+        if occurrence is None:
+            problems.append(
+                document.problem(
+                    ["window"],
+                    f"{rdm.window.isoformat()} is not a change window of policy/calendar.yaml "
+                    "(a scheduled Thursday that is not cancelled, or the date of a moved window)",
+                    "rdm-window-not-scheduled",
+                )
+            )
+        else:
+            length = occurrence.end - occurrence.start
+            if rdm.total_duration > length:
+                problems.append(
+                    document.problem(
+                        ["estimatedDuration"],
+                        f"implementation {rdms.format_duration(rdm.estimated_duration)} + rollback "
+                        f"{rdms.format_duration(rdm.rollback_duration)} = {rdms.format_duration(rdm.total_duration)} "
+                        f"does not fit the {rdms.format_duration(length)} window of {rdm.window.isoformat()}",
+                        "rdm-duration-exceeds-window",
+                    )
+                )
+    return problems
+
+
+def _layout_problem(shown: str, relative: str) -> Problem | None:
+    if _IGNORED.search(relative):
+        return None
+    if relative.endswith(".yml"):
+        return at_start(shown, "use the .yaml extension; .yml files are not read", "layout")
+    top = relative.split("/", 1)[0]
+    expected = {
+        "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
+        "topologies": "topologies/<org-id>.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
+    }[top]
+    return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", Level.WARNING)
