@@ -26,13 +26,20 @@ class CalendarPolicy:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CalendarPolicy:
-        return cls(ZoneInfo(data["timezone"]), time.fromisoformat(data["window"]["start"]), time.fromisoformat(data["window"]["end"]))
+        return cls(
+            ZoneInfo(data["timezone"]),
+            time.fromisoformat(data["window"]["start"]),
+            time.fromisoformat(data["window"]["end"]),
+        )
 
 
 def window_for_date(policy: CalendarPolicy, day: date) -> Occurrence | None:
     if day.weekday() != 3:
         return None
-    return Occurrence(datetime.combine(day, policy.start, policy.zone), datetime.combine(day, policy.end, policy.zone))
+    return Occurrence(
+        datetime.combine(day, policy.start, policy.zone),
+        datetime.combine(day, policy.end, policy.zone),
+    )
 
 
 def check_policy(document: Document) -> list[Problem]:

@@ -11,7 +11,7 @@ repo_option = click.option(
     "--repo",
     "repo",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
+    default=Path(),
     show_default=True,
     help="Root of the RDM repository (rdms/, topologies/, policy/).",
 )
@@ -24,7 +24,9 @@ def parse_instant(value: str | None, option: str = "--at") -> datetime | None:
     try:
         instant = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant", param_hint=option) from exc
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 instant", param_hint=option
+        ) from exc
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise click.BadParameter(
             f"{value!r} has no offset; write e.g. {value}-03:00 or {value}Z", param_hint=option

@@ -29,7 +29,7 @@ from yaml.resolver import BaseResolver
 from rdm.problems import START, ExternalError, Level, Position, Problem
 
 try:  # the C parser ships in PyYAML's wheels; the pure-Python one is the fallback
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - exercised only without libyaml
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -93,23 +93,23 @@ class _Constructor(SafeConstructor):
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 raise _KeyError("yaml-key-type", "keys must be text", key_node)
             if key_node.value in seen:
-                raise _KeyError(
-                    "yaml-duplicate-key", f"duplicate key {key_node.value!r}", key_node
-                )
+                raise _KeyError("yaml-duplicate-key", f"duplicate key {key_node.value!r}", key_node)
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node))
         if text.startswith("0o"):
             return int(text[2:], 8)
         return int(text, 0) if text.startswith("0x") else int(text)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor(  # type: ignore[type-var]  # stubs expect a loader class
+    "tag:yaml.org,2002:int", _Constructor.construct_yaml_int
+)
 
 
-class _Loader(_Parser, _Constructor, _CoreResolver):  # type: ignore[misc, valid-type]
+class _Loader(_Parser, _Constructor, _CoreResolver):
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
         _Constructor.__init__(self)
@@ -180,8 +180,7 @@ def _child(node: Node, segment: str | int) -> tuple[Node | None, Node] | None:
                 if found is not None:
                     return found
     elif isinstance(node, SequenceNode) and isinstance(segment, int):
-        if 0 <= segment < len(node.value):
-            return None, node.value[segment]
+        return (None, node.value[segment]) if 0 <= segment < len(node.value) else None
     return None
 
 
@@ -204,7 +203,9 @@ def parse(path: str, raw: bytes) -> LoadResult:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return fail(line, col, f"not UTF-8: byte 0x{raw[exc.start]:02x} is invalid", "yaml-encoding")
+        return fail(
+            line, col, f"not UTF-8: byte 0x{raw[exc.start]:02x} is invalid", "yaml-encoding"
+        )
     text = text.removeprefix("\ufeff")
     try:
         loader = _Loader(text)
@@ -241,12 +242,30 @@ def _marked_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> LoadResult
         tag = problem.split("tag", 1)[-1].strip()
         return LoadResult(
             None,
-            [Problem(path, line, col, Level.ERROR, f"tag {tag} is not allowed; only plain YAML is", "yaml-tag")],
+            [
+                Problem(
+                    path,
+                    line,
+                    col,
+                    Level.ERROR,
+                    f"tag {tag} is not allowed; only plain YAML is",
+                    "yaml-tag",
+                )
+            ],
         )
     if "expected a single document" in (exc.context or ""):
         return LoadResult(
             None,
-            [Problem(path, line, col, Level.ERROR, "more than one document in the file; keep one per file", "yaml-multi-document")],
+            [
+                Problem(
+                    path,
+                    line,
+                    col,
+                    Level.ERROR,
+                    "more than one document in the file; keep one per file",
+                    "yaml-multi-document",
+                )
+            ],
         )
     message = " ".join(part for part in (exc.context, problem) if part)
     rule = "yaml-syntax"
@@ -309,9 +328,13 @@ def _alias_expansion_problem(root: Node) -> tuple[int, int, str] | None:
         pos = _mark(rec.node)
         return pos.line, pos.col, "an alias refers to a node that contains it (recursive alias)"
     if total > MAX_EXPANDED_NODES:
-        return 1, 1, (
-            f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; "
-            "a file like this is a YAML bomb, not a change request"
+        return (
+            1,
+            1,
+            (
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; "
+                "a file like this is a YAML bomb, not a change request"
+            ),
         )
     return None
 
@@ -406,7 +429,9 @@ def load(source: Source, relative: str) -> LoadResult:
     try:
         raw = source.read(relative)
     except OSError as exc:
-        return LoadResult(None, [Problem(path, 1, 1, Level.ERROR, f"cannot read: {exc.strerror}", "io")])
+        return LoadResult(
+            None, [Problem(path, 1, 1, Level.ERROR, f"cannot read: {exc.strerror}", "io")]
+        )
     return parse(path, raw)
 
 

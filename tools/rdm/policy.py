@@ -62,23 +62,43 @@ def check_committee(document: Document) -> list[Problem]:
     for pointer, logins in lists:
         label = ".".join(str(p) for p in pointer)
         if not logins:
-            problems.append(document.problem(pointer, f"{label} is empty; name at least one person", "committee-members"))
+            problems.append(
+                document.problem(
+                    pointer, f"{label} is empty; name at least one person", "committee-members"
+                )
+            )
         seen: set[str] = set()
         for index, login in enumerate(logins):
             if login.lower() in seen:
                 problems.append(
-                    document.problem([*pointer, index], f"{login} appears twice in {label}", "committee-members", key=False)
+                    document.problem(
+                        [*pointer, index],
+                        f"{login} appears twice in {label}",
+                        "committee-members",
+                        key=False,
+                    )
                 )
             seen.add(login.lower())
-    members = {m.lower() for m in (*data["committees"]["CM"]["members"], *data["committees"]["CME"]["members"])}
+    members = {
+        m.lower()
+        for m in (*data["committees"]["CM"]["members"], *data["committees"]["CME"]["members"])
+    }
     for member, substitutes in data.get("delegates", {}).items():
         if member.lower() not in members:
             problems.append(
-                document.problem(["delegates", member], f"{member} is not a member of CM or CME; only members have delegates", "committee-delegates")
+                document.problem(
+                    ["delegates", member],
+                    f"{member} is not a member of CM or CME; only members have delegates",
+                    "committee-delegates",
+                )
             )
         if member.lower() in {s.lower() for s in substitutes}:
             problems.append(
-                document.problem(["delegates", member], f"{member} cannot be their own delegate", "committee-delegates")
+                document.problem(
+                    ["delegates", member],
+                    f"{member} cannot be their own delegate",
+                    "committee-delegates",
+                )
             )
     return problems
 
@@ -150,11 +170,19 @@ def check_standard_changes(document: Document) -> list[Problem]:
     for index, template in enumerate(document.data["templates"]):
         if template["name"] in seen:
             problems.append(
-                document.problem(["templates", index, "name"], f"template {template['name']} is defined twice", "standard-duplicate")
+                document.problem(
+                    ["templates", index, "name"],
+                    f"template {template['name']} is defined twice",
+                    "standard-duplicate",
+                )
             )
         seen.add(template["name"])
         if not template["allows"]:
             problems.append(
-                document.problem(["templates", index, "allows"], "a template that allows nothing is of no use", "standard-empty")
+                document.problem(
+                    ["templates", index, "allows"],
+                    "a template that allows nothing is of no use",
+                    "standard-empty",
+                )
             )
     return problems

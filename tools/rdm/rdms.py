@@ -125,13 +125,17 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
     name = relative.rsplit("/", 1)[-1]
     if name != f"{rdm.id}.yaml":
         problems.append(
-            document.problem(["id"], f"id {rdm.id} does not match the file name {name}", "rdm-id-filename")
+            document.problem(
+                ["id"], f"id {rdm.id} does not match the file name {name}", "rdm-id-filename"
+            )
         )
     folder_year = relative.split("/")[1] if relative.count("/") >= 2 else ""
     if folder_year != rdm.id[4:8]:
         problems.append(
             document.problem(
-                ["id"], f"{rdm.id} belongs in rdms/{rdm.id[4:8]}/, not rdms/{folder_year}/", "rdm-id-filename"
+                ["id"],
+                f"{rdm.id} belongs in rdms/{rdm.id[4:8]}/, not rdms/{folder_year}/",
+                "rdm-id-filename",
             )
         )
     if rdm.type is ChangeType.EMERGENCY:
@@ -139,16 +143,26 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
     elif rdm.window is None:
         problems.append(
             document.problem(
-                [], f"a {rdm.type} RDM needs `window`: the date of the Thursday it runs in", "rdm-window-required"
+                [],
+                f"a {rdm.type} RDM needs `window`: the date of the Thursday it runs in",
+                "rdm-window-required",
             )
         )
     if rdm.type is ChangeType.STANDARD and rdm.template is None:
         problems.append(
-            document.problem(["type"], "a standard RDM names its pre-approved template in `template`", "rdm-template")
+            document.problem(
+                ["type"],
+                "a standard RDM names its pre-approved template in `template`",
+                "rdm-template",
+            )
         )
     if rdm.type is not ChangeType.STANDARD and rdm.template is not None:
         problems.append(
-            document.problem(["template"], f"`template` applies only to standard RDMs, not {rdm.type}", "rdm-template")
+            document.problem(
+                ["template"],
+                f"`template` applies only to standard RDMs, not {rdm.type}",
+                "rdm-template",
+            )
         )
     return problems
 
@@ -157,26 +171,33 @@ def _emergency_rules(rdm: Rdm, document: Document) -> list[Problem]:
     problems: list[Problem] = []
     if rdm.incident is None:
         problems.append(
-            document.problem([], "an emergency RDM needs `incident`: the ticket it answers", "rdm-emergency")
+            document.problem(
+                [], "an emergency RDM needs `incident`: the ticket it answers", "rdm-emergency"
+            )
         )
     if rdm.communication is None:
         problems.append(
             document.problem(
-                [], "an emergency RDM needs `communication`: proof the clients were told", "rdm-emergency"
+                [],
+                "an emergency RDM needs `communication`: proof the clients were told",
+                "rdm-emergency",
             )
         )
     elif not rdm.communication.notified:
         problems.append(
             document.problem(
                 ["communication", "notified"],
-                "an emergency may run only once the clients know: communication.notified must be true",
+                "an emergency may run only once the clients know: "
+                "communication.notified must be true",
                 "rdm-emergency",
             )
         )
     if rdm.window is not None:
         problems.append(
             document.problem(
-                ["window"], "an emergency runs at any hour; it has no `window`", "rdm-emergency-window"
+                ["window"],
+                "an emergency runs at any hour; it has no `window`",
+                "rdm-emergency-window",
             )
         )
     return problems

@@ -18,6 +18,7 @@ from typing import Any
 from rdm import calendar, policy, rdms, schemas, topologies
 from rdm.documents import Document, Source, WorkTree, at_start, load
 from rdm.problems import Level, Problem
+from rdm.rdms import Rdm
 
 POLICY_FILES: dict[str, str] = {
     "policy/committee.yaml": "committee",
@@ -43,7 +44,7 @@ _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
 class Repository:
     """What a repository holds, as far as it could be read, and what is wrong with it."""
 
-    rdms: dict[str, rdms.Rdm] = field(default_factory=dict)
+    rdms: dict[str, Rdm] = field(default_factory=dict)
     topologies: dict[str, topologies.Topology] = field(default_factory=dict)
     committee: policy.CommitteePolicy | None = None
     calendar: calendar.CalendarPolicy | None = None
@@ -54,8 +55,10 @@ class Repository:
     files_checked: int = 0
     topology_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
 
-    def priority(self, rdm: rdms.Rdm) -> str | None:
-        return None if self.priorities is None else self.priorities.priority(rdm.impact, rdm.urgency)
+    def priority(self, rdm: Rdm) -> str | None:
+        return (
+            None if self.priorities is None else self.priorities.priority(rdm.impact, rdm.urgency)
+        )
 
     @property
     def ok(self) -> bool:
@@ -94,7 +97,9 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
     for relative, kind in POLICY_FILES.items():
         if relative not in files:
             if wanted(relative):
-                repo.problems.append(at_start(source.display(relative), f"{relative} is missing", "layout-missing"))
+                repo.problems.append(
+                    at_start(source.display(relative), f"{relative} is missing", "layout-missing")
+                )
             continue
         document = _load_checked(source, relative, kind, repo, report=wanted(relative))
         if document is not None:
@@ -103,17 +108,17 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
     for relative in files:
         if relative in POLICY_FILES or not wanted(relative):
             continue
-        kind = kind_of(relative)
-        if kind is None:
+        found = kind_of(relative)
+        if found is None:
             problem = _layout_problem(source.display(relative), relative)
             if problem is not None:
                 repo.problems.append(problem)
             continue
         repo.files_checked += 1
-        document = _load_checked(source, relative, kind, repo, report=True)
+        document = _load_checked(source, relative, found, repo, report=True)
         if document is None:
             continue
-        if kind == "rdm":
+        if found == "rdm":
             rdm = rdms.Rdm.from_mapping(document.data)
             repo.problems += rdms.check(rdm, document, relative)
             repo.problems += _cross_file_rdm_rules(repo, rdm, document)
@@ -173,11 +178,17 @@ def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -
                     key=False,
                 )
             )
-    if rdm.template is not None and repo.standard_changes and rdm.template not in repo.standard_changes:
+    if (
+        rdm.template is not None
+        and repo.standard_changes
+        and rdm.template not in repo.standard_changes
+    ):
         known = ", ".join(sorted(repo.standard_changes))
         problems.append(
             document.problem(
-                ["template"], f"template {rdm.template!r} is not in policy/standard-changes.yaml ({known})", "rdm-template"
+                ["template"],
+                f"template {rdm.template!r} is not in policy/standard-changes.yaml ({known})",
+                "rdm-template",
             )
         )
     if rdm.window is not None and repo.calendar is not None:
@@ -194,12 +205,13 @@ def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -
         else:
             length = occurrence.end - occurrence.start
             if rdm.total_duration > length:
+                fmt = rdms.format_duration
                 problems.append(
                     document.problem(
                         ["estimatedDuration"],
-                        f"implementation {rdms.format_duration(rdm.estimated_duration)} + rollback "
-                        f"{rdms.format_duration(rdm.rollback_duration)} = {rdms.format_duration(rdm.total_duration)} "
-                        f"does not fit the {rdms.format_duration(length)} window of {rdm.window.isoformat()}",
+                        f"implementation {fmt(rdm.estimated_duration)} + rollback "
+                        f"{fmt(rdm.rollback_duration)} = {fmt(rdm.total_duration)} does not fit "
+                        f"the {fmt(length)} window of {rdm.window.isoformat()}",
                         "rdm-duration-exceeds-window",
                     )
                 )

@@ -76,11 +76,13 @@ def _errors(checker: Draft202012Validator, data: Any) -> Iterable[ValidationErro
 def _problem(document: Document, error: ValidationError) -> Problem:
     pointer = list(error.absolute_path)
     message = _message(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        pattern_keys = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        allowed = set(schema.get("properties", {}))
+        pattern_keys = [re.compile(p) for p in schema.get("patternProperties", {})]
         extras = [
-            k for k in error.instance
+            k
+            for k in error.instance
             if k not in allowed and not any(p.search(str(k)) for p in pattern_keys)
         ]
         if extras:
@@ -101,7 +103,7 @@ def _message(error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required key {missing!r}"
     if validator_name == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
+        options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"{error.instance!r} is not one of {options}"
     if validator_name == "pattern":
         return f"{error.instance!r} does not match the expected form {error.validator_value}"

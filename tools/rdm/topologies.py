@@ -122,7 +122,9 @@ class Topology:
                 user_key=db["credentialsSecret"]["userKey"],
                 password_key=db["credentialsSecret"]["passwordKey"],
             ),
-            monitors=tuple(Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]),
+            monitors=tuple(
+                Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]
+            ),
         )
 
 
