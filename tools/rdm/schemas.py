@@ -99,6 +99,9 @@ def _where(error: ValidationError) -> str:
 
 def _message(error: ValidationError) -> str:
     validator_name = error.validator
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if custom and validator_name in ("pattern", "format", "minLength", "maxLength"):
+        return f"{error.instance!r}: {custom}"
     if validator_name == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required key {missing!r}"
@@ -111,8 +114,7 @@ def _message(error: ValidationError) -> str:
         return f"expected {error.validator_value}, found {_json_type(error.instance)}"
     if validator_name == "format":
         return f"{error.instance!r} is not a valid {error.validator_value}"
-    description = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    return str(description) if description else error.message
+    return str(custom) if custom else error.message
 
 
 def _json_type(value: object) -> str:

@@ -1,0 +1,51 @@
+"""Shared fixtures: a throw-away copy of the bundled example repository."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_FOLDERS = ("rdms", "topologies", "policy")
+
+
+def copy_example(destination: Path) -> Path:
+    """The example repository's data (not its tooling) under `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for folder in DATA_FOLDERS:
+        shutil.copytree(ROOT / folder, destination / folder)
+    return destination
+
+
+def overlay(repo: Path, files: Path) -> None:
+    """Lay the files of a case over a repository copy; `DELETE` lists files to remove."""
+    for path in sorted(files.rglob("*")):
+        if path.is_file():
+            target = repo / path.relative_to(files)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    deletions = files.parent / "DELETE"
+    if deletions.exists():
+        for line in deletions.read_text(encoding="utf-8").split():
+            (repo / line).unlink()
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    return copy_example(tmp_path / "repo")
+
+
+@pytest.fixture
+def run_rdm(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run the real entry point in-process: (exit code, stdout, stderr)."""
+    from rdm.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

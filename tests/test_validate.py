@@ -1,0 +1,157 @@
+"""`rdm validate` on folders of example cases, each with its exact expected problems.
+
+A case is `tests/cases/validate/{valid,invalid}/<name>/files/...`, laid over a
+copy of the bundled example repository; `expected` lists `path:line:col rule`
+level rule` lines (paths relative to the repository). A valid case expects no
+problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_example, overlay
+from rdm.repository import load_work_tree
+
+CASES = Path(__file__).parent / "cases" / "validate"
+INVALID = sorted(p.name for p in (CASES / "invalid").iterdir())
+VALID = sorted(p.name for p in (CASES / "valid").iterdir())
+
+
+def _case_repo(tmp_path: Path, group: str, name: str) -> Path:
+    repo = copy_example(tmp_path / "repo")
+    overlay(repo, CASES / group / name / "files")
+    return repo
+
+
+def _expected(group: str, name: str) -> list[tuple[str, int, int, str, str]]:
+    path = CASES / group / name / "expected"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            where, level, rule = line.rsplit(" ", 2)
+            file, row, col = where.rsplit(":", 2)
+            rows.append((file, int(row), int(col), level, rule))
+    return rows
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_case_reports_exact_problems(tmp_path: Path, name: str) -> None:
+    repo = _case_repo(tmp_path, "invalid", name)
+    found = [(p.path, p.line, p.col, str(p.level), p.rule) for p in load_work_tree(repo).problems]
+    assert found == _expected("invalid", name)
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_case_has_no_problem(tmp_path: Path, name: str) -> None:
+    repo = _case_repo(tmp_path, "valid", name)
+    assert [str(p) for p in load_work_tree(repo).problems] == []
+
+
+def test_example_repository_is_valid(run_rdm: Callable[..., tuple[int, str, str]]) -> None:
+    code, out, _ = run_rdm("validate", "--repo", str(ROOT), "--format", "text")
+    assert code == 0, out
+    assert out.strip().endswith("0 error(s), 0 warning(s)")
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_every_invalid_case_exits_by_its_levels_without_traceback(
+    tmp_path: Path, name: str, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    repo = _case_repo(tmp_path, "invalid", name)
+    code, out, err = run_rdm("validate", "--repo", str(repo), "--format", "text")
+    has_error = any(level == "error" for *_, level, _rule in _expected("invalid", name))
+    assert code == (1 if has_error else 0)
+    assert "Traceback" not in out + err
+    assert err == ""
+
+
+def test_text_format_is_path_line_col_level_message_rule(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    repo = _case_repo(tmp_path, "invalid", "rdm-enum")
+    code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "text")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        f"{repo}/rdms/2026/RDM-2026-0041.yaml:17:1: error: "
+        "impact: 'medio' is not one of 'high', 'medium', 'low' [schema]"
+    )
+
+
+def test_json_format(tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]]) -> None:
+    repo = _case_repo(tmp_path, "invalid", "yaml-duplicate-key")
+    code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "json")
+    assert code == 1
+    payload = json.loads(out)
+    assert payload["files"] == 12
+    assert payload["problems"] == [
+        {
+            "path": f"{repo}/rdms/2026/RDM-2026-0042.yaml",
+            "line": 16,
+            "col": 1,
+            "level": "error",
+            "message": "duplicate key 'impact'",
+            "rule": "yaml-duplicate-key",
+        }
+    ]
+
+
+def test_github_format_is_chosen_under_actions(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _case_repo(tmp_path, "invalid", "rdm-target-unknown")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out, _ = run_rdm("validate")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "::error file=rdms/2026/RDM-2026-0041.yaml,line=19,col=27,title=rdm-target-unknown::"
+        "target 'padaria-do-ze' has no topology (topologies/padaria-do-ze.yaml)"
+    )
+
+
+def test_paths_limit_the_report_but_keep_cross_file_rules(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _case_repo(tmp_path, "invalid", "rdm-target-unknown")
+    overlay(repo, CASES / "invalid" / "topology-monitors" / "files")
+    monkeypatch.chdir(repo)
+    code, out, _ = run_rdm("validate", "rdms/2026/RDM-2026-0041.yaml", "--format", "text")
+    assert code == 1
+    assert [line.rsplit(" ", 1)[-1] for line in out.splitlines()[:-1]] == ["[rdm-target-unknown]"]
+    code, out, _ = run_rdm("validate", "topologies", "--format", "text")
+    assert code == 1
+    assert "[topology-monitors]" in out and "rdm-target-unknown" not in out
+
+
+def test_oversize_file(example_repo: Path) -> None:
+    big = example_repo / "rdms" / "2026" / "RDM-2026-0099.yaml"
+    big.write_bytes(b"# " + b"x" * (1024 * 1024) + b"\n")
+    problems = load_work_tree(example_repo).problems
+    assert [(p.path, p.line, p.col, p.rule) for p in problems] == [
+        ("rdms/2026/RDM-2026-0099.yaml", 1, 1, "yaml-size")
+    ]
+
+
+def test_missing_path_is_a_usage_error(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _, err = run_rdm("validate", "--repo", str(example_repo), str(example_repo / "nope.yaml"))
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_unknown_option_is_a_usage_error(run_rdm: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = run_rdm("validate", "--formato", "json")
+    assert code == 2
+    assert "--formato" in err
+
+
+def test_missing_policy_file(example_repo: Path) -> None:
+    (example_repo / "policy" / "committee.yaml").unlink()
+    problems = load_work_tree(example_repo).problems
+    assert [(p.path, p.rule) for p in problems] == [("policy/committee.yaml", "layout-missing")]
