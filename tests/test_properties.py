@@ -39,7 +39,9 @@ scalars = st.one_of(
 )
 json_like = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
     max_leaves=25,
 )
 
@@ -73,7 +75,10 @@ def _replace(data: Any, path: list[int], value: Any) -> Any:
 
 
 settings.register_profile(
-    "rdm", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    "rdm",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("rdm")
 

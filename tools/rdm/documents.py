@@ -14,6 +14,7 @@ which keeps the happy path as fast as a bare ``yaml.load``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -368,18 +369,21 @@ class WorkTree:
     label: str = ""  # the --repo the user typed, prefixed to shown paths
 
     def files(self) -> Iterator[str]:
+        # os.walk reads entry types from the directory itself: no stat per file.
         for top in ("rdms", "topologies", "policy"):
-            base = self.root / top
-            if base.is_dir():
-                for path in sorted(base.rglob("*")):
-                    if path.is_file():
-                        yield path.relative_to(self.root).as_posix()
+            found: list[str] = []
+            for folder, dirs, names in os.walk(self.root / top):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                base = Path(folder).relative_to(self.root).as_posix()
+                found += (f"{base}/{name}" for name in names)
+            yield from sorted(found)
 
     def read(self, relative: str) -> bytes:
-        path = self.root / relative
-        # Read no more than the limit + 1 so that a huge file costs nothing.
-        with path.open("rb") as handle:
-            return handle.read(MAX_BYTES + 1) if path.stat().st_size > MAX_BYTES else handle.read()
+        with (self.root / relative).open("rb") as handle:
+            # Read no more than the limit + 1, so that a huge file costs nothing.
+            if os.fstat(handle.fileno()).st_size > MAX_BYTES:
+                return handle.read(MAX_BYTES + 1)
+            return handle.read()
 
     def display(self, relative: str) -> str:
         if not self.label or self.label in (".", "./"):

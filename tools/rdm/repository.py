@@ -50,7 +50,9 @@ class Repository:
     calendar: calendar.CalendarPolicy | None = None
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
-    documents: dict[str, Document] = field(default_factory=dict)  # relative path -> document
+    # relative path -> parsed value of every schema-valid file (node trees are not
+    # kept: at 10,000 files they cost more memory, and GC time, than the data)
+    data: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
     topology_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
@@ -151,7 +153,7 @@ def _load_checked(
         repo.problems += problems
     if document is None or any(p.rule == "schema" or p.rule.startswith("yaml") for p in problems):
         return None
-    repo.documents[relative] = document
+    repo.data[relative] = document.data
     return document
 
 
