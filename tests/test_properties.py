@@ -126,3 +126,22 @@ def test_fixture_repo_is_left_intact(repo: Path, tmp_path: Path) -> None:
     for relative in TARGETS.values():
         assert (repo / relative).read_bytes() == (fresh / relative).read_bytes()
     shutil.rmtree(fresh)
+
+
+SCHEMA_KINDS = {"rdm": "rdm", "topology": "topology", "committee": "committee", "priorities": "priorities"}
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_KINDS))
+@given(path=st.lists(st.integers(min_value=0, max_value=50), max_size=4), value=json_like)
+def test_fast_and_full_schema_validators_agree(
+    repo: Path, kind: str, path: list[int], value: Any
+) -> None:
+    """The fast verdict decides whether jsonschema runs, so the two must agree."""
+    from rdm import schemas
+
+    relative = TARGETS[kind]
+    valid = parse(relative, (repo / relative).read_bytes()).document
+    assert valid is not None
+    mutated = _replace(valid.data, path, value)
+    full = not any(True for _ in schemas.validator(SCHEMA_KINDS[kind]).iter_errors(mutated))
+    assert schemas.is_valid_fast(mutated, SCHEMA_KINDS[kind]) == full
