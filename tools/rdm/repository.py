@@ -9,8 +9,11 @@ problems and never stops the others from being checked.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,10 +106,14 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
                     at_start(source.display(relative), f"{relative} is missing", "layout-missing")
                 )
             continue
-        document = _load_checked(source, relative, kind, repo, report=wanted(relative))
+        document, problems = _parse_and_check(source, relative, kind)
+        if wanted(relative):
+            repo.problems += problems
         if document is not None:
+            repo.data[relative] = document.data
             _set_policy(repo, kind, document.data)
 
+    data_files: list[tuple[str, str]] = []
     for relative in files:
         if relative in POLICY_FILES or not wanted(relative):
             continue
@@ -115,20 +122,19 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
             problem = _layout_problem(source.display(relative), relative)
             if problem is not None:
                 repo.problems.append(problem)
-            continue
-        repo.files_checked += 1
-        document = _load_checked(source, relative, found, repo, report=True)
-        if document is None:
-            continue
-        if found == "rdm":
-            rdm = rdms.Rdm.from_mapping(document.data)
-            repo.problems += rdms.check(rdm, document, relative)
-            repo.problems += _cross_file_rdm_rules(repo, rdm, document)
-            repo.rdms[rdm.id] = rdm
         else:
-            topology = topologies.Topology.from_mapping(document.data)
-            repo.problems += topologies.check(topology, document, relative)
-            repo.topologies[topology.org_id] = topology
+            data_files.append((relative, found))
+
+    context = _Context(frozenset(repo.topology_ids), repo.calendar, repo.standard_changes)
+    for result in _check_all(source, data_files, context):
+        repo.files_checked += 1
+        repo.problems += result.problems
+        if result.data is not None:
+            repo.data[result.relative] = result.data
+        if isinstance(result.model, rdms.Rdm):
+            repo.rdms[result.model.id] = result.model
+        elif isinstance(result.model, topologies.Topology):
+            repo.topologies[result.model.org_id] = result.model
     repo.files_checked += sum(1 for r in POLICY_FILES if r in files and wanted(r))
     repo.problems.sort()
     return repo
@@ -138,10 +144,78 @@ def load_work_tree(root: Path, label: str = "", only: Iterable[str] | None = Non
     return load_repository(WorkTree(root, label), only)
 
 
-def _load_checked(
-    source: Source, relative: str, kind: str, repo: Repository, *, report: bool
-) -> Document | None:
-    """Parse and schema-check one file; a document is returned only when it is valid."""
+@dataclass(frozen=True)
+class _Context:
+    """What checking one RDM or topology needs to know about the rest."""
+
+    topology_ids: frozenset[str]
+    calendar: calendar.CalendarPolicy | None
+    standard_changes: Mapping[str, policy.StandardTemplate]
+
+
+@dataclass(frozen=True)
+class _FileResult:
+    relative: str
+    problems: list[Problem]
+    data: Any
+    model: rdms.Rdm | topologies.Topology | None
+
+
+def _check_file(source: Source, relative: str, kind: str, context: _Context) -> _FileResult:
+    """Parse, schema-check, model and rule-check one RDM or topology file."""
+    document, problems = _parse_and_check(source, relative, kind)
+    if document is None:
+        return _FileResult(relative, problems, None, None)
+    model: rdms.Rdm | topologies.Topology
+    if kind == "rdm":
+        model = rdms.Rdm.from_mapping(document.data)
+        problems += rdms.check(model, document, relative)
+        problems += _cross_file_rdm_rules(context, model, document)
+    else:
+        model = topologies.Topology.from_mapping(document.data)
+        problems += topologies.check(model, document, relative)
+    return _FileResult(relative, problems, document.data, model)
+
+
+# Below this many files one process is faster than starting workers.
+PARALLEL_THRESHOLD = 2000
+_WORKER_STATE: tuple[Source, _Context] | None = None
+
+
+def _check_all(
+    source: Source, data_files: list[tuple[str, str]], context: _Context
+) -> Iterable[_FileResult]:
+    """Check files in order; large work trees are split across the machine's cores.
+
+    Each file is independent once policy is known, so workers (forked, so they
+    inherit the source and the policy instead of receiving them) check chunks and
+    send back problems and models; results keep the files' order.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    if len(data_files) < PARALLEL_THRESHOLD or workers < 2 or not isinstance(source, WorkTree):
+        return [_check_file(source, rel, kind, context) for rel, kind in data_files]
+    global _WORKER_STATE
+    _WORKER_STATE = (source, context)
+    try:
+        size = max(1, len(data_files) // (workers * 8))
+        chunks = [data_files[i : i + size] for i in range(0, len(data_files), size)]
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool:
+            return [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+    finally:
+        _WORKER_STATE = None
+
+
+def _check_chunk(chunk: list[tuple[str, str]]) -> list[_FileResult]:
+    assert _WORKER_STATE is not None, "set by the parent before forking"
+    source, context = _WORKER_STATE
+    return [_check_file(source, rel, kind, context) for rel, kind in chunk]
+
+
+def _parse_and_check(
+    source: Source, relative: str, kind: str
+) -> tuple[Document | None, list[Problem]]:
+    """Parse and schema-check one file; the document is returned only when it is valid."""
     result = load(source, relative)
     problems = list(result.problems)
     document = result.document
@@ -149,12 +223,9 @@ def _load_checked(
         problems += schemas.check(document, kind)
         if not problems and kind in _POLICY_RULES:
             problems += _POLICY_RULES[kind](document)
-    if report:
-        repo.problems += problems
     if document is None or any(p.rule == "schema" or p.rule.startswith("yaml") for p in problems):
-        return None
-    repo.data[relative] = document.data
-    return document
+        return None, problems
+    return document, problems
 
 
 def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
@@ -168,10 +239,10 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.standard_changes = policy.standard_templates(data)
 
 
-def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -> list[Problem]:
+def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
     problems: list[Problem] = []
     for index, target in enumerate(rdm.targets):
-        if target not in repo.topology_ids:
+        if target not in context.topology_ids:
             problems.append(
                 document.problem(
                     ["targets", index],
@@ -180,12 +251,9 @@ def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -
                     key=False,
                 )
             )
-    if (
-        rdm.template is not None
-        and repo.standard_changes
-        and rdm.template not in repo.standard_changes
-    ):
-        known = ", ".join(sorted(repo.standard_changes))
+    templates = context.standard_changes
+    if rdm.template is not None and templates and rdm.template not in templates:
+        known = ", ".join(sorted(templates))
         problems.append(
             document.problem(
                 ["template"],
@@ -193,8 +261,8 @@ def _cross_file_rdm_rules(repo: Repository, rdm: rdms.Rdm, document: Document) -
                 "rdm-template",
             )
         )
-    if rdm.window is not None and repo.calendar is not None:
-        occurrence = calendar.window_for_date(repo.calendar, rdm.window)
+    if rdm.window is not None and context.calendar is not None:
+        occurrence = calendar.window_for_date(context.calendar, rdm.window)
         if occurrence is None:
             problems.append(
                 document.problem(
