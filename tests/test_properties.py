@@ -128,7 +128,12 @@ def test_fixture_repo_is_left_intact(repo: Path, tmp_path: Path) -> None:
     shutil.rmtree(fresh)
 
 
-SCHEMA_KINDS = {"rdm": "rdm", "topology": "topology", "committee": "committee", "priorities": "priorities"}
+SCHEMA_KINDS = {
+    "rdm": "rdm",
+    "topology": "topology",
+    "committee": "committee",
+    "priorities": "priorities",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(SCHEMA_KINDS))

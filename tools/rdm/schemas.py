@@ -35,6 +35,7 @@ from rdm.problems import Problem
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
 
+
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
