@@ -46,6 +46,7 @@ from rdm.rdms import ChangeType, Rdm
 from rdm.standard import TopologyDiff, beyond_template
 
 EMERGENCY_LABEL = "emergency"
+STATUS_CONTEXT = "rdm/committee"
 RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
 _TOPOLOGY_PATH = re.compile(r"^topologies/([^/]+)\.yaml$")
 

@@ -32,12 +32,12 @@ from typing import Any
 
 import requests
 
-from rdm.approvals import ChangedFile, LabelEvent, PullRequest, Review
+from rdm.approvals import STATUS_CONTEXT, ChangedFile, LabelEvent, PullRequest, Review
 from rdm.problems import ExternalError
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
-STATUS_CONTEXT = "rdm/committee"
+
 PER_PAGE = 100
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _BODY_LIMIT = 200
