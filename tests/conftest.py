@@ -39,4 +39,6 @@ def client(fake: FakeGitHub, sleeps: Sleeps) -> GitHubClient:
     # The fake announces x-ratelimit-reset = RESET; the clock sits 20 s before it.
     from github_fake import RESET
 
-    return GitHubClient(token="ghs_test", api_url=fake.api_url, sleep=sleeps, clock=lambda: RESET - 20.0)
+    return GitHubClient(
+        token="ghs_test", api_url=fake.api_url, sleep=sleeps, clock=lambda: RESET - 20.0
+    )

@@ -74,8 +74,12 @@ class FakePull:
                 "pull_request_url": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}",
                 "author_association": "MEMBER",
                 "_links": {
-                    "html": {"href": f"https://github.com/{SLUG}/pull/{self.number}#pullrequestreview-{rid}"},
-                    "pull_request": {"href": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}"},
+                    "html": {
+                        "href": f"https://github.com/{SLUG}/pull/{self.number}#pullrequestreview-{rid}"
+                    },
+                    "pull_request": {
+                        "href": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}"
+                    },
                 },
                 "submitted_at": f"2026-11-24T{10 + minute // 60:02d}:{minute % 60:02d}:00Z",
                 "commit_id": commit or self.head,
@@ -111,7 +115,9 @@ class FakePull:
             }
         )
 
-    def change(self, filename: str, status: str = "modified", previous: str | None = None) -> FakePull:
+    def change(
+        self, filename: str, status: str = "modified", previous: str | None = None
+    ) -> FakePull:
         entry: dict[str, Any] = {
             "sha": f"{len(self.files):040x}",
             "filename": filename,
@@ -147,10 +153,20 @@ class FakePull:
             "updated_at": "2026-11-24T11:00:00Z",
             "draft": False,
             "merged": False,
-            "head": {"label": f"saas-team:rdm-{self.number}", "ref": f"rdm-{self.number}", "sha": self.head,
-                     "user": user("saas-team", 9), "repo": {"full_name": SLUG}},
-            "base": {"label": "saas-team:main", "ref": "main", "sha": self.base,
-                     "user": user("saas-team", 9), "repo": {"full_name": SLUG}},
+            "head": {
+                "label": f"saas-team:rdm-{self.number}",
+                "ref": f"rdm-{self.number}",
+                "sha": self.head,
+                "user": user("saas-team", 9),
+                "repo": {"full_name": SLUG},
+            },
+            "base": {
+                "label": "saas-team:main",
+                "ref": "main",
+                "sha": self.base,
+                "user": user("saas-team", 9),
+                "repo": {"full_name": SLUG},
+            },
             "author_association": "MEMBER",
         }
 
@@ -180,30 +196,60 @@ class FakeGitHub:
     def api_url(self) -> str:
         return self.server.url_for("/").rstrip("/")
 
-    def pull(self, number: int, author: str, head: str = "h" * 40, base: str = "b" * 40) -> FakePull:
+    def pull(
+        self, number: int, author: str, head: str = "h" * 40, base: str = "b" * 40
+    ) -> FakePull:
         self.pulls[number] = FakePull(number, author, head, base)
         return self.pulls[number]
 
     # -------------------------------------------------------------- faults
 
-    def fail(self, path_regex: str, status: int, times: int = 1, headers: dict[str, str] | None = None,
-             body: dict[str, Any] | None = None) -> None:
-        self.faults.append(Fault(re.compile(path_regex), status, headers or {}, body or {"message": "Server Error"}, times))
+    def fail(
+        self,
+        path_regex: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.faults.append(
+            Fault(
+                re.compile(path_regex),
+                status,
+                headers or {},
+                body or {"message": "Server Error"},
+                times,
+            )
+        )
 
     def secondary_rate_limit(self, path_regex: str, retry_after: int = 30, times: int = 1) -> None:
-        self.fail(path_regex, 403, times, {"retry-after": str(retry_after)}, {
-            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
-                       "If you reach out to GitHub Support for help, please include the request ID.",
-            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-                                 "#about-secondary-rate-limits",
-        })
+        self.fail(
+            path_regex,
+            403,
+            times,
+            {"retry-after": str(retry_after)},
+            {
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+                "before you try again. "
+                "If you reach out to GitHub Support for help, please include the request ID.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                "#about-secondary-rate-limits",
+            },
+        )
 
     def primary_rate_limit(self, path_regex: str, times: int = 1) -> None:
-        self.fail(path_regex, 403, times, {"x-ratelimit-remaining": "0"}, {
-            "message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
-                       "please include the request ID.",
-            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-        })
+        self.fail(
+            path_regex,
+            403,
+            times,
+            {"x-ratelimit-remaining": "0"},
+            {
+                "message": "API rate limit exceeded for user ID 1. "
+                "If you reach out to GitHub Support for help, "
+                "please include the request ID.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            },
+        )
 
     # ------------------------------------------------------------- serving
 
@@ -224,17 +270,26 @@ class FakeGitHub:
         path = request.path
         if not path.startswith(prefix):
             return self._not_found()
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         if request.method == "POST":
             match = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
             if not match:
                 return self._not_found()
             body = json.loads(request.get_data(as_text=True))
             self.statuses.append((match.group(1), body))
-            return self._json({"id": len(self.statuses), "state": body["state"], "context": body.get("context"),
-                               "description": body.get("description"), "target_url": body.get("target_url"),
-                               "creator": user("github-actions[bot]", 41898282),
-                               "created_at": "2026-11-24T12:00:00Z", "updated_at": "2026-11-24T12:00:00Z"}, 201)
+            return self._json(
+                {
+                    "id": len(self.statuses),
+                    "state": body["state"],
+                    "context": body.get("context"),
+                    "description": body.get("description"),
+                    "target_url": body.get("target_url"),
+                    "creator": user("github-actions[bot]", 41898282),
+                    "created_at": "2026-11-24T12:00:00Z",
+                    "updated_at": "2026-11-24T12:00:00Z",
+                },
+                201,
+            )
         match = re.fullmatch(r"/(pulls|issues)/(\d+)(?:/(reviews|files|events))?", rest)
         if not match or int(match.group(2)) not in self.pulls:
             return self._not_found()
@@ -242,8 +297,11 @@ class FakeGitHub:
         kind, sub = match.group(1), match.group(3)
         if kind == "pulls" and sub is None:
             return self._json(pull.as_json())
-        items = {("pulls", "reviews"): pull.reviews, ("pulls", "files"): pull.files,
-                 ("issues", "events"): pull.events}.get((kind, sub or ""))
+        items = {
+            ("pulls", "reviews"): pull.reviews,
+            ("pulls", "files"): pull.files,
+            ("issues", "events"): pull.events,
+        }.get((kind, sub or ""))
         if items is None:
             return self._not_found()
         return self._page(request, items)
@@ -252,7 +310,7 @@ class FakeGitHub:
         per_page = min(int(request.args.get("per_page", 30)), 100)
         page = int(request.args.get("page", 1))
         last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         base = self.server.url_for(request.path)
 
         def link(p: int) -> str:
@@ -279,10 +337,21 @@ class FakeGitHub:
         }
 
     def _not_found(self) -> Response:
-        return self._json({"message": "Not Found",
-                           "documentation_url": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
-                           "status": "404"}, 404)
+        return self._json(
+            {
+                "message": "Not Found",
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+                "status": "404",
+            },
+            404,
+        )
 
-    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(body), status=status, headers=headers or self._rate_headers(),
-                        content_type="application/json; charset=utf-8")
+    def _json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        return Response(
+            json.dumps(body),
+            status=status,
+            headers=headers or self._rate_headers(),
+            content_type="application/json; charset=utf-8",
+        )

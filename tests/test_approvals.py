@@ -91,7 +91,9 @@ def test_changes_requested_then_approved_again_approves(example, fake, client):
 
 
 def test_changes_requested_on_an_older_commit_still_rejects(example, fake, client):
-    pull = approve_all(normal_pr(fake), CM[:3]).review("diretor-services", "CHANGES_REQUESTED", commit=OLD)
+    pull = approve_all(normal_pr(fake), CM[:3]).review(
+        "diretor-services", "CHANGES_REQUESTED", commit=OLD
+    )
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.REJECTED
     assert states(verdict)["diretor-services"] is State.CHANGES_REQUESTED
@@ -142,7 +144,10 @@ def test_a_delegate_stands_in_for_an_absent_member(example, fake, client):
     pull = approve_all(normal_pr(fake), CM[:3]).review("fernanda-coord-services", "APPROVED")
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.APPROVED
-    assert "@fernanda-coord-services approved on behalf of @diretor-services (delegate)" in verdict.reasons
+    assert (
+        "@fernanda-coord-services approved on behalf of @diretor-services (delegate)"
+        in verdict.reasons
+    )
     assert states(verdict)["diretor-services"] is State.DELEGATED
     assert states(verdict)["fernanda-coord-services"] is State.APPROVED
 
@@ -161,7 +166,9 @@ def test_a_delegate_does_not_override_the_member_who_requested_changes(example, 
 
 
 def test_a_delegate_of_another_member_cannot_stand_in(example, fake, client):
-    pull = approve_all(normal_pr(fake), CM[:3]).review("gustavo-dba", "APPROVED")  # carla's delegate
+    pull = approve_all(normal_pr(fake), CM[:3]).review(
+        "gustavo-dba", "APPROVED"
+    )  # carla's delegate
     assert judge(example, client, pull).verdict is Outcome.PENDING
 
 
@@ -169,7 +176,11 @@ def test_a_delegate_of_another_member_cannot_stand_in(example, fake, client):
 
 
 def emergency_pr(fake: FakeGitHub) -> FakePull:
-    return fake.pull(20, "plantao-noc").change(EMERGENCY, "added").change("topologies/cooperativa-vale-verde.yaml")
+    return (
+        fake.pull(20, "plantao-noc")
+        .change(EMERGENCY, "added")
+        .change("topologies/cooperativa-vale-verde.yaml")
+    )
 
 
 def test_emergency_with_a_labeler_label_needs_only_the_cme(example, fake, client):
@@ -190,7 +201,10 @@ def test_emergency_label_added_by_an_outsider_is_reported_and_ignored(example, f
     pull = approve_all(emergency_pr(fake).add_label("emergency", "estagiario-dev"), CME)
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.PENDING
-    assert "emergency label added by @estagiario-dev, who is not in emergencyLabelers: ignored" in verdict.reasons
+    assert (
+        "emergency label added by @estagiario-dev, who is not in emergencyLabelers: ignored"
+        in verdict.reasons
+    )
 
 
 def test_the_last_labeled_event_gives_the_label_its_actor(example, fake, client):
@@ -198,7 +212,9 @@ def test_the_last_labeled_event_gives_the_label_its_actor(example, fake, client)
     pull.remove_label("emergency", "estagiario-dev").add_label("emergency", "estagiario-dev")
     assert judge(example, client, approve_all(pull, CME)).verdict is Outcome.PENDING
     again = emergency_pr(fake).add_label("emergency", "estagiario-dev")
-    again.remove_label("emergency", "ana-gerente-mudancas").add_label("emergency", "ana-gerente-mudancas")
+    again.remove_label("emergency", "ana-gerente-mudancas").add_label(
+        "emergency", "ana-gerente-mudancas"
+    )
     assert judge(example, client, approve_all(again, CME)).verdict is Outcome.APPROVED
 
 
@@ -212,7 +228,9 @@ def test_emergency_label_on_a_normal_rdm_changes_nothing(example, fake, client):
 # -------------------------------------------------------------- standard
 
 
-def homolog_image_diff(example: Repository, new_tag: str, workload: str = "protheus-appserver-homolog"):
+def homolog_image_diff(
+    example: Repository, new_tag: str, workload: str = "protheus-appserver-homolog"
+):
     base = example.documents["topologies/hospital-santa-luzia.yaml"].data
     head = copy.deepcopy(base)
     head["workloads"][workload]["image"] = f"registry.saas.local/protheus/appserver:{new_tag}"
@@ -220,7 +238,11 @@ def homolog_image_diff(example: Repository, new_tag: str, workload: str = "proth
 
 
 def standard_pr(fake: FakeGitHub, author: str = "rh-sistemas-qa") -> FakePull:
-    return fake.pull(30, author).change(STANDARD, "added").change("topologies/hospital-santa-luzia.yaml")
+    return (
+        fake.pull(30, author)
+        .change(STANDARD, "added")
+        .change("topologies/hospital-santa-luzia.yaml")
+    )
 
 
 def test_standard_change_within_its_template_needs_one_change_manager(example, fake, client):
@@ -241,7 +263,9 @@ def test_standard_change_beyond_its_template_needs_the_full_cm(example, fake, cl
     pull = standard_pr(fake).review("eduardo-gmud", "APPROVED")
     verdict = judge(example, client, pull, homolog_image_diff(example, "12.2.2504-20270110"))
     assert (verdict.verdict, verdict.committee) == (Outcome.PENDING, "CM")
-    assert any("beyond the standard template 'patch-de-imagem-homologacao'" in r for r in verdict.reasons)
+    assert any(
+        "beyond the standard template 'patch-de-imagem-homologacao'" in r for r in verdict.reasons
+    )
     assert (
         "topologies/hospital-santa-luzia.yaml: workloads.protheus-appserver-homolog.image: "
         "tag 12.1.2410-20261105 -> 12.2.2504-20270110 changes major.minor (12.1 -> 12.2)"
@@ -253,10 +277,14 @@ def test_standard_change_touching_production_goes_beyond_a_homolog_template(exam
     diffs = homolog_image_diff(example, "12.1.2410-20261119", workload="protheus-appserver-prod")
     verdict = judge(example, client, pull, diffs)
     assert verdict.committee == "CM"
-    assert any("protheus-appserver-prod is not in the template's workloads" in r for r in verdict.reasons)
+    assert any(
+        "protheus-appserver-prod is not in the template's workloads" in r for r in verdict.reasons
+    )
 
 
-def test_standard_change_approved_by_its_author_change_manager_does_not_count(example, fake, client):
+def test_standard_change_approved_by_its_author_change_manager_does_not_count(
+    example, fake, client
+):
     pull = standard_pr(fake, author="eduardo-gmud").review("eduardo-gmud", "APPROVED")
     verdict = judge(example, client, pull, homolog_image_diff(example, "12.1.2410-20261119"))
     assert verdict.verdict is Outcome.PENDING
@@ -264,7 +292,11 @@ def test_standard_change_approved_by_its_author_change_manager_does_not_count(ex
 
 
 def test_standard_change_stopped_by_a_cm_member(example, fake, client):
-    pull = standard_pr(fake).review("eduardo-gmud", "APPROVED").review("carla-dba", "CHANGES_REQUESTED")
+    pull = (
+        standard_pr(fake)
+        .review("eduardo-gmud", "APPROVED")
+        .review("carla-dba", "CHANGES_REQUESTED")
+    )
     verdict = judge(example, client, pull, homolog_image_diff(example, "12.1.2410-20261119"))
     assert (verdict.verdict, verdict.committee) == (Outcome.REJECTED, "standard")
 
@@ -277,7 +309,8 @@ def test_a_changed_topology_must_be_a_target_of_an_rdm_in_the_pr(example, fake, 
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.REJECTED
     assert verdict.reasons[0] == (
-        "topologies/metalurgica-sao-jorge.yaml changes, but no RDM in this PR has metalurgica-sao-jorge among its targets"
+        "topologies/metalurgica-sao-jorge.yaml changes, but no RDM in this PR "
+        "has metalurgica-sao-jorge among its targets"
     )
 
 
@@ -291,8 +324,13 @@ def test_a_policy_change_needs_a_normal_rdm(example, fake, client):
     pull = standard_pr(fake).change("policy/committee.yaml").review("eduardo-gmud", "APPROVED")
     verdict = judge(example, client, pull, homolog_image_diff(example, "12.1.2410-20261119"))
     assert verdict.verdict is Outcome.REJECTED
-    assert "policy/committee.yaml changes, and a policy change needs a normal RDM in this PR" in verdict.reasons
-    with_normal = approve_all(fake.pull(41, "eduardo-gmud").change(NORMAL).change("policy/calendar.yaml"), CM)
+    assert (
+        "policy/committee.yaml changes, and a policy change needs a normal RDM in this PR"
+        in verdict.reasons
+    )
+    with_normal = approve_all(
+        fake.pull(41, "eduardo-gmud").change(NORMAL).change("policy/calendar.yaml"), CM
+    )
     assert judge(example, client, with_normal).verdict is Outcome.APPROVED
 
 
@@ -303,16 +341,24 @@ def test_a_pr_without_rdm_or_data_changes_needs_the_cm(example, fake, client):
 
 
 def test_an_rdm_file_that_does_not_load_rejects(example, fake, client):
-    pull = approve_all(fake.pull(43, "eduardo-gmud").change("rdms/2026/RDM-2026-0099.yaml", "added"), CM)
+    pull = approve_all(
+        fake.pull(43, "eduardo-gmud").change("rdms/2026/RDM-2026-0099.yaml", "added"), CM
+    )
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.REJECTED
-    assert "rdms/2026/RDM-2026-0099.yaml is not a valid RDM at the head commit" in verdict.reasons[0]
+    assert (
+        "rdms/2026/RDM-2026-0099.yaml is not a valid RDM at the head commit" in verdict.reasons[0]
+    )
 
 
 def test_with_several_rdms_the_strictest_verdict_wins(example, fake, client):
     pull = normal_pr(fake).change(EMERGENCY).change("topologies/cooperativa-vale-verde.yaml")
     verdict = judge(example, client, approve_all(pull, CM))  # CM approves; no emergency label
-    assert (verdict.verdict, verdict.committee, verdict.rdm_id) == (Outcome.PENDING, "CME", "RDM-2026-0043")
+    assert (verdict.verdict, verdict.committee, verdict.rdm_id) == (
+        Outcome.PENDING,
+        "CME",
+        "RDM-2026-0043",
+    )
     assert verdict.rdm_ids == ("RDM-2026-0041", "RDM-2026-0043")
     assert verdict.reasons[0].startswith("2 RDMs in this PR")
 

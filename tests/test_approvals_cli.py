@@ -42,14 +42,20 @@ def env(monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def commit_head(repo: git.Repo, new_tag: str | None = None, rdm: str = STANDARD, extra: dict[str, str] | None = None) -> str:
+def commit_head(
+    repo: git.Repo,
+    new_tag: str | None = None,
+    rdm: str = STANDARD,
+    extra: dict[str, str] | None = None,
+) -> str:
     root = Path(repo.working_tree_dir)
     shutil.copy(ROOT / rdm, root / rdm)
     if new_tag:
         topology = root / TOPOLOGY
         text = topology.read_text(encoding="utf-8").replace(
             "  protheus-appserver-homolog:\n",
-            f"  protheus-appserver-homolog:\n    image: registry.saas.local/protheus/appserver:{new_tag}\n",
+            "  protheus-appserver-homolog:\n"
+            f"    image: registry.saas.local/protheus/appserver:{new_tag}\n",
         )
         topology.write_text(text, encoding="utf-8")
     for relative, content in (extra or {}).items():
@@ -71,8 +77,18 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
     fake.pull(12, "rh-sistemas-qa", head, base).change(STANDARD, "added").change(TOPOLOGY).review(
         "eduardo-gmud", "APPROVED"
     )
-    code, out, err = run(capsys, "approvals", "12", "--repo-slug", SLUG, "--repo", repo.working_tree_dir,
-                         "--format", "json", "--publish")
+    code, out, err = run(
+        capsys,
+        "approvals",
+        "12",
+        "--repo-slug",
+        SLUG,
+        "--repo",
+        repo.working_tree_dir,
+        "--format",
+        "json",
+        "--publish",
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result == {
@@ -91,7 +107,7 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
             "approved by change manager @eduardo-gmud on the head commit",
         ],
     }
-    (sha, status), = fake.statuses
+    ((sha, status),) = fake.statuses
     assert sha == head
     assert (status["state"], status["context"]) == ("success", "rdm/committee")
     assert len(fake.requests) == 4  # pull, reviews, files, status
@@ -103,8 +119,17 @@ def test_standard_change_beyond_template_read_from_git_needs_the_cm(clone, fake,
     fake.pull(12, "rh-sistemas-qa", head, base).change(STANDARD, "added").change(TOPOLOGY).review(
         "eduardo-gmud", "APPROVED"
     )
-    code, out, _ = run(capsys, "approvals", "12", "--repo-slug", SLUG, "--repo", repo.working_tree_dir,
-                       "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "approvals",
+        "12",
+        "--repo-slug",
+        SLUG,
+        "--repo",
+        repo.working_tree_dir,
+        "--format",
+        "json",
+    )
     assert code == 1
     result = json.loads(out)
     assert (result["committee"], result["verdict"]) == ("CM", "pending")
@@ -135,18 +160,33 @@ def test_the_committee_is_read_at_the_base_commit(clone, fake, env, capsys):
     weakened = committee.replace("carla-dba, diretor-services]", "carla-dba]", 1)
     assert weakened != committee
     head = commit_head(repo, rdm=NORMAL, extra={"policy/committee.yaml": weakened})
-    pull = fake.pull(6, "eduardo-gmud", head, base).change(NORMAL, "added").change("policy/committee.yaml")
+    pull = (
+        fake.pull(6, "eduardo-gmud", head, base)
+        .change(NORMAL, "added")
+        .change("policy/committee.yaml")
+    )
     for login in CM[:3]:
         pull.review(login, "APPROVED")
-    code, out, _ = run(capsys, "approvals", "6", "--repo-slug", SLUG, "--repo", repo.working_tree_dir,
-                       "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "approvals",
+        "6",
+        "--repo-slug",
+        SLUG,
+        "--repo",
+        repo.working_tree_dir,
+        "--format",
+        "json",
+    )
     assert code == 1
     assert "approval missing from @diretor-services" in json.loads(out)["reasons"]
 
 
 def test_a_missing_pull_request_exits_3(clone, fake, env, capsys):
     repo, _ = clone
-    code, _, err = run(capsys, "approvals", "99", "--repo-slug", SLUG, "--repo", repo.working_tree_dir)
+    code, _, err = run(
+        capsys, "approvals", "99", "--repo-slug", SLUG, "--repo", repo.working_tree_dir
+    )
     assert code == 3
     assert f"pull request #99 of {SLUG} not found (404)" in err
 
@@ -154,7 +194,9 @@ def test_a_missing_pull_request_exits_3(clone, fake, env, capsys):
 def test_a_head_commit_missing_from_the_clone_exits_3(clone, fake, env, capsys):
     repo, base = clone
     fake.pull(8, "eduardo-gmud", "e" * 40, base).change(NORMAL, "added")
-    code, _, err = run(capsys, "approvals", "8", "--repo-slug", SLUG, "--repo", repo.working_tree_dir)
+    code, _, err = run(
+        capsys, "approvals", "8", "--repo-slug", SLUG, "--repo", repo.working_tree_dir
+    )
     assert code == 3
     assert f"cannot read revision '{'e' * 40}'" in err
 

@@ -13,14 +13,23 @@ PULL = rf"^/repos/{SLUG}/pulls/7$"
 @pytest.fixture
 def pull(fake: FakeGitHub):
     p = fake.pull(7, "bruno-infra", head="a" * 40, base="c" * 40)
-    p.change("rdms/2026/RDM-2026-0041.yaml", "added").change("topologies/x.yaml", "renamed", "topologies/y.yaml")
-    p.review("carla-dba", "APPROVED").review("ana-gerente-mudancas", "CHANGES_REQUESTED", commit="9" * 40)
+    p.change("rdms/2026/RDM-2026-0041.yaml", "added").change(
+        "topologies/x.yaml", "renamed", "topologies/y.yaml"
+    )
+    p.review("carla-dba", "APPROVED").review(
+        "ana-gerente-mudancas", "CHANGES_REQUESTED", commit="9" * 40
+    )
     return p
 
 
 def test_reads_the_pull_request_in_githubs_shapes(client, fake, pull):
     pr = client.pull_request(SLUG, 7)
-    assert (pr.number, pr.author, pr.head_sha, pr.base_sha) == (7, "bruno-infra", "a" * 40, "c" * 40)
+    assert (pr.number, pr.author, pr.head_sha, pr.base_sha) == (
+        7,
+        "bruno-infra",
+        "a" * 40,
+        "c" * 40,
+    )
     assert [(r.login, r.state, r.commit_id) for r in pr.reviews] == [
         ("carla-dba", "APPROVED", "a" * 40),
         ("ana-gerente-mudancas", "CHANGES_REQUESTED", "9" * 40),
@@ -46,10 +55,15 @@ def test_token_and_api_url_come_from_the_environment(fake, pull):
 
 
 def test_labels_carry_the_actor_of_their_latest_labeled_event(client, fake, pull):
-    pull.add_label("emergency", "estagiario-dev").remove_label("emergency", "x").add_label("emergency", "plantao-noc")
+    pull.add_label("emergency", "estagiario-dev").remove_label("emergency", "x").add_label(
+        "emergency", "plantao-noc"
+    )
     pull.add_label("docs", "bruno-infra")
     pr = client.pull_request(SLUG, 7)
-    assert [(e.label, e.actor) for e in pr.labels] == [("emergency", "plantao-noc"), ("docs", "bruno-infra")]
+    assert [(e.label, e.actor) for e in pr.labels] == [
+        ("emergency", "plantao-noc"),
+        ("docs", "bruno-infra"),
+    ]
 
 
 def test_files_follow_link_pagination(client, fake, pull):
@@ -85,7 +99,9 @@ def test_primary_rate_limit_waits_until_reset_when_it_is_near(client, fake, pull
 
 
 def test_primary_rate_limit_far_from_reset_fails(fake, pull, sleeps):
-    client = GitHubClient(token="t", api_url=fake.api_url, sleep=sleeps, clock=lambda: RESET - 3600.0)
+    client = GitHubClient(
+        token="t", api_url=fake.api_url, sleep=sleeps, clock=lambda: RESET - 3600.0
+    )
     fake.primary_rate_limit(PULL)
     with pytest.raises(RateLimited, match="retry in 3601 s"):
         client.pull_request(SLUG, 7)
@@ -113,20 +129,26 @@ def test_server_errors_fail_after_the_retries(client, fake, pull, sleeps):
 
 def test_a_forbidden_that_is_no_rate_limit_is_not_retried(client, fake, pull, sleeps):
     fake.fail(PULL, 403, body={"message": "Resource not accessible by integration"})
-    with pytest.raises(GitHubError, match="403: .*Resource not accessible by integration"):
+    with pytest.raises(GitHubError, match=r"403: .*Resource not accessible by integration"):
         client.pull_request(SLUG, 7)
     assert sleeps == []
 
 
 def test_unreachable_github_is_an_external_error(sleeps):
-    client = GitHubClient(token="t", api_url="http://127.0.0.1:9", sleep=sleeps, retries=1, timeout=2)
+    client = GitHubClient(
+        token="t", api_url="http://127.0.0.1:9", sleep=sleeps, retries=1, timeout=2
+    )
     with pytest.raises(GitHubError, match="cannot reach GitHub"):
         client.pull_request(SLUG, 1)
 
 
 def test_set_status_posts_the_committee_context(client, fake):
     client.set_status(SLUG, "a" * 40, "success", "x" * 200, "https://ci/run/1")
-    (sha, body), = fake.statuses
+    ((sha, body),) = fake.statuses
     assert sha == "a" * 40
-    assert body == {"state": "success", "context": "rdm/committee", "description": "x" * 140,
-                    "target_url": "https://ci/run/1"}
+    assert body == {
+        "state": "success",
+        "context": "rdm/committee",
+        "description": "x" * 140,
+        "target_url": "https://ci/run/1",
+    }
