@@ -58,7 +58,9 @@ def test_unexpected_error_is_one_line_and_a_log(
     monkeypatch.setattr(repository, "load_repository", explode)
     code, out, err = run_rdm("validate")
     assert code == 3
-    assert err.strip() == "rdm: internal error: RuntimeError: disk on fire; details in rdm-error.log"
+    assert (
+        err.strip() == "rdm: internal error: RuntimeError: disk on fire; details in rdm-error.log"
+    )
     assert "Traceback" in (tmp_path / "rdm-error.log").read_text(encoding="utf-8")
     assert "Traceback" not in out + err
 

@@ -31,9 +31,11 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import validate
+    from rdm.commands import approvals, codeowners, validate
 
     cli.add_command(validate.command)
+    cli.add_command(approvals.command)
+    cli.add_command(codeowners.command)
 
 
 _register()

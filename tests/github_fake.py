@@ -1,0 +1,357 @@
+"""A fake GitHub REST API on a local HTTP server (pytest-httpserver).
+
+It answers with GitHub's own JSON shapes (pulls, reviews, issue events, pull
+files, statuses), paginates with real `Link` headers, sends `x-ratelimit-*`
+headers on every response, and can be told to fail: 403 secondary rate limit,
+403 primary limit, 404, 5xx. Every request is recorded so tests can count them.
+The client under test talks to it over HTTP; nothing is patched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+RESET = 1_900_000_000  # x-ratelimit-reset the fake announces (epoch seconds)
+SLUG = "saas-team/rdm-changes"
+
+
+def user(login: str, uid: int = 1) -> dict[str, Any]:
+    return {
+        "login": login,
+        "id": uid,
+        "node_id": f"MDQ6VXNlcj{uid}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4",
+        "gravatar_id": "",
+        "url": f"https://api.github.com/users/{login}",
+        "html_url": f"https://github.com/{login}",
+        "type": "User",
+        "site_admin": False,
+    }
+
+
+def label(name: str, lid: int = 1) -> dict[str, Any]:
+    return {
+        "id": lid,
+        "node_id": f"LA_{lid}",
+        "url": f"https://api.github.com/repos/{SLUG}/labels/{name}",
+        "name": name,
+        "color": "d73a4a",
+        "default": False,
+        "description": None,
+    }
+
+
+@dataclass
+class FakePull:
+    number: int
+    author: str
+    head: str
+    base: str
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def review(self, login: str, state: str, commit: str | None = None) -> FakePull:
+        """Add a review (on head unless `commit` says otherwise), in submission order."""
+        rid = 80 + len(self.reviews)
+        minute = len(self.reviews)
+        self.reviews.append(
+            {
+                "id": rid,
+                "node_id": f"PRR_{rid}",
+                "user": user(login, 1000 + rid),
+                "body": "" if state != "CHANGES_REQUESTED" else "Please fix the rollback plan.",
+                "state": state,
+                "html_url": f"https://github.com/{SLUG}/pull/{self.number}#pullrequestreview-{rid}",
+                "pull_request_url": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}",
+                "author_association": "MEMBER",
+                "_links": {
+                    "html": {
+                        "href": f"https://github.com/{SLUG}/pull/{self.number}#pullrequestreview-{rid}"
+                    },
+                    "pull_request": {
+                        "href": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}"
+                    },
+                },
+                "submitted_at": f"2026-11-24T{10 + minute // 60:02d}:{minute % 60:02d}:00Z",
+                "commit_id": commit or self.head,
+            }
+        )
+        return self
+
+    def add_label(self, name: str, actor: str) -> FakePull:
+        if name not in self.labels:
+            self.labels.append(name)
+        self._event("labeled", actor, name)
+        return self
+
+    def remove_label(self, name: str, actor: str) -> FakePull:
+        self.labels.remove(name)
+        self._event("unlabeled", actor, name)
+        return self
+
+    def _event(self, kind: str, actor: str, name: str) -> None:
+        eid = 5000 + len(self.events)
+        self.events.append(
+            {
+                "id": eid,
+                "node_id": f"LE_{eid}",
+                "url": f"https://api.github.com/repos/{SLUG}/issues/events/{eid}",
+                "actor": user(actor, 2000 + eid),
+                "event": kind,
+                "commit_id": None,
+                "commit_url": None,
+                "created_at": "2026-11-24T09:00:00Z",
+                "performed_via_github_app": None,
+                "label": {"name": name, "color": "d73a4a"},
+            }
+        )
+
+    def change(
+        self, filename: str, status: str = "modified", previous: str | None = None
+    ) -> FakePull:
+        entry: dict[str, Any] = {
+            "sha": f"{len(self.files):040x}",
+            "filename": filename,
+            "status": status,
+            "additions": 3,
+            "deletions": 1,
+            "changes": 4,
+            "blob_url": f"https://github.com/{SLUG}/blob/{self.head}/{filename}",
+            "raw_url": f"https://github.com/{SLUG}/raw/{self.head}/{filename}",
+            "contents_url": f"https://api.github.com/repos/{SLUG}/contents/{filename}?ref={self.head}",
+            "patch": "@@ -1,1 +1,1 @@",
+        }
+        if previous:
+            entry["previous_filename"] = previous
+        self.files.append(entry)
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        api = f"https://api.github.com/repos/{SLUG}"
+        return {
+            "url": f"{api}/pulls/{self.number}",
+            "id": 1_000_000 + self.number,
+            "node_id": f"PR_{self.number}",
+            "html_url": f"https://github.com/{SLUG}/pull/{self.number}",
+            "number": self.number,
+            "state": "open",
+            "locked": False,
+            "title": "RDM",
+            "user": user(self.author, 7),
+            "body": "",
+            "labels": [label(name, i + 1) for i, name in enumerate(self.labels)],
+            "created_at": "2026-11-24T08:00:00Z",
+            "updated_at": "2026-11-24T11:00:00Z",
+            "draft": False,
+            "merged": False,
+            "head": {
+                "label": f"saas-team:rdm-{self.number}",
+                "ref": f"rdm-{self.number}",
+                "sha": self.head,
+                "user": user("saas-team", 9),
+                "repo": {"full_name": SLUG},
+            },
+            "base": {
+                "label": "saas-team:main",
+                "ref": "main",
+                "sha": self.base,
+                "user": user("saas-team", 9),
+                "repo": {"full_name": SLUG},
+            },
+            "author_association": "MEMBER",
+        }
+
+
+@dataclass
+class Fault:
+    pattern: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+class FakeGitHub:
+    def __init__(self, server: HTTPServer, slug: str = SLUG) -> None:
+        self.server = server
+        self.slug = slug
+        self.pulls: dict[int, FakePull] = {}
+        self.statuses: list[tuple[str, dict[str, Any]]] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path?query)
+        self.authorizations: list[str | None] = []
+        self.faults: list[Fault] = []
+        self.remaining = 5000
+        server.expect_request(re.compile(r"^/.*")).respond_with_handler(self._handle)
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def pull(
+        self, number: int, author: str, head: str = "h" * 40, base: str = "b" * 40
+    ) -> FakePull:
+        self.pulls[number] = FakePull(number, author, head, base)
+        return self.pulls[number]
+
+    # -------------------------------------------------------------- faults
+
+    def fail(
+        self,
+        path_regex: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.faults.append(
+            Fault(
+                re.compile(path_regex),
+                status,
+                headers or {},
+                body or {"message": "Server Error"},
+                times,
+            )
+        )
+
+    def secondary_rate_limit(self, path_regex: str, retry_after: int = 30, times: int = 1) -> None:
+        self.fail(
+            path_regex,
+            403,
+            times,
+            {"retry-after": str(retry_after)},
+            {
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+                "before you try again. "
+                "If you reach out to GitHub Support for help, please include the request ID.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                "#about-secondary-rate-limits",
+            },
+        )
+
+    def primary_rate_limit(self, path_regex: str, times: int = 1) -> None:
+        self.fail(
+            path_regex,
+            403,
+            times,
+            {"x-ratelimit-remaining": "0"},
+            {
+                "message": "API rate limit exceeded for user ID 1. "
+                "If you reach out to GitHub Support for help, "
+                "please include the request ID.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            },
+        )
+
+    # ------------------------------------------------------------- serving
+
+    def _handle(self, request: Request) -> Response:
+        query = request.query_string.decode()
+        self.requests.append((request.method, request.path + (f"?{query}" if query else "")))
+        self.authorizations.append(request.headers.get("Authorization"))
+        for fault in self.faults:
+            if fault.times > 0 and fault.pattern.search(request.path):
+                fault.times -= 1
+                headers = self._rate_headers()
+                headers.update(fault.headers)
+                return self._json(fault.body, fault.status, headers)
+        self.remaining -= 1
+        if self.remaining < 0:  # a client that waited for the reset finds a new budget
+            self.remaining = 4999
+        prefix = f"/repos/{self.slug}"
+        path = request.path
+        if not path.startswith(prefix):
+            return self._not_found()
+        rest = path[len(prefix) :]
+        if request.method == "POST":
+            match = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
+            if not match:
+                return self._not_found()
+            body = json.loads(request.get_data(as_text=True))
+            self.statuses.append((match.group(1), body))
+            return self._json(
+                {
+                    "id": len(self.statuses),
+                    "state": body["state"],
+                    "context": body.get("context"),
+                    "description": body.get("description"),
+                    "target_url": body.get("target_url"),
+                    "creator": user("github-actions[bot]", 41898282),
+                    "created_at": "2026-11-24T12:00:00Z",
+                    "updated_at": "2026-11-24T12:00:00Z",
+                },
+                201,
+            )
+        match = re.fullmatch(r"/(pulls|issues)/(\d+)(?:/(reviews|files|events))?", rest)
+        if not match or int(match.group(2)) not in self.pulls:
+            return self._not_found()
+        pull = self.pulls[int(match.group(2))]
+        kind, sub = match.group(1), match.group(3)
+        if kind == "pulls" and sub is None:
+            return self._json(pull.as_json())
+        items = {
+            ("pulls", "reviews"): pull.reviews,
+            ("pulls", "files"): pull.files,
+            ("issues", "events"): pull.events,
+        }.get((kind, sub or ""))
+        if items is None:
+            return self._not_found()
+        return self._page(request, items)
+
+    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        per_page = min(int(request.args.get("per_page", 30)), 100)
+        page = int(request.args.get("page", 1))
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        base = self.server.url_for(request.path)
+
+        def link(p: int) -> str:
+            return f"{base}?{urlencode({'per_page': per_page, 'page': p})}"
+
+        rels = []
+        if page < last:
+            rels += [f'<{link(page + 1)}>; rel="next"', f'<{link(last)}>; rel="last"']
+        if page > 1:
+            rels += [f'<{link(page - 1)}>; rel="prev"', f'<{link(1)}>; rel="first"']
+        headers = self._rate_headers()
+        if rels:
+            headers["Link"] = ", ".join(rels)
+        return self._json(chunk, 200, headers)
+
+    def _rate_headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": str(max(self.remaining, 0)),
+            "x-ratelimit-reset": str(RESET),
+            "x-ratelimit-used": str(5000 - max(self.remaining, 0)),
+            "x-ratelimit-resource": "core",
+            "x-github-api-version-selected": "2022-11-28",
+        }
+
+    def _not_found(self) -> Response:
+        return self._json(
+            {
+                "message": "Not Found",
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+                "status": "404",
+            },
+            404,
+        )
+
+    def _json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        return Response(
+            json.dumps(body),
+            status=status,
+            headers=headers or self._rate_headers(),
+            content_type="application/json; charset=utf-8",
+        )
