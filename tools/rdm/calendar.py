@@ -75,8 +75,8 @@ class WeeklySlot:
 class Move:
     kind: Kind
     scheduled: date
-    start: datetime | None  # None: cancelled
-    end: datetime | None
+    start: datetime | None  # UTC; None: cancelled
+    end: datetime | None  # UTC
     reason: str
 
     @property
@@ -86,12 +86,12 @@ class Move:
 
 @dataclass(frozen=True)
 class Freeze:
-    start: datetime
-    end: datetime
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
     reason: str
 
     def covers(self, instant: datetime) -> bool:
-        return self.start <= instant < self.end
+        return self.start <= _u(instant) < self.end
 
 
 @dataclass(frozen=True)
@@ -130,18 +130,14 @@ class CalendarPolicy:
             Move(
                 kind=Kind(m["kind"]),
                 scheduled=date.fromisoformat(m["date"]),
-                start=None if m["to"] is None else datetime.fromisoformat(m["to"]["start"]),
-                end=None if m["to"] is None else datetime.fromisoformat(m["to"]["end"]),
+                start=None if m["to"] is None else _instant(m["to"]["start"]),
+                end=None if m["to"] is None else _instant(m["to"]["end"]),
                 reason=str(m["reason"]),
             )
             for m in data.get("moves") or ()
         )
         freezes = tuple(
-            Freeze(
-                datetime.fromisoformat(f["start"]),
-                datetime.fromisoformat(f["end"]),
-                str(f["reason"]),
-            )
+            Freeze(_instant(f["start"]), _instant(f["end"]), str(f["reason"]))
             for f in data.get("freezes") or ()
         )
         return cls(
@@ -180,6 +176,12 @@ class CalendarPolicy:
 
     def wall(self, day: date, at: time) -> datetime:
         return wall_instant(day, at, self.zone)
+
+
+def _instant(text: str) -> datetime:
+    # Kept in UTC: the written offset is only notation, and UTC instants order
+    # correctly against times in any zone.
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _slot(data: Mapping[str, Any]) -> WeeklySlot:
@@ -247,7 +249,7 @@ class Occurrence:
     clipped: bool = False
 
     def contains(self, instant: datetime) -> bool:
-        return self.start <= instant < self.end
+        return _u(self.start) <= _u(instant) < _u(self.end)
 
 
 @dataclass(frozen=True)
@@ -303,7 +305,7 @@ def _window_occurrences(policy: CalendarPolicy, first: date, last: date) -> list
                     holiday=policy.holiday(start.date()),
                 )
             )
-    found.sort(key=lambda o: o.start)
+    found.sort(key=lambda o: _u(o.start))
     return found
 
 
@@ -338,7 +340,7 @@ def _meetings(policy: CalendarPolicy, first: date, last: date) -> list[Meeting]:
                     holiday=policy.holiday(start.date()),
                 )
             )
-    found.sort(key=lambda m: m.start)
+    found.sort(key=lambda m: _u(m.start))
     return found
 
 
@@ -346,7 +348,7 @@ def windows(policy: CalendarPolicy, start: datetime, end: datetime) -> Iterator[
     """Window occurrences that overlap [start, end), in order (freezes not applied)."""
     first, last = _date_span(policy, start, end)
     for occurrence in _window_occurrences(policy, first, last):
-        if occurrence.start < end and occurrence.end > start:
+        if _u(occurrence.start) < _u(end) and _u(occurrence.end) > _u(start):
             yield occurrence
 
 
@@ -354,7 +356,7 @@ def meetings(policy: CalendarPolicy, start: datetime, end: datetime) -> Iterator
     """Committee meetings that overlap [start, end), in order."""
     first, last = _date_span(policy, start, end)
     for meeting in _meetings(policy, first, last):
-        if meeting.start < end and meeting.end > start:
+        if _u(meeting.start) < _u(end) and _u(meeting.end) > _u(start):
             yield meeting
 
 
@@ -412,19 +414,24 @@ def _table(policy: CalendarPolicy, year: int) -> _Table:
     first, last = date(year - 1, 1, 1), date(year + NEXT_HORIZON_YEARS, 12, 31)
     periods: list[Occurrence] = []
     for occurrence in _window_occurrences(policy, first, last):
-        periods.extend(open_periods(occurrence, policy.freezes))
-    periods.sort(key=lambda p: p.start)
-    return _Table(tuple(periods), tuple(p.start for p in periods), tuple(p.end for p in periods))
+        # A window whose start and end fall in the same DST gap never opens.
+        pieces = open_periods(occurrence, policy.freezes)
+        periods.extend(p for p in pieces if _u(p.start) < _u(p.end))
+    periods.sort(key=lambda p: _u(p.start))
+    return _Table(
+        tuple(periods), tuple(_u(p.start) for p in periods), tuple(_u(p.end) for p in periods)
+    )
 
 
 def _current_and_next(
     policy: CalendarPolicy, at: datetime
 ) -> tuple[Occurrence | None, Occurrence | None]:
     table = _table(policy, at.year)
-    i = bisect.bisect_right(table.starts, at)
+    now = _u(at)
+    i = bisect.bisect_right(table.starts, now)
     # Periods do not overlap (validation rejects overlapping moves), so the last
     # one starting at or before the instant is the only one that can contain it.
-    current = table.periods[i - 1] if i > 0 and at < table.ends[i - 1] else None
+    current = table.periods[i - 1] if i > 0 and now < table.ends[i - 1] else None
     upcoming = table.periods[i] if i < len(table.periods) else None
     return current, upcoming
 
@@ -505,7 +512,7 @@ def _cancelled_at(policy: CalendarPolicy, at: datetime) -> Move | None:
     if (
         move is not None
         and move.cancelled
-        and policy.wall(day, slot.start) <= at < policy.wall(day, slot.end)
+        and _u(policy.wall(day, slot.start)) <= _u(at) < _u(policy.wall(day, slot.end))
     ):
         return move
     return None
@@ -564,7 +571,7 @@ def approving_meeting(policy: CalendarPolicy, window: Occurrence) -> Meeting | N
     found = [
         m
         for m in meetings(policy, window.start - 8 * WEEK, window.start)
-        if m.end <= window.start
+        if _u(m.end) <= _u(window.start)
     ]
     return found[-1] if found else None
 
@@ -577,7 +584,7 @@ def deadline_met(policy: CalendarPolicy, submitted: datetime, window: Occurrence
     """
     _require_aware(submitted)
     meeting = approving_meeting(policy, window)
-    return meeting is not None and submitted < meeting.deadline
+    return meeting is not None and _u(submitted) < _u(meeting.deadline)
 
 
 def first_window_for_submission(policy: CalendarPolicy, submitted: datetime) -> Occurrence | None:
@@ -592,7 +599,9 @@ def first_window_for_submission(policy: CalendarPolicy, submitted: datetime) -> 
     for _ in range(NEXT_HORIZON_YEARS * 4):
         stop = start + 13 * WEEK
         for occurrence in windows(policy, start, stop):
-            if occurrence.start <= submitted or not open_periods(occurrence, policy.freezes):
+            if _u(occurrence.start) <= _u(submitted):
+                continue
+            if not open_periods(occurrence, policy.freezes):
                 continue
             if deadline_met(policy, submitted, occurrence):
                 return occurrence
@@ -678,7 +687,7 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                     f"the replacement committee meeting on {start.date()} (for {move.scheduled}) "
                     f"falls on a holiday ({holiday})"
                 )
-    entries.sort(key=lambda e: (e.start, e.kind))
+    entries.sort(key=lambda e: (_u(e.start), e.kind))
     range_start, range_end = policy.wall(first, time()), policy.wall(last + DAY, time())
     freezes = tuple(
         f for f in sorted(policy.freezes, key=lambda f: f.start)
@@ -875,6 +884,12 @@ def _span(delta: timedelta) -> str:
         units.pop(0)
     shown = [f"{value} {unit}" for value, unit in units[:2] if value]
     return " ".join(shown)
+
+
+def _u(instant: datetime) -> datetime:
+    # Two datetimes in the same ZoneInfo compare by wall time, ignoring `fold`:
+    # 01:15 EST after 01:30 EDT would sort first. Instants compare in UTC.
+    return instant.astimezone(UTC)
 
 
 def _require_aware(instant: datetime) -> None:
