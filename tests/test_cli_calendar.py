@@ -100,7 +100,9 @@ def test_moved_window_is_open_at_its_new_time(repo: Path) -> None:
         "start": "2026-12-22T22:00:00-03:00",
         "end": "2026-12-23T04:00:00-03:00",
     }
-    assert run(repo, "window", "--at", "2026-12-24T01:00:00-03:00")[0] == 1
+    code, out, _ = run(repo, "window", "--at", "2026-12-24T01:00:00-03:00")
+    assert code == 1
+    assert "closed: the window of 2026-12-24 was moved to 2026-12-22 22:00 -03:00" in out
 
 
 @pytest.mark.parametrize("bad", ["2026-12-03T01:00:00", "2026-12-03", "tomorrow"])

@@ -492,9 +492,14 @@ def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | Non
     if freeze is not None:
         parts.append(f"freeze until {format_instant(policy.local(freeze.end))} ({freeze.reason})")
     else:
-        cancelled = _cancelled_at(policy, at)
-        if cancelled is not None:
-            parts.append(f"the window of {cancelled.scheduled} was cancelled ({cancelled.reason})")
+        replaced = _replaced_at(policy, at)
+        if replaced is not None and replaced.start is None:
+            parts.append(f"the window of {replaced.scheduled} was cancelled ({replaced.reason})")
+        elif replaced is not None and replaced.start is not None:
+            parts.append(
+                f"the window of {replaced.scheduled} was moved to "
+                f"{format_instant(policy.local(replaced.start))} ({replaced.reason})"
+            )
     if upcoming is None:
         parts.append(f"no window in the next {NEXT_HORIZON_YEARS} years")
     else:
@@ -504,14 +509,13 @@ def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | Non
     return "; ".join(parts)
 
 
-def _cancelled_at(policy: CalendarPolicy, at: datetime) -> Move | None:
-    """The cancelled (or moved-away) window whose regular time contains `at`."""
+def _replaced_at(policy: CalendarPolicy, at: datetime) -> Move | None:
+    """The move that took away the regular window whose time contains `at`."""
     slot = policy.window
     day = at.date()
     move = policy.move_for(Kind.WINDOW, day) if day.weekday() == slot.weekday else None
     if (
         move is not None
-        and move.cancelled
         and _u(policy.wall(day, slot.start)) <= _u(at) < _u(policy.wall(day, slot.end))
     ):
         return move
