@@ -31,9 +31,11 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import approvals, codeowners, validate
+    from rdm.commands import approvals, calendar, codeowners, validate, window
 
     cli.add_command(validate.command)
+    cli.add_command(window.command)
+    cli.add_command(calendar.command)
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
 

@@ -223,7 +223,9 @@ def _parse_and_check(
         problems += schemas.check(document, kind)
         if not problems and kind in _POLICY_RULES:
             problems += _POLICY_RULES[kind](document)
-    if document is None or any(p.rule == "schema" or p.rule.startswith("yaml") for p in problems):
+    # A policy model is built only from a file that passed its own rules too (a
+    # zone that does not exist cannot become a ZoneInfo).
+    if document is None or any(p.level is Level.ERROR for p in problems):
         return None, problems
     return document, problems
 

@@ -1,0 +1,27 @@
+"""Loading `policy/calendar.yaml` for the calendar commands (`window`, `calendar`).
+
+Not a command: the shared edge of the two, so that both refuse a broken policy
+the same way (problems on stderr, exit 1) and neither repeats the checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rdm import calendar
+from rdm.documents import WorkTree
+from rdm.repository import load_repository
+
+POLICY = "policy/calendar.yaml"
+
+
+def load_policy(repo: Path) -> calendar.CalendarPolicy | None:
+    """The policy, or None after printing every problem found in it."""
+    repository = load_repository(WorkTree(repo, str(repo)), only=[POLICY])
+    if repository.calendar is None or not repository.ok:
+        for problem in repository.problems:
+            click.echo(str(problem), err=True)
+        return None
+    return repository.calendar

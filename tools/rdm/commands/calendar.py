@@ -1,0 +1,65 @@
+"""`rdm calendar`: the schedule of windows, meetings, deadlines and freezes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from rdm import calendar, calendar_report
+from rdm.cli import EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.commands._calendar_policy import load_policy
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@click.command("calendar")
+@repo_option
+@click.option(
+    "--from",
+    "first",
+    metavar="DATE",
+    callback=_parse_date,
+    help="First day (YYYY-MM-DD) in the policy's zone. Default: today there.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 520),
+    default=8,
+    show_default=True,
+    help="How many weeks to list.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(calendar_report.SCHEDULE_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def command(repo: Path, first: date | None, weeks: int, output: str) -> int:
+    """The schedule: windows, committee meetings with their deadlines, holidays,
+    moves, cancellations, freezes, and warnings for meetings on holidays."""
+    policy = load_policy(repo)
+    if policy is None:
+        return EXIT_FINDINGS
+    now = datetime.now(UTC)
+    start = first if first is not None else now.astimezone(policy.zone).date()
+    schedule = calendar.schedule(policy, start, weeks)
+    if output == "ics":
+        click.echo(calendar_report.schedule_ics(schedule, now), nl=False)
+        for warning in schedule.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    elif output == "json":
+        click.echo(calendar_report.schedule_json(schedule))
+    else:
+        click.echo(calendar_report.schedule_text(schedule))
+    return EXIT_OK
