@@ -763,7 +763,8 @@ def check_policy(document: Document) -> list[Problem]:
             problems.append(
                 document.problem(
                     ["freezes", i, "end"],
-                    f"the freeze ends ({freeze['end']}) before or when it starts ({freeze['start']})",
+                    f"the freeze ends ({freeze['end']}) before or when it starts "
+                    f"({freeze['start']})",
                     "calendar-freeze-order",
                 )
             )
@@ -786,7 +787,8 @@ def check_policy(document: Document) -> list[Problem]:
         problems.append(
             document.problem(
                 ["timezone"],
-                f"{data['timezone']!r} is not a time zone of the tz database (e.g. America/Sao_Paulo)",
+                f"{data['timezone']!r} is not a time zone of the tz database "
+                "(e.g. America/Sao_Paulo)",
                 "calendar-timezone",
             )
         )
