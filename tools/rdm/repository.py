@@ -31,6 +31,7 @@ POLICY_FILES: dict[str, str] = {
 }
 _RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
 _TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Files people keep beside the data that are not data.
 _IGNORED = re.compile(r"(^|/)(README(\.md)?|\.gitkeep|\.keep)$")
 
@@ -264,30 +265,56 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
             )
         )
     if rdm.window is not None and context.calendar is not None:
-        occurrence = calendar.window_for_date(context.calendar, rdm.window)
-        if occurrence is None:
-            problems.append(
-                document.problem(
-                    ["window"],
-                    f"{rdm.window.isoformat()} is not a change window of policy/calendar.yaml "
-                    "(a scheduled Thursday that is not cancelled, or the date of a moved window)",
-                    "rdm-window-not-scheduled",
-                )
-            )
-        else:
-            length = occurrence.end - occurrence.start
-            if rdm.total_duration > length:
-                fmt = rdms.format_duration
-                problems.append(
-                    document.problem(
-                        ["estimatedDuration"],
-                        f"implementation {fmt(rdm.estimated_duration)} + rollback "
-                        f"{fmt(rdm.rollback_duration)} = {fmt(rdm.total_duration)} does not fit "
-                        f"the {fmt(length)} window of {rdm.window.isoformat()}",
-                        "rdm-duration-exceeds-window",
-                    )
-                )
+        problems += _window_rules(context.calendar, rdm, document)
     return problems
+
+
+def _window_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """The window exists, is not frozen, and holds implementation plus rollback."""
+    assert rdm.window is not None
+    day = rdm.window.isoformat()
+    occurrence = calendar.window_for_date(policy_, rdm.window)
+    if occurrence is None:
+        return [
+            document.problem(
+                ["window"],
+                f"{day} is not a change window of policy/calendar.yaml (a scheduled "
+                f"{_WEEKDAYS[policy_.window.weekday]} that is not cancelled or skipped, "
+                "or the date of a moved window)",
+                "rdm-window-not-scheduled",
+            )
+        ]
+    usable = calendar.open_periods(occurrence, policy_.freezes)
+    if not usable:
+        reasons = "; ".join(
+            f.reason
+            for f in policy_.freezes
+            if f.start < occurrence.end and f.end > occurrence.start
+        )
+        return [
+            document.problem(
+                ["window"],
+                f"the window of {day} is inside a freeze ({reasons}); "
+                "only emergencies run during a freeze",
+                "rdm-window-frozen",
+            )
+        ]
+    length = max(piece.end - piece.start for piece in usable)
+    if rdm.total_duration <= length:
+        return []
+    fmt = rdms.format_duration
+    frozen = " outside the freeze" if len(usable) > 1 or usable[0].clipped else ""
+    return [
+        document.problem(
+            ["estimatedDuration"],
+            f"implementation {fmt(rdm.estimated_duration)} + rollback "
+            f"{fmt(rdm.rollback_duration)} = {fmt(rdm.total_duration)} does not fit "
+            f"the {fmt(length)} window of {day}{frozen}",
+            "rdm-duration-exceeds-window",
+        )
+    ]
 
 
 def _layout_problem(shown: str, relative: str) -> Problem | None:
