@@ -241,40 +241,22 @@ def _marked_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> LoadResult
     problem = exc.problem or ""
     if isinstance(exc, ConstructorError) and "could not determine a constructor" in problem:
         tag = problem.split("tag", 1)[-1].strip()
-        return LoadResult(
-            None,
-            [
-                Problem(
-                    path,
-                    line,
-                    col,
-                    Level.ERROR,
-                    f"tag {tag} is not allowed; only plain YAML is",
-                    "yaml-tag",
-                )
-            ],
-        )
-    if "expected a single document" in (exc.context or ""):
-        return LoadResult(
-            None,
-            [
-                Problem(
-                    path,
-                    line,
-                    col,
-                    Level.ERROR,
-                    "more than one document in the file; keep one per file",
-                    "yaml-multi-document",
-                )
-            ],
-        )
-    message = " ".join(part for part in (exc.context, problem) if part)
-    rule = "yaml-syntax"
-    lines = text.splitlines()
-    if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
-        message = f"tab character in indentation; YAML indents with spaces only ({message})"
-        rule = "yaml-tab"
-    return LoadResult(None, [Problem(path, line, col, Level.ERROR, _one_line(message), rule)])
+        message, rule = f"tag {tag} is not allowed; only plain YAML is", "yaml-tag"
+    elif "expected a single document" in (exc.context or ""):
+        message = "more than one document in the file; keep one per file"
+        rule = "yaml-multi-document"
+    else:
+        message = _one_line(" ".join(part for part in (exc.context, problem) if part))
+        rule = "yaml-syntax"
+        lines = text.splitlines()
+        if (
+            mark is not None
+            and mark.line < len(lines)
+            and "\t" in lines[mark.line][: mark.column + 1]
+        ):
+            message = f"tab character in indentation; YAML indents with spaces only ({message})"
+            rule = "yaml-tab"
+    return LoadResult(None, [Problem(path, line, col, Level.ERROR, message, rule)])
 
 
 def _reader_position(exc: yaml.YAMLError, text: str) -> tuple[int, int]:
