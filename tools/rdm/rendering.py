@@ -20,13 +20,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from rdm.problems import Level, Problem, RdmError
@@ -231,10 +230,19 @@ def jobs(topology: Topology) -> list[Job]:
     result = [
         Job(
             "namespace.json.j2",
-            {**base, "product": topology.product, "release": topology.release, "wave": str(CONFIG_WAVE)},
+            {
+                **base,
+                "product": topology.product,
+                "release": topology.release,
+                "wave": str(CONFIG_WAVE),
+            },
             CONFIG_WAVE,
         ),
-        Job("networkpolicy.json.j2", {**base, "labels": common_labels, "wave": str(CONFIG_WAVE)}, CONFIG_WAVE),
+        Job(
+            "networkpolicy.json.j2",
+            {**base, "labels": common_labels, "wave": str(CONFIG_WAVE)},
+            CONFIG_WAVE,
+        ),
     ]
     for workload in topology.workloads:
         if not workload.enabled:
@@ -268,7 +276,11 @@ def jobs(topology: Topology) -> list[Job]:
             )
         )
         result.append(
-            Job("service.json.j2", {**shared, "selector": selector, "ports": ports, "wave": str(wave)}, wave)
+            Job(
+                "service.json.j2",
+                {**shared, "selector": selector, "ports": ports, "wave": str(wave)},
+                wave,
+            )
         )
         result.append(
             Job(
@@ -350,9 +362,21 @@ def _env(topology: Topology, workload: Workload, profile: Profile) -> list[dict[
     env: list[dict[str, str | None]] = []
     if profile.database_credentials:
         db = topology.database
-        env.append({"name": DB_USER_ENV, "value": None, "secret_name": db.secret_name, "secret_key": db.user_key})
         env.append(
-            {"name": DB_PASSWORD_ENV, "value": None, "secret_name": db.secret_name, "secret_key": db.password_key}
+            {
+                "name": DB_USER_ENV,
+                "value": None,
+                "secret_name": db.secret_name,
+                "secret_key": db.user_key,
+            }
+        )
+        env.append(
+            {
+                "name": DB_PASSWORD_ENV,
+                "value": None,
+                "secret_name": db.secret_name,
+                "secret_key": db.password_key,
+            }
         )
     seen = {e["name"] for e in env}
     for var in workload.env:
@@ -365,7 +389,12 @@ def _env(topology: Topology, workload: Workload, profile: Profile) -> list[dict[
             )
         seen.add(var.name)
         env.append(
-            {"name": var.name, "value": var.value, "secret_name": var.secret_name, "secret_key": var.secret_key}
+            {
+                "name": var.name,
+                "value": var.value,
+                "secret_name": var.secret_name,
+                "secret_key": var.secret_key,
+            }
         )
     return env
 
@@ -425,7 +454,9 @@ class Renderer:
         for manifest in manifests:
             key = (manifest.kind, manifest.name)
             if key in seen:
-                raise RenderError(f"{topology.org_id}: {manifest.template}: {manifest} is rendered twice")
+                raise RenderError(
+                    f"{topology.org_id}: {manifest.template}: {manifest} is rendered twice"
+                )
             seen.add(key)
         return manifests
 
@@ -438,7 +469,9 @@ class Renderer:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise RenderError(f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise RenderError(
+                f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
         _check_object(topology.org_id, job.template, obj)
         return Manifest(topology.org_id, job.template, job.wave, obj)
 
@@ -455,14 +488,21 @@ def _check_object(org_id: str, template: str, obj: object) -> None:
         raise RenderError(f"{where}: {label}: metadata.name is missing")
     if (api_version, kind) not in KINDS:
         allowed = ", ".join(f"{a} {k}" for a, k in sorted(KINDS))
-        raise RenderError(f"{where}: {label}: apiVersion {api_version} kind {kind} may not be rendered (only {allowed})")
+        raise RenderError(
+            f"{where}: {label}: apiVersion {api_version} kind {kind} may not be rendered "
+            f"(only {allowed})"
+        )
     assert isinstance(metadata, dict)  # for mypy: name was found in it
     namespace = metadata.get("namespace")
     if kind in CLUSTER_SCOPED:
         if name != org_id or namespace is not None:
-            raise RenderError(f"{where}: {label}: the only cluster-scoped object allowed is Namespace/{org_id}")
+            raise RenderError(
+                f"{where}: {label}: the only cluster-scoped object allowed is Namespace/{org_id}"
+            )
     elif namespace != org_id:
-        raise RenderError(f"{where}: {label}: namespace {namespace!r} is not the client's namespace {org_id!r}")
+        raise RenderError(
+            f"{where}: {label}: namespace {namespace!r} is not the client's namespace {org_id!r}"
+        )
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict) or not isinstance(annotations.get(WAVE_ANNOTATION), str):
         raise RenderError(f"{where}: {label}: the {WAVE_ANNOTATION} annotation is missing")
@@ -498,9 +538,7 @@ def by_wave(manifests: Iterable[Manifest]) -> list[tuple[int, list[Manifest]]]:
 # of YAML's). tests/test_rendering.py round-trips arbitrary text through it.
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*")
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)")
-_RESERVED = frozenset(
-    "y n yes no true false on off null".split()
-)
+_RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "null"])
 # Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
@@ -516,7 +554,9 @@ def _quoted(text: str) -> str:
 
 def _scalar(value: object) -> str:
     if isinstance(value, str):
-        if (_PLAIN.fullmatch(value) and value.lower() not in _RESERVED) or _QUANTITY.fullmatch(value):
+        if (_PLAIN.fullmatch(value) and value.lower() not in _RESERVED) or _QUANTITY.fullmatch(
+            value
+        ):
             return value
         return _quoted(value)
     if value is True:
@@ -532,7 +572,12 @@ def _scalar(value: object) -> str:
 
 def _literal_ok(text: str) -> bool:
     # A literal block keeps text as is, as long as indentation cannot be misread.
-    if not text.endswith("\n") or text.endswith("\n\n") or "\r" in text or _UNPRINTABLE.search(text):
+    if (
+        not text.endswith("\n")
+        or text.endswith("\n\n")
+        or "\r" in text
+        or _UNPRINTABLE.search(text)
+    ):
         return False
     return all(not line or not line[0].isspace() for line in text[:-1].split("\n")) and not any(
         ch < " " and ch not in "\t\n" for ch in text
@@ -596,9 +641,9 @@ def to_yaml(obj: Mapping[str, Any]) -> str:
 
 def to_json(obj: Mapping[str, Any], *, indent: int | None = 2) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent, separators=separators) + (
-        "\n" if indent else ""
-    )
+    return json.dumps(
+        obj, ensure_ascii=False, sort_keys=True, indent=indent, separators=separators
+    ) + ("\n" if indent else "")
 
 
 FORMATS = ("yaml", "json")
@@ -623,7 +668,10 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
 
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:
     """(file name, text) for each object of one topology, in apply order."""
-    return [(file_name(i, m, output_format), document(m, output_format)) for i, m in enumerate(manifests)]
+    return [
+        (file_name(i, m, output_format), document(m, output_format))
+        for i, m in enumerate(manifests)
+    ]
 
 
 # ---------------------------------------------------------------- schema check
@@ -631,7 +679,11 @@ def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tu
 
 def _schema_folder() -> Any:
     # The strict schemas that kubernetes-validate ships, read offline from the package.
-    return resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}.0-local-strict"
+    return (
+        resources.files("kubernetes_validate")
+        / "kubernetes-json-schema"
+        / f"v{KUBERNETES_VERSION}.0-local-strict"
+    )
 
 
 @cache
@@ -647,11 +699,14 @@ def _schema_validator(api_version: str, kind: str) -> Any:
 
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
-        schema = json.loads((_schema_folder() / f"{kind.lower()}-{group_version}.json").read_text(encoding="utf-8"))
+        schema = json.loads(
+            (_schema_folder() / f"{kind.lower()}-{group_version}.json").read_text(encoding="utf-8")
+        )
         definitions = _definitions()
     except FileNotFoundError as exc:
         raise RenderError(
-            f"kubernetes-validate has no strict schema of {kind} {api_version} for Kubernetes {KUBERNETES_VERSION}"
+            f"kubernetes-validate has no strict schema of {kind} {api_version} "
+            f"for Kubernetes {KUBERNETES_VERSION}"
         ) from exc
     registry: Any = referencing.Registry()
     registry = referencing.Resource.from_contents(schema) @ registry
@@ -663,13 +718,17 @@ def schema_errors(manifest: Manifest) -> list[str]:
     """What the pinned Kubernetes OpenAPI schema (strict: no unknown fields) says is wrong."""
     validator = _schema_validator(manifest.api_version, manifest.kind)
     messages = []
-    for error in sorted(validator.iter_errors(manifest.obj), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(
+        validator.iter_errors(manifest.obj), key=lambda e: list(map(str, e.absolute_path))
+    ):
         path = ".".join(str(p) for p in error.absolute_path)
         messages.append(f"{path}: {error.message}" if path else error.message)
     return messages
 
 
-def manifest_problems(topology: Topology, document_path: str, line: int = 1, col: int = 1) -> list[Problem]:
+def manifest_problems(
+    topology: Topology, document_path: str, line: int = 1, col: int = 1
+) -> list[Problem]:
     """`rdm validate --manifests`: render `topology` and check every object against the schema."""
 
     def problem(message: str) -> Problem:

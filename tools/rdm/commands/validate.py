@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from rdm import reporting
+from rdm import rendering, reporting
 from rdm.cli_options import repo_option
-from rdm.problems import UsageError
-from rdm.repository import load_work_tree
+from rdm.problems import Problem, UsageError
+from rdm.repository import Repository, kind_of, load_work_tree
 
 
 @click.command("validate")
@@ -23,7 +23,13 @@ from rdm.repository import load_work_tree
     default=None,
     help="Output format; github is the default when GITHUB_ACTIONS=true, text otherwise.",
 )
-def command(paths: tuple[Path, ...], repo: Path, output_format: str | None) -> int:
+@click.option(
+    "--manifests",
+    is_flag=True,
+    help="Also render every topology and check each object against the Kubernetes OpenAPI "
+    f"schema ({rendering.KUBERNETES_VERSION}, strict). Slower; the pull-request workflow runs it.",
+)
+def command(paths: tuple[Path, ...], repo: Path, output_format: str | None, manifests: bool) -> int:
     """Check files against their schemas and the process rules.
 
     With PATHS, report only those files or folders (policy and topologies are still
@@ -31,6 +37,8 @@ def command(paths: tuple[Path, ...], repo: Path, output_format: str | None) -> i
     """
     only = [_relative(p, repo) for p in paths] if paths else None
     repository = load_work_tree(repo, label=str(repo), only=only)
+    if manifests:
+        repository.problems = sorted(repository.problems + _manifest_problems(repository))
     name = output_format or reporting.default_format(os.environ)
     click.echo(reporting.REPORTERS[name](repository.problems, repository.files_checked))
     return 0 if repository.ok else 1
@@ -43,3 +51,19 @@ def _relative(path: Path, repo: Path) -> str:
         return path.resolve().relative_to(repo.resolve()).as_posix()
     except ValueError as exc:
         raise UsageError(f"{path} is outside the repository {repo}") from exc
+
+
+def _manifest_problems(repository: Repository) -> list[Problem]:
+    problems: list[Problem] = []
+    for relative, document in sorted(repository.documents.items()):
+        # only topologies that loaded cleanly have a document and a model
+        if kind_of(relative) != "topology":
+            continue
+        topology = repository.topologies.get(document.data.get("orgId", ""))
+        if topology is None:
+            continue
+        position = document.position(["orgId"])
+        problems += rendering.manifest_problems(
+            topology, document.path, position.line, position.col
+        )
+    return problems
