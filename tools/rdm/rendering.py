@@ -415,7 +415,14 @@ def _probe(probe: Probe) -> dict[str, Any]:
 
 def json_scalar(value: object) -> str:
     """The `json` filter: any value as JSON text, so data can never become structure."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except TypeError:
+        if isinstance(value, jinja2.Undefined):
+            str(value)  # StrictUndefined raises UndefinedError, naming the variable
+        raise jinja2.TemplateRuntimeError(
+            f"the json filter cannot write a {type(value).__name__}"
+        ) from None
 
 
 def environment(template_dir: Path, *, sandboxed: bool = True) -> jinja2.Environment:
@@ -629,6 +636,8 @@ def _inline(value: object, indent: str) -> str:
 
 def to_yaml(obj: Mapping[str, Any]) -> str:
     """One object as block YAML: apiVersion, kind, metadata first, every other key sorted."""
+    if not obj:
+        return "{}\n"
     out: list[str] = []
     for key in _TOP_KEYS:
         if key in obj:
