@@ -372,7 +372,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.dictionaries(st.text(), values, max_size=5))
 def test_yaml_writer_round_trips(obj: dict) -> None:
     text = rendering.to_yaml(obj)

@@ -580,7 +580,8 @@ def _scalar(value: object) -> str:
 def _literal_ok(text: str) -> bool:
     # A literal block keeps text as is, as long as indentation cannot be misread.
     if (
-        not text.endswith("\n")
+        text.startswith("\n")
+        or not text.endswith("\n")
         or text.endswith("\n\n")
         or "\r" in text
         or _UNPRINTABLE.search(text)
