@@ -16,13 +16,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         default=False,
-        help="rewrite golden files from the current output instead of comparing (also RDM_UPDATE_GOLDEN=1)",
+        help="rewrite golden files from the current output instead of comparing "
+        "(also RDM_UPDATE_GOLDEN=1)",
     )
 
 
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden")) or os.environ.get("RDM_UPDATE_GOLDEN") == "1"
+    return (
+        bool(request.config.getoption("--update-golden"))
+        or os.environ.get("RDM_UPDATE_GOLDEN") == "1"
+    )
 
 
 @pytest.fixture

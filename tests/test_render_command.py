@@ -34,7 +34,9 @@ def test_render_one_org_as_json_lines(example_repo: Path) -> None:
     assert code == 0
     objects = [json.loads(line) for line in out.splitlines()]
     assert objects[0]["kind"] == "Namespace"
-    assert {o["metadata"].get("namespace", o["metadata"]["name"]) for o in objects} == {"grupo-alvorada"}
+    assert {o["metadata"].get("namespace", o["metadata"]["name"]) for o in objects} == {
+        "grupo-alvorada"
+    }
     golden = list(yaml.safe_load_all((GOLDEN / "grupo-alvorada.yaml").read_text(encoding="utf-8")))
     assert objects == golden
 
@@ -87,7 +89,9 @@ def test_render_an_old_revision_without_checking_it_out(example_repo: Path) -> N
     assert "replicas: 7" in topology.read_text()  # the work tree was not touched
 
 
-def test_render_a_bad_revision_is_an_outside_failure(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_a_bad_revision_is_an_outside_failure(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     git.Repo.init(example_repo)
     assert main(["render", "--repo", str(example_repo), "--rev", "no-such-rev"]) == 3
     assert capsys.readouterr().err.startswith("rdm: cannot read revision 'no-such-rev'")
@@ -98,7 +102,9 @@ def test_render_an_unknown_org(example_repo: Path, capsys: pytest.CaptureFixture
     assert capsys.readouterr().err == "rdm: no topology for nope (topologies/nope.yaml)\n"
 
 
-def test_render_refuses_a_topology_with_errors(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_refuses_a_topology_with_errors(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
     topology.write_text(topology.read_text().replace("replicas: 3", "replicas: many"))
     assert main(["render", "--repo", str(example_repo)]) == 1
@@ -122,11 +128,15 @@ def test_a_render_error_is_one_line(
     example_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
-    topology.write_text(topology.read_text().replace("MaxStringSize: 10}", 'MaxStringSize: "10\\nX=1"}'))
+    topology.write_text(
+        topology.read_text().replace("MaxStringSize: 10}", 'MaxStringSize: "10\\nX=1"}')
+    )
     assert main(["render", "--repo", str(example_repo)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("rdm: grupo-alvorada: protheus-appserver-prod: config general.MaxStringSize")
+    assert err.startswith(
+        "rdm: grupo-alvorada: protheus-appserver-prod: config general.MaxStringSize"
+    )
 
 
 def test_validate_manifests_clean(example_repo: Path) -> None:
@@ -144,14 +154,19 @@ def test_validate_manifests_reports_schema_errors_at_the_topology(
     for template in rendering.TEMPLATE_DIR.iterdir():
         (folder / template.name).write_text(template.read_text())
     service = folder / "service.json.j2"
-    service.write_text(service.read_text().replace('"type": "ClusterIP",', '"type": "ClusterIP", "sessionAfinity": "None",'))
+    service.write_text(
+        service.read_text().replace(
+            '"type": "ClusterIP",', '"type": "ClusterIP", "sessionAfinity": "None",'
+        )
+    )
     monkeypatch.setattr(rendering, "_default", rendering.Renderer(folder))
     code, out, _ = run("validate", "--repo", str(example_repo), "--manifests", "--format", "text")
     assert code == 1
     lines = out.splitlines()
     assert (
         f"{example_repo}/topologies/grupo-alvorada.yaml:4:1: error: Service/protheus-dbaccess: "
-        "spec: Additional properties are not allowed ('sessionAfinity' was unexpected) [manifest-schema]"
+        "spec: Additional properties are not allowed ('sessionAfinity' was unexpected) "
+        "[manifest-schema]"
     ) in lines
     assert sum("[manifest-schema]" in line for line in lines) == 4 * 9
     # plain validate stays a schema-and-rules pass

@@ -129,7 +129,9 @@ def test_deployment_shape() -> None:
 def test_database_credentials_only_through_secret_key_ref() -> None:
     topology = example("grupo-alvorada")
     found = objects(rendering.render(topology))
-    env = found[("Deployment", "protheus-dbaccess")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    env = found[("Deployment", "protheus-dbaccess")]["spec"]["template"]["spec"]["containers"][0][
+        "env"
+    ]
     by_name = {e["name"]: e for e in env}
     secret = topology.database.secret_name
     assert by_name[rendering.DB_USER_ENV] == {
@@ -200,7 +202,9 @@ def test_deterministic_byte_for_byte() -> None:
         workloads=tuple(
             dataclasses.replace(
                 w,
-                config={s: dict(reversed(list(k.items()))) for s, k in reversed(list(w.config.items()))},
+                config={
+                    s: dict(reversed(list(k.items()))) for s, k in reversed(list(w.config.items()))
+                },
             )
             for w in reversed(topology.workloads)
         ),
@@ -226,14 +230,18 @@ def test_a_template_that_sets_another_namespace_is_an_error(tmp_path: Path) -> N
     folder = copy_templates(tmp_path)
     service = folder / "service.json.j2"
     service.write_text(
-        service.read_text().replace('"namespace": {{ namespace | json }}', '"namespace": "kube-system"')
+        service.read_text().replace(
+            '"namespace": {{ namespace | json }}', '"namespace": "kube-system"'
+        )
     )
     with pytest.raises(rendering.RenderError) as caught:
         rendering.Renderer(folder).render(example("grupo-alvorada"))
     assert str(caught.value).startswith(
         "grupo-alvorada: template service.json.j2: Service/protheus-"
     )
-    assert "namespace 'kube-system' is not the client's namespace 'grupo-alvorada'" in str(caught.value)
+    assert "namespace 'kube-system' is not the client's namespace 'grupo-alvorada'" in str(
+        caught.value
+    )
 
 
 def test_a_template_that_renders_a_cluster_scoped_kind_is_an_error(tmp_path: Path) -> None:
@@ -244,8 +252,11 @@ def test_a_template_that_renders_a_cluster_scoped_kind_is_an_error(tmp_path: Pat
         .replace('"networking.k8s.io/v1"', '"rbac.authorization.k8s.io/v1"')
         .replace('"NetworkPolicy"', '"ClusterRole"')
     )
-    with pytest.raises(rendering.RenderError, match=r"ClusterRole/rdm-isolate-namespace: apiVersion "
-                       r"rbac.authorization.k8s.io/v1 kind ClusterRole may not be rendered"):
+    with pytest.raises(
+        rendering.RenderError,
+        match=r"ClusterRole/rdm-isolate-namespace: apiVersion "
+        r"rbac.authorization.k8s.io/v1 kind ClusterRole may not be rendered",
+    ):
         rendering.Renderer(folder).render(example("grupo-alvorada"))
 
 
@@ -255,14 +266,16 @@ def test_a_second_namespace_object_is_an_error(tmp_path: Path) -> None:
         '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system", '
         '"annotations": {"rdm/wave": "0"}}}'
     )
-    with pytest.raises(rendering.RenderError, match="only cluster-scoped object allowed is Namespace/"):
+    with pytest.raises(
+        rendering.RenderError, match="only cluster-scoped object allowed is Namespace/"
+    ):
         rendering.Renderer(folder).render(example("grupo-alvorada"))
 
 
 def test_the_sandbox_refuses_unsafe_template_code(tmp_path: Path) -> None:
     folder = copy_templates(tmp_path)
     (folder / "namespace.json.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
-    with pytest.raises(rendering.RenderError, match="template namespace.json.j2: SecurityError"):
+    with pytest.raises(rendering.RenderError, match=r"template namespace\.json\.j2: SecurityError"):
         rendering.Renderer(folder).render(example("grupo-alvorada"))
 
 
@@ -320,8 +333,11 @@ def test_a_line_break_in_an_ini_value_is_an_error() -> None:
         "protheus-appserver-prod",
         config={"general": {"MaxStringSize": "10\n[DBAccess]\nServer=evil"}},
     )
-    with pytest.raises(rendering.RenderError, match=r"grupo-alvorada: protheus-appserver-prod: config "
-                       r"general.MaxStringSize: the value"):
+    with pytest.raises(
+        rendering.RenderError,
+        match=r"grupo-alvorada: protheus-appserver-prod: config "
+        r"general.MaxStringSize: the value",
+    ):
         rendering.render(topology)
 
 
@@ -359,15 +375,52 @@ def test_the_schema_check_is_strict() -> None:
 # ---------------------------------------------------------------- the YAML writer
 
 scalars = st.one_of(
-    st.text(), st.integers(), st.booleans(), st.none(), st.sampled_from(
-        ["yes", "No", "on", "null", "~", "1.0", "0x1F", "8Gi", "500m", "1e3", "12.1.2410", "a: b",
-         "- x", "x #y", "[x]", "{x}", "*a", "&a", "!t", "%x", "@x", "`x", "a\n", "a\n\n", " a\n",
-         "\u2028", "\x85", "", " ", "-", "?", ":"]
-    )
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(
+        [
+            "yes",
+            "No",
+            "on",
+            "null",
+            "~",
+            "1.0",
+            "0x1F",
+            "8Gi",
+            "500m",
+            "1e3",
+            "12.1.2410",
+            "a: b",
+            "- x",
+            "x #y",
+            "[x]",
+            "{x}",
+            "*a",
+            "&a",
+            "!t",
+            "%x",
+            "@x",
+            "`x",
+            "a\n",
+            "a\n\n",
+            " a\n",
+            "\u2028",
+            "\x85",
+            "",
+            " ",
+            "-",
+            "?",
+            ":",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

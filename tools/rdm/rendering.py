@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -413,10 +413,16 @@ def _probe(probe: Probe) -> dict[str, Any]:
 # ---------------------------------------------------------------- rendering
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
 def json_scalar(value: object) -> str:
     """The `json` filter: any value as JSON text, so data can never become structure."""
+    if type(value) is str:  # most values: the C string encoder, no encoder object per call
+        return _encode_str(value)
     try:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _ENCODER.encode(value)
     except TypeError:
         if isinstance(value, jinja2.Undefined):
             str(value)  # StrictUndefined raises UndefinedError, naming the variable
