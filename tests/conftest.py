@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,24 @@ from rdm.repository import Repository, load_work_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FOLDERS = ("rdms", "topologies", "policy")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite golden files from the current output instead of comparing "
+        "(also RDM_UPDATE_GOLDEN=1)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return (
+        bool(request.config.getoption("--update-golden"))
+        or os.environ.get("RDM_UPDATE_GOLDEN") == "1"
+    )
 
 
 def copy_example(destination: Path) -> Path:

@@ -49,13 +49,13 @@ def test_unknown_command_is_a_usage_error(run_rdm: Callable[..., tuple[int, str,
 def test_unexpected_error_is_one_line_and_a_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_rdm: Callable[..., tuple[int, str, str]]
 ) -> None:
-    from rdm import repository
+    from rdm.commands import validate
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(repository, "load_repository", explode)
+    monkeypatch.setattr(validate, "load_repository", explode)
     code, out, err = run_rdm("validate")
     assert code == 3
     assert (

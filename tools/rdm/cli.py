@@ -31,8 +31,9 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import approvals, calendar, codeowners, validate, window
+    from rdm.commands import approvals, calendar, codeowners, render, validate, window
 
+    cli.add_command(render.command)
     cli.add_command(validate.command)
     cli.add_command(window.command)
     cli.add_command(calendar.command)

@@ -387,7 +387,7 @@ class GitRevision:
         try:
             repo = git.Repo(self.root, search_parent_directories=False)
             return repo.commit(self.revision).tree
-        except (git.exc.GitError, ValueError) as exc:
+        except (git.exc.GitError, git.exc.BadName, git.exc.BadObject, ValueError) as exc:
             raise ExternalError(f"cannot read revision {self.revision!r}: {exc}") from exc
 
     def files(self) -> Iterator[str]:

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -329,3 +329,29 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
         "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
     }[top]
     return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", Level.WARNING)
+
+
+def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
+    """Render every topology that loaded cleanly and check its objects (`--manifests`).
+
+    A problem points at the topology's `orgId`; the file is parsed again for that
+    position only when there is a problem, since node trees are not kept.
+    """
+    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
+
+    problems: list[Problem] = []
+    for relative, data in sorted(repository.data.items()):
+        topology = (
+            repository.topologies.get(data.get("orgId", ""))
+            if kind_of(relative) == "topology"
+            else None
+        )
+        if topology is None:
+            continue
+        found = rendering.manifest_problems(topology, source.display(relative))
+        document = load(source, relative).document if found else None
+        if document is not None:
+            position = document.position(["orgId"])
+            found = [replace(p, line=position.line, col=position.col) for p in found]
+        problems += found
+    return problems

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from rdm import reporting
+from rdm import rendering, reporting
 from rdm.cli_options import repo_option
+from rdm.documents import WorkTree
 from rdm.problems import UsageError
-from rdm.repository import load_work_tree
+from rdm.repository import load_repository, manifest_problems
 
 
 @click.command("validate")
@@ -23,14 +24,23 @@ from rdm.repository import load_work_tree
     default=None,
     help="Output format; github is the default when GITHUB_ACTIONS=true, text otherwise.",
 )
-def command(paths: tuple[Path, ...], repo: Path, output_format: str | None) -> int:
+@click.option(
+    "--manifests",
+    is_flag=True,
+    help="Also render every topology and check each object against the Kubernetes OpenAPI "
+    f"schema ({rendering.KUBERNETES_VERSION}, strict). Slower; the pull-request workflow runs it.",
+)
+def command(paths: tuple[Path, ...], repo: Path, output_format: str | None, manifests: bool) -> int:
     """Check files against their schemas and the process rules.
 
     With PATHS, report only those files or folders (policy and topologies are still
     read for the rules that need them). Exit 0 when there is no error, 1 otherwise.
     """
     only = [_relative(p, repo) for p in paths] if paths else None
-    repository = load_work_tree(repo, label=str(repo), only=only)
+    source = WorkTree(repo, str(repo))
+    repository = load_repository(source, only=only)
+    if manifests:
+        repository.problems = sorted(repository.problems + manifest_problems(repository, source))
     name = output_format or reporting.default_format(os.environ)
     click.echo(reporting.REPORTERS[name](repository.problems, repository.files_checked))
     return 0 if repository.ok else 1
