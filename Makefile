@@ -14,11 +14,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,manifests]'
 	touch $(STAMP)
 
-## make run: set up and run the main job on the bundled example repository
+## make run: set up, then the main job on the bundled example repository:
+## check every file (and the rendered manifests), show the calendar and whether
+## a change may run now, and render the manifests to build/manifests.
 run: $(STAMP)
-	$(BIN)/rdm validate --repo .
-	$(BIN)/rdm window --repo . --at 2026-12-03T01:00:00-03:00 || true
-	$(BIN)/rdm render --repo . --out build/manifests
+	$(BIN)/rdm validate --manifests
+	$(BIN)/rdm calendar --weeks 4
+	@# exit 1 means "closed right now": information here, not a failure
+	-$(BIN)/rdm window
+	$(BIN)/rdm render --out build/manifests
 
 ## make test: set up and run the whole suite (lint and types included)
 test: $(STAMP)
