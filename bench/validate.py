@@ -40,12 +40,12 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         )
         (target / "topologies" / f"{org}.yaml").write_text(text, encoding="utf-8")
     rdm_template = (ROOT / "rdms" / "2026" / "RDM-2026-0041.yaml").read_text(encoding="utf-8")
-    first_thursday = date(2026, 12, 3)
+    windows = _usable_windows(target)
     for n in range(rdm_count):
         year = 2026 + n // 9999
         seq = n % 9999 + 1
         rdm_id = f"RDM-{year}-{seq:04d}"
-        window = first_thursday + timedelta(weeks=n % 40)
+        window = windows[n % len(windows)]
         text = (
             rdm_template.replace("RDM-2026-0041", rdm_id)
             .replace("window: 2026-12-03", f"window: {window.isoformat()}")
@@ -57,6 +57,23 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         folder = target / "rdms" / str(year)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{rdm_id}.yaml").write_text(text, encoding="utf-8")
+
+
+def _usable_windows(repo: Path) -> list[date]:
+    """Thursdays of the example calendar that are real windows and not frozen."""
+    from rdm import calendar
+    from rdm.documents import parse
+
+    document = parse("calendar.yaml", (repo / "policy" / "calendar.yaml").read_bytes()).document
+    assert document is not None
+    policy = calendar.CalendarPolicy.from_mapping(document.data)
+    days = (date(2026, 12, 3) + timedelta(weeks=w) for w in range(52))
+    return [
+        day
+        for day in days
+        if (occurrence := calendar.window_for_date(policy, day)) is not None
+        and calendar.open_periods(occurrence, policy.freezes)
+    ]
 
 
 def measure(what: str, repo: Path) -> dict[str, float]:
