@@ -155,3 +155,26 @@ def test_missing_policy_file(example_repo: Path) -> None:
     (example_repo / "policy" / "committee.yaml").unlink()
     problems = load_work_tree(example_repo).problems
     assert [(p.path, p.rule) for p in problems] == [("policy/committee.yaml", "layout-missing")]
+
+
+def test_a_named_file_rdm_does_not_read_is_a_warning_not_silence(
+    example_repo: Path,
+    run_rdm: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (example_repo / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    monkeypatch.chdir(example_repo)
+    code, out, _ = run_rdm("validate", "notes.yaml")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "notes.yaml:1:1: warning: not checked: rdm reads rdms/<year>/RDM-*.yaml, "
+        "topologies/<org-id>.yaml and policy/*.yaml [layout]"
+    )
+
+
+def test_a_repo_that_does_not_exist_is_a_usage_error(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _, err = run_rdm("validate", "--repo", str(tmp_path / "nope"))
+    assert code == 2
+    assert "does not exist" in err

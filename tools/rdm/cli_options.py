@@ -10,7 +10,7 @@ import click
 repo_option = click.option(
     "--repo",
     "repo",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path(),
     show_default=True,
     help="Root of the RDM repository (rdms/, topologies/, policy/).",

@@ -96,6 +96,21 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
 
     repo = Repository()
     files = sorted(source.files())
+    for asked in selected or ():
+        # A path given by name that holds no RDM, topology or policy file would
+        # otherwise pass in silence, as if it had been checked.
+        if asked not in ("", ".") and not any(
+            f == asked or f.startswith(asked + "/") for f in files
+        ):
+            repo.problems.append(
+                at_start(
+                    source.display(asked),
+                    "not checked: rdm reads rdms/<year>/RDM-*.yaml, topologies/<org-id>.yaml "
+                    "and policy/*.yaml",
+                    "layout",
+                    Level.WARNING,
+                )
+            )
     for relative in files:
         if _TOPOLOGY_PATH.match(relative):
             repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
@@ -328,7 +343,11 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
         "topologies": "topologies/<org-id>.yaml",
         "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
     }[top]
-    return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", Level.WARNING)
+    # A YAML file in a data folder under the wrong name is data nobody checks
+    # (a typo in an RDM's name would let it skip every rule): an error. Other
+    # files (notes, images) only get a warning.
+    level = Level.ERROR if relative.endswith(".yaml") else Level.WARNING
+    return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", level)
 
 
 def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
