@@ -99,9 +99,8 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
     for asked in selected or ():
         # A path given by name that holds no RDM, topology or policy file would
         # otherwise pass in silence, as if it had been checked.
-        if asked not in ("", ".") and not any(
-            f == asked or f.startswith(asked + "/") for f in files
-        ):
+        known = asked in ("", ".") or asked in POLICY_FILES  # those have `layout-missing`
+        if not known and not any(f == asked or f.startswith(asked + "/") for f in files):
             repo.problems.append(
                 at_start(
                     source.display(asked),
