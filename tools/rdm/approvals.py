@@ -39,7 +39,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdm.policy import CommitteePolicy, StandardTemplate
 from rdm.rdms import ChangeType, Rdm
@@ -208,28 +208,14 @@ def decide(
         reasons.insert(
             0, f"{len(verdicts)} RDMs in this PR; the strictest verdict ({strictest.rdm_id}) wins"
         )
-    merged = Verdict(
-        strictest.verdict,
-        strictest.committee,
-        strictest.rdm_id,
-        strictest.members,
-        tuple(reasons),
-        tuple(v.rdm_id for v in verdicts if v.rdm_id),
-    )
+    merged = replace(strictest, rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id))
     return _with(merged, coverage + _unreadable_reasons(unreadable), reasons)
 
 
 def _with(verdict: Verdict, rejections: list[str], reasons: list[str]) -> Verdict:
     """Add reasons that reject the PR whatever the committee said."""
     outcome = Outcome.REJECTED if rejections else verdict.verdict
-    return Verdict(
-        outcome,
-        verdict.committee,
-        verdict.rdm_id,
-        verdict.members,
-        (*rejections, *reasons),
-        verdict.rdm_ids,
-    )
+    return _replace(verdict, outcome, [*rejections, *reasons])
 
 
 def _unreadable_reasons(paths: list[str]) -> list[str]:
@@ -285,9 +271,7 @@ def _decide_one(
 
 
 def _replace(verdict: Verdict, outcome: Outcome, reasons: list[str]) -> Verdict:
-    return Verdict(
-        outcome, verdict.committee, verdict.rdm_id, verdict.members, tuple(reasons), verdict.rdm_ids
-    )
+    return replace(verdict, verdict=outcome, reasons=tuple(reasons))
 
 
 def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str], bool]:
