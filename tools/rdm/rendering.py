@@ -682,6 +682,10 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
     return f"{index:02d}-{manifest.kind.lower()}-{manifest.name}.{output_format}"
 
 
+# Every name `file_name` gives (and nothing a person would put beside them).
+FILE_NAME = re.compile(r"^\d{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)$")
+
+
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:
     """(file name, text) for each object of one topology, in apply order."""
     return [

@@ -5,6 +5,11 @@ kinds by their place in the layout, checks each against its schema and its own
 rules, builds the model, then applies the rules that span files (an RDM's
 targets exist, its window is scheduled and holds it). A broken file is a set of
 problems and never stops the others from being checked.
+
+The same loading serves the commands that need checked data from a source:
+`render_source` (and `write_tree`, which writes what it rendered) for `rdm
+render`, `decide_from_git` for `rdm approvals`. This module decides nothing
+itself: rendering and the committee's rule stay in `rendering` and `approvals`.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdm import calendar, policy, rdms, schemas, topologies
 from rdm.documents import Document, Source, WorkTree, at_start, load
-from rdm.problems import Level, Problem
+from rdm.problems import Level, Problem, RdmError
 from rdm.rdms import Rdm
+
+if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
+    from rdm.rendering import Manifest
 
 POLICY_FILES: dict[str, str] = {
     "policy/committee.yaml": "committee",
@@ -355,3 +363,55 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
             found = [replace(p, line=position.line, col=position.col) for p in found]
         problems += found
     return problems
+
+
+# ---------------------------------------------------------------- rdm render
+
+
+@dataclass
+class Rendered:
+    """The manifests of each org id asked for, or the problems that stopped them."""
+
+    manifests: dict[str, list[Manifest]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
+    """Load the topologies asked for (all by default), check them, render them.
+
+    Only the topologies are checked: a broken RDM elsewhere does not stop a render.
+    """
+    from rdm import rendering
+
+    only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
+    repository = load_repository(source, only=only)
+    unknown = [org for org in org_ids if org not in repository.topology_ids]
+    if unknown:
+        raise RdmError(
+            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+        )
+    result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
+    if result.problems:
+        return result
+    for org in org_ids or sorted(repository.topologies):
+        result.manifests[org] = rendering.render(repository.topologies[org])
+    return result
+
+
+def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files."""
+    from rdm import rendering
+
+    count = 0
+    for org, manifests in rendered.manifests.items():
+        folder = out / org
+        folder.mkdir(parents=True, exist_ok=True)
+        # Files an earlier render wrote go first, so that a workload that is gone
+        # (the update appserver after an update) leaves no stale manifest behind.
+        for old in folder.iterdir():
+            if old.is_file() and rendering.FILE_NAME.match(old.name):
+                old.unlink()
+        for name, text in rendering.files(manifests, output_format):
+            (folder / name).write_text(text, encoding="utf-8", newline="\n")
+            count += 1
+    return count
