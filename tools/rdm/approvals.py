@@ -30,8 +30,10 @@ inside its template. `decide` applies that rule and says why, naming people:
   of all are kept, prefixed by the RDM id. A PR with no RDM that touches neither
   topologies/ nor policy/ (tooling, docs) needs the CM's consensus.
 
-Pure: no I/O, no clock. The GitHub client (`rdm.github`) and git (`documents`)
-fill the inputs; the `approvals` command prints and publishes the result.
+Pure: no I/O, no clock. The GitHub client (`rdm.github`) and git
+(`repository.decide_from_git`) fill the inputs; `verdict_text` and
+`commit_status` word the result, which the `approvals` command prints and
+publishes.
 """
 
 from __future__ import annotations
@@ -507,3 +509,19 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
         )
     text = f"{verdict.committee} {verdict.verdict}: {subject}: {first}"
     return state, text if len(text) <= 140 else text[:139] + "…"
+
+
+def verdict_text(number: int, verdict: Verdict) -> str:
+    """The verdict as `rdm approvals` prints it: a headline, the members, the reasons."""
+    subject = ", ".join(verdict.rdm_ids) or "no RDM"
+    lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
+    if verdict.members:
+        width = max(len(m.login) for m in verdict.members) + 1
+        lines.append("")
+        lines += [
+            f"  @{m.login:<{width}} {m.state.value.replace('_', ' ')}" for m in verdict.members
+        ]
+    if verdict.reasons:
+        lines.append("")
+        lines += [f"  - {reason}" for reason in verdict.reasons]
+    return "\n".join(lines)

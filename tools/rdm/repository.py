@@ -23,10 +23,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdm import calendar, policy, rdms, schemas, topologies
-from rdm.documents import Document, Source, WorkTree, at_start, load
+from rdm import approvals, calendar, policy, rdms, schemas, topologies
+from rdm.documents import Document, GitRevision, Source, WorkTree, at_start, load
 from rdm.problems import Level, Problem, RdmError
-from rdm.rdms import Rdm
+from rdm.rdms import ChangeType, Rdm
+from rdm.standard import TopologyDiff
 
 if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
     from rdm.rendering import Manifest
@@ -415,3 +416,61 @@ def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
             (folder / name).write_text(text, encoding="utf-8", newline="\n")
             count += 1
     return count
+
+
+# ---------------------------------------------------------------- rdm approvals
+
+
+def decide_from_git(repo: Path, pr: approvals.PullRequest) -> approvals.Verdict:
+    """Read what the decision needs from the clone at base and head, then decide.
+
+    The committee policy and standard templates come from the PR's *base*
+    commit, so that a PR cannot vote itself in by editing policy/committee.yaml;
+    the RDMs from head; the topologies from both (CI checks out with
+    fetch-depth 0).
+    """
+    base = GitRevision(repo, pr.base_sha)
+    head = GitRevision(repo, pr.head_sha)
+    committee, templates = _policy_at(base)
+    changes = _rdms_at(head, pr.rdm_paths())
+    diffs: tuple[TopologyDiff, ...] = ()
+    if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        base_files, head_files = set(base.files()), set(head.files())
+        diffs = tuple(
+            TopologyDiff(
+                org_id,
+                _raw(base, f"topologies/{org_id}.yaml", base_files),
+                _raw(head, f"topologies/{org_id}.yaml", head_files),
+            )
+            for org_id in pr.topology_ids()
+        )
+    return approvals.decide(committee, pr, changes, templates, diffs)
+
+
+def _policy_at(
+    source: GitRevision,
+) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+    repository = load_repository(source, only=["policy"])
+    if repository.committee is None:
+        details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
+        raise RdmError(
+            f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
+            + (f": {details}" if details else "")
+        )
+    return repository.committee, repository.standard_changes
+
+
+def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    if not paths:
+        return {}
+    repository = load_repository(source, only=list(paths))
+    return {
+        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+    }
+
+
+def _raw(source: Source, relative: str, files: set[str]) -> dict[str, object] | None:
+    if relative not in files:
+        return None
+    document = load(source, relative).document
+    return document.data if document is not None and isinstance(document.data, dict) else None
