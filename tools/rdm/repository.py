@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdm import approvals, calendar, policy, rdms, schemas, topologies
 from rdm.documents import Document, GitRevision, Source, WorkTree, at_start, load
-from rdm.problems import Level, Problem, RdmError
+from rdm.problems import Level, Problem, RdmError, has_errors
 from rdm.rdms import ChangeType, Rdm
 from rdm.standard import TopologyDiff
 
@@ -77,7 +77,7 @@ class Repository:
 
     @property
     def ok(self) -> bool:
-        return not any(p.level is Level.ERROR for p in self.problems)
+        return not has_errors(self.problems)
 
 
 def kind_of(relative: str) -> str | None:
@@ -235,7 +235,7 @@ def _parse_and_check(
             problems += _POLICY_RULES[kind](document)
     # A policy model is built only from a file that passed its own rules too (a
     # zone that does not exist cannot become a ZoneInfo).
-    if document is None or any(p.level is Level.ERROR for p in problems):
+    if document is None or has_errors(problems):
         return None, problems
     return document, problems
 
