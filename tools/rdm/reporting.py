@@ -3,6 +3,8 @@
 Results are kept apart from their printing (as check-jsonschema does): a
 reporter takes the problems and a file count and returns text. Chosen by name;
 `github` is the default under GitHub Actions so findings land on the PR's lines.
+A reporter never prints, reads the environment (`default_format` is handed it)
+or drops, reorders or re-words a problem.
 """
 
 from __future__ import annotations
