@@ -346,8 +346,6 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
     A problem points at the topology's `orgId`; the file is parsed again for that
     position only when there is a problem, since node trees are not kept.
     """
-    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
-
     problems: list[Problem] = []
     for relative, data in sorted(repository.data.items()):
         topology = (
@@ -357,13 +355,37 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
         )
         if topology is None:
             continue
-        found = rendering.manifest_problems(topology, source.display(relative))
+        found = topology_manifest_problems(topology, source.display(relative))
         document = load(source, relative).document if found else None
         if document is not None:
             position = document.position(["orgId"])
             found = [replace(p, line=position.line, col=position.col) for p in found]
         problems += found
     return problems
+
+
+def topology_manifest_problems(
+    topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
+) -> list[Problem]:
+    """Render `topology` and check every object against the Kubernetes schema."""
+    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
+
+    def problem(message: str) -> Problem:
+        return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
+
+    try:
+        manifests = rendering.render(topology)
+    except rendering.RenderError as exc:
+        return [problem(str(exc))]
+    found: list[Problem] = []
+    for manifest in manifests:
+        try:
+            errors = schemas.kubernetes_errors(manifest.obj, rendering.KUBERNETES_VERSION)
+        except schemas.MissingSchema as exc:
+            found.append(problem(f"{manifest}: {exc}"))
+            continue
+        found += [problem(f"{manifest}: {message}") for message in errors]
+    return found
 
 
 # ---------------------------------------------------------------- rdm render
