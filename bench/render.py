@@ -29,9 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from rdm import rendering  # noqa: E402 - after the path is set
-from rdm.commands.render import render_source, write_tree  # noqa: E402
 from rdm.documents import WorkTree  # noqa: E402
-from rdm.repository import load_repository  # noqa: E402
+from rdm.repository import load_repository, render_source, write_tree  # noqa: E402
 
 COUNT = 1000
 TARGET = 1.3

@@ -71,24 +71,33 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_standard_change_within_template_is_approved_and_published(clone, fake, env, capsys):
-    repo, base = clone
-    head = commit_head(repo, "12.1.2410-20261119")
-    fake.pull(12, "rh-sistemas-qa", head, base).change(STANDARD, "added").change(TOPOLOGY).review(
-        "eduardo-gmud", "APPROVED"
-    )
-    code, out, err = run(
+def approvals(capsys, number: int, repo: git.Repo, *options: str) -> tuple[int, str, str]:
+    """`rdm approvals NUMBER --repo-slug SLUG --repo CLONE [options]`."""
+    return run(
         capsys,
         "approvals",
-        "12",
+        str(number),
         "--repo-slug",
         SLUG,
         "--repo",
         repo.working_tree_dir,
-        "--format",
-        "json",
-        "--publish",
+        *options,
     )
+
+
+def standard_pull(fake: FakeGitHub, repo: git.Repo, base: str, new_tag: str) -> str:
+    """PR #12: the standard RDM-0044 retags the homolog appserver; a change manager approves."""
+    head = commit_head(repo, new_tag)
+    fake.pull(12, "rh-sistemas-qa", head, base).change(STANDARD, "added").change(TOPOLOGY).review(
+        "eduardo-gmud", "APPROVED"
+    )
+    return head
+
+
+def test_standard_change_within_template_is_approved_and_published(clone, fake, env, capsys):
+    repo, base = clone
+    head = standard_pull(fake, repo, base, "12.1.2410-20261119")
+    code, out, err = approvals(capsys, 12, repo, "--format", "json", "--publish")
     assert code == 0, err
     result = json.loads(out)
     assert result == {
@@ -115,21 +124,8 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
 
 def test_standard_change_beyond_template_read_from_git_needs_the_cm(clone, fake, env, capsys):
     repo, base = clone
-    head = commit_head(repo, "12.2.2504-20270110")
-    fake.pull(12, "rh-sistemas-qa", head, base).change(STANDARD, "added").change(TOPOLOGY).review(
-        "eduardo-gmud", "APPROVED"
-    )
-    code, out, _ = run(
-        capsys,
-        "approvals",
-        "12",
-        "--repo-slug",
-        SLUG,
-        "--repo",
-        repo.working_tree_dir,
-        "--format",
-        "json",
-    )
+    standard_pull(fake, repo, base, "12.2.2504-20270110")
+    code, out, _ = approvals(capsys, 12, repo, "--format", "json")
     assert code == 1
     result = json.loads(out)
     assert (result["committee"], result["verdict"]) == ("CM", "pending")
@@ -167,26 +163,14 @@ def test_the_committee_is_read_at_the_base_commit(clone, fake, env, capsys):
     )
     for login in CM[:3]:
         pull.review(login, "APPROVED")
-    code, out, _ = run(
-        capsys,
-        "approvals",
-        "6",
-        "--repo-slug",
-        SLUG,
-        "--repo",
-        repo.working_tree_dir,
-        "--format",
-        "json",
-    )
+    code, out, _ = approvals(capsys, 6, repo, "--format", "json")
     assert code == 1
     assert "approval missing from @diretor-services" in json.loads(out)["reasons"]
 
 
 def test_a_missing_pull_request_exits_3(clone, fake, env, capsys):
     repo, _ = clone
-    code, _, err = run(
-        capsys, "approvals", "99", "--repo-slug", SLUG, "--repo", repo.working_tree_dir
-    )
+    code, _, err = approvals(capsys, 99, repo)
     assert code == 3
     assert f"pull request #99 of {SLUG} not found (404)" in err
 
@@ -194,9 +178,7 @@ def test_a_missing_pull_request_exits_3(clone, fake, env, capsys):
 def test_a_head_commit_missing_from_the_clone_exits_3(clone, fake, env, capsys):
     repo, base = clone
     fake.pull(8, "eduardo-gmud", "e" * 40, base).change(NORMAL, "added")
-    code, _, err = run(
-        capsys, "approvals", "8", "--repo-slug", SLUG, "--repo", repo.working_tree_dir
-    )
+    code, _, err = approvals(capsys, 8, repo)
     assert code == 3
     assert f"cannot read revision '{'e' * 40}'" in err
 

@@ -63,6 +63,13 @@ def _check(repo: Path, relative: str, raw: bytes) -> list[Problem]:
     return problems
 
 
+def _mutate(repo: Path, relative: str, path: list[int], value: Any) -> tuple[Any, Any]:
+    """The valid data of an example file, and a copy with one subtree replaced by `value`."""
+    valid = parse(relative, (repo / relative).read_bytes()).document
+    assert valid is not None
+    return valid.data, _replace(valid.data, path, value)
+
+
 def _replace(data: Any, path: list[int], value: Any) -> Any:
     """Replace the subtree that `path` (indices into sorted keys / items) selects."""
     if not path or not isinstance(data, dict | list) or not data:
@@ -113,11 +120,9 @@ def test_valid_document_with_one_subtree_replaced(
     repo: Path, kind: str, path: list[int], value: Any
 ) -> None:
     relative = TARGETS[kind]
-    valid = parse(relative, (repo / relative).read_bytes()).document
-    assert valid is not None
-    mutated = _replace(valid.data, path, value)
+    original, mutated = _mutate(repo, relative, path, value)
     problems = _check(repo, relative, yaml.safe_dump(mutated, allow_unicode=True).encode())
-    if mutated == valid.data:
+    if mutated == original:
         assert [p for p in problems if p.path == relative] == []
 
 
@@ -144,9 +149,6 @@ def test_fast_and_full_schema_validators_agree(
     """The fast verdict decides whether jsonschema runs, so the two must agree."""
     from rdm import schemas
 
-    relative = TARGETS[kind]
-    valid = parse(relative, (repo / relative).read_bytes()).document
-    assert valid is not None
-    mutated = _replace(valid.data, path, value)
+    _, mutated = _mutate(repo, TARGETS[kind], path, value)
     full = not any(True for _ in schemas.validator(SCHEMA_KINDS[kind]).iter_errors(mutated))
     assert schemas.is_valid_fast(mutated, SCHEMA_KINDS[kind]) == full

@@ -12,9 +12,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm import rendering
+from rdm import rendering, schemas
 from rdm.documents import WorkTree
-from rdm.repository import load_repository
+from rdm.repository import load_repository, topology_manifest_problems
 from rdm.topologies import EnvVar, Topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -358,8 +358,10 @@ def test_an_env_var_the_renderer_sets_cannot_be_set_again() -> None:
 def test_every_object_is_valid_against_the_kubernetes_schema(org: str) -> None:
     topology = with_workload(example(org), "protheus-appserver-update", enabled=True)
     for manifest in rendering.render(topology):
-        assert rendering.schema_errors(manifest) == [], str(manifest)
-    assert rendering.manifest_problems(topology, f"topologies/{org}.yaml") == []
+        assert schemas.kubernetes_errors(manifest.obj, rendering.KUBERNETES_VERSION) == [], str(
+            manifest
+        )
+    assert topology_manifest_problems(topology, f"topologies/{org}.yaml") == []
 
 
 def test_the_schema_check_is_strict() -> None:
@@ -367,7 +369,7 @@ def test_the_schema_check_is_strict() -> None:
     spec = dict(manifest.obj["spec"])
     spec["replica"] = 2  # a typo: strict mode refuses unknown fields
     broken = dataclasses.replace(manifest, obj={**manifest.obj, "spec": spec})
-    errors = rendering.schema_errors(broken)
+    errors = schemas.kubernetes_errors(broken.obj, rendering.KUBERNETES_VERSION)
     assert len(errors) == 1
     assert "replica" in errors[0]
 

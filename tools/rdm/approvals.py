@@ -30,8 +30,10 @@ inside its template. `decide` applies that rule and says why, naming people:
   of all are kept, prefixed by the RDM id. A PR with no RDM that touches neither
   topologies/ nor policy/ (tooling, docs) needs the CM's consensus.
 
-Pure: no I/O, no clock. The GitHub client (`rdm.github`) and git (`documents`)
-fill the inputs; the `approvals` command prints and publishes the result.
+Pure: no I/O, no clock. The GitHub client (`rdm.github`) and git
+(`repository.decide_from_git`) fill the inputs; `verdict_text` and
+`commit_status` word the result, which the `approvals` command prints and
+publishes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdm.policy import CommitteePolicy, StandardTemplate
 from rdm.rdms import ChangeType, Rdm
@@ -208,28 +210,14 @@ def decide(
         reasons.insert(
             0, f"{len(verdicts)} RDMs in this PR; the strictest verdict ({strictest.rdm_id}) wins"
         )
-    merged = Verdict(
-        strictest.verdict,
-        strictest.committee,
-        strictest.rdm_id,
-        strictest.members,
-        tuple(reasons),
-        tuple(v.rdm_id for v in verdicts if v.rdm_id),
-    )
+    merged = replace(strictest, rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id))
     return _with(merged, coverage + _unreadable_reasons(unreadable), reasons)
 
 
 def _with(verdict: Verdict, rejections: list[str], reasons: list[str]) -> Verdict:
     """Add reasons that reject the PR whatever the committee said."""
     outcome = Outcome.REJECTED if rejections else verdict.verdict
-    return Verdict(
-        outcome,
-        verdict.committee,
-        verdict.rdm_id,
-        verdict.members,
-        (*rejections, *reasons),
-        verdict.rdm_ids,
-    )
+    return _replace(verdict, outcome, [*rejections, *reasons])
 
 
 def _unreadable_reasons(paths: list[str]) -> list[str]:
@@ -285,9 +273,7 @@ def _decide_one(
 
 
 def _replace(verdict: Verdict, outcome: Outcome, reasons: list[str]) -> Verdict:
-    return Verdict(
-        outcome, verdict.committee, verdict.rdm_id, verdict.members, tuple(reasons), verdict.rdm_ids
-    )
+    return replace(verdict, verdict=outcome, reasons=tuple(reasons))
 
 
 def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str], bool]:
@@ -523,3 +509,19 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
         )
     text = f"{verdict.committee} {verdict.verdict}: {subject}: {first}"
     return state, text if len(text) <= 140 else text[:139] + "…"
+
+
+def verdict_text(number: int, verdict: Verdict) -> str:
+    """The verdict as `rdm approvals` prints it: a headline, the members, the reasons."""
+    subject = ", ".join(verdict.rdm_ids) or "no RDM"
+    lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
+    if verdict.members:
+        width = max(len(m.login) for m in verdict.members) + 1
+        lines.append("")
+        lines += [
+            f"  @{m.login:<{width}} {m.state.value.replace('_', ' ')}" for m in verdict.members
+        ]
+    if verdict.reasons:
+        lines.append("")
+        lines += [f"  - {reason}" for reason in verdict.reasons]
+    return "\n".join(lines)

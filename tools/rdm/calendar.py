@@ -290,21 +290,9 @@ def _window_occurrences(policy: CalendarPolicy, first: date, last: date) -> list
                 policy.wall(day, slot.start), policy.wall(day, slot.end), day, holiday=holiday
             )
         )
-    for move in policy.moves:
-        if move.kind is not Kind.WINDOW or move.start is None or move.end is None:
-            continue
-        start = policy.local(move.start)
-        if first <= start.date() <= last:
-            found.append(
-                Occurrence(
-                    start,
-                    policy.local(move.end),
-                    move.scheduled,
-                    moved=True,
-                    reason=move.reason,
-                    holiday=policy.holiday(start.date()),
-                )
-            )
+    found += (
+        _moved_occurrence(policy, move) for move in _moves_into(policy, Kind.WINDOW, first, last)
+    )
     found.sort(key=lambda o: _u(o.start))
     return found
 
@@ -324,24 +312,36 @@ def _meetings(policy: CalendarPolicy, first: date, last: date) -> list[Meeting]:
                 holiday=policy.holiday(day),
             )
         )
-    for move in policy.moves:
-        if move.kind is not Kind.COMMITTEE or move.start is None or move.end is None:
-            continue
-        start = policy.local(move.start)
-        if first <= start.date() <= last:
-            found.append(
-                Meeting(
-                    start,
-                    policy.local(move.end),
-                    policy.wall(start.date(), policy.deadline),
-                    move.scheduled,
-                    moved=True,
-                    reason=move.reason,
-                    holiday=policy.holiday(start.date()),
-                )
+    for move in _moves_into(policy, Kind.COMMITTEE, first, last):
+        start, end = _moved_times(policy, move)
+        found.append(
+            Meeting(
+                start,
+                end,
+                policy.wall(start.date(), policy.deadline),
+                move.scheduled,
+                moved=True,
+                reason=move.reason,
+                holiday=policy.holiday(start.date()),
             )
+        )
     found.sort(key=lambda m: _u(m.start))
     return found
+
+
+def _moves_into(policy: CalendarPolicy, kind: Kind, first: date, last: date) -> Iterator[Move]:
+    """Moves of `kind` (not cancellations) whose new start is on a local date in [first, last]."""
+    for move in policy.moves:
+        if move.kind is not kind or move.start is None or move.end is None:
+            continue
+        if first <= policy.local(move.start).date() <= last:
+            yield move
+
+
+def _moved_times(policy: CalendarPolicy, move: Move) -> tuple[datetime, datetime]:
+    """A move's new start and end in the policy zone."""
+    assert move.start is not None and move.end is not None  # callers pass no cancellation
+    return policy.local(move.start), policy.local(move.end)
 
 
 def windows(policy: CalendarPolicy, start: datetime, end: datetime) -> Iterator[Occurrence]:
@@ -541,22 +541,17 @@ def window_for_date(policy: CalendarPolicy, day: date) -> Occurrence | None:
             return Occurrence(
                 policy.wall(day, slot.start), policy.wall(day, slot.end), day, holiday=holiday
             )
-    for move in policy.moves:
-        if (
-            move.kind is Kind.WINDOW
-            and move.start is not None
-            and policy.local(move.start).date() == day
-        ):
-            return _moved_occurrence(policy, move)
-    return None
+    return next(
+        (_moved_occurrence(policy, move) for move in _moves_into(policy, Kind.WINDOW, day, day)),
+        None,
+    )
 
 
 def _moved_occurrence(policy: CalendarPolicy, move: Move) -> Occurrence:
-    assert move.start is not None and move.end is not None  # callers checked
-    start = policy.local(move.start)
+    start, end = _moved_times(policy, move)
     return Occurrence(
         start,
-        policy.local(move.end),
+        end,
         move.scheduled,
         moved=True,
         reason=move.reason,
@@ -667,12 +662,8 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                         "and no replacement is recorded in moves"
                     )
             entries.append(_entry(policy, kind, status, day, start, end, deadline, holiday, reason))
-        for move in policy.moves:
-            if move.kind is not kind or move.start is None or move.end is None:
-                continue
-            start = policy.local(move.start)
-            if not first <= start.date() <= last:
-                continue
+        for move in _moves_into(policy, kind, first, last):
+            start, end = _moved_times(policy, move)
             holiday = policy.holiday(start.date())
             deadline = (
                 policy.wall(start.date(), policy.deadline) if kind is Kind.COMMITTEE else None
@@ -684,7 +675,7 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                     Status.MOVED,
                     move.scheduled,
                     start,
-                    policy.local(move.end),
+                    end,
                     deadline,
                     holiday,
                     move.reason,

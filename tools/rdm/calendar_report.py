@@ -24,7 +24,6 @@ from rdm.calendar import (
     format_instant,
 )
 
-FORMATS = ("text", "json")
 SCHEDULE_FORMATS = ("text", "json", "ics")
 PRODID = "-//rdm//change calendar//PT-BR"
 
@@ -61,9 +60,6 @@ DECISION_FORMATS: dict[str, Callable[[WindowDecision], str]] = {
 
 
 # ---------------------------------------------------------------- rdm calendar
-
-
-_KIND_TEXT = {Kind.WINDOW: "window", Kind.COMMITTEE: "committee"}
 
 
 def _notes(entry: Entry) -> list[str]:
@@ -105,7 +101,7 @@ def schedule_text(schedule: Schedule) -> str:
             when = f"{format_instant(entry.start)} to {format_instant(entry.end)}"
         # The notes name the status (moved from, cancelled, skipped); no tag needed.
         notes = "; ".join(_notes(entry))
-        lines.append(f"{when}  {_KIND_TEXT[entry.kind]}" + (f"  {notes}" if notes else ""))
+        lines.append(f"{when}  {entry.kind}" + (f"  {notes}" if notes else ""))
     for freeze in schedule.freezes:
         lines.append(
             f"freeze {format_instant(freeze.start.astimezone(schedule.zone))} to "

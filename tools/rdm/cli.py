@@ -14,12 +14,10 @@ from pathlib import Path
 import click
 
 from rdm import __version__
-from rdm.cli_options import parse_instant, repo_option
+from rdm.cli_options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
 from rdm.problems import ExternalError, RdmError, UsageError
 
-__all__ = ["cli", "main", "parse_instant", "repo_option"]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
+__all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ This module must never do I/O; printing lives in `reporting`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -42,7 +43,7 @@ class Position:
 START = Position(1, 1)
 
 
-def has_errors(problems: list[Problem]) -> bool:
+def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.level is Level.ERROR for p in problems)
 
 

@@ -10,6 +10,8 @@ a stable order, so the same topology always gives byte-identical output.
 
 This module must never touch the cluster, read files other than the templates
 (through a loader confined to the template folder), or re-render a value.
+Checking rendered objects against the Kubernetes schema is `schemas`'s job
+(`schemas.kubernetes_errors`; `repository.topology_manifest_problems` does both).
 Ports, probes and generated ini defaults live in `PROFILES`, in one place.
 """
 
@@ -20,18 +22,17 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from rdm.problems import Level, Problem, RdmError
+from rdm.problems import RdmError
 from rdm.topologies import Topology, Workload
 
-# The Kubernetes version whose OpenAPI schema every rendered object must follow.
+# The Kubernetes version whose OpenAPI schema every rendered object must follow
+# (`schemas.kubernetes_errors` checks them against it).
 KUBERNETES_VERSION = "1.31"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 MANAGED_BY = "rdm"
@@ -682,84 +683,13 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
     return f"{index:02d}-{manifest.kind.lower()}-{manifest.name}.{output_format}"
 
 
+# Every name `file_name` gives (and nothing a person would put beside them).
+FILE_NAME = re.compile(r"^\d{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)$")
+
+
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:
     """(file name, text) for each object of one topology, in apply order."""
     return [
         (file_name(i, m, output_format), document(m, output_format))
         for i, m in enumerate(manifests)
     ]
-
-
-# ---------------------------------------------------------------- schema check
-
-
-def _schema_folder() -> Any:
-    # The strict schemas that kubernetes-validate ships, read offline from the package.
-    return (
-        resources.files("kubernetes_validate")
-        / "kubernetes-json-schema"
-        / f"v{KUBERNETES_VERSION}.0-local-strict"
-    )
-
-
-@cache
-def _definitions() -> Any:
-    return json.loads((_schema_folder() / "_definitions.json").read_text(encoding="utf-8"))
-
-
-@cache
-def _schema_validator(api_version: str, kind: str) -> Any:
-    """One validator per kind, built once: kubernetes_validate.validate re-reads 1.3 MB per call."""
-    import jsonschema
-    import referencing
-
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    try:
-        schema = json.loads(
-            (_schema_folder() / f"{kind.lower()}-{group_version}.json").read_text(encoding="utf-8")
-        )
-        definitions = _definitions()
-    except FileNotFoundError as exc:
-        raise RenderError(
-            f"kubernetes-validate has no strict schema of {kind} {api_version} "
-            f"for Kubernetes {KUBERNETES_VERSION}"
-        ) from exc
-    registry: Any = referencing.Registry()
-    registry = referencing.Resource.from_contents(schema) @ registry
-    registry = referencing.Resource.from_contents(definitions) @ registry
-    return jsonschema.Draft202012Validator(schema, registry=registry)
-
-
-def schema_errors(manifest: Manifest) -> list[str]:
-    """What the pinned Kubernetes OpenAPI schema (strict: no unknown fields) says is wrong."""
-    validator = _schema_validator(manifest.api_version, manifest.kind)
-    messages = []
-    for error in sorted(
-        validator.iter_errors(manifest.obj), key=lambda e: list(map(str, e.absolute_path))
-    ):
-        path = ".".join(str(p) for p in error.absolute_path)
-        messages.append(f"{path}: {error.message}" if path else error.message)
-    return messages
-
-
-def manifest_problems(
-    topology: Topology, document_path: str, line: int = 1, col: int = 1
-) -> list[Problem]:
-    """`rdm validate --manifests`: render `topology` and check every object against the schema."""
-
-    def problem(message: str) -> Problem:
-        return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
-
-    try:
-        manifests = render(topology)
-    except RenderError as exc:
-        return [problem(str(exc))]
-    problems: list[Problem] = []
-    for manifest in manifests:
-        try:
-            errors = schema_errors(manifest)
-        except RenderError as exc:
-            problems.append(problem(f"{manifest}: {exc}"))
-            continue
-        problems += [problem(f"{manifest}: {message}") for message in errors]
-    return problems

@@ -3,6 +3,8 @@
 Results are kept apart from their printing (as check-jsonschema does): a
 reporter takes the problems and a file count and returns text. Chosen by name;
 `github` is the default under GitHub Actions so findings land on the PR's lines.
+A reporter never prints, reads the environment (`default_format` is handed it)
+or drops, reorders or re-words a problem.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 
-from rdm.problems import Problem
+from rdm.problems import Level, Problem
 
 Reporter = Callable[[Sequence[Problem], int], str]
 
 
 def text(problems: Sequence[Problem], files: int) -> str:
-    lines = [str(p) for p in problems]
-    errors = sum(1 for p in problems if p.level == "error")
-    warnings = len(problems) - errors
-    lines.append(f"{files} file(s) checked: {errors} error(s), {warnings} warning(s)")
-    return "\n".join(lines)
+    return "\n".join([*(str(p) for p in problems), _summary(problems, files)])
+
+
+def _summary(problems: Sequence[Problem], files: int) -> str:
+    errors = sum(1 for p in problems if p.level == Level.ERROR)
+    return f"{files} file(s) checked: {errors} error(s), {len(problems) - errors} warning(s)"
 
 
 def as_json(problems: Sequence[Problem], files: int) -> str:
@@ -56,8 +59,7 @@ def github(problems: Sequence[Problem], files: int) -> str:
         f"title={_escape_property(p.rule)}::{_escape_data(p.message)}"
         for p in problems
     ]
-    errors = sum(1 for p in problems if p.level == "error")
-    lines.append(f"{files} file(s) checked: {errors} error(s), {len(problems) - errors} warning(s)")
+    lines.append(_summary(problems, files))
     return "\n".join(lines)
 
 

@@ -5,6 +5,11 @@ kinds by their place in the layout, checks each against its schema and its own
 rules, builds the model, then applies the rules that span files (an RDM's
 targets exist, its window is scheduled and holds it). A broken file is a set of
 problems and never stops the others from being checked.
+
+The same loading serves the commands that need checked data from a source:
+`render_source` (and `write_tree`, which writes what it rendered) for `rdm
+render`, `decide_from_git` for `rdm approvals`. This module decides nothing
+itself: rendering and the committee's rule stay in `rendering` and `approvals`.
 """
 
 from __future__ import annotations
@@ -12,16 +17,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rdm import calendar, policy, rdms, schemas, topologies
-from rdm.documents import Document, Source, WorkTree, at_start, load
-from rdm.problems import Level, Problem
-from rdm.rdms import Rdm
+from rdm import approvals, calendar, policy, rdms, schemas, topologies
+from rdm.documents import Document, GitRevision, Source, WorkTree, at_start, load
+from rdm.problems import Level, Problem, RdmError, has_errors
+from rdm.rdms import ChangeType, Rdm
+from rdm.standard import TopologyDiff
+
+if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
+    from rdm.rendering import Manifest
 
 POLICY_FILES: dict[str, str] = {
     "policy/committee.yaml": "committee",
@@ -68,7 +77,7 @@ class Repository:
 
     @property
     def ok(self) -> bool:
-        return not any(p.level is Level.ERROR for p in self.problems)
+        return not has_errors(self.problems)
 
 
 def kind_of(relative: str) -> str | None:
@@ -240,7 +249,7 @@ def _parse_and_check(
             problems += _POLICY_RULES[kind](document)
     # A policy model is built only from a file that passed its own rules too (a
     # zone that does not exist cannot become a ZoneInfo).
-    if document is None or any(p.level is Level.ERROR for p in problems):
+    if document is None or has_errors(problems):
         return None, problems
     return document, problems
 
@@ -355,8 +364,6 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
     A problem points at the topology's `orgId`; the file is parsed again for that
     position only when there is a problem, since node trees are not kept.
     """
-    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
-
     problems: list[Problem] = []
     for relative, data in sorted(repository.data.items()):
         topology = (
@@ -366,10 +373,144 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
         )
         if topology is None:
             continue
-        found = rendering.manifest_problems(topology, source.display(relative))
+        found = topology_manifest_problems(topology, source.display(relative))
         document = load(source, relative).document if found else None
         if document is not None:
             position = document.position(["orgId"])
             found = [replace(p, line=position.line, col=position.col) for p in found]
         problems += found
     return problems
+
+
+def topology_manifest_problems(
+    topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
+) -> list[Problem]:
+    """Render `topology` and check every object against the Kubernetes schema."""
+    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
+
+    def problem(message: str) -> Problem:
+        return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
+
+    try:
+        manifests = rendering.render(topology)
+    except rendering.RenderError as exc:
+        return [problem(str(exc))]
+    found: list[Problem] = []
+    for manifest in manifests:
+        try:
+            errors = schemas.kubernetes_errors(manifest.obj, rendering.KUBERNETES_VERSION)
+        except schemas.MissingSchema as exc:
+            found.append(problem(f"{manifest}: {exc}"))
+            continue
+        found += [problem(f"{manifest}: {message}") for message in errors]
+    return found
+
+
+# ---------------------------------------------------------------- rdm render
+
+
+@dataclass
+class Rendered:
+    """The manifests of each org id asked for, or the problems that stopped them."""
+
+    manifests: dict[str, list[Manifest]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
+    """Load the topologies asked for (all by default), check them, render them.
+
+    Only the topologies are checked: a broken RDM elsewhere does not stop a render.
+    """
+    from rdm import rendering
+
+    only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
+    repository = load_repository(source, only=only)
+    unknown = [org for org in org_ids if org not in repository.topology_ids]
+    if unknown:
+        raise RdmError(
+            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+        )
+    result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
+    if result.problems:
+        return result
+    for org in org_ids or sorted(repository.topologies):
+        result.manifests[org] = rendering.render(repository.topologies[org])
+    return result
+
+
+def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files."""
+    from rdm import rendering
+
+    count = 0
+    for org, manifests in rendered.manifests.items():
+        folder = out / org
+        folder.mkdir(parents=True, exist_ok=True)
+        # Files an earlier render wrote go first, so that a workload that is gone
+        # (the update appserver after an update) leaves no stale manifest behind.
+        for old in folder.iterdir():
+            if old.is_file() and rendering.FILE_NAME.match(old.name):
+                old.unlink()
+        for name, text in rendering.files(manifests, output_format):
+            (folder / name).write_text(text, encoding="utf-8", newline="\n")
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------- rdm approvals
+
+
+def decide_from_git(repo: Path, pr: approvals.PullRequest) -> approvals.Verdict:
+    """Read what the decision needs from the clone at base and head, then decide.
+
+    The committee policy and standard templates come from the PR's *base*
+    commit, so that a PR cannot vote itself in by editing policy/committee.yaml;
+    the RDMs from head; the topologies from both (CI checks out with
+    fetch-depth 0).
+    """
+    base = GitRevision(repo, pr.base_sha)
+    head = GitRevision(repo, pr.head_sha)
+    committee, templates = _policy_at(base)
+    changes = _rdms_at(head, pr.rdm_paths())
+    diffs: tuple[TopologyDiff, ...] = ()
+    if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        base_files, head_files = set(base.files()), set(head.files())
+        diffs = tuple(
+            TopologyDiff(
+                org_id,
+                _raw(base, f"topologies/{org_id}.yaml", base_files),
+                _raw(head, f"topologies/{org_id}.yaml", head_files),
+            )
+            for org_id in pr.topology_ids()
+        )
+    return approvals.decide(committee, pr, changes, templates, diffs)
+
+
+def _policy_at(
+    source: GitRevision,
+) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+    repository = load_repository(source, only=["policy"])
+    if repository.committee is None:
+        details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
+        raise RdmError(
+            f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
+            + (f": {details}" if details else "")
+        )
+    return repository.committee, repository.standard_changes
+
+
+def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    if not paths:
+        return {}
+    repository = load_repository(source, only=list(paths))
+    return {
+        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+    }
+
+
+def _raw(source: Source, relative: str, files: set[str]) -> dict[str, object] | None:
+    if relative not in files:
+        return None
+    document = load(source, relative).document
+    return document.data if document is not None and isinstance(document.data, dict) else None

@@ -10,6 +10,10 @@ common case) cost little; only a document it rejects goes through `jsonschema`,
 the authority, for every error with its place. The fast one is never more lenient
 on the keywords these schemas use, and a test holds the two to that.
 
+Rendered Kubernetes objects are checked here too (`kubernetes_errors`), against
+the strict OpenAPI schemas that the `kubernetes-validate` package ships, read
+offline from the package.
+
 This module never reads documents itself; it checks values that `documents` parsed.
 """
 
@@ -17,9 +21,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +35,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
     from jsonschema.exceptions import ValidationError
 
 from rdm.documents import Document
-from rdm.problems import Problem
+from rdm.problems import Problem, RdmError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
@@ -176,4 +181,71 @@ def _json_type(value: object) -> str:
     return "object" if isinstance(value, dict) else type(value).__name__
 
 
-__all__ = ["KINDS", "SCHEMA_DIR", "check", "schema_path", "validator"]
+# ---------------------------------------------------------------- Kubernetes objects
+
+
+class MissingSchema(RdmError):
+    """kubernetes-validate has no schema for an object's kind and apiVersion."""
+
+
+def _kubernetes_folder(version: str) -> Any:
+    # The strict schemas that kubernetes-validate ships, read offline from the package.
+    return (
+        resources.files("kubernetes_validate")
+        / "kubernetes-json-schema"
+        / f"v{version}.0-local-strict"
+    )
+
+
+@cache
+def _kubernetes_definitions(version: str) -> Any:
+    return json.loads(
+        (_kubernetes_folder(version) / "_definitions.json").read_text(encoding="utf-8")
+    )
+
+
+@cache
+def _kubernetes_validator(version: str, api_version: str, kind: str) -> Any:
+    """One validator per kind, built once: kubernetes_validate.validate re-reads 1.3 MB per call."""
+    import jsonschema
+    import referencing
+
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = json.loads(
+            (_kubernetes_folder(version) / f"{kind.lower()}-{group_version}.json").read_text(
+                encoding="utf-8"
+            )
+        )
+        definitions = _kubernetes_definitions(version)
+    except FileNotFoundError as exc:
+        raise MissingSchema(
+            f"kubernetes-validate has no strict schema of {kind} {api_version} "
+            f"for Kubernetes {version}"
+        ) from exc
+    registry: Any = referencing.Registry()
+    registry = referencing.Resource.from_contents(schema) @ registry
+    registry = referencing.Resource.from_contents(definitions) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def kubernetes_errors(obj: Mapping[str, Any], version: str) -> list[str]:
+    """What the Kubernetes `version` OpenAPI schema (strict: no unknown fields) says is
+    wrong with `obj`; `MissingSchema` when it has none for the object's kind."""
+    validator = _kubernetes_validator(version, str(obj["apiVersion"]), str(obj["kind"]))
+    messages = []
+    for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
+        path = ".".join(str(p) for p in error.absolute_path)
+        messages.append(f"{path}: {error.message}" if path else error.message)
+    return messages
+
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_DIR",
+    "MissingSchema",
+    "check",
+    "kubernetes_errors",
+    "schema_path",
+    "validator",
+]

@@ -7,7 +7,7 @@ dotted paths (``workloads.protheus-appserver-homolog.image``) and says, path by
 path, why a change goes beyond the template.
 
 Pure: it takes mappings and returns values. Reading the two revisions from git is
-the caller's job (the `approvals` command does it with `documents.GitRevision`).
+the caller's job (`repository.decide_from_git` does it with `documents.GitRevision`).
 """
 
 from __future__ import annotations

@@ -8,17 +8,8 @@ from pathlib import Path
 import click
 
 from rdm import calendar, calendar_report
-from rdm.cli import EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.cli_options import EXIT_FINDINGS, EXIT_OK, parse_date, repo_option
 from rdm.commands._calendar_policy import load_policy
-
-
-def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @click.command("calendar")
@@ -27,7 +18,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     "--from",
     "first",
     metavar="DATE",
-    callback=_parse_date,
+    callback=parse_date,
     help="First day (YYYY-MM-DD) in the policy's zone. Default: today there.",
 )
 @click.option(

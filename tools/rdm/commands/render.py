@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -13,55 +10,7 @@ import click
 from rdm import rendering
 from rdm.cli_options import repo_option
 from rdm.documents import GitRevision, Source, WorkTree
-from rdm.problems import Level, Problem, RdmError
-from rdm.repository import load_repository
-
-# Files an earlier `rdm render --out` wrote; removed first so a workload that is
-# gone (the update appserver after an update) leaves no stale manifest behind.
-_WRITTEN = re.compile(r"^\d{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)$")
-
-
-@dataclass
-class Rendered:
-    """The manifests of each org id asked for, or the problems that stopped them."""
-
-    manifests: dict[str, list[rendering.Manifest]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-
-def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
-    """Load the topologies asked for (all by default), check them, render them.
-
-    Only the topologies are checked: a broken RDM elsewhere does not stop a render.
-    """
-    only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
-    repository = load_repository(source, only=only)
-    unknown = [org for org in org_ids if org not in repository.topology_ids]
-    if unknown:
-        raise RdmError(
-            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
-        )
-    result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
-    if result.problems:
-        return result
-    for org in org_ids or sorted(repository.topologies):
-        result.manifests[org] = rendering.render(repository.topologies[org])
-    return result
-
-
-def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files."""
-    count = 0
-    for org, manifests in rendered.manifests.items():
-        folder = out / org
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.iterdir():
-            if old.is_file() and _WRITTEN.match(old.name):
-                old.unlink()
-        for name, text in rendering.files(manifests, output_format):
-            (folder / name).write_text(text, encoding="utf-8", newline="\n")
-            count += 1
-    return count
+from rdm.repository import render_source, write_tree
 
 
 @click.command("render")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rdm import calendar, calendar_report
-from rdm.cli import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
+from rdm.cli_options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
 from rdm.commands._calendar_policy import load_policy
 
 
