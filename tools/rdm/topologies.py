@@ -36,6 +36,11 @@ _SECRET_NAME = re.compile(
     r"(pass(word|wd)?|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credential|senha)",
     re.IGNORECASE,
 )
+# ini keys are CamelCase words (DbPassword, TokenTimeout): only a key that *ends*
+# in a credential word is taken for one, so TokenTimeout is not.
+_SECRET_CONFIG_KEY = re.compile(
+    r"(pass(word|wd)?|pwd|senha|secret|token|apikey|api_key)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -180,13 +185,37 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
         )
     problems += _monitor_rules(topology, document)
     for workload in topology.workloads:
-        for index, var in enumerate(workload.env):
-            if var.value is not None and var.value != "" and _SECRET_NAME.search(var.name):
+        problems += _inline_secrets(workload, document)
+    return problems
+
+
+def _inline_secrets(workload: Workload, document: Document) -> list[Problem]:
+    """Credentials written as literal values, in `env` or in the ini `config`.
+
+    The ini goes into a ConfigMap, readable by anyone who can read the namespace:
+    a password there is as exposed as one in `env`. Only a reference to a Secret
+    (`secretKeyRef`) is allowed to carry one.
+    """
+    problems: list[Problem] = []
+    for index, var in enumerate(workload.env):
+        if var.value and _SECRET_NAME.search(var.name):
+            problems.append(
+                document.problem(
+                    ["workloads", workload.name, "env", index, "value"],
+                    f"{var.name} looks like a credential with its value written inline; "
+                    "use secretKeyRef to a Secret instead",
+                    "topology-inline-secret",
+                )
+            )
+    for section, entries in workload.config.items():
+        for key, value in entries.items():
+            if value and _SECRET_CONFIG_KEY.search(key):
                 problems.append(
                     document.problem(
-                        ["workloads", workload.name, "env", index, "value"],
-                        f"{var.name} looks like a credential with its value written inline; "
-                        "use secretKeyRef to a Secret instead",
+                        ["workloads", workload.name, "config", section, key],
+                        f"[{section}] {key} looks like a credential written into the ini "
+                        "(a ConfigMap anyone in the namespace can read); pass it through "
+                        "env with secretKeyRef instead",
                         "topology-inline-secret",
                     )
                 )
