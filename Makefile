@@ -35,7 +35,6 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 
