@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
@@ -37,7 +38,17 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
 from rdm.documents import Document
 from rdm.problems import Problem, RdmError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+def _schema_dir() -> Path:
+    """The source tree's schemas/ (editable install, CI) or the installed copy."""
+    candidates = (
+        Path(__file__).resolve().parents[2] / "schemas",
+        Path(sys.prefix) / "share" / "rdm" / "schemas",
+    )
+    return next((c for c in candidates if (c / "rdm.schema.json").is_file()), candidates[0])
+
+
+SCHEMA_DIR = _schema_dir()
 KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
 
 
