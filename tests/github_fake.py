@@ -176,7 +176,7 @@ class Fault:
     pattern: re.Pattern[str]
     status: int
     headers: dict[str, str]
-    body: dict[str, Any]
+    body: dict[str, Any] | str  # a str is sent as it is (an HTML page from a proxy)
     times: int
 
 
@@ -210,7 +210,7 @@ class FakeGitHub:
         status: int,
         times: int = 1,
         headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: dict[str, Any] | str | None = None,
     ) -> None:
         self.faults.append(
             Fault(
@@ -262,6 +262,8 @@ class FakeGitHub:
                 fault.times -= 1
                 headers = self._rate_headers()
                 headers.update(fault.headers)
+                if isinstance(fault.body, str):
+                    return Response(fault.body, fault.status, headers, content_type="text/html")
                 return self._json(fault.body, fault.status, headers)
         self.remaining -= 1
         if self.remaining < 0:  # a client that waited for the reset finds a new budget

@@ -152,3 +152,15 @@ def test_set_status_posts_the_committee_context(client, fake):
         "description": "x" * 140,
         "target_url": "https://ci/run/1",
     }
+
+
+def test_a_body_that_is_not_json_is_a_github_error(client, fake, pull):
+    fake.fail(PULL, 200, body="<html><body>502 Bad Gateway</body></html>")
+    with pytest.raises(GitHubError, match=r"pull request #7 of .*: GitHub's answer is not JSON"):
+        client.pull_request(SLUG, 7)
+
+
+def test_a_pull_request_without_head_is_a_github_error(client, fake, pull):
+    fake.fail(PULL, 200, body={"number": 7, "user": {"login": "bruno-infra"}, "labels": []})
+    with pytest.raises(GitHubError, match=r"GitHub's answer lacks 'head'"):
+        client.pull_request(SLUG, 7)

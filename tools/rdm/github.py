@@ -202,7 +202,7 @@ class GitHubClient:
         url: str | None = f"{path}{sep}per_page={PER_PAGE}"
         while url is not None:
             response = self.request("GET", url, what=what)
-            items = response.json()
+            items = _json(response, what)
             if not isinstance(items, list):
                 raise GitHubError(f"{what}: expected a list, GitHub sent {type(items).__name__}")
             yield from items
@@ -216,7 +216,7 @@ class GitHubClient:
         base = f"/repos/{slug}"
         what = f"pull request #{number} of {slug}"
         try:
-            pull = self.request("GET", f"{base}/pulls/{number}", what=what).json()
+            pull = _json(self.request("GET", f"{base}/pulls/{number}", what=what), what)
         except NotFound as exc:
             raise NotFound(
                 f"{what} not found (404): check the number, --repo-slug "
@@ -248,15 +248,19 @@ class GitHubClient:
                         actors[name] = (event.get("actor") or {}).get("login", "")
                     else:
                         actors.pop(name, None)
-        return PullRequest(
-            number=int(pull["number"]),
-            author=(pull.get("user") or {}).get("login", ""),
-            head_sha=pull["head"]["sha"],
-            base_sha=pull["base"]["sha"],
-            labels=tuple(LabelEvent(name, actors.get(name, "")) for name in current),
-            reviews=reviews,
-            changed_files=files,
-        )
+        try:
+            return PullRequest(
+                number=int(pull["number"]),
+                author=(pull.get("user") or {}).get("login", ""),
+                head_sha=pull["head"]["sha"],
+                base_sha=pull["base"]["sha"],
+                labels=tuple(LabelEvent(name, actors.get(name, "")) for name in current),
+                reviews=reviews,
+                changed_files=files,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # A proxy or an API change, not a verdict: say so rather than guess.
+            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
 
     def set_status(
         self, slug: str, sha: str, state: str, description: str, target_url: str | None = None
@@ -275,6 +279,13 @@ class GitHubClient:
             json=body,
             what=f"status on {sha[:7]} of {slug}",
         )
+
+
+def _json(response: requests.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:  # an HTML error page from a proxy, a cut-off body
+        raise GitHubError(f"{what}: GitHub's answer is not JSON ({_short(response)})") from exc
 
 
 def _short(response: requests.Response) -> str:
