@@ -458,7 +458,7 @@ class WindowDecision:
         """
         at, current = self.at, self.current
         if current is not None:
-            left = _span(current.end - at)
+            left = _span(elapsed(at, current.end))
             reason = f"open: window until {format_instant(current.end)} ({left} left)"
             if current.moved:
                 reason += f"; moved from {current.scheduled}: {current.reason}"
@@ -503,9 +503,8 @@ def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | Non
     if upcoming is None:
         parts.append(f"no window in the next {NEXT_HORIZON_YEARS} years")
     else:
-        parts.append(
-            f"next window opens {format_instant(upcoming.start)} (in {_span(upcoming.start - at)})"
-        )
+        wait = _span(elapsed(at, upcoming.start))
+        parts.append(f"next window opens {format_instant(upcoming.start)} (in {wait})")
     return "; ".join(parts)
 
 
@@ -748,7 +747,8 @@ def check_policy(document: Document) -> list[Problem]:
                 "calendar-deadline",
             )
         )
-    problems.extend(_check_holidays(document))
+    holiday_problems = _check_holidays(document)
+    problems.extend(holiday_problems)
     for i, freeze in enumerate(data.get("freezes") or ()):
         if datetime.fromisoformat(freeze["end"]) <= datetime.fromisoformat(freeze["start"]):
             problems.append(
@@ -783,6 +783,9 @@ def check_policy(document: Document) -> list[Problem]:
                 "calendar-timezone",
             )
         )
+        return problems
+    if holiday_problems:
+        # Checking moves needs the schedule, and the schedule needs the holidays.
         return problems
     problems.extend(_check_moves(document, CalendarPolicy.from_mapping(data)))
     return problems
@@ -908,6 +911,20 @@ def _span(delta: timedelta) -> str:
     return " ".join(shown)
 
 
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Real time from `start` to `end`.
+
+    Subtracting two datetimes of the same ZoneInfo gives the wall-clock difference,
+    an hour off across a DST change; this goes through UTC.
+    """
+    return _u(end) - _u(start)
+
+
+def duration(occurrence: Occurrence) -> timedelta:
+    """How long an occurrence really lasts (longer on the night clocks go back)."""
+    return elapsed(occurrence.start, occurrence.end)
+
+
 def _u(instant: datetime) -> datetime:
     # Two datetimes in the same ZoneInfo compare by wall time, ignoring `fold`:
     # 01:15 EST after 01:30 EDT would sort first. Instants compare in UTC.
@@ -933,6 +950,8 @@ __all__ = [
     "approving_meeting",
     "check_policy",
     "deadline_met",
+    "duration",
+    "elapsed",
     "first_window_for_submission",
     "format_instant",
     "meetings",

@@ -324,7 +324,7 @@ def _window_rules(
                 "rdm-window-frozen",
             )
         ]
-    length = max(piece.end - piece.start for piece in usable)
+    length = max(calendar.duration(piece) for piece in usable)
     if rdm.total_duration <= length:
         return []
     fmt = rdms.format_duration
