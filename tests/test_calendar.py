@@ -665,5 +665,5 @@ def test_schema_rejects_bad_times_and_unknown_keys() -> None:
     data["holiday"] = {}
     doc, _ = document(data)
     messages = [p.message for p in schemas.check(doc, "calendar")]
-    assert any("'6:00' does not match" in m for m in messages)
+    assert any("'6:00': not a local time HH:MM (00:00 to 23:59)" in m for m in messages)
     assert any("unknown key 'holiday'" in m for m in messages)

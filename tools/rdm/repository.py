@@ -38,6 +38,8 @@ POLICY_FILES: dict[str, str] = {
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
 }
+CALENDAR = "policy/calendar.yaml"
+STANDARD_CHANGES = "policy/standard-changes.yaml"
 _RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
 _TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -123,16 +125,23 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
         if _TOPOLOGY_PATH.match(relative):
             repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
 
+    # Policy files that cannot be used and whose own problems this run does not
+    # show (only some files were asked for): the rules that need them say so.
+    unreported: set[str] = set()
     for relative, kind in POLICY_FILES.items():
         if relative not in files:
             if wanted(relative):
                 repo.problems.append(
                     at_start(source.display(relative), f"{relative} is missing", "layout-missing")
                 )
+            else:
+                unreported.add(relative)
             continue
         document, problems = _parse_and_check(source, relative, kind)
         if wanted(relative):
             repo.problems += problems
+        elif document is None:
+            unreported.add(relative)
         if document is not None:
             repo.data[relative] = document.data
             _set_policy(repo, kind, document.data)
@@ -149,7 +158,12 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
         else:
             data_files.append((relative, found))
 
-    context = _Context(frozenset(repo.topology_ids), repo.calendar, repo.standard_changes)
+    context = _Context(
+        frozenset(repo.topology_ids),
+        repo.calendar,
+        repo.standard_changes,
+        frozenset(unreported),
+    )
     for result in _check_all(source, data_files, context):
         repo.files_checked += 1
         repo.problems += result.problems
@@ -175,6 +189,7 @@ class _Context:
     topology_ids: frozenset[str]
     calendar: calendar.CalendarPolicy | None
     standard_changes: Mapping[str, policy.StandardTemplate]
+    unusable_policy: frozenset[str] = frozenset()  # broken or missing, and not reported
 
 
 @dataclass(frozen=True)
@@ -278,7 +293,9 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
                 )
             )
     templates = context.standard_changes
-    if rdm.template is not None and templates and rdm.template not in templates:
+    if rdm.template is not None and STANDARD_CHANGES in context.unusable_policy:
+        problems.append(_policy_unusable(document, ["template"], STANDARD_CHANGES))
+    elif rdm.template is not None and templates and rdm.template not in templates:
         known = ", ".join(sorted(templates))
         problems.append(
             document.problem(
@@ -289,7 +306,17 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
         )
     if rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
+    elif rdm.window is not None and CALENDAR in context.unusable_policy:
+        problems.append(_policy_unusable(document, ["window"], CALENDAR))
     return problems
+
+
+def _policy_unusable(document: Document, pointer: list[str | int], relative: str) -> Problem:
+    return document.problem(
+        pointer,
+        f"cannot be checked: {relative} is missing or invalid (`rdm validate {relative}` says why)",
+        "rdm-policy-unusable",
+    )
 
 
 def _window_rules(

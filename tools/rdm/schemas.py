@@ -120,23 +120,33 @@ def check(document: Document, kind: str) -> list[Problem]:
     """Every schema violation in `document`, each at the key it is about."""
     if is_valid_fast(document.data, kind):
         return []
-    return [_problem(document, error) for error in _errors(validator(kind), document.data)]
+    errors = list(_errors(validator(kind), document.data))
+    # A value of the wrong type also fails its enum or pattern: one mistake, one finding.
+    mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    problems: list[Problem] = []
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in mistyped:
+            continue
+        problems += _problems(document, error)
+    return problems
 
 
 def _errors(checker: Draft202012Validator, data: Any) -> Iterable[ValidationError]:
     from jsonschema.exceptions import best_match
 
     for error in checker.iter_errors(data):
-        # A failed oneOf/anyOf says little by itself; its closest branch says more.
         if error.validator in ("oneOf", "anyOf") and error.context:
-            yield best_match(error.context)
+            # A failed oneOf/anyOf says little by itself; its closest branch says
+            # more. A branch that only says "wrong type" (the `null` of "object or
+            # null") is the least helpful when another branch got further.
+            deeper = [e for e in error.context if e.validator != "type"] or error.context
+            yield best_match(deeper)
         else:
             yield error
 
 
-def _problem(document: Document, error: ValidationError) -> Problem:
+def _problems(document: Document, error: ValidationError) -> list[Problem]:
     pointer = list(error.absolute_path)
-    message = _message(error)
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(schema.get("properties", {}))
@@ -146,11 +156,17 @@ def _problem(document: Document, error: ValidationError) -> Problem:
             for k in error.instance
             if k not in allowed and not any(p.search(str(k)) for p in pattern_keys)
         ]
-        if extras:
-            pointer.append(extras[0])
-            known = ", ".join(sorted(allowed)) or "none"
-            message = f"unknown key {extras[0]!r} (known keys: {known})"
-    return document.problem(pointer, f"{_where(error)}{message}", "schema")
+        known = ", ".join(sorted(allowed)) or "none"
+        # Every unknown key is its own finding, at its own line.
+        return [
+            document.problem(
+                [*pointer, extra],
+                f"{_where(error)}unknown key {extra!r} (known keys: {known})",
+                "schema",
+            )
+            for extra in extras
+        ]
+    return [document.problem(pointer, f"{_where(error)}{_message(error)}", "schema")]
 
 
 def _where(error: ValidationError) -> str:
@@ -161,6 +177,8 @@ def _where(error: ValidationError) -> str:
 def _message(error: ValidationError) -> str:
     validator_name = error.validator
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if custom and validator_name in ("oneOf", "anyOf", "not"):
+        return str(custom)
     if custom and validator_name in ("pattern", "format", "minLength", "maxLength"):
         return f"{error.instance!r}: {custom}"
     if validator_name == "required":
