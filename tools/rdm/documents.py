@@ -198,7 +198,8 @@ def parse(path: str, raw: bytes) -> LoadResult:
         return LoadResult(None, [Problem(path, line, col, Level.ERROR, message, rule)])
 
     if len(raw) > MAX_BYTES:
-        return fail(1, 1, f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}", "yaml-size")
+        # Sources read at most the limit + 1 bytes, so the true size is unknown here.
+        return fail(1, 1, f"file is over the {MAX_BYTES:,}-byte (1 MiB) limit", "yaml-size")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -214,7 +215,10 @@ def parse(path: str, raw: bytes) -> LoadResult:
         return fail(*_reader_position(exc, text), _reader_message(exc), "yaml-syntax")
     try:
         root = loader.get_single_node()
-        if root is None:
+        if root is None or (
+            isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and not root.value
+        ):
+            # Nothing at all, only comments, or a bare `---`.
             return fail(1, 1, "file is empty; a document is expected", "yaml-empty")
         if "&" in text:
             bomb = _alias_expansion_problem(root)
@@ -235,8 +239,19 @@ def parse(path: str, raw: bytes) -> LoadResult:
     return LoadResult(Document(path, data, root), [])
 
 
+_OPENED_CONTEXTS = (
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
+
+
 def _marked_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> LoadResult:
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and (exc.context or "").startswith(_OPENED_CONTEXTS):
+        # An unclosed quote or bracket is found where the file ends or the next key
+        # starts; the opening one is where the mistake is.
+        mark = exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or ""
     if isinstance(exc, ConstructorError) and "could not determine a constructor" in problem:

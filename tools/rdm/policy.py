@@ -177,11 +177,14 @@ def check_standard_changes(document: Document) -> list[Problem]:
                 )
             )
         seen.add(template["name"])
-        if not template["allows"]:
+        # A change may only touch paths that match `fields`; the other keys narrow
+        # it further. Without a field there is nothing a change could touch.
+        if not template["allows"].get("fields"):
             problems.append(
                 document.problem(
                     ["templates", index, "allows"],
-                    "a template that allows nothing is of no use",
+                    "a template that allows no field (`allows.fields`) allows nothing; "
+                    "list the topology paths a change may alter",
                     "standard-empty",
                 )
             )
