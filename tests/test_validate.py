@@ -178,3 +178,31 @@ def test_a_repo_that_does_not_exist_is_a_usage_error(
     code, _, err = run_rdm("validate", "--repo", str(tmp_path / "nope"))
     assert code == 2
     assert "does not exist" in err
+
+
+def test_paths_may_be_given_relative_to_the_repo(
+    example_repo: Path,
+    tmp_path: Path,
+    run_rdm: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, _ = run_rdm("validate", "--repo", str(example_repo), "rdms/2026/RDM-2026-0042.yaml")
+    assert (code, out.strip()) == (0, "1 file(s) checked: 0 error(s), 0 warning(s)")
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("2026-12-03", "write e.g. 2026-12-03T00:00:00-03:00 or 2026-12-03T00:00:00Z"),
+        ("9999-12-31T23:59:59Z", "outside the years 1970-2999"),
+    ],
+)
+def test_window_at_edges_are_usage_errors(
+    run_rdm: Callable[..., tuple[int, str, str]], at: str, message: str
+) -> None:
+    code, _, err = run_rdm("window", "--repo", str(ROOT), "--at", at)
+    assert code == 2
+    assert message in err

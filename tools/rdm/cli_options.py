@@ -14,6 +14,8 @@ import click
 # DESIGN.md: 0 ok; 1 the input is wrong or a gate said no; 2 usage; 3 an outside system failed.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
 repo_option = click.option(
     "--repo",
     "repo",
@@ -35,8 +37,16 @@ def parse_instant(value: str | None, option: str = "--at") -> datetime | None:
             f"{value!r} is not an ISO 8601 instant", param_hint=option
         ) from exc
     if instant.tzinfo is None or instant.utcoffset() is None:
+        example = value if "T" in value or " " in value else f"{value}T00:00:00"
         raise click.BadParameter(
-            f"{value!r} has no offset; write e.g. {value}-03:00 or {value}Z", param_hint=option
+            f"{value!r} has no offset; write e.g. {example}-03:00 or {example}Z",
+            param_hint=option,
+        )
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        # Calendars look years ahead and behind; far dates overflow datetime.
+        raise click.BadParameter(
+            f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR} rdm works with",
+            param_hint=option,
         )
     return instant
 
@@ -46,6 +56,9 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise click.BadParameter(f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return day

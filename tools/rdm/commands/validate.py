@@ -47,6 +47,8 @@ def command(paths: tuple[Path, ...], repo: Path, output_format: str | None, mani
 
 
 def _relative(path: Path, repo: Path) -> str:
+    if not path.exists() and not path.is_absolute() and (repo / path).exists():
+        path = repo / path  # `--repo ../rdm rdms/2026/RDM-…` names a file of that repository
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     try:
