@@ -15,7 +15,7 @@ import click
 
 from rdm import __version__
 from rdm.cli_options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
-from rdm.problems import ExternalError, RdmError, UsageError
+from rdm.problems import ExternalError, RdmError, UsageError, one_line
 
 __all__ = ["cli", "main"]
 
@@ -58,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"rdm: usage: {exc}", err=True)
         return EXIT_USAGE
     except ExternalError as exc:
-        click.echo(f"rdm: {exc}", err=True)
+        click.echo(f"rdm: {one_line(str(exc))}", err=True)
         return EXIT_EXTERNAL
     except RdmError as exc:
-        click.echo(f"rdm: {exc}", err=True)
+        click.echo(f"rdm: {one_line(str(exc))}", err=True)
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         return 130

@@ -29,7 +29,8 @@ class Problem:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.level}: {self.message} [{self.rule}]"
+        message = one_line(self.message)
+        return f"{self.path}:{self.line}:{self.col}: {self.level}: {message} [{self.rule}]"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ class Position:
 
 
 START = Position(1, 1)
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and tabs escaped: one finding, one line, whatever a
+    value from a file contains."""
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

@@ -186,6 +186,7 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
     problems += _monitor_rules(topology, document)
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
+        problems += _config_case_clashes(workload, document)
     return problems
 
 
@@ -217,6 +218,41 @@ def _inline_secrets(workload: Workload, document: Document) -> list[Problem]:
                         "(a ConfigMap anyone in the namespace can read); pass it through "
                         "env with secretKeyRef instead",
                         "topology-inline-secret",
+                    )
+                )
+    return problems
+
+
+def _config_case_clashes(workload: Workload, document: Document) -> list[Problem]:
+    """Two ini names that differ only in case are one name to Protheus.
+
+    Which of the two values wins would then depend on the order of the keys in the
+    file, and the rendered ini with it; the topology must say one thing.
+    """
+    problems: list[Problem] = []
+    sections: dict[str, str] = {}
+    keys: dict[tuple[str, str], tuple[str, str]] = {}
+    base = ["workloads", workload.name, "config"]
+    for section, entries in workload.config.items():
+        first = sections.setdefault(section.lower(), section)
+        if first != section:
+            problems.append(
+                document.problem(
+                    [*base, section],
+                    f"section [{section}] is [{first}] to Protheus (ini names ignore case); "
+                    "write it once",
+                    "topology-config-duplicate",
+                )
+            )
+        for key in entries:
+            seen = keys.setdefault((section.lower(), key.lower()), (section, key))
+            if seen != (section, key):
+                problems.append(
+                    document.problem(
+                        [*base, section, key],
+                        f"[{section}] {key} is [{seen[0]}] {seen[1]} to Protheus (ini names "
+                        "ignore case); set it once",
+                        "topology-config-duplicate",
                     )
                 )
     return problems
