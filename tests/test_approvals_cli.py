@@ -180,7 +180,8 @@ def test_a_head_commit_missing_from_the_clone_exits_3(clone, fake, env, capsys):
     fake.pull(8, "eduardo-gmud", "e" * 40, base).change(NORMAL, "added")
     code, _, err = approvals(capsys, 8, repo)
     assert code == 3
-    assert f"cannot read revision '{'e' * 40}'" in err
+    assert f"commit {'e' * 12} is not in the clone at {repo.working_tree_dir}; fetch it" in err
+    assert "fetch-depth: 0" in err
 
 
 def test_without_a_repository_slug_it_is_a_usage_error(env, capsys):

@@ -178,3 +178,19 @@ def test_render_and_manifests_are_documented() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "### `rdm render" in readme
     assert "`rdm validate --manifests`" in readme and "--update-golden" in readme
+
+
+def test_an_empty_revision_is_not_the_work_tree(example_repo: Path) -> None:
+    assert main(["render", "--repo", str(example_repo), "--rev", ""]) == 3
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(
+    example_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code = main(["render", "--repo", str(example_repo), "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith(f"rdm: cannot write the manifests under {blocker / 'out'}:")
+    assert "internal error" not in err

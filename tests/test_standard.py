@@ -51,6 +51,7 @@ def test_nothing_changes_between_a_value_and_itself(value):
         ),
         ("reg:5000/appserver:1.2", ("reg:5000/appserver", "1.2")),
         ("reg:5000/appserver", ("reg:5000/appserver", "")),
+        ("reg:5000/appserver@sha256:" + "a" * 64, ("reg:5000/appserver", "@sha256:" + "a" * 64)),
     ],
 )
 def test_split_image_keeps_a_registry_port(image, expected):
@@ -112,3 +113,16 @@ def test_image_tag_rules(rule, new, ok):
     base = topology(**{"protheus-appserver-homolog": {"replicas": 1}})
     head = topology(**{"protheus-appserver-homolog": {"replicas": 1, "image": new}})
     assert (beyond_template(template, (TopologyDiff("c", base, head),)) == ()) is ok
+
+
+def test_a_digest_is_beyond_a_version_rule_and_says_why():
+    from rdm.standard import _image_problem
+
+    old = "registry.saas.local/protheus/appserver:12.1.2410-20261105"
+    new = "registry.saas.local/protheus/appserver@sha256:" + "a" * 64
+    problem = _image_problem("same-major-minor", old, new)
+    assert problem is not None
+    assert (
+        "a digest carries no version, so it cannot be checked against same-major-minor" in problem
+    )
+    assert "image changes from" not in problem

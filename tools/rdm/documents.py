@@ -399,11 +399,24 @@ class GitRevision:
     def _tree(self) -> Any:
         import git  # gitpython: only this edge talks to git
 
+        if not self.revision.strip():
+            raise ExternalError("cannot read revision '': an empty revision names no commit")
         try:
             repo = git.Repo(self.root, search_parent_directories=False)
+        except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as exc:
+            raise ExternalError(f"{self.root} is not a git repository") from exc
+        try:
             return repo.commit(self.revision).tree
         except (git.exc.GitError, git.exc.BadName, git.exc.BadObject, ValueError) as exc:
-            raise ExternalError(f"cannot read revision {self.revision!r}: {exc}") from exc
+            if re.fullmatch(r"[0-9a-f]{40}", self.revision):
+                # A full SHA that git does not know: a shallow or stale clone.
+                raise ExternalError(
+                    f"commit {self.revision[:12]} is not in the clone at {self.root}; fetch it "
+                    "(in GitHub Actions: actions/checkout with fetch-depth: 0)"
+                ) from exc
+            raise ExternalError(
+                f"cannot read revision {self.revision!r}: {' '.join(str(exc).split())}"
+            ) from exc
 
     def files(self) -> Iterator[str]:
         tree = self._tree

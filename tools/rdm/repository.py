@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdm import approvals, calendar, policy, rdms, schemas, topologies
 from rdm.documents import Document, GitRevision, Source, WorkTree, at_start, load
-from rdm.problems import Level, Problem, RdmError, has_errors
+from rdm.problems import ExternalError, Level, Problem, RdmError, has_errors
 from rdm.rdms import ChangeType, Rdm
 from rdm.standard import TopologyDiff
 
@@ -467,21 +467,37 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
 
 
 def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files."""
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+
+    Each file is written beside its place and renamed over it, and manifests of an
+    earlier render that are no longer produced (the update appserver after an
+    update) are removed only once every new file is in place: a disk that fails
+    half-way leaves whole files, never a cut one. Other files are left alone.
+    """
     from rdm import rendering
 
     count = 0
-    for org, manifests in rendered.manifests.items():
-        folder = out / org
-        folder.mkdir(parents=True, exist_ok=True)
-        # Files an earlier render wrote go first, so that a workload that is gone
-        # (the update appserver after an update) leaves no stale manifest behind.
-        for old in folder.iterdir():
-            if old.is_file() and rendering.FILE_NAME.match(old.name):
-                old.unlink()
-        for name, text in rendering.files(manifests, output_format):
-            (folder / name).write_text(text, encoding="utf-8", newline="\n")
-            count += 1
+    try:
+        for org, manifests in rendered.manifests.items():
+            folder = out / org
+            folder.mkdir(parents=True, exist_ok=True)
+            written = dict(rendering.files(manifests, output_format))
+            for name, text in written.items():
+                partial = folder / f".{name}.partial"
+                partial.write_text(text, encoding="utf-8", newline="\n")
+                partial.replace(folder / name)
+                count += 1
+            for old in folder.iterdir():
+                if (
+                    old.is_file()
+                    and rendering.FILE_NAME.match(old.name)
+                    and old.name not in written
+                ):
+                    old.unlink()
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot write the manifests under {out}: {exc.strerror or exc}"
+        ) from exc
     return count
 
 

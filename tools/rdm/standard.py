@@ -115,7 +115,14 @@ def _image(data: Mapping[str, Any], workload: str) -> str | None:
 
 
 def split_image(image: str) -> tuple[str, str]:
-    """`registry:5000/a/b:1.2.3` -> (`registry:5000/a/b`, `1.2.3`); no tag -> ''."""
+    """`registry:5000/a/b:1.2.3` -> (`registry:5000/a/b`, `1.2.3`); no tag -> ''.
+
+    A digest reference `a/b@sha256:…` gives (`a/b`, `@sha256:…`): the repository
+    is what stands before the `@`, and the "tag" says it is a digest.
+    """
+    if "@" in image:
+        repository, _, digest = image.partition("@")
+        return repository, f"@{digest}"
     name, _, last = image.rpartition("/")
     if ":" not in last:
         return image, ""
@@ -131,6 +138,11 @@ def _image_problem(rule: str, old: str | None, new: str | None) -> str | None:
     if old_repo != new_repo:
         return (
             f"the image changes from {old_repo} to {new_repo}; the template allows only a new tag"
+        )
+    if rule != "any" and (old_tag.startswith("@") or new_tag.startswith("@")):
+        return (
+            f"tag {old_tag!r} -> {new_tag!r}: a digest carries no version, so it cannot "
+            f"be checked against {rule}"
         )
     pattern = _MAJOR_MINOR if rule == "same-major-minor" else _MAJOR_MINOR_PATCH
     label = "major.minor" if rule == "same-major-minor" else "major.minor.patch"

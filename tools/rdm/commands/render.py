@@ -42,7 +42,7 @@ def command(
     Objects come in apply order (the rdm/wave annotation, then kind and name).
     Exit 0 when every topology rendered, 1 when a topology has errors.
     """
-    source: Source = GitRevision(repo, rev) if rev else WorkTree(repo, str(repo))
+    source: Source = GitRevision(repo, rev) if rev is not None else WorkTree(repo, str(repo))
     rendered = render_source(source, org_ids)
     if rendered.problems:
         for problem in rendered.problems:
