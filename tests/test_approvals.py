@@ -320,6 +320,17 @@ def test_topology_change_without_any_rdm_is_rejected(example, fake, client):
     assert (verdict.verdict, verdict.rdm_id) == (Outcome.REJECTED, None)
 
 
+def test_an_rdm_under_a_name_rdm_does_not_read_is_named_in_the_reasons(example, fake, client):
+    pull = fake.pull(41, "eduardo-gmud").change("topologies/grupo-alvorada.yaml")
+    pull.change("rdms/2026/RDM-2026-0056.yml", "added")
+    verdict = judge(example, client, approve_all(pull, CM))
+    assert verdict.verdict is Outcome.REJECTED
+    assert (
+        "rdms/2026/RDM-2026-0056.yml is not read as an RDM: the name must be "
+        "rdms/<year>/RDM-<year>-<4 digits>.yaml"
+    ) in verdict.reasons
+
+
 def test_a_policy_change_needs_a_normal_rdm(example, fake, client):
     pull = standard_pr(fake).change("policy/committee.yaml").review("eduardo-gmud", "APPROVED")
     verdict = judge(example, client, pull, homolog_image_diff(example, "12.1.2410-20261119"))

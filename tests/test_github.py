@@ -164,3 +164,11 @@ def test_a_pull_request_without_head_is_a_github_error(client, fake, pull):
     fake.fail(PULL, 200, body={"number": 7, "user": {"login": "bruno-infra"}, "labels": []})
     with pytest.raises(GitHubError, match=r"GitHub's answer lacks 'head'"):
         client.pull_request(SLUG, 7)
+
+
+def test_a_long_wait_is_announced(client, fake, pull, sleeps):
+    notes: list[str] = []
+    client.notify = notes.append
+    fake.secondary_rate_limit(PULL, retry_after=30)
+    client.pull_request(SLUG, 7)
+    assert notes == [f"pull request #7 of {SLUG}: GitHub rate limit; waiting 30 s"]

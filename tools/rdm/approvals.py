@@ -238,6 +238,17 @@ def _coverage_reasons(pr: PullRequest, rdms: list[Rdm]) -> list[str]:
         reasons.append(
             f"{', '.join(policy_paths)} changes, and a policy change needs a normal RDM in this PR"
         )
+    if reasons:
+        # The RDM may be there under a name rdm does not read (`.yml`, a typo).
+        misnamed = [
+            p
+            for p in pr.paths()
+            if p.startswith("rdms/") and p.endswith((".yaml", ".yml")) and not RDM_PATH.match(p)
+        ]
+        reasons += [
+            f"{p} is not read as an RDM: the name must be rdms/<year>/RDM-<year>-<4 digits>.yaml"
+            for p in misnamed
+        ]
     return reasons
 
 

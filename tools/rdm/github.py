@@ -74,6 +74,9 @@ class GitHubClient:
     session: requests.Session = field(default_factory=requests.Session)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    # Told of every wait longer than a few seconds, so that a CI log does not
+    # show a silent minute; the command passes a writer to stderr.
+    notify: Callable[[str], None] = lambda _message: None
     max_wait: float = 60.0  # longest rate-limit wait before failing, in seconds
     retries: int = 3  # extra attempts after a 5xx or a connection error
     timeout: float = 30.0
@@ -141,7 +144,7 @@ class GitHubClient:
                             f"(waits of more than {self.max_wait:.0f} s are not taken)",
                             response.status_code,
                         )
-                    self.sleep(wait)
+                    self._pause(wait, f"{what}: GitHub rate limit; waiting {wait:.0f} s")
                     self.rate.remaining = None  # waited out; do not wait again before retrying
                     continue
             if response.status_code >= 500:
@@ -193,8 +196,15 @@ class GitHubClient:
                 f"{what}: GitHub rate limit exhausted; it resets in {wait:.0f} s "
                 f"(waits of more than {self.max_wait:.0f} s are not taken)"
             )
-        self.sleep(wait)
+        self._pause(
+            wait, f"{what}: GitHub rate limit exhausted; waiting {wait:.0f} s for the reset"
+        )
         self.rate.remaining = None
+
+    def _pause(self, seconds: float, why: str) -> None:
+        if seconds >= 5:
+            self.notify(why)
+        self.sleep(seconds)
 
     def paginate(self, path: str, what: str) -> Iterator[Any]:
         """Every item of a list endpoint, following `Link: <…>; rel="next"`."""

@@ -58,7 +58,9 @@ def command(
         raise UsageError(
             "name the repository with --repo-slug owner/name (or set GITHUB_REPOSITORY)"
         )
-    client = GitHubClient.from_env(os.environ)
+    client = GitHubClient.from_env(
+        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+    )
     pr = client.pull_request(slug, number)
     verdict = decide_from_git(repo, pr)
     if output_format == "json":
