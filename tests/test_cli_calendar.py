@@ -149,7 +149,9 @@ def test_calendar_text_marks_moves_cancellations_and_freezes(repo: Path) -> None
     assert "window  moved from 2026-12-24: Véspera de Natal" in out
     assert "committee  cancelled: Congelamento de fechamento fiscal" in out
     assert "2026-12-31 Thu 00:00-06:00 -03:00  window  frozen: Fechamento fiscal" in out
-    assert "2026-12-25" not in out  # Christmas is a Friday: nothing scheduled on it
+    # Christmas is a Friday: nothing is scheduled on it, and it is listed as a holiday.
+    assert not any(line.startswith("2026-12-25") for line in out.splitlines())
+    assert "holiday 2026-12-25 Fri: Natal" in out.splitlines()
     assert out.count("freeze 2026-12-28 00:00 -03:00 to 2027-01-08 00:00 -03:00") == 1
     assert "warning" not in out
 
@@ -164,6 +166,9 @@ def test_calendar_json_lists_holidays_and_deadlines(repo: Path) -> None:
     assert window["holiday"] == "feriado extra (policy/calendar.yaml)"  # Corpus Christi
     assert window["status"] == "scheduled"  # onHoliday: keep
     assert meeting["deadline"] == "2026-06-02T10:00:00-03:00"
+    assert value["holidays"] == [
+        {"date": "2026-06-04", "name": "feriado extra (policy/calendar.yaml)"}
+    ]
 
 
 def test_calendar_warns_about_a_meeting_on_a_holiday_without_replacement(repo: Path) -> None:

@@ -633,6 +633,7 @@ class Schedule:
     entries: tuple[Entry, ...]
     freezes: tuple[Freeze, ...]
     warnings: tuple[str, ...] = field(default=())
+    holidays: tuple[tuple[date, str], ...] = field(default=())  # every holiday in the range
 
 
 def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
@@ -692,7 +693,9 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
         for f in sorted(policy.freezes, key=lambda f: f.start)
         if f.start < range_end and f.end > range_start
     )
-    return Schedule(policy.zone, first, last, tuple(entries), freezes, tuple(warnings))
+    days = (first + n * DAY for n in range((last - first).days + 1))
+    holidays = tuple((day, name) for day in days if (name := policy.holiday(day)) is not None)
+    return Schedule(policy.zone, first, last, tuple(entries), freezes, tuple(warnings), holidays)
 
 
 def _entry(

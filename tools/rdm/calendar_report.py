@@ -107,6 +107,7 @@ def schedule_text(schedule: Schedule) -> str:
             f"freeze {format_instant(freeze.start.astimezone(schedule.zone))} to "
             f"{format_instant(freeze.end.astimezone(schedule.zone))}: {freeze.reason}"
         )
+    lines.extend(f"holiday {day:%Y-%m-%d %a}: {name}" for day, name in schedule.holidays)
     lines.extend(f"warning: {warning}" for warning in schedule.warnings)
     return "\n".join(lines)
 
@@ -140,6 +141,7 @@ def schedule_json(schedule: Schedule) -> str:
             }
             for f in schedule.freezes
         ],
+        "holidays": [{"date": day.isoformat(), "name": name} for day, name in schedule.holidays],
         "warnings": list(schedule.warnings),
     }
     return json.dumps(value, ensure_ascii=False, indent=2)
