@@ -1,0 +1,109 @@
+"""Properties of the committee's verdict over generated review histories.
+
+The rules in `approvals` are few, and a wrong merge is costly: these hold for
+any sequence of reviews, not just the cases written out in test_approvals.py.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rdm.approvals import ChangedFile, Outcome, PullRequest, Review, decide
+from rdm.repository import Repository
+
+HEAD, OLD = "h" * 40, "o" * 40
+NORMAL = "rdms/2026/RDM-2026-0041.yaml"  # targets grupo-alvorada, hospital-santa-luzia
+CM = ("ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services")
+OUTSIDERS = ("estagiario-dev", "cliente-ti", "dependabot")
+AUTHOR = "eduardo-gmud"  # a change manager, not a CM member
+
+reviews = st.lists(
+    st.builds(
+        Review,
+        login=st.sampled_from(CM + OUTSIDERS + ("fernanda-coord-services", "gustavo-dba")),
+        state=st.sampled_from(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]),
+        commit_id=st.sampled_from([HEAD, OLD]),
+        submitted_at=st.just("2026-11-24T15:00:00Z"),
+    ),
+    max_size=14,
+)
+
+
+def _pr(history: list[Review], author: str = AUTHOR) -> PullRequest:
+    return PullRequest(
+        number=1,
+        author=author,
+        head_sha=HEAD,
+        base_sha=OLD,
+        labels=(),
+        reviews=tuple(history),
+        changed_files=(ChangedFile(NORMAL, "added"),),
+    )
+
+
+def _verdict(example: Repository, history: list[Review], author: str = AUTHOR) -> Outcome:
+    assert example.committee is not None
+    rdms = {NORMAL: example.rdms["RDM-2026-0041"]}
+    return decide(example.committee, _pr(history, author), rdms, example.standard_changes).verdict
+
+
+def _latest(history: list[Review], login: str) -> Review | None:
+    decisive = [r for r in history if r.login == login and r.state != "COMMENTED"]
+    return decisive[-1] if decisive else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=reviews, noise=reviews)
+def test_reviews_of_outsiders_never_change_the_verdict(
+    example: Repository, history: list[Review], noise: list[Review]
+) -> None:
+    outsiders = [r for r in noise if r.login in OUTSIDERS]
+    assert _verdict(example, history + outsiders) == _verdict(example, history)
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=reviews)
+def test_approved_only_if_every_member_or_a_delegate_approved_the_head(
+    example: Repository, history: list[Review]
+) -> None:
+    if _verdict(example, history) is not Outcome.APPROVED:
+        return
+    delegates = {"diretor-services": "fernanda-coord-services", "carla-dba": "gustavo-dba"}
+    for member in CM:
+        own = _latest(history, member)
+        stand_in = _latest(history, delegates[member]) if member in delegates else None
+        approved = [
+            r for r in (own, stand_in) if r and r.state == "APPROVED" and r.commit_id == HEAD
+        ]
+        assert approved, f"approved without {member}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=reviews, member=st.sampled_from(CM))
+def test_a_members_latest_changes_requested_rejects(
+    example: Repository, history: list[Review], member: str
+) -> None:
+    history = [*history, Review(member, "CHANGES_REQUESTED", OLD, "2026-11-24T16:00:00Z")]
+    assert _verdict(example, history) is Outcome.REJECTED
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=reviews)
+def test_every_member_approving_the_head_last_approves(
+    example: Repository, history: list[Review]
+) -> None:
+    final = [Review(m, "APPROVED", HEAD, "2026-11-24T17:00:00Z") for m in CM]
+    # Delegates' own requests for changes reject too; keep them out of this history.
+    history = [r for r in history if r.login not in ("fernanda-coord-services", "gustavo-dba")]
+    assert _verdict(example, history + final) is Outcome.APPROVED
+
+
+@settings(max_examples=100, deadline=None)
+@given(history=reviews, author=st.sampled_from(CM))
+def test_the_authors_approval_never_counts(
+    example: Repository, history: list[Review], author: str
+) -> None:
+    without = [r for r in history if r.login != author]
+    with_own = [*without, Review(author, "APPROVED", HEAD, "2026-11-24T17:00:00Z")]
+    assert _verdict(example, with_own, author) == _verdict(example, without, author)
