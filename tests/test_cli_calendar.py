@@ -216,3 +216,24 @@ def test_both_commands_have_help() -> None:
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0
         assert "--repo" in result.output and "--format" in result.output
+
+
+def test_an_emergency_is_open_even_when_the_policy_is_broken(repo: Path) -> None:
+    path = repo / "policy" / "calendar.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("America/Sao_Paulo", "America/Sao_Paolo"), encoding="utf-8")
+    code, out, err = run(
+        repo, "window", "--emergency", "--format", "json", "--at", "2026-12-30T10:00:00-03:00"
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "at": "2026-12-30T10:00:00-03:00",
+        "open": True,
+        "reason": "open: emergency changes may run at any time (the calendar policy cannot be "
+        "read, so the normal windows are unknown)",
+        "current": None,
+        "next": None,
+    }
+    assert "[calendar-timezone]" in err
+    code, _, _ = run(repo, "window", "--at", "2026-12-30T10:00:00-03:00")
+    assert code == 1  # a normal change is not allowed on a policy nobody can read

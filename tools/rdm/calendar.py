@@ -445,7 +445,7 @@ class WindowDecision:
     open: bool
     current: Occurrence | None  # the open period containing `at`
     next: Occurrence | None  # the next open period starting after `at`
-    policy: CalendarPolicy = field(repr=False, compare=False)
+    policy: CalendarPolicy | None = field(repr=False, compare=False)  # None: unusable
     emergency: bool = False
 
     @cached_property
@@ -457,6 +457,11 @@ class WindowDecision:
         minute and the sentence only when one disagrees.
         """
         at, current = self.at, self.current
+        if self.policy is None:
+            return (
+                "open: emergency changes may run at any time (the calendar policy cannot be "
+                "read, so the normal windows are unknown)"
+            )
         if current is not None:
             left = _span(elapsed(at, current.end))
             reason = f"open: window until {format_instant(current.end)} ({left} left)"
@@ -467,6 +472,16 @@ class WindowDecision:
         if self.emergency:
             reason = f"open: emergency changes may run at any time (normal changes: {reason})"
         return reason
+
+
+def emergency_without_policy(instant: datetime) -> WindowDecision:
+    """The answer for an emergency when the calendar policy itself is broken.
+
+    Emergencies may run at any hour; a typo in policy/calendar.yaml must not stop
+    the fix of an incident. Nothing is known of the normal windows then.
+    """
+    _require_aware(instant)
+    return WindowDecision(instant, True, None, None, None, emergency=True)
 
 
 def window_at(
@@ -955,6 +970,7 @@ __all__ = [
     "deadline_met",
     "duration",
     "elapsed",
+    "emergency_without_policy",
     "first_window_for_submission",
     "format_instant",
     "meetings",

@@ -33,9 +33,13 @@ from rdm.commands._calendar_policy import load_policy
 def command(repo: Path, at: str | None, emergency: bool, output: str) -> int:
     """Is a change allowed to run at an instant? Exit 0 when open, 1 when closed."""
     instant = parse_instant(at) or datetime.now(UTC)
-    policy = load_policy(repo)
-    if policy is None:
+    policy = load_policy(repo)  # prints the problems of a broken policy
+    if policy is None and not emergency:
         return EXIT_FINDINGS
-    decision = calendar.window_at(policy, instant, emergency=emergency)
+    decision = (
+        calendar.window_at(policy, instant, emergency=emergency)
+        if policy is not None
+        else calendar.emergency_without_policy(instant)
+    )
     click.echo(calendar_report.DECISION_FORMATS[output](decision))
     return EXIT_OK if decision.open else EXIT_FINDINGS
