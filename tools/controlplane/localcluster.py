@@ -1146,7 +1146,14 @@ def fake_node(name: str, index: int) -> dict[str, Any]:
             },
         },
         "spec": {"podCIDR": f"10.244.{index}.0/24"},
-        "status": {"capacity": capacity, "allocatable": capacity},
+        "status": {
+            "capacity": capacity,
+            "allocatable": capacity,
+            "addresses": [
+                {"type": "InternalIP", "address": f"172.30.0.{index + 2}"},
+                {"type": "Hostname", "address": name},
+            ],
+        },
     }
 
 
