@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -1057,6 +1058,7 @@ def _start(
             "--leader-elect=false",
             "--secure-port=0",
             "--controllers=*",
+            # each controller acts as its own service account, with its bootstrap RBAC role
             "--use-service-account-credentials=true",
             f"--service-account-private-key-file={pki.key('service-account')}",
             f"--root-ca-file={pki.ca_cert}",
@@ -1243,6 +1245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     up_parser.add_argument("--nodes", type=int, default=3, help="kwok nodes (default 3)")
     commands.add_parser("down", help="stop the cluster and remove its data")
     commands.add_parser("status", help="exit 0 when running")
+    commands.add_parser(
+        "env", help='print `export PATH=...` for the built kubectl: eval "$(... env)"'
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -1256,6 +1261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             up(args.state_dir, nodes=args.nodes, binaries=build())
         elif args.command == "down":
             down(args.state_dir)
+        elif args.command == "env":
+            binaries = cached_binaries()
+            if binaries is None:
+                raise ControlPlaneError("the control plane is not built: run `make controlplane`")
+            print(f'export PATH={shlex.quote(str(binaries.directory))}:"$PATH"')
         else:
             current = status(args.state_dir)
             for name in PROCESSES:
