@@ -11,8 +11,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from github_fake import FakeGitHub
-from rdm.github import GitHubClient
-from rdm.repository import Repository, load_work_tree
+from rdm.edges.github import GitHubClient
+from rdm.edges.repository import Repository, load_work_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FOLDERS = ("rdms", "topologies", "policy")

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from github_fake import SLUG, FakeGitHub, FakePull
-from rdm.approvals import Outcome, State, Verdict, commit_status, decide
-from rdm.github import GitHubClient
-from rdm.repository import Repository
-from rdm.standard import TopologyDiff
+from rdm.decisions.approvals import Outcome, State, Verdict, commit_status, decide
+from rdm.decisions.standard import TopologyDiff
+from rdm.edges.github import GitHubClient
+from rdm.edges.repository import Repository
 
 CM = ["ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services"]
 CME = ["ana-gerente-mudancas", "bruno-infra", "diretor-services"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm.approvals import ChangedFile, Outcome, PullRequest, Review, decide
-from rdm.repository import Repository
+from rdm.decisions.approvals import ChangedFile, Outcome, PullRequest, Review, decide
+from rdm.edges.repository import Repository
 
 HEAD, OLD = "h" * 40, "o" * 40
 NORMAL = "rdms/2026/RDM-2026-0041.yaml"  # targets grupo-alvorada, hospital-santa-luzia

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from github_fake import RESET, SLUG, FakeGitHub
-from rdm.github import GitHubClient, GitHubError, NotFound, RateLimited
+from rdm.edges.github import GitHubClient, GitHubError, NotFound, RateLimited
 
 PULL = rf"^/repos/{SLUG}/pulls/7$"
 

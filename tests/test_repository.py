@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import overlay
-from rdm import repository
-from rdm.repository import load_work_tree
+from rdm.edges import repository
+from rdm.edges.repository import load_work_tree
 
 CASES = Path(__file__).parent / "cases" / "validate" / "invalid"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, copy_example, overlay
-from rdm.repository import load_work_tree
+from rdm.edges.repository import load_work_tree
 
 CASES = Path(__file__).parent / "cases" / "validate"
 INVALID = sorted(p.name for p in (CASES / "invalid").iterdir())

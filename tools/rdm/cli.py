@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from rdm import __version__
-from rdm.cli_options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
-from rdm.problems import ExternalError, RdmError, UsageError, one_line
+from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
+from rdm.model.problems import ExternalError, RdmError, UsageError, one_line
 
 __all__ = ["cli", "main"]
 

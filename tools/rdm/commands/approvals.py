@@ -1,7 +1,7 @@
 """`rdm approvals PR_NUMBER`: the committee's verdict on a pull request.
 
-Reads the PR from GitHub (`rdm.github`), has `repository.decide_from_git` read
-policy, RDMs and topologies from the local clone and ask `rdm.approvals.decide`,
+Reads the PR from GitHub (`rdm.edges.github`), has `repository.decide_from_git` read
+policy, RDMs and topologies from the local clone and ask `rdm.decisions.approvals.decide`,
 and prints the verdict; `--publish` sets the `rdm/committee` commit status on
 the head commit.
 """
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from rdm import approvals
-from rdm.cli_options import repo_option
-from rdm.github import GitHubClient
-from rdm.problems import UsageError
-from rdm.repository import decide_from_git
+from rdm.commands.options import repo_option
+from rdm.decisions import approvals
+from rdm.edges.github import GitHubClient
+from rdm.edges.repository import decide_from_git
+from rdm.model.problems import UsageError
 
 
 @click.command("approvals")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from rdm.documents import Document
-from rdm.problems import Problem
+from rdm.model.documents import Document
+from rdm.model.problems import Problem
 
 FILE_NAME = re.compile(r"^RDM-(\d{4})-(\d{4})\.yaml$")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")

@@ -35,14 +35,14 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-from rdm.documents import Document
-from rdm.problems import Problem, RdmError
+from rdm.model.documents import Document
+from rdm.model.problems import Problem, RdmError
 
 
 def _schema_dir() -> Path:
     """The source tree's schemas/ (editable install, CI) or the installed copy."""
     candidates = (
-        Path(__file__).resolve().parents[2] / "schemas",
+        Path(__file__).resolve().parents[3] / "schemas",
         Path(sys.prefix) / "share" / "rdm" / "schemas",
     )
     return next((c for c in candidates if (c / "rdm.schema.json").is_file()), candidates[0])

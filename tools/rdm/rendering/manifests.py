@@ -28,8 +28,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from rdm.problems import RdmError
-from rdm.topologies import Topology, Workload
+from rdm.model.problems import RdmError
+from rdm.model.topologies import Topology, Workload
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
 # (`schemas.kubernetes_errors` checks them against it).

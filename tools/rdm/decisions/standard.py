@@ -7,7 +7,7 @@ dotted paths (``workloads.protheus-appserver-homolog.image``) and says, path by
 path, why a change goes beyond the template.
 
 Pure: it takes mappings and returns values. Reading the two revisions from git is
-the caller's job (`repository.decide_from_git` does it with `documents.GitRevision`).
+the caller's job (`repository.decide_from_git` does it with `rdm.edges.sources.GitRevision`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from rdm.policy import StandardTemplate
-from rdm.topologies import WORKLOADS
+from rdm.model.policy import StandardTemplate
+from rdm.model.topologies import WORKLOADS
 
 _MAJOR_MINOR = re.compile(r"^(\d+\.\d+)")
 _MAJOR_MINOR_PATCH = re.compile(r"^(\d+\.\d+\.\d+)")

@@ -14,7 +14,7 @@ from typing import Any
 
 import icalendar
 
-from rdm.calendar import (
+from rdm.decisions.calendar import (
     Entry,
     Kind,
     Occurrence,

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rdm.documents import Document
-from rdm.problems import Problem
+from rdm.model.documents import Document
+from rdm.model.problems import Problem
 
 # workload -> the component whose image it runs by default
 WORKLOADS: dict[str, str] = {

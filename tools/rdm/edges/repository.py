@@ -23,14 +23,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdm import approvals, calendar, policy, rdms, schemas, topologies
-from rdm.documents import Document, GitRevision, Source, WorkTree, at_start, load
-from rdm.problems import ExternalError, Level, Problem, RdmError, has_errors
-from rdm.rdms import ChangeType, Rdm
-from rdm.standard import TopologyDiff
+from rdm.decisions import approvals, calendar
+from rdm.decisions.standard import TopologyDiff
+from rdm.edges.sources import GitRevision, Source, WorkTree, load
+from rdm.model import policy, rdms, schemas, topologies
+from rdm.model.documents import Document, at_start
+from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
+from rdm.model.rdms import ChangeType, Rdm
 
 if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
-    from rdm.rendering import Manifest
+    from rdm.rendering.manifests import Manifest
 
 POLICY_FILES: dict[str, str] = {
     "policy/committee.yaml": "committee",
@@ -413,7 +415,8 @@ def topology_manifest_problems(
     topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
 ) -> list[Problem]:
     """Render `topology` and check every object against the Kubernetes schema."""
-    from rdm import rendering  # Jinja2 and the Kubernetes schemas load only when asked
+    # Jinja2 and the Kubernetes schemas load only when asked
+    from rdm.rendering import manifests as rendering
 
     def problem(message: str) -> Problem:
         return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
@@ -449,7 +452,7 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
 
     Only the topologies are checked: a broken RDM elsewhere does not stop a render.
     """
-    from rdm import rendering
+    from rdm.rendering import manifests as rendering
 
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
     repository = load_repository(source, only=only)
@@ -474,7 +477,7 @@ def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
     update) are removed only once every new file is in place: a disk that fails
     half-way leaves whole files, never a cut one. Other files are left alone.
     """
-    from rdm import rendering
+    from rdm.rendering import manifests as rendering
 
     count = 0
     try:

@@ -32,8 +32,8 @@ from typing import Any
 
 import requests
 
-from rdm.approvals import STATUS_CONTEXT, ChangedFile, LabelEvent, PullRequest, Review
-from rdm.problems import ExternalError
+from rdm.decisions.approvals import STATUS_CONTEXT, ChangedFile, LabelEvent, PullRequest, Review
+from rdm.model.problems import ExternalError
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"

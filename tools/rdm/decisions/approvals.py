@@ -30,7 +30,7 @@ inside its template. `decide` applies that rule and says why, naming people:
   of all are kept, prefixed by the RDM id. A PR with no RDM that touches neither
   topologies/ nor policy/ (tooling, docs) needs the CM's consensus.
 
-Pure: no I/O, no clock. The GitHub client (`rdm.github`) and git
+Pure: no I/O, no clock. The GitHub client (`rdm.edges.github`) and git
 (`repository.decide_from_git`) fill the inputs; `verdict_text` and
 `commit_status` word the result, which the `approvals` command prints and
 publishes.
@@ -43,9 +43,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from rdm.policy import CommitteePolicy, StandardTemplate
-from rdm.rdms import ChangeType, Rdm
-from rdm.standard import TopologyDiff, beyond_template
+from rdm.decisions.standard import TopologyDiff, beyond_template
+from rdm.model.policy import CommitteePolicy, StandardTemplate
+from rdm.model.rdms import ChangeType, Rdm
 
 EMERGENCY_LABEL = "emergency"
 STATUS_CONTEXT = "rdm/committee"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 
-from rdm.problems import Level, Problem
+from rdm.model.problems import Level, Problem
 
 Reporter = Callable[[Sequence[Problem], int], str]
 

@@ -10,7 +10,7 @@ always renders the same text, which is what `rdm codeowners --check` compares.
 
 from __future__ import annotations
 
-from rdm.policy import CommitteePolicy
+from rdm.model.policy import CommitteePolicy
 
 PATH = ".github/CODEOWNERS"
 OWNED = ("/rdms/", "/topologies/", "/policy/", "/schemas/", "/tools/", "/.github/")

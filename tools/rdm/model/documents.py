@@ -1,6 +1,6 @@
-"""Loading YAML documents with positions, from a work tree or a git revision.
+"""YAML documents with positions: parsing bytes into a `Document` or problems.
 
-Everything rdm reads comes through here, so the safety rules live in one place:
+Everything rdm reads is parsed here, so the safety rules live in one place:
 safe YAML only (no Python tags), the YAML 1.2 core schema (``no`` and ``06:00``
 stay text, dates stay text for the schemas to check), duplicate keys rejected,
 alias expansion bounded, files over 1 MiB, non-UTF-8, empty and multi-document
@@ -14,20 +14,17 @@ which keeps the happy path as fast as a bare ``yaml.load``.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
-from rdm.problems import START, ExternalError, Level, Position, Problem
+from rdm.model.problems import START, Level, Position, Problem
 
 try:  # the C parser ships in PyYAML's wheels; the pure-Python one is the fallback
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -341,112 +338,6 @@ class _Recursive(Exception):
     def __init__(self, node: Node) -> None:
         super().__init__("recursive alias")
         self.node = node
-
-
-# ---------------------------------------------------------------- sources
-
-
-class Source(Protocol):
-    """Where a repository's files come from: a work tree or a git revision."""
-
-    def files(self) -> Iterator[str]:
-        """Every file as a POSIX path relative to the repository root."""
-        ...
-
-    def read(self, relative: str) -> bytes: ...
-
-    def display(self, relative: str) -> str:
-        """The path as shown in problems."""
-        ...
-
-
-@dataclass(frozen=True)
-class WorkTree:
-    root: Path
-    label: str = ""  # the --repo the user typed, prefixed to shown paths
-
-    def files(self) -> Iterator[str]:
-        # os.walk reads entry types from the directory itself: no stat per file.
-        for top in ("rdms", "topologies", "policy"):
-            found: list[str] = []
-            for folder, dirs, names in os.walk(self.root / top):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                base = Path(folder).relative_to(self.root).as_posix()
-                found += (f"{base}/{name}" for name in names)
-            yield from sorted(found)
-
-    def read(self, relative: str) -> bytes:
-        with (self.root / relative).open("rb") as handle:
-            # Read no more than the limit + 1, so that a huge file costs nothing.
-            if os.fstat(handle.fileno()).st_size > MAX_BYTES:
-                return handle.read(MAX_BYTES + 1)
-            return handle.read()
-
-    def display(self, relative: str) -> str:
-        if not self.label or self.label in (".", "./"):
-            return relative
-        return str(PurePosixPath(self.label) / relative)
-
-
-@dataclass(frozen=True)
-class GitRevision:
-    """The files of one commit, read from git's object store without a checkout."""
-
-    root: Path
-    revision: str
-
-    @cached_property
-    def _tree(self) -> Any:
-        import git  # gitpython: only this edge talks to git
-
-        if not self.revision.strip():
-            raise ExternalError("cannot read revision '': an empty revision names no commit")
-        try:
-            repo = git.Repo(self.root, search_parent_directories=False)
-        except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as exc:
-            raise ExternalError(f"{self.root} is not a git repository") from exc
-        try:
-            return repo.commit(self.revision).tree
-        except (git.exc.GitError, git.exc.BadName, git.exc.BadObject, ValueError) as exc:
-            if re.fullmatch(r"[0-9a-f]{40}", self.revision):
-                # A full SHA that git does not know: a shallow or stale clone.
-                raise ExternalError(
-                    f"commit {self.revision[:12]} is not in the clone at {self.root}; fetch it "
-                    "(in GitHub Actions: actions/checkout with fetch-depth: 0)"
-                ) from exc
-            raise ExternalError(
-                f"cannot read revision {self.revision!r}: {' '.join(str(exc).split())}"
-            ) from exc
-
-    def files(self) -> Iterator[str]:
-        tree = self._tree
-        for top in ("rdms", "topologies", "policy"):
-            try:
-                sub = tree / top
-            except KeyError:
-                continue
-            for item in sub.traverse():
-                if item.type == "blob":
-                    yield str(item.path)
-
-    def read(self, relative: str) -> bytes:
-        blob = self._tree / relative
-        data: bytes = blob.data_stream.read()
-        return data
-
-    def display(self, relative: str) -> str:
-        return f"{self.revision}:{relative}"
-
-
-def load(source: Source, relative: str) -> LoadResult:
-    path = source.display(relative)
-    try:
-        raw = source.read(relative)
-    except OSError as exc:
-        return LoadResult(
-            None, [Problem(path, 1, 1, Level.ERROR, f"cannot read: {exc.strerror}", "io")]
-        )
-    return parse(path, raw)
 
 
 def at_start(path: str, message: str, rule: str, level: Level = Level.ERROR) -> Problem:

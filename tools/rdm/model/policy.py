@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdm.documents import Document
-from rdm.problems import Problem
+from rdm.model.documents import Document
+from rdm.model.problems import Problem
 
 LEVELS = ("high", "medium", "low")
 
