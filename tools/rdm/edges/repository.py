@@ -39,6 +39,7 @@ POLICY_FILES: dict[str, str] = {
     "policy/calendar.yaml": "calendar",
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
+    "policy/operations.yaml": "operations",
 }
 CALENDAR = "policy/calendar.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
@@ -67,6 +68,7 @@ class Repository:
     calendar: calendar.CalendarPolicy | None = None
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    operations: policy.OperationsPolicy | None = None
     # relative path -> parsed value of every schema-valid file (node trees are not
     # kept: at 10,000 files they cost more memory, and GC time, than the data)
     data: dict[str, Any] = field(default_factory=dict)
@@ -280,6 +282,8 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.priorities = policy.PriorityMatrix.from_mapping(data)
     elif kind == "standard-changes":
         repo.standard_changes = policy.standard_templates(data)
+    elif kind == "operations":
+        repo.operations = policy.OperationsPolicy.from_mapping(data)
 
 
 def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
@@ -378,7 +382,7 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     expected = {
         "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
         "topologies": "topologies/<org-id>.yaml",
-        "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,operations}.yaml",
     }[top]
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
