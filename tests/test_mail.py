@@ -22,7 +22,10 @@ def message(**changes: object) -> mail.Outgoing:
     fields: dict[str, object] = {
         "sender_name": "Central de Mudanças SaaS",
         "sender_email": "mudancas@saas.com.br",
-        "to": (("Marcos Tavares", "ti@valeverde.coop.com.br"), (None, "fiscal@valeverde.coop.com.br")),
+        "to": (
+            ("Marcos Tavares", "ti@valeverde.coop.com.br"),
+            (None, "fiscal@valeverde.coop.com.br"),
+        ),
         "subject": "[RDM-2026-0043] Indisponibilidade emergencial em 26/11/2026 09:00: TSS",
         "body": "Prezados,\n\ninformamos que haverá uma indisponibilidade…\n",
         "reply_to": "plantao@saas.com.br",
@@ -126,7 +129,9 @@ def test_starttls_login_and_the_message_as_received(starttls: SmtpServer) -> Non
     assert received.rcpt_tos == ["ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br"]
     headers = received.message
     assert headers["From"] == "Central de Mudanças SaaS <mudancas@saas.com.br>"
-    assert headers["To"] == "Marcos Tavares <ti@valeverde.coop.com.br>, fiscal@valeverde.coop.com.br"
+    assert headers["To"] == (
+        "Marcos Tavares <ti@valeverde.coop.com.br>, fiscal@valeverde.coop.com.br"
+    )
     assert headers["Reply-To"] == "plantao@saas.com.br"
     assert headers["Subject"] == message().subject
     assert headers["Date"] == "Thu, 26 Nov 2026 08:15:00 -0300"

@@ -69,7 +69,9 @@ def test_a_normal_change_gets_one_notice_per_target(example: Repository) -> None
 def test_an_emergency_names_its_incident(example: Repository) -> None:
     planned = _plan(example, "RDM-2026-0043")
     (notice,) = planned.notices
-    assert notice.subject.startswith("[RDM-2026-0043] Indisponibilidade emergencial em 26/11/2026 09:00")
+    assert notice.subject.startswith(
+        "[RDM-2026-0043] Indisponibilidade emergencial em 26/11/2026 09:00"
+    )
     assert "Referência: RDM-2026-0043 (incidente INC-20931)" in notice.body.splitlines()
     assert "Serviços afetados: TSS (transmissão de documentos fiscais)" in notice.body
     assert "quinta-feira, 26 de novembro de 2026, das 09:00 às 09:30" in notice.body

@@ -29,8 +29,7 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import approvals, calendar, codeowners, render, validate, window
-    from rdm.commands import notice
+    from rdm.commands import approvals, calendar, codeowners, notice, render, validate, window
 
     cli.add_command(render.command)
     cli.add_command(validate.command)
