@@ -91,9 +91,7 @@ def test_without_a_start_the_downtime_starts_with_the_window(example: Repository
 
 def test_a_downtime_across_midnight_names_both_days(example: Repository) -> None:
     start = datetime(2026, 12, 2, 23, 30, tzinfo=SP)
-    planned = _plan(
-        example, "RDM-2026-0041", downtime=Downtime(timedelta(hours=2), start=start)
-    )
+    planned = _plan(example, "RDM-2026-0041", downtime=Downtime(timedelta(hours=2), start=start))
     assert (
         "Quando: de quarta-feira, 2 de dezembro de 2026, 23:30, a quinta-feira, 3 de "
         "dezembro de 2026, 01:30 (horário de Brasília, UTC-03:00)"

@@ -84,9 +84,7 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
             ).format(rdm=rdm.id, at=rdm.communication.notified_at or "?")
         )
     zone = repository.calendar.zone
-    window = (
-        calendar.window_for_date(repository.calendar, rdm.window) if rdm.window else None
-    )
+    window = calendar.window_for_date(repository.calendar, rdm.window) if rdm.window else None
     planned = notices.plan(
         rdm,
         repository.topologies,
