@@ -104,18 +104,18 @@ def compare(
     findings: list[Finding] = []
     for topology in topologies:
         declared = {m.name for m in topology.monitors}
-        for monitor in topology.monitors:
-            findings += _declared(topology.org_id, monitor, by_name.get(monitor.name, []))
-        for monitor in existing:
-            if monitor.name not in declared and owner(monitor.name, all_org_ids) == topology.org_id:
+        for wanted in topology.monitors:
+            findings += _declared(topology.org_id, wanted, by_name.get(wanted.name, []))
+        for found in existing:
+            if found.name not in declared and owner(found.name, all_org_ids) == topology.org_id:
                 findings.append(
                     Finding(
                         topology.org_id,
-                        monitor.name,
+                        found.name,
                         State.EXTRA,
                         f"not declared in topologies/{topology.org_id}.yaml",
-                        monitor.url,
-                        monitor.id,
+                        found.url,
+                        found.id,
                     )
                 )
     return findings

@@ -170,7 +170,8 @@ class UptimeRobotClient:
             raise UptimeRobotError(f"{method}: UptimeRobot's answer is not a JSON object")
         if answer.get("stat") == "ok":
             return answer
-        error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+        found = answer.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         kind = self._clean(str(error.get("type", "unknown")))
         message = self._clean(str(error.get("message", ""))) if error.get("message") else ""
         parameter = error.get("parameter_name")
