@@ -33,6 +33,7 @@ def _register() -> None:
         approvals,
         calendar,
         codeowners,
+        logs,
         monitors,
         notice,
         render,
@@ -48,6 +49,7 @@ def _register() -> None:
     cli.add_command(codeowners.command)
     cli.add_command(notice.command)
     cli.add_command(monitors.command)
+    cli.add_command(logs.command)
 
 
 _register()
