@@ -292,6 +292,9 @@ def test_the_default_api_url() -> None:
 
 def test_the_report(run_rdm: Run, env: FakeUptimeRobot) -> None:
     assert run_rdm("monitors", "--repo", str(ROOT)) == (1, REPORT, "")
+    # the README shows this run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"$ rdm monitors\n{REPORT}$ rdm monitors grupo-alvorada --sync\n" in readme
     assert {host for _, _, host in env.calls} == {f"localhost:{env.server.port}"}
 
 
