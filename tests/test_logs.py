@@ -143,3 +143,12 @@ def test_a_broken_log_policy_is_shown(run_rdm: Run, example_repo: Path) -> None:
     assert (code, out) == (1, "")
     assert err.startswith("policy/operations.yaml:14:3: error: ")
     assert "logs.url: 'http://logs.saas.com.br/app/explore?q={query}': an https:// URL" in err
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a b&c=d#e?f/g", 'namespace:"x" AND app:"y"', "ação ~_.-", "{}|\\^`"]
+)
+def test_percent_encoding_is_urllib_s(text: str) -> None:
+    from urllib.parse import quote
+
+    assert logs.percent_encode(text) == quote(text, safe="")

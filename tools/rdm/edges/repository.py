@@ -312,6 +312,7 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
         )
     if rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
+        problems += _downtime_rules(context.calendar, rdm, document)
     elif rdm.window is not None and CALENDAR in context.unusable_policy:
         problems.append(_policy_unusable(document, ["window"], CALENDAR))
     return problems
@@ -371,6 +372,37 @@ def _window_rules(
             "rdm-duration-exceeds-window",
         )
     ]
+
+
+def _downtime_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """A normal or standard change's downtime happens inside its window (the clients
+    are told when; `rdm notice` says so)."""
+    downtime = rdm.downtime
+    occurrence = calendar.window_for_date(policy_, rdm.window) if rdm.window else None
+    if downtime is None or downtime.start is None or occurrence is None:
+        return []
+    start, end = downtime.start, downtime.start + downtime.duration
+    fmt = calendar.format_instant
+    window = f"the window {fmt(occurrence.start)} to {fmt(occurrence.end)}"
+    if not occurrence.contains(start):
+        return [
+            document.problem(
+                ["downtime", "start"],
+                f"the downtime starts at {fmt(start)}, outside {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    if end > occurrence.end:
+        return [
+            document.problem(
+                ["downtime", "duration"],
+                f"the downtime ends at {fmt(end)}, after {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    return []
 
 
 def _layout_problem(shown: str, relative: str) -> Problem | None:
