@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -35,7 +36,18 @@ def judge(
 ) -> Verdict:
     assert example.committee is not None
     pr = client.pull_request(SLUG, pull.number)
-    return decide(example.committee, pr, rdms_by_path(example), example.standard_changes, diffs)
+    # The rules on their own: the files the fake lists stand in for git's diff
+    # (test_approvals_cli.py reads them from real repositories).
+    assert pr.listed_files is not None
+    pr = replace(pr, changed_files=pr.listed_files)
+    return decide(
+        example.committee,
+        pr,
+        rdms_by_path(example),
+        example.standard_changes,
+        diffs,
+        protected_branch="main",
+    )
 
 
 def states(verdict: Verdict) -> dict[str, State]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from github_fake import RESET, SLUG, FakeGitHub
+from rdm.decisions.approvals import ChangedFile
 from rdm.edges.github import GitHubClient, GitHubError, NotFound, RateLimited
 
 PULL = rf"^/repos/{SLUG}/pulls/7$"
@@ -35,7 +36,12 @@ def test_reads_the_pull_request_in_githubs_shapes(client, fake, pull):
         ("ana-gerente-mudancas", "CHANGES_REQUESTED", "9" * 40),
     ]
     assert pr.reviews[0].submitted_at == "2026-11-24T10:00:00Z"
-    assert pr.paths() == ("rdms/2026/RDM-2026-0041.yaml", "topologies/x.yaml", "topologies/y.yaml")
+    assert pr.listed_files == (
+        ChangedFile("rdms/2026/RDM-2026-0041.yaml", "added"),
+        ChangedFile("topologies/x.yaml", "renamed", "topologies/y.yaml"),
+    )
+    assert pr.changed_files == ()  # git's diff fills them; GitHub's list is a cross-check
+    assert (pr.base_ref, pr.head_repo) == ("main", SLUG)
     assert pr.labels == ()
 
 
@@ -70,7 +76,8 @@ def test_files_follow_link_pagination(client, fake, pull):
     for index in range(250):
         pull.change(f"tools/file{index}.py")
     pr = client.pull_request(SLUG, 7)
-    assert len(pr.changed_files) == 252
+    assert pr.listed_files is not None
+    assert len(pr.listed_files) == 252
     assert sum("/files" in path for _, path in fake.requests) == 3
 
 
@@ -162,7 +169,7 @@ def test_a_body_that_is_not_json_is_a_github_error(client, fake, pull):
 
 def test_a_pull_request_without_head_is_a_github_error(client, fake, pull):
     fake.fail(PULL, 200, body={"number": 7, "user": {"login": "bruno-infra"}, "labels": []})
-    with pytest.raises(GitHubError, match=r"GitHub's answer lacks 'head'"):
+    with pytest.raises(GitHubError, match=r"not the shape expected: head is null, not an object"):
         client.pull_request(SLUG, 7)
 
 
