@@ -37,7 +37,7 @@ def user(login: str, uid: int = 1) -> dict[str, Any]:
 
 
 def repository(full_name: str, default_branch: str = "main", rid: int = 1) -> dict[str, Any]:
-    """A repository object as GitHub nests it in a PR's head and base (the fields rdm reads and some)."""
+    """A repository object as GitHub nests it in a PR's head and base (some of its fields)."""
     owner, name = full_name.split("/")
     return {
         "id": 700_000 + rid,
