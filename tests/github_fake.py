@@ -81,11 +81,16 @@ class FakePull:
     state: str = "open"
     default_branch: str = "main"
     reads: int = 0  # GETs of the PR object so far
-    moves: list[tuple[int, str]] = field(default_factory=list)
+    moves: list[tuple[int, str, str]] = field(default_factory=list)  # (reads, field, value)
 
     def move_head_after(self, reads: int, new_head: str) -> FakePull:
         """After `reads` GETs of the PR object, its head is `new_head` (a push meanwhile)."""
-        self.moves.append((reads, new_head))
+        self.moves.append((reads, "head", new_head))
+        return self
+
+    def retarget_after(self, reads: int, base_ref: str) -> FakePull:
+        """After `reads` GETs of the PR object, it merges into `base_ref` (base edited)."""
+        self.moves.append((reads, "base_ref", base_ref))
         return self
 
     def review(self, login: str, state: str, commit: str | None = None) -> FakePull:
@@ -330,9 +335,9 @@ class FakeGitHub:
         kind, sub = match.group(1), match.group(3)
         if kind == "pulls" and sub is None:
             pull.reads += 1
-            for after, new_head in pull.moves:
+            for after, name, value in pull.moves:
                 if pull.reads > after:
-                    pull.head = new_head
+                    setattr(pull, name, value)
             return self._json(pull.as_json())
         items = {
             ("pulls", "reviews"): pull.reviews,
