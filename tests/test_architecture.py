@@ -22,7 +22,7 @@ PURE_LAYERS = ("model", "decisions", "rendering", "reports")
 LAYERS = (*PURE_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py"},
+    "git": {"edges/sources.py", "edges/notes.py"},
     "requests": {"edges/github.py"},
     "kubernetes": {"edges/cluster.py"},
 }
