@@ -477,6 +477,19 @@ def test_a_workflow_run_whose_pr_does_not_match_decides_nothing(
     assert [path for _, path in fake.requests] == [f"/repos/{SLUG}/pulls/12"]
 
 
+def test_a_workflow_run_naming_a_pr_of_another_repository_decides_nothing(
+    clone, fake, env, run_rdm, tmp_path
+):
+    """A fork's branch named like one here: the run may list numbers of the fork's PRs."""
+    head = standard_head(clone)
+    code, _, err = approvals(
+        run_rdm, clone, "--from-workflow-run", event(tmp_path, head, [404]), "--publish"
+    )
+    assert code == 1
+    assert err == f"rdm: nothing decided: #404 is not a pull request of {SLUG}\n"
+    assert fake.statuses == []
+
+
 @pytest.mark.parametrize(
     ("numbers", "head_repo", "run", "message"),
     [

@@ -19,7 +19,7 @@ import click
 
 from rdm.commands.options import repo_option
 from rdm.decisions import approvals, workflow_run
-from rdm.edges.github import GitHubClient
+from rdm.edges.github import GitHubClient, NotFound
 from rdm.edges.repository import decide_from_git
 from rdm.model.problems import ExternalError, RdmError, UsageError
 
@@ -28,7 +28,7 @@ _SLUG = re.compile(r"\A[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 
 
 @click.command("approvals")
-@click.argument("number", type=click.IntRange(min=1), metavar="PR_NUMBER", required=False)
+@click.argument("number", type=click.IntRange(min=1), metavar="[PR_NUMBER]", required=False)
 @click.option(
     "--repo-slug",
     default=None,
@@ -99,8 +99,13 @@ def command(
         refused = workflow_run.run_refusal(run, slug)
         if refused is not None:
             raise RdmError(f"nothing decided: {refused}")
-        candidates = [client.pull_head(slug, n) for n in run.pull_numbers]
-        head = workflow_run.choose(run, candidates, slug, protected_branch)
+        candidates, missing = [], []
+        for candidate in run.pull_numbers:
+            try:
+                candidates.append(client.pull_head(slug, candidate))
+            except NotFound:  # a number from another repository's PRs
+                missing.append(f"#{candidate} is not a pull request of {slug}")
+        head = workflow_run.choose(run, candidates, slug, protected_branch, missing)
     else:
         assert number is not None
         head = client.pull_head(slug, number)

@@ -117,14 +117,20 @@ def refusal(run: WorkflowRun, pull: PullHead, slug: str, protected_branch: str) 
 
 
 def choose(
-    run: WorkflowRun, pulls: Iterable[PullHead], slug: str, protected_branch: str | None
+    run: WorkflowRun,
+    pulls: Iterable[PullHead],
+    slug: str,
+    protected_branch: str | None,
+    refused: Iterable[str] = (),
 ) -> PullHead:
     """The one PR this run may decide; an `RdmError` (exit 1) saying why when there is none.
 
-    `protected_branch` None means each PR's repository default branch.
+    `protected_branch` None means each PR's repository default branch;
+    `refused` are reasons already found against other candidates (a number
+    that names no PR here).
     """
     accepted: list[PullHead] = []
-    reasons: list[str] = []
+    reasons: list[str] = list(refused)
     for pull in pulls:
         reason = refusal(run, pull, slug, protected_branch or pull.default_branch)
         if reason is None:
