@@ -316,6 +316,7 @@ def test_pagination_stops_past_the_page_cap(client, fake, pull):
         "api.github.com",
         "https://user:secret@api.github.com",
         "https://api.github.com:99999",
+        "https://api.github.com/api/v3?x=1",
     ],
 )
 def test_an_unsafe_api_url_is_refused(url):
@@ -453,3 +454,12 @@ def test_no_status_goes_to_a_path_that_is_not_a_sha(client, fake):
     with pytest.raises(GitHubError, match="not a commit SHA"):
         client.set_status(SLUG, "../../../orgs/x", "success", "ok")
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("value", ["²", "1e9", "-5", "30 s"])  # headers are Latin-1
+def test_a_rate_limit_header_that_is_no_ascii_number_is_ignored(client, fake, pull, sleeps, value):
+    """It is not a rate limit then: a 403 that says nothing else is an error, not a wait."""
+    fake.fail(PULL, 403, headers={"retry-after": value}, body={"message": "Forbidden"})
+    with pytest.raises(GitHubError, match=r"GitHub answered 403: .*Forbidden"):
+        client.pull_request(SLUG, 7)
+    assert sleeps == []

@@ -65,6 +65,7 @@ MAX_PAGES = 100
 MAX_REDIRECTS = 3  # same-host redirects followed (a renamed repository answers 301)
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
+_DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -90,6 +91,8 @@ def api_origin(api_url: str) -> Origin:
             f"GITHUB_API_URL must be an https:// URL with a host, such as {DEFAULT_API_URL} "
             f"(got {shown})"
         )
+    if parts.query or parts.fragment:
+        raise UsageError(f"GITHUB_API_URL must not carry a query or fragment ({shown})")
     if parts.username is not None or parts.password is not None:
         raise UsageError(
             f"GITHUB_API_URL must not carry a user or password ({shown}): "
@@ -290,17 +293,17 @@ class GitHubClient:
             )
 
     def _record_rate(self, response: requests.Response) -> None:
-        remaining = response.headers.get("x-ratelimit-remaining")
-        reset = response.headers.get("x-ratelimit-reset")
-        if remaining is not None and remaining.isdigit():
-            self.rate.remaining = int(remaining)
-        if reset is not None and reset.isdigit():
+        remaining = _number(response.headers.get("x-ratelimit-remaining"))
+        reset = _number(response.headers.get("x-ratelimit-reset"))
+        if remaining is not None:
+            self.rate.remaining = remaining
+        if reset is not None:
             self.rate.reset = float(reset)
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Seconds to wait when a 403/429 is a rate limit; None when it is not one."""
-        retry_after = response.headers.get("retry-after")
-        if retry_after is not None and retry_after.strip().isdigit():
+        retry_after = _number(response.headers.get("retry-after"))
+        if retry_after is not None:
             return float(retry_after)
         if response.headers.get("x-ratelimit-remaining") == "0":
             reset = self.rate.reset
@@ -526,6 +529,12 @@ class _Reader:
 
 def _object(value: Any, where: str, what: str) -> dict[str, Any]:
     return _Reader(what).object(value, where)
+
+
+def _number(header: str | None) -> int | None:
+    """A header's whole number in ASCII digits ('²' is a digit to str.isdigit), or None."""
+    text = (header or "").strip()
+    return int(text) if _DIGITS.match(text) else None
 
 
 def _kind(value: Any) -> str:
