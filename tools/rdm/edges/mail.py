@@ -158,7 +158,8 @@ def build(message: Outgoing, at: datetime) -> EmailMessage:
         email["Reply-To"] = Address(addr_spec=message.reply_to)
     email["Subject"] = message.subject
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders stay quiet
-    email.set_content(message.body, charset="utf-8")
+    # quoted-printable: readable by a server without 8BITMIME, and lines stay short
+    email.set_content(message.body, charset="utf-8", cte="quoted-printable")
     return email
 
 
