@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from rdm import rendering  # noqa: E402 - after the path is set
-from rdm.documents import WorkTree  # noqa: E402
-from rdm.repository import load_repository, render_source, write_tree  # noqa: E402
+from rdm.edges.repository import load_repository, render_source, write_tree  # noqa: E402
+from rdm.edges.sources import WorkTree  # noqa: E402
+from rdm.rendering import manifests as rendering  # noqa: E402 - after the path is set
 
 COUNT = 1000
 TARGET = 1.3
@@ -131,7 +131,7 @@ def main() -> int:
             t_stage / t_floor,
         ),
         (
-            "load + schema/rule checks alone (rdm.repository; part of the full path)",
+            "load + schema/rule checks alone (rdm.edges.repository; part of the full path)",
             t_load,
             t_load / t_floor,
         ),

@@ -61,8 +61,8 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
 
 def _usable_windows(repo: Path) -> list[date]:
     """Thursdays of the example calendar that are real windows and not frozen."""
-    from rdm import calendar
-    from rdm.documents import parse
+    from rdm.decisions import calendar
+    from rdm.model.documents import parse
 
     document = parse("calendar.yaml", (repo / "policy" / "calendar.yaml").read_bytes()).document
     assert document is not None
@@ -89,8 +89,8 @@ def measure(what: str, repo: Path) -> dict[str, float]:
             yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
         count = len(files)
     elif what == "validate":
-        from rdm.reporting import text
-        from rdm.repository import load_work_tree
+        from rdm.edges.repository import load_work_tree
+        from rdm.reports.reporting import text
 
         repository = load_work_tree(repo)
         text(repository.problems, repository.files_checked)

@@ -13,8 +13,8 @@ from pytest_httpserver import HTTPServer
 
 from cluster_fixture import cluster, namespace, namespaces  # noqa: F401  (the cluster fixtures)
 from github_fake import FakeGitHub
-from rdm.github import GitHubClient
-from rdm.repository import Repository, load_work_tree
+from rdm.edges.github import GitHubClient
+from rdm.edges.repository import Repository, load_work_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FOLDERS = ("rdms", "topologies", "policy")

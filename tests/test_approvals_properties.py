@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm.approvals import ChangedFile, Outcome, PullRequest, Review, decide
-from rdm.repository import Repository
+from rdm.decisions.approvals import ChangedFile, Outcome, PullRequest, Review, decide
+from rdm.edges.repository import Repository
 
 HEAD, OLD = "h" * 40, "o" * 40
 NORMAL = "rdms/2026/RDM-2026-0041.yaml"  # targets grupo-alvorada, hospital-santa-luzia
@@ -39,13 +39,20 @@ def _pr(history: list[Review], author: str = AUTHOR) -> PullRequest:
         labels=(),
         reviews=tuple(history),
         changed_files=(ChangedFile(NORMAL, "added"),),
+        base_ref="main",
     )
 
 
 def _verdict(example: Repository, history: list[Review], author: str = AUTHOR) -> Outcome:
     assert example.committee is not None
     rdms = {NORMAL: example.rdms["RDM-2026-0041"]}
-    return decide(example.committee, _pr(history, author), rdms, example.standard_changes).verdict
+    return decide(
+        example.committee,
+        _pr(history, author),
+        rdms,
+        example.standard_changes,
+        protected_branch="main",
+    ).verdict
 
 
 def _latest(history: list[Review], login: str) -> Review | None:

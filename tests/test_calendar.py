@@ -1,6 +1,6 @@
 """The calendar core against an independent oracle, and its documented edges.
 
-The oracle does not share code with `rdm.calendar`: it walks every minute of a
+The oracle does not share code with `rdm.decisions.calendar`: it walks every minute of a
 year in UTC, reads the local wall clock, and applies the rules of the raw policy
 mapping directly (a window opens the first minute its day's wall clock reads
 `start` or later and closes the first minute it reads `end` or later; moves and
@@ -21,9 +21,9 @@ import holidays
 import pytest
 import yaml
 
-from rdm import calendar as cal
-from rdm import schemas
-from rdm.documents import parse
+from rdm.decisions import calendar as cal
+from rdm.model import schemas
+from rdm.model.documents import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SP = ZoneInfo("America/Sao_Paulo")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rdm import codeowners
 from rdm.cli import main
-from rdm.policy import Committee, CommitteePolicy
+from rdm.decisions import codeowners
+from rdm.model.policy import Committee, CommitteePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rdm.repository import load_work_tree
+from rdm.edges.repository import load_work_tree
 
 NEW_YORK = """\
 timezone: America/New_York

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import copy_example
-from rdm.documents import parse
-from rdm.problems import Problem
-from rdm.repository import load_work_tree
+from rdm.edges.repository import load_work_tree
+from rdm.model.documents import parse
+from rdm.model.problems import Problem
 
 TARGETS = {
     "rdm": "rdms/2026/RDM-2026-0041.yaml",
@@ -147,7 +147,7 @@ def test_fast_and_full_schema_validators_agree(
     repo: Path, kind: str, path: list[int], value: Any
 ) -> None:
     """The fast verdict decides whether jsonschema runs, so the two must agree."""
-    from rdm import schemas
+    from rdm.model import schemas
 
     _, mutated = _mutate(repo, TARGETS[kind], path, value)
     full = not any(True for _ in schemas.validator(SCHEMA_KINDS[kind]).iter_errors(mutated))

@@ -12,10 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm import rendering, schemas
-from rdm.documents import WorkTree
-from rdm.repository import load_repository, topology_manifest_problems
-from rdm.topologies import EnvVar, Topology
+from rdm.edges.repository import load_repository, topology_manifest_problems
+from rdm.edges.sources import WorkTree
+from rdm.model import schemas
+from rdm.model.topologies import EnvVar, Topology
+from rdm.rendering import manifests as rendering
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "render"

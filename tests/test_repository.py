@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import overlay
-from rdm import repository
-from rdm.repository import load_work_tree
+from rdm.edges import repository
+from rdm.edges.repository import load_work_tree
 
 CASES = Path(__file__).parent / "cases" / "validate" / "invalid"
 
@@ -26,7 +26,8 @@ def test_workers_find_the_same_problems_and_models(
     assert parallel.rdms == sequential.rdms
     assert parallel.topologies == sequential.topologies
     assert parallel.data == sequential.data
-    assert parallel.files_checked == sequential.files_checked == 12
+    # 4 RDMs, 4 topologies, 5 policy files
+    assert parallel.files_checked == sequential.files_checked == 13
 
 
 def test_priority_is_derived_from_the_matrix(example_repo: Path) -> None:

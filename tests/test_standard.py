@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rdm.policy import StandardTemplate
-from rdm.standard import TopologyDiff, beyond_template, changed_paths, split_image
+from rdm.decisions.standard import TopologyDiff, beyond_template, changed_paths, split_image
+from rdm.model.policy import StandardTemplate
 
 REPLICAS = StandardTemplate(
     name="ajuste-de-replicas",
@@ -116,7 +116,7 @@ def test_image_tag_rules(rule, new, ok):
 
 
 def test_a_digest_is_beyond_a_version_rule_and_says_why():
-    from rdm.standard import _image_problem
+    from rdm.decisions.standard import _image_problem
 
     old = "registry.saas.local/protheus/appserver:12.1.2410-20261105"
     new = "registry.saas.local/protheus/appserver@sha256:" + "a" * 64

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, copy_example, overlay
-from rdm.repository import load_work_tree
+from rdm.edges.repository import load_work_tree
 
 CASES = Path(__file__).parent / "cases" / "validate"
 INVALID = sorted(p.name for p in (CASES / "invalid").iterdir())
@@ -87,7 +87,7 @@ def test_json_format(tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]
     code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "json")
     assert code == 1
     payload = json.loads(out)
-    assert payload["files"] == 12
+    assert payload["files"] == 13  # 4 RDMs, 4 topologies, 5 policy files
     assert payload["problems"] == [
         {
             "path": f"{repo}/rdms/2026/RDM-2026-0042.yaml",

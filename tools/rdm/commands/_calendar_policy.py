@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from rdm import calendar
-from rdm.documents import WorkTree
-from rdm.repository import load_repository
+from rdm.decisions import calendar
+from rdm.edges.repository import load_repository
+from rdm.edges.sources import WorkTree
 
 POLICY = "policy/calendar.yaml"
 

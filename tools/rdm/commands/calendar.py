@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from rdm import calendar, calendar_report
-from rdm.cli_options import EXIT_FINDINGS, EXIT_OK, parse_date, repo_option
 from rdm.commands._calendar_policy import load_policy
+from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_date, repo_option
+from rdm.decisions import calendar
+from rdm.reports import calendar_report
 
 
 @click.command("calendar")

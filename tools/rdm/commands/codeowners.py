@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from rdm import codeowners
-from rdm.cli_options import repo_option
-from rdm.repository import load_work_tree
+from rdm.commands.options import repo_option
+from rdm.decisions import codeowners
+from rdm.edges.repository import load_work_tree
 
 
 @click.command("codeowners")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from rdm import rendering
-from rdm.cli_options import repo_option
-from rdm.documents import GitRevision, Source, WorkTree
-from rdm.repository import render_source, write_tree
+from rdm.commands.options import repo_option
+from rdm.edges.repository import render_source, write_tree
+from rdm.edges.sources import GitRevision, Source, WorkTree
+from rdm.rendering import manifests as rendering
 
 
 @click.command("render")

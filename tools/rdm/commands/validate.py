@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from rdm import rendering, reporting
-from rdm.cli_options import repo_option
-from rdm.documents import WorkTree
-from rdm.problems import UsageError
-from rdm.repository import load_repository, manifest_problems
+from rdm.commands.options import repo_option
+from rdm.edges.repository import load_repository, manifest_problems
+from rdm.edges.sources import WorkTree
+from rdm.model.problems import UsageError
+from rdm.rendering import manifests as rendering
+from rdm.reports import reporting
 
 
 @click.command("validate")

@@ -1,0 +1,983 @@
+"""The change calendar: when normal changes may run, when the committee meets, and
+by when an RDM must be filled in, from `policy/calendar.yaml`.
+
+Rules (README, "Calendário"):
+
+- The window recurs weekly on ``window.weekday`` from ``start`` (inclusive) to
+  ``end`` (exclusive), local time in the policy's zone. ``onHoliday: skip`` drops
+  an occurrence whose date is a holiday.
+- The committee meets weekly on ``committee.weekday``; an RDM meets the
+  meeting's deadline when it is submitted strictly before ``deadline`` local time
+  on the meeting day (10:00:00 itself is late).
+- A ``moves`` entry replaces, or with ``to: null`` cancels, the one occurrence
+  the weekly rule puts on ``date``; a moved meeting keeps its deadline's local
+  time on its new day. ``date`` must be on the configured weekday; a window that
+  ``onHoliday: skip`` dropped may still be moved (that is how it is brought back
+  on another day).
+- A freeze ``[start, end)`` closes any window time inside it for normal and
+  standard changes; an occurrence partly inside a freeze stays open outside it.
+  Emergencies may run at any time.
+- Wall times are turned into instants DST-safely: a wall time that happens twice
+  means its first instant; one that does not exist (the clock jumps over it)
+  means the instant the clock jumps.
+
+This module is pure: it never reads the clock or files. Time and policy are
+passed in; the `holidays` package is data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property, lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_package
+
+from rdm.model.documents import Document
+from rdm.model.problems import Problem
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
+# How far `window_at` looks for the next window; a freeze longer than this is a
+# policy mistake, and then `next` is null rather than a search without end.
+NEXT_HORIZON_YEARS = 3
+
+
+class Kind(enum.StrEnum):
+    WINDOW = "window"
+    COMMITTEE = "committee"
+
+
+class Status(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # dropped by `onHoliday: skip`
+
+
+# ---------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True)
+class WeeklySlot:
+    weekday: int  # Monday = 0, as date.weekday()
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Move:
+    kind: Kind
+    scheduled: date
+    start: datetime | None  # UTC; None: cancelled
+    end: datetime | None  # UTC
+    reason: str
+
+    @property
+    def cancelled(self) -> bool:
+        return self.start is None
+
+
+@dataclass(frozen=True)
+class Freeze:
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
+    reason: str
+
+    def covers(self, instant: datetime) -> bool:
+        return self.start <= _u(instant) < self.end
+
+
+@dataclass(frozen=True)
+class CalendarPolicy:
+    zone: ZoneInfo
+    window: WeeklySlot
+    skip_holidays: bool
+    committee: WeeklySlot
+    deadline: time
+    country: str
+    subdivision: str | None
+    extra_holidays: frozenset[date]
+    moves: tuple[Move, ...] = ()
+    freezes: tuple[Freeze, ...] = ()
+
+    def __hash__(self) -> int:
+        # The schedule tables are cached per policy; hashing every field on each
+        # `window_at` call would cost more than the lookup itself.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> CalendarPolicy:
+        """Build from a schema-valid `policy/calendar.yaml` value.
+
+        Raises ZoneInfoNotFoundError/ValueError only for what the schema cannot
+        see (an unknown zone); `check_policy` reports those as problems first.
+        """
+        window = data["window"]
+        committee = data["committee"]
+        hol = data["holidays"]
+        moves = tuple(
+            Move(
+                kind=Kind(m["kind"]),
+                scheduled=date.fromisoformat(m["date"]),
+                start=None if m["to"] is None else _instant(m["to"]["start"]),
+                end=None if m["to"] is None else _instant(m["to"]["end"]),
+                reason=str(m["reason"]),
+            )
+            for m in data.get("moves") or ()
+        )
+        freezes = tuple(
+            Freeze(_instant(f["start"]), _instant(f["end"]), str(f["reason"]))
+            for f in data.get("freezes") or ()
+        )
+        return cls(
+            zone=ZoneInfo(data["timezone"]),
+            window=_slot(window),
+            skip_holidays=window.get("onHoliday", "keep") == "skip",
+            committee=_slot(committee),
+            deadline=time.fromisoformat(committee["deadline"]),
+            country=str(hol["country"]),
+            subdivision=hol.get("subdivision"),
+            extra_holidays=frozenset(date.fromisoformat(d) for d in hol.get("extra") or ()),
+            moves=moves,
+            freezes=freezes,
+        )
+
+    def slot(self, kind: Kind) -> WeeklySlot:
+        return self.window if kind is Kind.WINDOW else self.committee
+
+    def move_for(self, kind: Kind, scheduled: date) -> Move | None:
+        for move in self.moves:
+            if move.kind is kind and move.scheduled == scheduled:
+                return move
+        return None
+
+    def holiday(self, day: date) -> str | None:
+        """The holiday's name on `day`, or None."""
+        names = _holiday_names(self.country, self.subdivision, day.year)
+        if day in names:
+            return names[day]
+        if day in self.extra_holidays:
+            return "feriado extra (policy/calendar.yaml)"
+        return None
+
+    def local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.zone)
+
+    def wall(self, day: date, at: time) -> datetime:
+        return wall_instant(day, at, self.zone)
+
+
+def _instant(text: str) -> datetime:
+    # Kept in UTC: the written offset is only notation, and UTC instants order
+    # correctly against times in any zone.
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _slot(data: Mapping[str, Any]) -> WeeklySlot:
+    return WeeklySlot(
+        WEEKDAYS.index(data["weekday"]),
+        time.fromisoformat(data["start"]),
+        time.fromisoformat(data["end"]),
+    )
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
+    cls = holidays_package.country_holidays(country, subdiv=subdivision, years=year).__class__
+    # The team reads pt-BR; other countries keep the package's default language.
+    language = "pt_BR" if "pt_BR" in getattr(cls, "supported_languages", ()) else None
+    found = holidays_package.country_holidays(
+        country, subdiv=subdivision, years=year, language=language
+    )
+    return {day: str(name) for day, name in found.items()}
+
+
+def wall_instant(day: date, at: time, zone: tzinfo) -> datetime:
+    """The first instant at which the wall clock in `zone` reads `at` or later on `day`.
+
+    A repeated wall time (clocks going back) gives its first instant (fold=0);
+    a skipped one (clocks going forward) gives the instant of the jump.
+    """
+    naive = datetime.combine(day, at)
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return first.astimezone(zone)
+    # In a gap: fold=1 maps before the jump, fold=0 after it. The jump is the
+    # first instant whose wall time is past `naive`; find it to the second.
+    low = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    high = first.astimezone(UTC)
+    if low > high:
+        low, high = high, low
+    while high - low > timedelta(seconds=1):
+        mid = low + (high - low) / 2
+        mid = mid.replace(microsecond=0)
+        if mid.astimezone(zone).replace(tzinfo=None) >= naive:
+            high = mid
+        else:
+            low = mid
+    return high.astimezone(zone)
+
+
+# ---------------------------------------------------------------- occurrences
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One window occurrence (aware datetimes in the policy zone, end exclusive).
+
+    `scheduled` is the date the weekly rule put it on; for a moved occurrence the
+    times are the move's. `clipped` marks a part of an occurrence cut by a freeze.
+    """
+
+    start: datetime
+    end: datetime
+    scheduled: date
+    moved: bool = False
+    reason: str | None = None
+    holiday: str | None = None
+    clipped: bool = False
+
+    def contains(self, instant: datetime) -> bool:
+        return _u(self.start) <= _u(instant) < _u(self.end)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One committee meeting and the deadline of the RDMs it takes (exclusive)."""
+
+    start: datetime
+    end: datetime
+    deadline: datetime
+    scheduled: date
+    moved: bool = False
+    reason: str | None = None
+    holiday: str | None = None
+
+
+def _weekly_dates(weekday: int, first: date, last: date) -> Iterator[date]:
+    """Every date on `weekday` in [first, last]."""
+    day = first + timedelta(days=(weekday - first.weekday()) % 7)
+    while day <= last:
+        yield day
+        day += WEEK
+
+
+def _window_occurrences(policy: CalendarPolicy, first: date, last: date) -> list[Occurrence]:
+    """Window occurrences scheduled on a date in [first, last], plus moved ones
+    whose new start falls on a local date in [first, last]; cancellations and
+    skipped holidays left out."""
+    found: list[Occurrence] = []
+    slot = policy.window
+    for day in _weekly_dates(slot.weekday, first, last):
+        if policy.move_for(Kind.WINDOW, day) is not None:
+            continue
+        holiday = policy.holiday(day)
+        if holiday is not None and policy.skip_holidays:
+            continue
+        found.append(
+            Occurrence(
+                policy.wall(day, slot.start), policy.wall(day, slot.end), day, holiday=holiday
+            )
+        )
+    found += (
+        _moved_occurrence(policy, move) for move in _moves_into(policy, Kind.WINDOW, first, last)
+    )
+    found.sort(key=lambda o: _u(o.start))
+    return found
+
+
+def _meetings(policy: CalendarPolicy, first: date, last: date) -> list[Meeting]:
+    found: list[Meeting] = []
+    slot = policy.committee
+    for day in _weekly_dates(slot.weekday, first, last):
+        if policy.move_for(Kind.COMMITTEE, day) is not None:
+            continue
+        found.append(
+            Meeting(
+                policy.wall(day, slot.start),
+                policy.wall(day, slot.end),
+                policy.wall(day, policy.deadline),
+                day,
+                holiday=policy.holiday(day),
+            )
+        )
+    for move in _moves_into(policy, Kind.COMMITTEE, first, last):
+        start, end = _moved_times(policy, move)
+        found.append(
+            Meeting(
+                start,
+                end,
+                policy.wall(start.date(), policy.deadline),
+                move.scheduled,
+                moved=True,
+                reason=move.reason,
+                holiday=policy.holiday(start.date()),
+            )
+        )
+    found.sort(key=lambda m: _u(m.start))
+    return found
+
+
+def _moves_into(policy: CalendarPolicy, kind: Kind, first: date, last: date) -> Iterator[Move]:
+    """Moves of `kind` (not cancellations) whose new start is on a local date in [first, last]."""
+    for move in policy.moves:
+        if move.kind is not kind or move.start is None or move.end is None:
+            continue
+        if first <= policy.local(move.start).date() <= last:
+            yield move
+
+
+def _moved_times(policy: CalendarPolicy, move: Move) -> tuple[datetime, datetime]:
+    """A move's new start and end in the policy zone."""
+    assert move.start is not None and move.end is not None  # callers pass no cancellation
+    return policy.local(move.start), policy.local(move.end)
+
+
+def windows(policy: CalendarPolicy, start: datetime, end: datetime) -> Iterator[Occurrence]:
+    """Window occurrences that overlap [start, end), in order (freezes not applied)."""
+    first, last = _date_span(policy, start, end)
+    for occurrence in _window_occurrences(policy, first, last):
+        if _u(occurrence.start) < _u(end) and _u(occurrence.end) > _u(start):
+            yield occurrence
+
+
+def meetings(policy: CalendarPolicy, start: datetime, end: datetime) -> Iterator[Meeting]:
+    """Committee meetings that overlap [start, end), in order."""
+    first, last = _date_span(policy, start, end)
+    for meeting in _meetings(policy, first, last):
+        if _u(meeting.start) < _u(end) and _u(meeting.end) > _u(start):
+            yield meeting
+
+
+def _date_span(policy: CalendarPolicy, start: datetime, end: datetime) -> tuple[date, date]:
+    _require_aware(start)
+    _require_aware(end)
+    # A moved occurrence may start a day before the range and still overlap it.
+    return policy.local(start).date() - DAY, policy.local(end).date() + DAY
+
+
+def open_periods(occurrence: Occurrence, freezes: Sequence[Freeze]) -> list[Occurrence]:
+    """The parts of `occurrence` outside every freeze."""
+    pieces = [occurrence]
+    for freeze in freezes:
+        next_pieces: list[Occurrence] = []
+        for piece in pieces:
+            if freeze.end <= piece.start or freeze.start >= piece.end:
+                next_pieces.append(piece)
+                continue
+            if freeze.start > piece.start:
+                next_pieces.append(_clip(piece, piece.start, freeze.start))
+            if freeze.end < piece.end:
+                next_pieces.append(_clip(piece, freeze.end, piece.end))
+        pieces = next_pieces
+    return pieces
+
+
+def _clip(piece: Occurrence, start: datetime, end: datetime) -> Occurrence:
+    return Occurrence(
+        start.astimezone(piece.start.tzinfo),
+        end.astimezone(piece.start.tzinfo),
+        piece.scheduled,
+        piece.moved,
+        piece.reason,
+        piece.holiday,
+        clipped=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Open periods (occurrences minus freezes) from the year before a local year
+    to the end of the search horizon after it, sorted, for bisection."""
+
+    periods: tuple[Occurrence, ...]
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+
+
+@lru_cache(maxsize=8)
+def _table(policy: CalendarPolicy, year: int) -> _Table:
+    # Bucketing by the local year of each occurrence's date keeps one table per
+    # year; `window_at` is called per minute by the year-long tests and by the
+    # scheduler, so it must be a bisection, not a walk.
+    first, last = date(year - 1, 1, 1), date(year + NEXT_HORIZON_YEARS, 12, 31)
+    periods: list[Occurrence] = []
+    for occurrence in _window_occurrences(policy, first, last):
+        # A window whose start and end fall in the same DST gap never opens.
+        pieces = open_periods(occurrence, policy.freezes)
+        periods.extend(p for p in pieces if _u(p.start) < _u(p.end))
+    periods.sort(key=lambda p: _u(p.start))
+    return _Table(
+        tuple(periods), tuple(_u(p.start) for p in periods), tuple(_u(p.end) for p in periods)
+    )
+
+
+def _current_and_next(
+    policy: CalendarPolicy, at: datetime
+) -> tuple[Occurrence | None, Occurrence | None]:
+    table = _table(policy, at.year)
+    now = _u(at)
+    i = bisect.bisect_right(table.starts, now)
+    # Periods do not overlap (validation rejects overlapping moves), so the last
+    # one starting at or before the instant is the only one that can contain it.
+    current = table.periods[i - 1] if i > 0 and now < table.ends[i - 1] else None
+    upcoming = table.periods[i] if i < len(table.periods) else None
+    return current, upcoming
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class WindowDecision:
+    at: datetime  # the instant, in the policy zone
+    open: bool
+    current: Occurrence | None  # the open period containing `at`
+    next: Occurrence | None  # the next open period starting after `at`
+    policy: CalendarPolicy | None = field(repr=False, compare=False)  # None: unusable
+    emergency: bool = False
+
+    @cached_property
+    def reason(self) -> str:
+        """Why, as a sentence, e.g. "closed: next window opens 2026-12-03 00:00 -03:00
+        (in 2 days 4 h)".
+
+        Worked out on demand: the year-long checks ask for the decision every
+        minute and the sentence only when one disagrees.
+        """
+        at, current = self.at, self.current
+        if self.policy is None:
+            return (
+                "open: emergency changes may run at any time (the calendar policy cannot be "
+                "read, so the normal windows are unknown)"
+            )
+        if current is not None:
+            left = _span(elapsed(at, current.end))
+            reason = f"open: window until {format_instant(current.end)} ({left} left)"
+            if current.moved:
+                reason += f"; moved from {current.scheduled}: {current.reason}"
+        else:
+            reason = "closed: " + _closed_why(self.policy, at, self.next)
+        if self.emergency:
+            reason = f"open: emergency changes may run at any time (normal changes: {reason})"
+        return reason
+
+
+def emergency_without_policy(instant: datetime) -> WindowDecision:
+    """The answer for an emergency when the calendar policy itself is broken.
+
+    Emergencies may run at any hour; a typo in policy/calendar.yaml must not stop
+    the fix of an incident. Nothing is known of the normal windows then.
+    """
+    _require_aware(instant)
+    return WindowDecision(instant, True, None, None, None, emergency=True)
+
+
+def window_at(
+    policy: CalendarPolicy, instant: datetime, *, emergency: bool = False
+) -> WindowDecision:
+    """May a change run at `instant`? Window start inclusive, end exclusive.
+
+    `current` and `next` are open periods: occurrences with frozen time cut out,
+    so inside a freeze `current` is None even within a scheduled window. With
+    `emergency` the answer is open; `current` and `next` still describe the
+    normal-change windows.
+    """
+    _require_aware(instant)
+    at = instant.astimezone(policy.zone)
+    current, upcoming = _current_and_next(policy, at)
+    is_open = emergency or current is not None
+    return WindowDecision(at, is_open, current, upcoming, policy, emergency)
+
+
+def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | None) -> str:
+    parts: list[str] = []
+    freeze = next((f for f in policy.freezes if f.covers(at)), None)
+    if freeze is not None:
+        parts.append(f"freeze until {format_instant(policy.local(freeze.end))} ({freeze.reason})")
+    else:
+        replaced = _replaced_at(policy, at)
+        if replaced is not None and replaced.start is None:
+            parts.append(f"the window of {replaced.scheduled} was cancelled ({replaced.reason})")
+        elif replaced is not None and replaced.start is not None:
+            parts.append(
+                f"the window of {replaced.scheduled} was moved to "
+                f"{format_instant(policy.local(replaced.start))} ({replaced.reason})"
+            )
+    if upcoming is None:
+        parts.append(f"no window in the next {NEXT_HORIZON_YEARS} years")
+    else:
+        wait = _span(elapsed(at, upcoming.start))
+        parts.append(f"next window opens {format_instant(upcoming.start)} (in {wait})")
+    return "; ".join(parts)
+
+
+def _replaced_at(policy: CalendarPolicy, at: datetime) -> Move | None:
+    """The move that took away the regular window whose time contains `at`."""
+    slot = policy.window
+    day = at.date()
+    move = policy.move_for(Kind.WINDOW, day) if day.weekday() == slot.weekday else None
+    if move is not None and _u(policy.wall(day, slot.start)) <= _u(at) < _u(
+        policy.wall(day, slot.end)
+    ):
+        return move
+    return None
+
+
+def window_for_date(policy: CalendarPolicy, day: date) -> Occurrence | None:
+    """The window occurrence an RDM's `window: YYYY-MM-DD` refers to.
+
+    In order: the occurrence scheduled on `day` (moved or not; None when it was
+    cancelled or skipped for a holiday), then a moved occurrence whose new start
+    falls on `day`. So an RDM may name a moved window by its original date or by
+    its new one.
+    """
+    slot = policy.window
+    if day.weekday() == slot.weekday:
+        move = policy.move_for(Kind.WINDOW, day)
+        if move is not None:
+            if move.start is None or move.end is None:
+                return None
+            return _moved_occurrence(policy, move)
+        holiday = policy.holiday(day)
+        if not (holiday is not None and policy.skip_holidays):
+            return Occurrence(
+                policy.wall(day, slot.start), policy.wall(day, slot.end), day, holiday=holiday
+            )
+    return next(
+        (_moved_occurrence(policy, move) for move in _moves_into(policy, Kind.WINDOW, day, day)),
+        None,
+    )
+
+
+def _moved_occurrence(policy: CalendarPolicy, move: Move) -> Occurrence:
+    start, end = _moved_times(policy, move)
+    return Occurrence(
+        start,
+        end,
+        move.scheduled,
+        moved=True,
+        reason=move.reason,
+        holiday=policy.holiday(start.date()),
+    )
+
+
+def approving_meeting(policy: CalendarPolicy, window: Occurrence) -> Meeting | None:
+    """The last meeting that ends at or before the window starts.
+
+    The committee decides during the meeting, so a meeting still running when
+    the window opens cannot approve a change for it. None when there is no
+    meeting in the eight weeks before (every one cancelled).
+    """
+    found = [
+        m
+        for m in meetings(policy, window.start - 8 * WEEK, window.start)
+        if _u(m.end) <= _u(window.start)
+    ]
+    return found[-1] if found else None
+
+
+def deadline_met(policy: CalendarPolicy, submitted: datetime, window: Occurrence) -> bool:
+    """Was an RDM submitted at `submitted` in time for `window`?
+
+    It must be strictly before the deadline of the meeting that approves the
+    window (10:00:00 is late, 09:59:59 is in time).
+    """
+    _require_aware(submitted)
+    meeting = approving_meeting(policy, window)
+    return meeting is not None and _u(submitted) < _u(meeting.deadline)
+
+
+def first_window_for_submission(policy: CalendarPolicy, submitted: datetime) -> Occurrence | None:
+    """The first window an RDM submitted at `submitted` can still make.
+
+    That is the first occurrence whose approving meeting's deadline is after the
+    submission and which is not entirely frozen. None when there is none within
+    the search horizon.
+    """
+    _require_aware(submitted)
+    start = policy.local(submitted)
+    for _ in range(NEXT_HORIZON_YEARS * 4):
+        stop = start + 13 * WEEK
+        for occurrence in windows(policy, start, stop):
+            if _u(occurrence.start) <= _u(submitted):
+                continue
+            if not open_periods(occurrence, policy.freezes):
+                continue
+            if deadline_met(policy, submitted, occurrence):
+                return occurrence
+        start = stop
+    return None
+
+
+# ---------------------------------------------------------------- schedule
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the schedule: a window or a meeting, as it stands."""
+
+    kind: Kind
+    status: Status
+    scheduled: date
+    start: datetime  # for cancelled/skipped entries, the time it would have had
+    end: datetime
+    deadline: datetime | None = None  # meetings only
+    holiday: str | None = None
+    reason: str | None = None  # the move's reason
+    freezes: tuple[Freeze, ...] = ()  # freezes overlapping a window
+    fully_frozen: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    zone: ZoneInfo
+    first: date
+    last: date  # inclusive
+    entries: tuple[Entry, ...]
+    freezes: tuple[Freeze, ...]
+    warnings: tuple[str, ...] = field(default=())
+    holidays: tuple[tuple[date, str], ...] = field(default=())  # every holiday in the range
+
+
+def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
+    """Everything on the calendar from `first` for `weeks` weeks (local dates)."""
+    last = first + weeks * WEEK - DAY
+    entries: list[Entry] = []
+    warnings: list[str] = []
+    for kind in Kind:
+        slot = policy.slot(kind)
+        for day in _weekly_dates(slot.weekday, first, last):
+            move = policy.move_for(kind, day)
+            if move is not None and move.start is not None:
+                continue  # listed at its new time below
+            holiday = policy.holiday(day)
+            start, end = policy.wall(day, slot.start), policy.wall(day, slot.end)
+            deadline = policy.wall(day, policy.deadline) if kind is Kind.COMMITTEE else None
+            if move is not None:
+                status, reason = Status.CANCELLED, move.reason
+            elif kind is Kind.WINDOW and holiday is not None and policy.skip_holidays:
+                status, reason = Status.SKIPPED, None
+            else:
+                status, reason = Status.SCHEDULED, None
+                if kind is Kind.COMMITTEE and holiday is not None:
+                    warnings.append(
+                        f"the committee meeting of {day} falls on a holiday ({holiday}) "
+                        "and no replacement is recorded in moves"
+                    )
+            entries.append(_entry(policy, kind, status, day, start, end, deadline, holiday, reason))
+        for move in _moves_into(policy, kind, first, last):
+            start, end = _moved_times(policy, move)
+            holiday = policy.holiday(start.date())
+            deadline = (
+                policy.wall(start.date(), policy.deadline) if kind is Kind.COMMITTEE else None
+            )
+            entries.append(
+                _entry(
+                    policy,
+                    kind,
+                    Status.MOVED,
+                    move.scheduled,
+                    start,
+                    end,
+                    deadline,
+                    holiday,
+                    move.reason,
+                )
+            )
+            if kind is Kind.COMMITTEE and holiday is not None:
+                warnings.append(
+                    f"the replacement committee meeting on {start.date()} (for {move.scheduled}) "
+                    f"falls on a holiday ({holiday})"
+                )
+    entries.sort(key=lambda e: (_u(e.start), e.kind))
+    range_start, range_end = policy.wall(first, time()), policy.wall(last + DAY, time())
+    freezes = tuple(
+        f
+        for f in sorted(policy.freezes, key=lambda f: f.start)
+        if f.start < range_end and f.end > range_start
+    )
+    days = (first + n * DAY for n in range((last - first).days + 1))
+    holidays = tuple((day, name) for day in days if (name := policy.holiday(day)) is not None)
+    return Schedule(policy.zone, first, last, tuple(entries), freezes, tuple(warnings), holidays)
+
+
+def _entry(
+    policy: CalendarPolicy,
+    kind: Kind,
+    status: Status,
+    scheduled: date,
+    start: datetime,
+    end: datetime,
+    deadline: datetime | None,
+    holiday: str | None,
+    reason: str | None,
+) -> Entry:
+    frozen: tuple[Freeze, ...] = ()
+    fully = False
+    if kind is Kind.WINDOW and status in (Status.SCHEDULED, Status.MOVED):
+        frozen = tuple(f for f in policy.freezes if f.start < end and f.end > start)
+        fully = bool(frozen) and not open_periods(Occurrence(start, end, scheduled), policy.freezes)
+    return Entry(kind, status, scheduled, start, end, deadline, holiday, reason, frozen, fully)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def check_policy(document: Document) -> list[Problem]:
+    """The calendar's semantic rules; call only for schema-valid documents.
+
+    Rule ids: calendar-timezone, calendar-start-end, calendar-deadline,
+    calendar-holidays, calendar-move-not-scheduled, calendar-move-overlap,
+    calendar-freeze-order.
+    """
+    data = document.data
+    problems: list[Problem] = []
+    for kind in ("window", "committee"):
+        slot = data[kind]
+        if time.fromisoformat(slot["start"]) >= time.fromisoformat(slot["end"]):
+            problems.append(
+                document.problem(
+                    [kind, "end"],
+                    f"{kind} ends at {slot['end']}, not after its start {slot['start']}; "
+                    "a window or meeting lies within one day",
+                    "calendar-start-end",
+                )
+            )
+    committee = data["committee"]
+    if time.fromisoformat(committee["deadline"]) > time.fromisoformat(committee["start"]):
+        problems.append(
+            document.problem(
+                ["committee", "deadline"],
+                f"the deadline {committee['deadline']} is after the meeting starts "
+                f"({committee['start']})",
+                "calendar-deadline",
+            )
+        )
+    holiday_problems = _check_holidays(document)
+    problems.extend(holiday_problems)
+    for i, freeze in enumerate(data.get("freezes") or ()):
+        if datetime.fromisoformat(freeze["end"]) <= datetime.fromisoformat(freeze["start"]):
+            problems.append(
+                document.problem(
+                    ["freezes", i, "end"],
+                    f"the freeze ends ({freeze['end']}) before or when it starts "
+                    f"({freeze['start']})",
+                    "calendar-freeze-order",
+                )
+            )
+    for i, move in enumerate(data.get("moves") or ()):
+        to = move["to"]
+        if to is not None and datetime.fromisoformat(to["end"]) <= datetime.fromisoformat(
+            to["start"]
+        ):
+            problems.append(
+                document.problem(
+                    ["moves", i, "to", "end"],
+                    f"the moved {move['kind']} ends ({to['end']}) before or when it starts "
+                    f"({to['start']})",
+                    "calendar-start-end",
+                )
+            )
+    try:
+        ZoneInfo(data["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            document.problem(
+                ["timezone"],
+                f"{data['timezone']!r} is not a time zone of the tz database "
+                "(e.g. America/Sao_Paulo)",
+                "calendar-timezone",
+            )
+        )
+        return problems
+    if holiday_problems:
+        # Checking moves needs the schedule, and the schedule needs the holidays.
+        return problems
+    problems.extend(_check_moves(document, CalendarPolicy.from_mapping(data)))
+    return problems
+
+
+def _check_holidays(document: Document) -> list[Problem]:
+    hol = document.data["holidays"]
+    supported: Mapping[str, Sequence[str]] = holidays_package.list_supported_countries()
+    country, subdivision = hol["country"], hol.get("subdivision")
+    if country not in supported:
+        return [
+            document.problem(
+                ["holidays", "country"],
+                f"the holidays package has no calendar for country {country!r}",
+                "calendar-holidays",
+            )
+        ]
+    if subdivision is not None and subdivision not in supported[country]:
+        return [
+            document.problem(
+                ["holidays", "subdivision"],
+                f"{country} has no subdivision {subdivision!r} in the holidays package "
+                f"(known: {', '.join(supported[country])})",
+                "calendar-holidays",
+            )
+        ]
+    return []
+
+
+def _check_moves(document: Document, policy: CalendarPolicy) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[tuple[Kind, date], int] = {}
+    valid_intervals: list[tuple[int, Move]] = []
+    for i, move in enumerate(policy.moves):
+        slot = policy.slot(move.kind)
+        if move.scheduled.weekday() != slot.weekday:
+            problems.append(
+                document.problem(
+                    ["moves", i, "date"],
+                    f"{move.scheduled} is a {WEEKDAYS[move.scheduled.weekday()]}; no {move.kind} "
+                    f"occurrence is scheduled then (they are on {WEEKDAYS[slot.weekday]}s)",
+                    "calendar-move-not-scheduled",
+                )
+            )
+            continue
+        key = (move.kind, move.scheduled)
+        if key in seen:
+            problems.append(
+                document.problem(
+                    ["moves", i, "date"],
+                    f"moves[{seen[key]}] already moves the {move.kind} of {move.scheduled}",
+                    "calendar-move-overlap",
+                )
+            )
+            continue
+        seen[key] = i
+        if move.start is not None and move.end is not None and move.start < move.end:
+            valid_intervals.append((i, move))
+    for n, (i, move) in enumerate(valid_intervals):
+        assert move.start is not None and move.end is not None  # filtered above
+        for j, other in valid_intervals[:n]:
+            assert other.start is not None and other.end is not None
+            if other.kind is move.kind and move.start < other.end and other.start < move.end:
+                problems.append(
+                    document.problem(
+                        ["moves", i, "to"],
+                        f"the moved {move.kind} overlaps the one of moves[{j}] "
+                        f"({format_instant(policy.local(other.start))} to "
+                        f"{format_instant(policy.local(other.end))})",
+                        "calendar-move-overlap",
+                    )
+                )
+        first = policy.local(move.start).date() - DAY
+        last = policy.local(move.end).date() + DAY
+        regular: list[Occurrence | Meeting] = [
+            *(_window_occurrences(policy, first, last) if move.kind is Kind.WINDOW else ()),
+            *(_meetings(policy, first, last) if move.kind is Kind.COMMITTEE else ()),
+        ]
+        for occurrence in regular:
+            if occurrence.moved or not (
+                occurrence.start < move.end and move.start < occurrence.end
+            ):
+                continue
+            problems.append(
+                document.problem(
+                    ["moves", i, "to"],
+                    f"the moved {move.kind} overlaps the regular {move.kind} of "
+                    f"{occurrence.scheduled} ({format_instant(occurrence.start)} to "
+                    f"{format_instant(occurrence.end)})",
+                    "calendar-move-overlap",
+                )
+            )
+    return problems
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def format_instant(instant: datetime) -> str:
+    """``2026-12-03 00:00 -03:00``: how decisions name an instant."""
+    offset = instant.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{instant:%Y-%m-%d %H:%M} {sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _span(delta: timedelta) -> str:
+    """A duration for people: the two largest units, rounded down ("2 days 4 h")."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    units = [
+        (days, "day" if days == 1 else "days"),
+        (hours, "h"),
+        (minutes, "min"),
+    ]
+    while units and units[0][0] == 0:
+        units.pop(0)
+    shown = [f"{value} {unit}" for value, unit in units[:2] if value]
+    return " ".join(shown)
+
+
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Real time from `start` to `end`.
+
+    Subtracting two datetimes of the same ZoneInfo gives the wall-clock difference,
+    an hour off across a DST change; this goes through UTC.
+    """
+    return _u(end) - _u(start)
+
+
+def duration(occurrence: Occurrence) -> timedelta:
+    """How long an occurrence really lasts (longer on the night clocks go back)."""
+    return elapsed(occurrence.start, occurrence.end)
+
+
+def _u(instant: datetime) -> datetime:
+    # Two datetimes in the same ZoneInfo compare by wall time, ignoring `fold`:
+    # 01:15 EST after 01:30 EDT would sort first. Instants compare in UTC.
+    return instant.astimezone(UTC)
+
+
+def _require_aware(instant: datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{instant.isoformat()} has no UTC offset; calendar times must be aware")
+
+
+__all__ = [
+    "CalendarPolicy",
+    "Entry",
+    "Freeze",
+    "Kind",
+    "Meeting",
+    "Move",
+    "Occurrence",
+    "Schedule",
+    "Status",
+    "WindowDecision",
+    "approving_meeting",
+    "check_policy",
+    "deadline_met",
+    "duration",
+    "elapsed",
+    "emergency_without_policy",
+    "first_window_for_submission",
+    "format_instant",
+    "meetings",
+    "open_periods",
+    "schedule",
+    "wall_instant",
+    "window_at",
+    "window_for_date",
+    "windows",
+]

@@ -1,0 +1,618 @@
+"""The repository as checked data: every file loaded, checked and modelled.
+
+`load_repository` reads a `Source` (work tree or git revision), sorts files into
+kinds by their place in the layout, checks each against its schema and its own
+rules, builds the model, then applies the rules that span files (an RDM's
+targets exist, its window is scheduled and holds it). A broken file is a set of
+problems and never stops the others from being checked.
+
+The same loading serves the commands that need checked data from a source:
+`render_source` (and `write_tree`, which writes what it rendered) for `rdm
+render`, `decide_from_git` for `rdm approvals`. This module decides nothing
+itself: rendering and the committee's rule stay in `rendering` and `approvals`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rdm.decisions import approvals, calendar
+from rdm.decisions.standard import TopologyDiff
+from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
+from rdm.model import policy, rdms, schemas, topologies
+from rdm.model.documents import Document, at_start
+from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
+from rdm.model.rdms import ChangeType, Rdm
+
+if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
+    from rdm.rendering.manifests import Manifest
+
+POLICY_FILES: dict[str, str] = {
+    "policy/committee.yaml": "committee",
+    "policy/calendar.yaml": "calendar",
+    "policy/priorities.yaml": "priorities",
+    "policy/standard-changes.yaml": "standard-changes",
+    "policy/operations.yaml": "operations",
+}
+CALENDAR = "policy/calendar.yaml"
+STANDARD_CHANGES = "policy/standard-changes.yaml"
+_RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
+_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Files people keep beside the data that are not data.
+_IGNORED = re.compile(r"(^|/)(README(\.md)?|\.gitkeep|\.keep)$")
+
+# kind -> rules a schema-valid document of that kind must also follow
+_POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
+    "committee": policy.check_committee,
+    "calendar": calendar.check_policy,
+    "priorities": policy.check_priorities,
+    "standard-changes": policy.check_standard_changes,
+}
+
+
+@dataclass
+class Repository:
+    """What a repository holds, as far as it could be read, and what is wrong with it."""
+
+    rdms: dict[str, Rdm] = field(default_factory=dict)
+    topologies: dict[str, topologies.Topology] = field(default_factory=dict)
+    committee: policy.CommitteePolicy | None = None
+    calendar: calendar.CalendarPolicy | None = None
+    priorities: policy.PriorityMatrix | None = None
+    standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    operations: policy.OperationsPolicy | None = None
+    # relative path -> parsed value of every schema-valid file (node trees are not
+    # kept: at 10,000 files they cost more memory, and GC time, than the data)
+    data: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    topology_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
+
+    def priority(self, rdm: Rdm) -> str | None:
+        return (
+            None if self.priorities is None else self.priorities.priority(rdm.impact, rdm.urgency)
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)
+
+
+def kind_of(relative: str) -> str | None:
+    if relative in POLICY_FILES:
+        return POLICY_FILES[relative]
+    if _RDM_PATH.match(relative):
+        return "rdm"
+    if _TOPOLOGY_PATH.match(relative):
+        return "topology"
+    return None
+
+
+def load_repository(source: Source, only: Iterable[str] | None = None) -> Repository:
+    """Load and check a repository; with `only`, report just those files (and folders).
+
+    Policy is always loaded, since every other rule depends on it; topologies are
+    known by file name, so checking one RDM does not parse every topology.
+    """
+    selected = None if only is None else tuple(p.rstrip("/") for p in only)
+
+    def wanted(relative: str) -> bool:
+        return selected is None or any(
+            relative == p or relative.startswith(p + "/") or p in ("", ".") for p in selected
+        )
+
+    repo = Repository()
+    files = sorted(source.files())
+    for asked in selected or ():
+        # A path given by name that holds no RDM, topology or policy file would
+        # otherwise pass in silence, as if it had been checked.
+        known = asked in ("", ".") or asked in POLICY_FILES  # those have `layout-missing`
+        if not known and not any(f == asked or f.startswith(asked + "/") for f in files):
+            repo.problems.append(
+                at_start(
+                    source.display(asked),
+                    "not checked: rdm reads rdms/<year>/RDM-*.yaml, topologies/<org-id>.yaml "
+                    "and policy/*.yaml",
+                    "layout",
+                    Level.WARNING,
+                )
+            )
+    for relative in files:
+        if _TOPOLOGY_PATH.match(relative):
+            repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
+
+    # Policy files that cannot be used and whose own problems this run does not
+    # show (only some files were asked for): the rules that need them say so.
+    unreported: set[str] = set()
+    for relative, kind in POLICY_FILES.items():
+        if relative not in files:
+            if wanted(relative):
+                repo.problems.append(
+                    at_start(source.display(relative), f"{relative} is missing", "layout-missing")
+                )
+            else:
+                unreported.add(relative)
+            continue
+        document, problems = _parse_and_check(source, relative, kind)
+        if wanted(relative):
+            repo.problems += problems
+        elif document is None:
+            unreported.add(relative)
+        if document is not None:
+            repo.data[relative] = document.data
+            _set_policy(repo, kind, document.data)
+
+    data_files: list[tuple[str, str]] = []
+    for relative in files:
+        if relative in POLICY_FILES or not wanted(relative):
+            continue
+        found = kind_of(relative)
+        if found is None:
+            problem = _layout_problem(source.display(relative), relative)
+            if problem is not None:
+                repo.problems.append(problem)
+        else:
+            data_files.append((relative, found))
+
+    context = _Context(
+        frozenset(repo.topology_ids),
+        repo.calendar,
+        repo.standard_changes,
+        frozenset(unreported),
+    )
+    for result in _check_all(source, data_files, context):
+        repo.files_checked += 1
+        repo.problems += result.problems
+        if result.data is not None:
+            repo.data[result.relative] = result.data
+        if isinstance(result.model, rdms.Rdm):
+            repo.rdms[result.model.id] = result.model
+        elif isinstance(result.model, topologies.Topology):
+            repo.topologies[result.model.org_id] = result.model
+    repo.files_checked += sum(1 for r in POLICY_FILES if r in files and wanted(r))
+    repo.problems.sort()
+    return repo
+
+
+def load_work_tree(root: Path, label: str = "", only: Iterable[str] | None = None) -> Repository:
+    return load_repository(WorkTree(root, label), only)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What checking one RDM or topology needs to know about the rest."""
+
+    topology_ids: frozenset[str]
+    calendar: calendar.CalendarPolicy | None
+    standard_changes: Mapping[str, policy.StandardTemplate]
+    unusable_policy: frozenset[str] = frozenset()  # broken or missing, and not reported
+
+
+@dataclass(frozen=True)
+class _FileResult:
+    relative: str
+    problems: list[Problem]
+    data: Any
+    model: rdms.Rdm | topologies.Topology | None
+
+
+def _check_file(source: Source, relative: str, kind: str, context: _Context) -> _FileResult:
+    """Parse, schema-check, model and rule-check one RDM or topology file."""
+    document, problems = _parse_and_check(source, relative, kind)
+    if document is None:
+        return _FileResult(relative, problems, None, None)
+    model: rdms.Rdm | topologies.Topology
+    if kind == "rdm":
+        model = rdms.Rdm.from_mapping(document.data)
+        problems += rdms.check(model, document, relative)
+        problems += _cross_file_rdm_rules(context, model, document)
+    else:
+        model = topologies.Topology.from_mapping(document.data)
+        problems += topologies.check(model, document, relative)
+    return _FileResult(relative, problems, document.data, model)
+
+
+# Below this many files one process is faster than starting workers.
+PARALLEL_THRESHOLD = 2000
+_WORKER_STATE: tuple[Source, _Context] | None = None
+
+
+def _check_all(
+    source: Source, data_files: list[tuple[str, str]], context: _Context
+) -> Iterable[_FileResult]:
+    """Check files in order; large work trees are split across the machine's cores.
+
+    Each file is independent once policy is known, so workers (forked, so they
+    inherit the source and the policy instead of receiving them) check chunks and
+    send back problems and models; results keep the files' order.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    if len(data_files) < PARALLEL_THRESHOLD or workers < 2 or not isinstance(source, WorkTree):
+        return [_check_file(source, rel, kind, context) for rel, kind in data_files]
+    global _WORKER_STATE
+    _WORKER_STATE = (source, context)
+    try:
+        size = max(1, len(data_files) // (workers * 8))
+        chunks = [data_files[i : i + size] for i in range(0, len(data_files), size)]
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool:
+            return [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+    finally:
+        _WORKER_STATE = None
+
+
+def _check_chunk(chunk: list[tuple[str, str]]) -> list[_FileResult]:
+    assert _WORKER_STATE is not None, "set by the parent before forking"
+    source, context = _WORKER_STATE
+    return [_check_file(source, rel, kind, context) for rel, kind in chunk]
+
+
+def _parse_and_check(
+    source: Source, relative: str, kind: str
+) -> tuple[Document | None, list[Problem]]:
+    """Parse and schema-check one file; the document is returned only when it is valid."""
+    result = load(source, relative)
+    problems = list(result.problems)
+    document = result.document
+    if document is not None:
+        problems += schemas.check(document, kind)
+        if not problems and kind in _POLICY_RULES:
+            problems += _POLICY_RULES[kind](document)
+    # A policy model is built only from a file that passed its own rules too (a
+    # zone that does not exist cannot become a ZoneInfo).
+    if document is None or has_errors(problems):
+        return None, problems
+    return document, problems
+
+
+def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
+    if kind == "committee":
+        repo.committee = policy.CommitteePolicy.from_mapping(data)
+    elif kind == "calendar":
+        repo.calendar = calendar.CalendarPolicy.from_mapping(data)
+    elif kind == "priorities":
+        repo.priorities = policy.PriorityMatrix.from_mapping(data)
+    elif kind == "standard-changes":
+        repo.standard_changes = policy.standard_templates(data)
+    elif kind == "operations":
+        repo.operations = policy.OperationsPolicy.from_mapping(data)
+
+
+def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, target in enumerate(rdm.targets):
+        if target not in context.topology_ids:
+            problems.append(
+                document.problem(
+                    ["targets", index],
+                    f"target {target!r} has no topology (topologies/{target}.yaml)",
+                    "rdm-target-unknown",
+                    key=False,
+                )
+            )
+    templates = context.standard_changes
+    if rdm.template is not None and STANDARD_CHANGES in context.unusable_policy:
+        problems.append(_policy_unusable(document, ["template"], STANDARD_CHANGES))
+    elif rdm.template is not None and templates and rdm.template not in templates:
+        known = ", ".join(sorted(templates))
+        problems.append(
+            document.problem(
+                ["template"],
+                f"template {rdm.template!r} is not in policy/standard-changes.yaml ({known})",
+                "rdm-template",
+            )
+        )
+    if rdm.window is not None and context.calendar is not None:
+        problems += _window_rules(context.calendar, rdm, document)
+        problems += _downtime_rules(context.calendar, rdm, document)
+    elif rdm.window is not None and CALENDAR in context.unusable_policy:
+        problems.append(_policy_unusable(document, ["window"], CALENDAR))
+    return problems
+
+
+def _policy_unusable(document: Document, pointer: list[str | int], relative: str) -> Problem:
+    return document.problem(
+        pointer,
+        f"cannot be checked: {relative} is missing or invalid (`rdm validate {relative}` says why)",
+        "rdm-policy-unusable",
+    )
+
+
+def _window_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """The window exists, is not frozen, and holds implementation plus rollback."""
+    assert rdm.window is not None
+    day = rdm.window.isoformat()
+    occurrence = calendar.window_for_date(policy_, rdm.window)
+    if occurrence is None:
+        return [
+            document.problem(
+                ["window"],
+                f"{day} is not a change window of policy/calendar.yaml (a scheduled "
+                f"{_WEEKDAYS[policy_.window.weekday]} that is not cancelled or skipped, "
+                "or the date of a moved window)",
+                "rdm-window-not-scheduled",
+            )
+        ]
+    usable = calendar.open_periods(occurrence, policy_.freezes)
+    if not usable:
+        reasons = "; ".join(
+            f.reason
+            for f in policy_.freezes
+            if f.start < occurrence.end and f.end > occurrence.start
+        )
+        return [
+            document.problem(
+                ["window"],
+                f"the window of {day} is inside a freeze ({reasons}); "
+                "only emergencies run during a freeze",
+                "rdm-window-frozen",
+            )
+        ]
+    length = max(calendar.duration(piece) for piece in usable)
+    if rdm.total_duration <= length:
+        return []
+    fmt = rdms.format_duration
+    frozen = " outside the freeze" if len(usable) > 1 or usable[0].clipped else ""
+    return [
+        document.problem(
+            ["estimatedDuration"],
+            f"implementation {fmt(rdm.estimated_duration)} + rollback "
+            f"{fmt(rdm.rollback_duration)} = {fmt(rdm.total_duration)} does not fit "
+            f"the {fmt(length)} window of {day}{frozen}",
+            "rdm-duration-exceeds-window",
+        )
+    ]
+
+
+def _downtime_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """A normal or standard change's downtime happens inside its window (the clients
+    are told when; `rdm notice` says so)."""
+    downtime = rdm.downtime
+    occurrence = calendar.window_for_date(policy_, rdm.window) if rdm.window else None
+    if downtime is None or downtime.start is None or occurrence is None:
+        return []
+    start, end = downtime.start, downtime.start + downtime.duration
+    fmt = calendar.format_instant
+    window = f"the window {fmt(occurrence.start)} to {fmt(occurrence.end)}"
+    if not occurrence.contains(start):
+        return [
+            document.problem(
+                ["downtime", "start"],
+                f"the downtime starts at {fmt(start)}, outside {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    if end > occurrence.end:
+        return [
+            document.problem(
+                ["downtime", "duration"],
+                f"the downtime ends at {fmt(end)}, after {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    return []
+
+
+def _layout_problem(shown: str, relative: str) -> Problem | None:
+    if _IGNORED.search(relative):
+        return None
+    if relative.endswith(".yml"):
+        return at_start(shown, "use the .yaml extension; .yml files are not read", "layout")
+    top = relative.split("/", 1)[0]
+    expected = {
+        "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
+        "topologies": "topologies/<org-id>.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,operations}.yaml",
+    }[top]
+    # A YAML file in a data folder under the wrong name is data nobody checks
+    # (a typo in an RDM's name would let it skip every rule): an error. Other
+    # files (notes, images) only get a warning.
+    level = Level.ERROR if relative.endswith(".yaml") else Level.WARNING
+    return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", level)
+
+
+def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
+    """Render every topology that loaded cleanly and check its objects (`--manifests`).
+
+    A problem points at the topology's `orgId`; the file is parsed again for that
+    position only when there is a problem, since node trees are not kept.
+    """
+    problems: list[Problem] = []
+    for relative, data in sorted(repository.data.items()):
+        topology = (
+            repository.topologies.get(data.get("orgId", ""))
+            if kind_of(relative) == "topology"
+            else None
+        )
+        if topology is None:
+            continue
+        found = topology_manifest_problems(topology, source.display(relative))
+        document = load(source, relative).document if found else None
+        if document is not None:
+            position = document.position(["orgId"])
+            found = [replace(p, line=position.line, col=position.col) for p in found]
+        problems += found
+    return problems
+
+
+def topology_manifest_problems(
+    topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
+) -> list[Problem]:
+    """Render `topology` and check every object against the Kubernetes schema."""
+    # Jinja2 and the Kubernetes schemas load only when asked
+    from rdm.rendering import manifests as rendering
+
+    def problem(message: str) -> Problem:
+        return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
+
+    try:
+        manifests = rendering.render(topology)
+    except rendering.RenderError as exc:
+        return [problem(str(exc))]
+    found: list[Problem] = []
+    for manifest in manifests:
+        try:
+            errors = schemas.kubernetes_errors(manifest.obj, rendering.KUBERNETES_VERSION)
+        except schemas.MissingSchema as exc:
+            found.append(problem(f"{manifest}: {exc}"))
+            continue
+        found += [problem(f"{manifest}: {message}") for message in errors]
+    return found
+
+
+# ---------------------------------------------------------------- rdm render
+
+
+@dataclass
+class Rendered:
+    """The manifests of each org id asked for, or the problems that stopped them."""
+
+    manifests: dict[str, list[Manifest]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
+    """Load the topologies asked for (all by default), check them, render them.
+
+    Only the topologies are checked: a broken RDM elsewhere does not stop a render.
+    """
+    from rdm.rendering import manifests as rendering
+
+    only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
+    repository = load_repository(source, only=only)
+    unknown = [org for org in org_ids if org not in repository.topology_ids]
+    if unknown:
+        raise RdmError(
+            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+        )
+    result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
+    if result.problems:
+        return result
+    for org in org_ids or sorted(repository.topologies):
+        result.manifests[org] = rendering.render(repository.topologies[org])
+    return result
+
+
+def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+
+    Each file is written beside its place and renamed over it, and manifests of an
+    earlier render that are no longer produced (the update appserver after an
+    update) are removed only once every new file is in place: a disk that fails
+    half-way leaves whole files, never a cut one. Other files are left alone.
+    """
+    from rdm.rendering import manifests as rendering
+
+    count = 0
+    try:
+        for org, manifests in rendered.manifests.items():
+            folder = out / org
+            folder.mkdir(parents=True, exist_ok=True)
+            written = dict(rendering.files(manifests, output_format))
+            for name, text in written.items():
+                partial = folder / f".{name}.partial"
+                partial.write_text(text, encoding="utf-8", newline="\n")
+                partial.replace(folder / name)
+                count += 1
+            for old in folder.iterdir():
+                if (
+                    old.is_file()
+                    and rendering.FILE_NAME.match(old.name)
+                    and old.name not in written
+                ):
+                    old.unlink()
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot write the manifests under {out}: {exc.strerror or exc}"
+        ) from exc
+    return count
+
+
+# ---------------------------------------------------------------- rdm approvals
+
+
+def decide_from_git(
+    repo: Path, pr: approvals.PullRequest, protected_branch: str
+) -> approvals.Verdict:
+    """Read what the decision needs from the clone, then decide.
+
+    A PR into another branch than `protected_branch` is rejected before
+    anything is read. The changed paths are git's diff from the merge base of
+    the PR's base and head commits to its head (three dots, as GitHub computes
+    a PR's diff; renames detected), never GitHub's list, which only
+    cross-checks them. The committee policy and standard templates come from
+    the PR's *base* commit, so that a PR cannot vote itself in by editing
+    policy/committee.yaml; the RDMs from head; the topologies from the merge
+    base and head (CI checks out with fetch-depth 0).
+    """
+    refused = approvals.off_branch(pr, protected_branch)
+    if refused is not None:
+        return refused
+    diff = pull_request_diff(repo, pr.base_sha, pr.head_sha)
+    pr = replace(
+        pr,
+        changed_files=tuple(
+            approvals.ChangedFile(change.path, change.status, change.previous)
+            for change in diff.changes
+        ),
+    )
+    base = GitRevision(repo, pr.base_sha)
+    head = GitRevision(repo, pr.head_sha)
+    committee, templates = _policy_at(base)
+    changes = _rdms_at(head, pr.rdm_paths())
+    diffs: tuple[TopologyDiff, ...] = ()
+    if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        since = GitRevision(repo, diff.merge_base)
+        since_files, head_files = set(since.files()), set(head.files())
+        diffs = tuple(
+            TopologyDiff(
+                org_id,
+                _raw(since, f"topologies/{org_id}.yaml", since_files),
+                _raw(head, f"topologies/{org_id}.yaml", head_files),
+            )
+            for org_id in pr.topology_ids()
+        )
+    return approvals.decide(
+        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    )
+
+
+def _policy_at(
+    source: GitRevision,
+) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+    repository = load_repository(source, only=["policy"])
+    if repository.committee is None:
+        details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
+        raise RdmError(
+            f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
+            + (f": {details}" if details else "")
+        )
+    return repository.committee, repository.standard_changes
+
+
+def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    if not paths:
+        return {}
+    repository = load_repository(source, only=list(paths))
+    return {
+        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+    }
+
+
+def _raw(source: Source, relative: str, files: set[str]) -> dict[str, object] | None:
+    if relative not in files:
+        return None
+    document = load(source, relative).document
+    return document.data if document is not None and isinstance(document.data, dict) else None

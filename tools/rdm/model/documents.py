@@ -1,0 +1,344 @@
+"""YAML documents with positions: parsing bytes into a `Document` or problems.
+
+Everything rdm reads is parsed here, so the safety rules live in one place:
+safe YAML only (no Python tags), the YAML 1.2 core schema (``no`` and ``06:00``
+stay text, dates stay text for the schemas to check), duplicate keys rejected,
+alias expansion bounded, files over 1 MiB, non-UTF-8, empty and multi-document
+files refused. A broken file becomes a `Problem` at the parser's mark; this
+module never raises on bad content.
+
+The parsed value is built by PyYAML's (C, when available) loader; the node tree
+is kept beside it so that a position is looked up only when a problem needs one,
+which keeps the happy path as fast as a bare ``yaml.load``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
+from rdm.model.problems import START, Level, Position, Problem
+
+try:  # the C parser ships in PyYAML's wheels; the pure-Python one is the fallback
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - exercised only without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+
+MAX_BYTES = 1024 * 1024
+# A real topology or RDM has a few hundred nodes; anything whose aliases expand
+# past this is a "billion laughs" file, reported instead of built.
+MAX_EXPANDED_NODES = 100_000
+
+Path_ = tuple[str | int, ...]
+
+
+class _CoreResolver(BaseResolver):
+    """YAML 1.2 core schema: only null, true/false, ints and floats are implicit.
+
+    PyYAML's default is YAML 1.1, where ``no`` is False, ``06:00`` is 360 and
+    ``2026-12-03`` is a date object: all wrong for hand-written policy files.
+    """
+
+
+_CoreResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_CoreResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_CoreResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_CoreResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
+
+
+class _Constructor(SafeConstructor):
+    """Safe construction that refuses duplicate and non-text keys."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                raise _KeyError("yaml-key-type", "keys must be text", key_node)
+            if key_node.value in seen:
+                raise _KeyError("yaml-duplicate-key", f"duplicate key {key_node.value!r}", key_node)
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 0) if text.startswith("0x") else int(text)
+
+
+_Constructor.add_constructor(  # type: ignore[type-var]  # stubs expect a loader class
+    "tag:yaml.org,2002:int", _Constructor.construct_yaml_int
+)
+
+
+class _Loader(_Parser, _Constructor, _CoreResolver):
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _CoreResolver.__init__(self)
+
+
+class _KeyError(Exception):
+    def __init__(self, rule: str, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.node = node
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file: its value and the node tree that knows positions."""
+
+    path: str  # as shown to the user
+    data: Any
+    root: Node = field(repr=False, compare=False)
+
+    def position(self, pointer: Sequence[str | int], *, key: bool = True) -> Position:
+        """Where the value at `pointer` is written.
+
+        With ``key=True`` a mapping entry points at its key (the offending key is
+        what a reader looks for); a pointer that goes past what exists stops at
+        the deepest node found, e.g. the mapping that lacks a required key.
+        """
+        node = self.root
+        key_node: Node | None = None
+        for segment in pointer:
+            found = _child(node, segment)
+            if found is None:
+                return _mark(key_node if key and key_node is not None else node)
+            key_node, node = found
+        return _mark(key_node if key and key_node is not None else node)
+
+    def problem(
+        self,
+        pointer: Sequence[str | int],
+        message: str,
+        rule: str,
+        level: Level = Level.ERROR,
+        *,
+        key: bool = True,
+    ) -> Problem:
+        pos = self.position(pointer, key=key)
+        return Problem(self.path, pos.line, pos.col, level, message, rule)
+
+
+def _mark(node: Node) -> Position:
+    mark = node.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _child(node: Node, segment: str | int) -> tuple[Node | None, Node] | None:
+    if isinstance(node, MappingNode):
+        merged: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.append(value_node)
+            elif isinstance(key_node, ScalarNode) and key_node.value == segment:
+                return key_node, value_node
+        for source in merged:
+            for candidate in source.value if isinstance(source, SequenceNode) else [source]:
+                found = _child(candidate, segment)
+                if found is not None:
+                    return found
+    elif isinstance(node, SequenceNode) and isinstance(segment, int):
+        return (None, node.value[segment]) if 0 <= segment < len(node.value) else None
+    return None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    document: Document | None
+    problems: list[Problem]
+
+
+def parse(path: str, raw: bytes) -> LoadResult:
+    """Parse one file's bytes; a bad file yields problems and no document."""
+
+    def fail(line: int, col: int, message: str, rule: str) -> LoadResult:
+        return LoadResult(None, [Problem(path, line, col, Level.ERROR, message, rule)])
+
+    if len(raw) > MAX_BYTES:
+        # Sources read at most the limit + 1 bytes, so the true size is unknown here.
+        return fail(1, 1, f"file is over the {MAX_BYTES:,}-byte (1 MiB) limit", "yaml-size")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return fail(
+            line, col, f"not UTF-8: byte 0x{raw[exc.start]:02x} is invalid", "yaml-encoding"
+        )
+    text = text.removeprefix("\ufeff")
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the pure-Python reader checks characters up front
+        return fail(*_reader_position(exc, text), _reader_message(exc), "yaml-syntax")
+    try:
+        root = loader.get_single_node()
+        if root is None or (
+            isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and not root.value
+        ):
+            # Nothing at all, only comments, or a bare `---`.
+            return fail(1, 1, "file is empty; a document is expected", "yaml-empty")
+        if "&" in text:
+            bomb = _alias_expansion_problem(root)
+            if bomb is not None:
+                return fail(*bomb, "yaml-aliases")
+        data = loader.construct_document(root)
+    except _KeyError as exc:
+        pos = _mark(exc.node)
+        return fail(pos.line, pos.col, exc.message, exc.rule)
+    except yaml.MarkedYAMLError as exc:
+        return _marked_error(path, exc, text)
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
+        return fail(*_reader_position(exc, text), _reader_message(exc), "yaml-syntax")
+    except RecursionError:
+        return fail(1, 1, "document is nested too deeply", "yaml-syntax")
+    finally:
+        loader.dispose()
+    return LoadResult(Document(path, data, root), [])
+
+
+_OPENED_CONTEXTS = (
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
+
+
+def _marked_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> LoadResult:
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and (exc.context or "").startswith(_OPENED_CONTEXTS):
+        # An unclosed quote or bracket is found where the file ends or the next key
+        # starts; the opening one is where the mistake is.
+        mark = exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = exc.problem or ""
+    if isinstance(exc, ConstructorError) and "could not determine a constructor" in problem:
+        tag = problem.split("tag", 1)[-1].strip()
+        message, rule = f"tag {tag} is not allowed; only plain YAML is", "yaml-tag"
+    elif "expected a single document" in (exc.context or ""):
+        message = "more than one document in the file; keep one per file"
+        rule = "yaml-multi-document"
+    else:
+        message = _one_line(" ".join(part for part in (exc.context, problem) if part))
+        rule = "yaml-syntax"
+        lines = text.splitlines()
+        if (
+            mark is not None
+            and mark.line < len(lines)
+            and "\t" in lines[mark.line][: mark.column + 1]
+        ):
+            message = f"tab character in indentation; YAML indents with spaces only ({message})"
+            rule = "yaml-tab"
+    return LoadResult(None, [Problem(path, line, col, Level.ERROR, message, rule)])
+
+
+def _reader_position(exc: yaml.YAMLError, text: str) -> tuple[int, int]:
+    offset = getattr(exc, "position", None)
+    if offset is None:
+        return 1, 1
+    offset = int(offset)
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _reader_message(exc: yaml.YAMLError) -> str:
+    character = getattr(exc, "character", None)
+    if isinstance(character, int):
+        return f"character U+{character:04X} is not allowed in YAML"
+    return _one_line(str(exc))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _alias_expansion_problem(root: Node) -> tuple[int, int, str] | None:
+    """How many nodes the document would have with every alias expanded."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _Recursive(node)
+        active.add(key)
+        total = 1
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                total += size(item)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        total = size(root)
+    except _Recursive as rec:
+        pos = _mark(rec.node)
+        return pos.line, pos.col, "an alias refers to a node that contains it (recursive alias)"
+    if total > MAX_EXPANDED_NODES:
+        return (
+            1,
+            1,
+            (
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; "
+                "a file like this is a YAML bomb, not a change request"
+            ),
+        )
+    return None
+
+
+class _Recursive(Exception):
+    def __init__(self, node: Node) -> None:
+        super().__init__("recursive alias")
+        self.node = node
+
+
+def at_start(path: str, message: str, rule: str, level: Level = Level.ERROR) -> Problem:
+    return Problem(path, START.line, START.col, level, message, rule)

@@ -1,0 +1,227 @@
+"""The RDM (Requisição de Mudança) model and its own rules.
+
+An RDM is built from a schema-valid mapping; rules that need other files (the
+targets exist, the window is scheduled) live in `repository`, which has them.
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rdm.model.documents import Document
+from rdm.model.problems import Problem
+
+FILE_NAME = re.compile(r"^RDM-(\d{4})-(\d{4})\.yaml$")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class ChangeType(enum.StrEnum):
+    NORMAL = "normal"
+    EMERGENCY = "emergency"
+    STANDARD = "standard"
+
+
+class Environment(enum.StrEnum):
+    PRODUCAO = "producao"
+    HOMOLOGACAO = "homologacao"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`45m`, `2h`, `1h30m` -> timedelta (the schema has already checked the form)."""
+    match = _DURATION.fullmatch(text)
+    if match is None or not text:
+        raise ValueError(f"{text!r} is not a duration like 45m, 2h or 1h30m")
+    hours, minutes = (int(g) if g else 0 for g in match.groups())
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def format_duration(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+
+
+@dataclass(frozen=True)
+class Communication:
+    notified: bool
+    notice: str
+    notified_at: str | None
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Downtime:
+    """What the clients lose while the change runs: from `start` (or the window's
+    start) for at most `duration`; `workloads` empty means every service."""
+
+    duration: timedelta
+    start: datetime | None = None
+    workloads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rdm:
+    id: str
+    title: str
+    type: ChangeType
+    category: str
+    requester: str
+    description: str
+    opinion_author: str
+    opinion: str
+    impact: str
+    urgency: str
+    targets: tuple[str, ...]
+    environments: tuple[Environment, ...]
+    window: date | None
+    estimated_duration: timedelta
+    rollback_plan: str
+    rollback_duration: timedelta
+    tested_by: str
+    evidence: str
+    incident: str | None
+    communication: Communication | None
+    template: str | None
+    downtime: Downtime | None = None
+
+    @property
+    def total_duration(self) -> timedelta:
+        """Implementation plus rollback: what the window must hold if it goes wrong."""
+        return self.estimated_duration + self.rollback_duration
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Rdm:
+        communication = data.get("communication")
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            type=ChangeType(data["type"]),
+            category=data["category"],
+            requester=data["requester"],
+            description=data["description"],
+            opinion_author=data["technicalOpinion"]["author"],
+            opinion=data["technicalOpinion"]["text"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            targets=tuple(data["targets"]),
+            environments=tuple(Environment(e) for e in data["environments"]),
+            window=date.fromisoformat(data["window"]) if "window" in data else None,
+            estimated_duration=parse_duration(data["estimatedDuration"]),
+            rollback_plan=data["rollback"]["plan"],
+            rollback_duration=parse_duration(data["rollback"]["estimatedDuration"]),
+            tested_by=data["homologation"]["testedBy"],
+            evidence=data["homologation"]["evidence"],
+            incident=data.get("incident"),
+            communication=(
+                Communication(
+                    communication["notified"],
+                    communication["notice"],
+                    communication.get("notifiedAt"),
+                    tuple(communication.get("messageIds", ())),
+                )
+                if communication is not None
+                else None
+            ),
+            template=data.get("template"),
+            downtime=_downtime(data.get("downtime")),
+        )
+
+
+def _downtime(data: Mapping[str, Any] | None) -> Downtime | None:
+    if data is None:
+        return None
+    return Downtime(
+        duration=parse_duration(data["duration"]),
+        start=datetime.fromisoformat(data["start"]) if "start" in data else None,
+        workloads=tuple(data.get("workloads", ())),
+    )
+
+
+def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
+    """Rules an RDM can be held to on its own (its file name included)."""
+    problems: list[Problem] = []
+    name = relative.rsplit("/", 1)[-1]
+    if name != f"{rdm.id}.yaml":
+        problems.append(
+            document.problem(
+                ["id"], f"id {rdm.id} does not match the file name {name}", "rdm-id-filename"
+            )
+        )
+    folder_year = relative.split("/")[1] if relative.count("/") >= 2 else ""
+    if folder_year != rdm.id[4:8]:
+        problems.append(
+            document.problem(
+                ["id"],
+                f"{rdm.id} belongs in rdms/{rdm.id[4:8]}/, not rdms/{folder_year}/",
+                "rdm-id-filename",
+            )
+        )
+    if rdm.type is ChangeType.EMERGENCY:
+        problems += _emergency_rules(rdm, document)
+    elif rdm.window is None:
+        problems.append(
+            document.problem(
+                [],
+                f"a {rdm.type} RDM needs `window`: the date of the Thursday it runs in",
+                "rdm-window-required",
+            )
+        )
+    if rdm.type is ChangeType.STANDARD and rdm.template is None:
+        problems.append(
+            document.problem(
+                ["type"],
+                "a standard RDM names its pre-approved template in `template`",
+                "rdm-template",
+            )
+        )
+    if rdm.type is not ChangeType.STANDARD and rdm.template is not None:
+        problems.append(
+            document.problem(
+                ["template"],
+                f"`template` applies only to standard RDMs, not {rdm.type}",
+                "rdm-template",
+            )
+        )
+    return problems
+
+
+def _emergency_rules(rdm: Rdm, document: Document) -> list[Problem]:
+    problems: list[Problem] = []
+    if rdm.incident is None:
+        problems.append(
+            document.problem(
+                [], "an emergency RDM needs `incident`: the ticket it answers", "rdm-emergency"
+            )
+        )
+    if rdm.communication is None:
+        problems.append(
+            document.problem(
+                [],
+                "an emergency RDM needs `communication`: proof the clients were told",
+                "rdm-emergency",
+            )
+        )
+    elif not rdm.communication.notified:
+        problems.append(
+            document.problem(
+                ["communication", "notified"],
+                "an emergency may run only once the clients know: "
+                "communication.notified must be true",
+                "rdm-emergency",
+            )
+        )
+    if rdm.window is not None:
+        problems.append(
+            document.problem(
+                ["window"],
+                "an emergency runs at any hour; it has no `window`",
+                "rdm-emergency-window",
+            )
+        )
+    return problems

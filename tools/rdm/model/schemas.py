@@ -1,0 +1,288 @@
+"""JSON Schema (2020-12) checks of documents, with problems at the offending key.
+
+The schemas live in the repository's `schemas/` folder (the same files editors
+use through yaml-language-server). Each file kind has one schema, named
+`<kind>.schema.json`. Validators are built once per process.
+
+Two validators per schema: `fastjsonschema` compiles the schema to Python code
+and answers "valid?" about 20x faster than `jsonschema`, so valid documents (the
+common case) cost little; only a document it rejects goes through `jsonschema`,
+the authority, for every error with its place. The fast one is never more lenient
+on the keywords these schemas use, and a test holds the two to that.
+
+Rendered Kubernetes objects are checked here too (`kubernetes_errors`), against
+the strict OpenAPI schemas that the `kubernetes-validate` package ships, read
+offline from the package.
+
+This module never reads documents itself; it checks values that `documents` parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import fastjsonschema
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+from rdm.model.documents import Document
+from rdm.model.problems import Problem, RdmError
+
+
+def _schema_dir() -> Path:
+    """The source tree's schemas/ (editable install, CI) or the installed copy."""
+    candidates = (
+        Path(__file__).resolve().parents[3] / "schemas",
+        Path(sys.prefix) / "share" / "rdm" / "schemas",
+    )
+    return next((c for c in candidates if (c / "rdm.schema.json").is_file()), candidates[0])
+
+
+SCHEMA_DIR = _schema_dir()
+KINDS = (
+    "rdm",
+    "topology",
+    "committee",
+    "calendar",
+    "priorities",
+    "standard-changes",
+    "operations",
+)
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    date.fromisoformat(value)
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+
+
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or "@" in value
+
+
+def _is_date_time(value: object) -> bool:
+    """RFC 3339: a full date and time with an offset (a bare local time is ambiguous)."""
+    if not isinstance(value, str):
+        return True
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return "T" in value.upper() or " " in value
+
+
+def schema_path(kind: str) -> Path:
+    return SCHEMA_DIR / f"{kind}.schema.json"
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("date", raises=ValueError)(_is_date)
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    checker.checks("email")(_is_email)
+    schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=checker)
+
+
+@cache
+def fast_validator(kind: str) -> Callable[[Any], Any]:
+    schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
+    formats: dict[str, Callable[[str], bool]] = {
+        "date": lambda v: _passes(_is_date, v),
+        "date-time": lambda v: _passes(_is_date_time, v),
+        "email": lambda v: "@" in v,
+    }
+    return fastjsonschema.compile(schema, formats=formats)
+
+
+def _passes(check: Callable[[object], bool], value: object) -> bool:
+    try:
+        return check(value)
+    except ValueError:
+        return False
+
+
+def is_valid_fast(data: Any, kind: str) -> bool:
+    try:
+        fast_validator(kind)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def check(document: Document, kind: str) -> list[Problem]:
+    """Every schema violation in `document`, each at the key it is about."""
+    if is_valid_fast(document.data, kind):
+        return []
+    errors = list(_errors(validator(kind), document.data))
+    # A value of the wrong type also fails its enum or pattern: one mistake, one finding.
+    mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    problems: list[Problem] = []
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in mistyped:
+            continue
+        problems += _problems(document, error)
+    return problems
+
+
+def _errors(checker: Draft202012Validator, data: Any) -> Iterable[ValidationError]:
+    from jsonschema.exceptions import best_match
+
+    for error in checker.iter_errors(data):
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            # A failed oneOf/anyOf says little by itself; its closest branch says
+            # more. A branch that only says "wrong type" (the `null` of "object or
+            # null") is the least helpful when another branch got further.
+            deeper = [e for e in error.context if e.validator != "type"] or error.context
+            yield best_match(deeper)
+        else:
+            yield error
+
+
+def _problems(document: Document, error: ValidationError) -> list[Problem]:
+    pointer = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(schema.get("properties", {}))
+        pattern_keys = [re.compile(p) for p in schema.get("patternProperties", {})]
+        extras = [
+            k
+            for k in error.instance
+            if k not in allowed and not any(p.search(str(k)) for p in pattern_keys)
+        ]
+        known = ", ".join(sorted(allowed)) or "none"
+        # Every unknown key is its own finding, at its own line.
+        return [
+            document.problem(
+                [*pointer, extra],
+                f"{_where(error)}unknown key {extra!r} (known keys: {known})",
+                "schema",
+            )
+            for extra in extras
+        ]
+    return [document.problem(pointer, f"{_where(error)}{_message(error)}", "schema")]
+
+
+def _where(error: ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return f"{path}: " if path else ""
+
+
+def _message(error: ValidationError) -> str:
+    validator_name = error.validator
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if custom and validator_name in ("oneOf", "anyOf", "not"):
+        return str(custom)
+    if custom and validator_name in ("pattern", "format", "minLength", "maxLength"):
+        return f"{error.instance!r}: {custom}"
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"missing required key {missing!r}"
+    if validator_name == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
+        return f"{error.instance!r} is not one of {options}"
+    if validator_name == "pattern":
+        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+    if validator_name == "type":
+        return f"expected {error.validator_value}, found {_json_type(error.instance)}"
+    if validator_name == "format":
+        return f"{error.instance!r} is not a valid {error.validator_value}"
+    return str(custom) if custom else error.message
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+# ---------------------------------------------------------------- Kubernetes objects
+
+
+class MissingSchema(RdmError):
+    """kubernetes-validate has no schema for an object's kind and apiVersion."""
+
+
+def _kubernetes_folder(version: str) -> Any:
+    # The strict schemas that kubernetes-validate ships, read offline from the package.
+    return (
+        resources.files("kubernetes_validate")
+        / "kubernetes-json-schema"
+        / f"v{version}.0-local-strict"
+    )
+
+
+@cache
+def _kubernetes_definitions(version: str) -> Any:
+    return json.loads(
+        (_kubernetes_folder(version) / "_definitions.json").read_text(encoding="utf-8")
+    )
+
+
+@cache
+def _kubernetes_validator(version: str, api_version: str, kind: str) -> Any:
+    """One validator per kind, built once: kubernetes_validate.validate re-reads 1.3 MB per call."""
+    import jsonschema
+    import referencing
+
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = json.loads(
+            (_kubernetes_folder(version) / f"{kind.lower()}-{group_version}.json").read_text(
+                encoding="utf-8"
+            )
+        )
+        definitions = _kubernetes_definitions(version)
+    except FileNotFoundError as exc:
+        raise MissingSchema(
+            f"kubernetes-validate has no strict schema of {kind} {api_version} "
+            f"for Kubernetes {version}"
+        ) from exc
+    registry: Any = referencing.Registry()
+    registry = referencing.Resource.from_contents(schema) @ registry
+    registry = referencing.Resource.from_contents(definitions) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def kubernetes_errors(obj: Mapping[str, Any], version: str) -> list[str]:
+    """What the Kubernetes `version` OpenAPI schema (strict: no unknown fields) says is
+    wrong with `obj`; `MissingSchema` when it has none for the object's kind."""
+    validator = _kubernetes_validator(version, str(obj["apiVersion"]), str(obj["kind"]))
+    messages = []
+    for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
+        path = ".".join(str(p) for p in error.absolute_path)
+        messages.append(f"{path}: {error.message}" if path else error.message)
+    return messages
+
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_DIR",
+    "MissingSchema",
+    "check",
+    "kubernetes_errors",
+    "schema_path",
+    "validator",
+]

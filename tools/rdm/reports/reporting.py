@@ -1,0 +1,70 @@
+"""How problems are printed: text, JSON or GitHub workflow commands.
+
+Results are kept apart from their printing (as check-jsonschema does): a
+reporter takes the problems and a file count and returns text. Chosen by name;
+`github` is the default under GitHub Actions so findings land on the PR's lines.
+A reporter never prints, reads the environment (`default_format` is handed it)
+or drops, reorders or re-words a problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from rdm.model.problems import Level, Problem
+
+Reporter = Callable[[Sequence[Problem], int], str]
+
+
+def text(problems: Sequence[Problem], files: int) -> str:
+    return "\n".join([*(str(p) for p in problems), _summary(problems, files)])
+
+
+def _summary(problems: Sequence[Problem], files: int) -> str:
+    errors = sum(1 for p in problems if p.level == Level.ERROR)
+    return f"{files} file(s) checked: {errors} error(s), {len(problems) - errors} warning(s)"
+
+
+def as_json(problems: Sequence[Problem], files: int) -> str:
+    payload = {
+        "files": files,
+        "problems": [
+            {
+                "path": p.path,
+                "line": p.line,
+                "col": p.col,
+                "level": str(p.level),
+                "message": p.message,
+                "rule": p.rule,
+            }
+            for p in problems
+        ],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _escape_data(value: str) -> str:
+    # GitHub's workflow-command encoding: these characters would end the message.
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(problems: Sequence[Problem], files: int) -> str:
+    lines = [
+        f"::{p.level} file={_escape_property(p.path)},line={p.line},col={p.col},"
+        f"title={_escape_property(p.rule)}::{_escape_data(p.message)}"
+        for p in problems
+    ]
+    lines.append(_summary(problems, files))
+    return "\n".join(lines)
+
+
+REPORTERS: Mapping[str, Reporter] = {"text": text, "json": as_json, "github": github}
+
+
+def default_format(environ: Mapping[str, str]) -> str:
+    return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
