@@ -184,3 +184,12 @@ def test_the_script_reports_a_cluster_that_is_not_running(tmp_path: Path) -> Non
     )
     assert done.returncode == 1
     assert "kube-apiserver" in done.stdout and "not running" in done.stdout
+
+
+def test_the_schema_check_follows_the_control_planes_minor() -> None:
+    from rdm.model import schemas
+    from rdm.rendering import manifests
+
+    assert localcluster.pinned_versions().minor == manifests.KUBERNETES_VERSION
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}
+    assert schemas.kubernetes_errors(namespace, manifests.KUBERNETES_VERSION) == []
