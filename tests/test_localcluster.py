@@ -193,3 +193,45 @@ def test_the_schema_check_follows_the_control_planes_minor() -> None:
     assert localcluster.pinned_versions().minor == manifests.KUBERNETES_VERSION
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}
     assert schemas.kubernetes_errors(namespace, manifests.KUBERNETES_VERSION) == []
+
+
+FAKE_ETCD = """#!{python}
+import http.server, json, pathlib, sys
+marker = pathlib.Path({marker!r})
+if not marker.exists():
+    marker.touch()
+    print("listen tcp 127.0.0.1: bind: address already in use", file=sys.stderr)
+    sys.exit(1)
+url = next(a for a in sys.argv if a.startswith("--listen-client-urls="))
+port = int(url.rsplit(":", 1)[1])
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({{"health": "true"}}).encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body)
+
+http.server.HTTPServer(("127.0.0.1", port), Health).serve_forever()
+"""
+
+
+def test_a_port_taken_before_the_process_binds_it_is_retried(tmp_path: Path) -> None:
+    binaries = localcluster.Binaries(tmp_path / "bin", localcluster.pinned_versions())
+    binaries.directory.mkdir()
+    for name in localcluster.BINARIES:
+        script = binaries[name]
+        if name == "etcd":
+            marker = str(tmp_path / "first-try-done")
+            script.write_text(FAKE_ETCD.format(python=sys.executable, marker=marker))
+        else:
+            script.write_text("#!/bin/sh\necho 'no API server here' >&2\nexit 3\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    binaries.stages.write_text("")
+    said: list[str] = []
+    with pytest.raises(localcluster.ControlPlaneError) as error:
+        localcluster.up(tmp_path / "state", binaries=binaries, log=said.append)
+    assert any("etcd: port" in line and "trying another" in line for line in said)
+    assert "kube-apiserver exited with code 3" in str(error.value)
+    assert "no API server here" in str(error.value)
+    assert localcluster.status(tmp_path / "state").running == {}
