@@ -37,6 +37,20 @@ def _register() -> None:
     cli.add_command(calendar.command)
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
+    _register_cluster()
+
+
+def _register_cluster() -> None:
+    # The cluster commands (issue 10): diff, apply, rollback, snapshots, status, restart, drift.
+    from rdm.commands import apply, diff, drift, rollback, status
+
+    cli.add_command(diff.command)
+    cli.add_command(apply.command)
+    cli.add_command(rollback.rollback)
+    cli.add_command(rollback.snapshots)
+    cli.add_command(status.status)
+    cli.add_command(status.restart_command)
+    cli.add_command(drift.command)
 
 
 _register()

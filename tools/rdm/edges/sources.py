@@ -69,7 +69,16 @@ class GitRevision:
     revision: str
 
     @cached_property
+    def sha(self) -> str:
+        """The full SHA of the commit the revision names (what `rdm apply` records)."""
+        return str(self._commit.hexsha)
+
+    @cached_property
     def _tree(self) -> Any:
+        return self._commit.tree
+
+    @cached_property
+    def _commit(self) -> Any:
         import git  # gitpython: only this edge talks to git
 
         if not self.revision.strip():
@@ -79,7 +88,7 @@ class GitRevision:
         except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as exc:
             raise ExternalError(f"{self.root} is not a git repository") from exc
         try:
-            return repo.commit(self.revision).tree
+            return repo.commit(self.revision)
         except (git.exc.GitError, git.exc.BadName, git.exc.BadObject, ValueError) as exc:
             if re.fullmatch(r"[0-9a-f]{40}", self.revision):
                 # A full SHA that git does not know: a shallow or stale clone.
@@ -109,6 +118,21 @@ class GitRevision:
 
     def display(self, relative: str) -> str:
         return f"{self.revision}:{relative}"
+
+
+def work_tree_revision(root: Path) -> str:
+    """What a work tree's files are, for the record: HEAD's SHA, with `+changes` when
+    rdms/, topologies/ or policy/ differ from it; `work-tree` outside a git repository."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        head = repo.head.commit.hexsha
+        folders = [str(Path(root).resolve() / name) for name in ("rdms", "topologies", "policy")]
+        dirty = bool(repo.git.status("--porcelain", "--", *folders).strip())
+    except (git.exc.GitError, ValueError):
+        return "work-tree"
+    return f"{head}+changes" if dirty else head
 
 
 def load(source: Source, relative: str) -> LoadResult:

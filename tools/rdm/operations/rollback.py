@@ -18,6 +18,9 @@ rollback and `rdm rollback` both use it):
    rollback time, and record the snapshot's revision and the rollback on the
    Namespace.
 
+`rollback_topology` is `rdm rollback`: under the topology's lock, it snapshots
+the current state first (so the rollback itself can be undone), then restores.
+
 Every step is idempotent, so a step that fails after the edge's retries is
 tried again, the whole restore up to `attempts` times, while the deadline
 allows. A restore whose objects are all back but whose Deployments do not get
@@ -36,6 +39,7 @@ from typing import Any
 
 from rdm.decisions.changes import to_prune
 from rdm.decisions.drift import as_conflicts, foreign_fields, with_fields
+from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import (
     APPLIED_AT,
     APPLIED_RDM,
@@ -51,9 +55,11 @@ from rdm.model.kube import (
     wave,
 )
 from rdm.model.rdms import format_duration
-from rdm.model.snapshots import Snapshot
+from rdm.model.snapshots import DEFAULT_KEEP, Snapshot
 from rdm.operations import record
+from rdm.operations import snapshots as stored
 from rdm.operations.health import HealthFailed, wait_healthy
+from rdm.operations.lock import DEFAULT_DURATION, Lock
 from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
 from rdm.operations.snapshots import live_objects
 
@@ -233,3 +239,60 @@ def _restore_once(
         progress.deleted.add(f"{namespace_ref} (rdm's labels only; a Namespace is never deleted)")
     if progress.deleted:
         reporter(org, f"rollback removed {len(progress.deleted)} objects the change created")
+
+
+@dataclass(frozen=True)
+class RollbackRun:
+    """`rdm rollback`: the snapshot taken of the state rolled back from, and the restore."""
+
+    org_id: str
+    before: Snapshot | None  # the state before the rollback, itself restorable
+    report: RestoreReport
+
+
+def rollback_topology(
+    cluster: Cluster,
+    org_id: str,
+    *,
+    snapshot_id: str | None = None,
+    snapshot: Snapshot | None = None,
+    identity: str,
+    declared: timedelta,
+    clock: Clock,
+    sleep: Sleep,
+    poll: float = 1.0,
+    lease_seconds: int = DEFAULT_DURATION,
+    keep_snapshots: int = DEFAULT_KEEP,
+    reporter: Reporter = quiet,
+) -> RollbackRun:
+    """Restore a snapshot (the newest by default, or `snapshot` read from a file) under
+    the topology's lock, after snapshotting the state it replaces."""
+    stored.ensure_system_namespace(cluster)
+    lock = Lock(cluster, org_id, identity, clock, lease_seconds)
+    lock.acquire()
+    try:
+        target = snapshot or stored.load(cluster, org_id, snapshot_id)
+        if target.org_id != org_id:
+            raise snapshot_model.SnapshotError(
+                f"snapshot {target.snapshot_id} is of {target.org_id}, not {org_id}"
+            )
+        reporter(org_id, f"rolling back to snapshot {target.snapshot_id} ({target.reason})")
+        before = stored.take_and_store(
+            cluster, org_id, clock(), f"before rolling back to {target.snapshot_id}"
+        )
+        reporter(org_id, f"snapshot {before.snapshot_id} of the current state taken")
+        stored.retain(cluster, org_id, keep_snapshots)
+        report = restore(
+            cluster,
+            target,
+            reason=f"rdm rollback by {identity}",
+            declared=declared,
+            clock=clock,
+            sleep=sleep,
+            poll=poll,
+            keep=lock.keep,
+            reporter=reporter,
+        )
+    finally:
+        lock.release()
+    return RollbackRun(org_id, before, report)
