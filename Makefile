@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean controlplane cluster-up cluster-down cluster-status
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +25,12 @@ run: $(STAMP)
 	-$(BIN)/rdm window
 	$(BIN)/rdm render --out build/manifests
 
-## make test: set up and run the whole suite (lint and types included)
+## make test: set up and run the whole suite (lint and types included); builds the
+## local control plane first, or reuses it (without Go, outside CI, the cluster tests skip)
 test: $(STAMP)
 	$(BIN)/ruff check tools tests bench
 	$(BIN)/mypy
+	$(BIN)/python $(LOCALCLUSTER) build --skip-without-go
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -37,6 +40,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+
+## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)
+controlplane: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) build
+
+## make cluster-up / cluster-down: a local control plane with kwok nodes (build/cluster/kubeconfig)
+cluster-up: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) up
+
+cluster-down: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) down
+
+cluster-status: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) status
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
