@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from rdm.decisions.drift import Kind, foreign_fields, topology_drift, with_fields
+from rdm.decisions.drift import (
+    ForeignField,
+    Kind,
+    foreign_fields,
+    group_added,
+    removal_patch,
+    topology_drift,
+)
 from rdm.model import fields
 from rdm.model.kube import ObjectRef
 
@@ -108,17 +115,16 @@ def test_show_writes_paths_as_the_server_does() -> None:
     assert fields.show(("f:finalizers", 'v:"kubernetes"')) == '.finalizers[="kubernetes"]'
 
 
-def test_assign_builds_the_keyed_item_a_path_names() -> None:
-    obj = deployment()
+def test_pointer_gives_list_positions_as_they_are_in_the_object() -> None:
+    obj = deployment(extra_env=True)
     item = ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:env")
-    debug = 'k:{"name":"DEBUG"}'
-    assert fields.assign(obj, (*item, debug, "f:name"), "DEBUG")
-    assert fields.assign(obj, (*item, debug, "f:value"), "1")
-    env = obj["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert env[-1] == {"name": "DEBUG", "value": "1"}
-    assert fields.assign(obj, ("f:metadata", "f:annotations", "f:x"), "y")
-    assert obj["metadata"]["annotations"]["x"] == "y"
-    assert not fields.assign(obj, ("f:spec", "i:0", "f:x"), 1)
+    assert fields.pointer(obj, (*item, 'k:{"name":"DEBUG"}')) == (
+        "/spec/template/spec/containers/0/env/1"
+    )
+    assert fields.pointer(obj, ("f:metadata", "f:labels", "f:rdm/org-id")) == (
+        "/metadata/labels/rdm~1org-id"
+    )
+    assert fields.pointer(obj, (*item, 'k:{"name":"NOPE"}')) is None
 
 
 def test_hostile_managed_fields_give_fewer_paths_never_an_error() -> None:
@@ -168,10 +174,33 @@ def test_a_field_another_manager_added_is_reported_as_added() -> None:
         '.spec.template.spec.containers[name="appserver"].env[name="DEBUG"].name',
         '.spec.template.spec.containers[name="appserver"].env[name="DEBUG"].value',
     ]
-    taking = with_fields(deployment(), added)
-    assert taking is not None
-    env = taking["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert env == [{"name": "TZ", "value": "America/Sao_Paulo"}, {"name": "DEBUG", "value": "1"}]
+    (grouped,) = group_added(added, deployment(), obj)
+    assert grouped.shown == '.spec.template.spec.containers[name="appserver"].env[name="DEBUG"]'
+    assert grouped.live == {"name": "DEBUG", "value": "1"}
+    assert removal_patch(obj, [grouped]) == [
+        {
+            "op": "test",
+            "path": "/spec/template/spec/containers/0/env/1",
+            "value": {"name": "DEBUG", "value": "1"},
+        },
+        {"op": "remove", "path": "/spec/template/spec/containers/0/env/1"},
+    ]
+
+
+def test_removals_go_from_the_last_list_position_down() -> None:
+    obj = deployment()
+    env = obj["spec"]["template"]["spec"]["containers"][0]["env"]
+    env += [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    item = ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:env")
+    added = [
+        ForeignField((*item, f'k:{{"name":"{n}"}}'), "rancher", None, env[i], fields.MISSING)
+        for i, n in ((1, "A"), (2, "B"))
+    ]
+    removes = [op["path"] for op in removal_patch(obj, added) if op["op"] == "remove"]
+    assert removes == [
+        "/spec/template/spec/containers/0/env/2",
+        "/spec/template/spec/containers/0/env/1",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,9 @@ updates) is *foreign*:
   would set. `rdm apply` refuses to take it (a conflict) unless
   `--force-conflicts`.
 - **added**: rdm does not render that field at all (an extra env var, an
-  annotation). An apply keeps it; `rdm apply --force-conflicts` removes it.
+  annotation). An apply keeps it (server-side apply never removes a field
+  another manager owns); `rdm apply --force-conflicts` removes it with a JSON
+  patch guarded by a test of its value (`removal_patch`).
 
 Across a topology there are also objects with its labels that rdm did not
 render (**unrendered**: `rdm apply` prunes them), objects rdm renders that are
@@ -26,14 +28,13 @@ Pure: objects in, findings out.
 
 from __future__ import annotations
 
-import copy
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rdm.model import fields
-from rdm.model.kube import FieldConflict, KubeObject, ObjectRef, comparable
+from rdm.model.kube import FieldConflict, ObjectRef, comparable
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,49 @@ def as_conflicts(ref: ObjectRef, found: Sequence[ForeignField]) -> list[FieldCon
     return [FieldConflict(str(ref), f.shown, f.manager, f.time) for f in found]
 
 
-def with_fields(desired: Mapping[str, Any], found: Sequence[ForeignField]) -> KubeObject | None:
-    """`desired` plus the `found` fields at their live values: applied with force it
-    makes rdm their owner, so that applying `desired` alone next removes them.
-    None when a path cannot be written (a list item by position)."""
-    body = copy.deepcopy(dict(desired))
-    for item in found:
-        if not fields.assign(body, item.path, copy.deepcopy(item.live)):
-            return None
-    return body
+def group_added(
+    added: Sequence[ForeignField], desired: Mapping[str, Any], live: Mapping[str, Any]
+) -> list[ForeignField]:
+    """Added fields gathered under the first item or map `desired` lacks entirely:
+    an env var another manager added is one finding (its name and value together),
+    not one per leaf."""
+    grouped: dict[fields.Path, ForeignField] = {}
+    for item in added:
+        cut = next(
+            (
+                n
+                for n in range(1, len(item.path) + 1)
+                if fields.resolve(desired, item.path[:n]) is fields.MISSING
+            ),
+            len(item.path),
+        )
+        if item.path[cut - 1][:2] != "k:":
+            cut = len(item.path)  # a map key: the leaf itself
+        prefix = item.path[:cut]
+        if prefix not in grouped:
+            value = fields.resolve(live, prefix)
+            grouped[prefix] = ForeignField(prefix, item.manager, item.time, value, fields.MISSING)
+    return [grouped[p] for p in sorted(grouped)]
+
+
+def removal_patch(live: Mapping[str, Any], added: Sequence[ForeignField]) -> list[dict[str, Any]]:
+    """A JSON patch that removes `added` (grouped) fields from `live`, each guarded by a
+    `test` of its current value: removing them is how rdm takes back what another
+    manager added (server-side apply never removes a field another manager owns)."""
+    ops: list[tuple[list[Any], dict[str, Any]]] = []
+    for item in added:
+        where = fields.pointer(live, item.path)
+        if where is None:
+            continue
+        value = fields.resolve(live, item.path)
+        tokens = [int(t) if t.isdigit() else t for t in where.split("/")[1:]]
+        ops.append((tokens, {"op": "test", "path": where, "value": value}))
+    # later list positions first, so that each removal leaves the others' positions valid
+    ops.sort(key=lambda op: [(0, t) if isinstance(t, int) else (1, t) for t in op[0]], reverse=True)
+    patch: list[dict[str, Any]] = []
+    for _tokens, test in ops:
+        patch += [test, {"op": "remove", "path": test["path"]}]
+    return patch
 
 
 class Kind(enum.StrEnum):
@@ -188,7 +223,7 @@ def topology_drift(
                     _value(would),
                 )
             )
-        for item in added:
+        for item in group_added(added, wanted, current):
             explained = True
             findings.append(
                 Finding(

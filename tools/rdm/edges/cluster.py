@@ -38,7 +38,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,6 +346,25 @@ class KubeCluster:
             content_type=APPLY_CONTENT_TYPE,
             what=f"apply {kind[1]}/{name}" + (" (dry run)" if dry_run else ""),
             retry_conflicts=True,
+        )
+        return result
+
+    def patch(
+        self,
+        kind: tuple[str, str],
+        name: str,
+        namespace: str | None,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> KubeObject:
+        result: KubeObject = self.request(
+            "PATCH",
+            self._item(kind, name, namespace),
+            query={"fieldManager": field_manager},
+            body=[dict(op) for op in operations],
+            content_type="application/json-patch+json",
+            what=f"patch {kind[1]}/{name}",
         )
         return result
 

@@ -9,9 +9,9 @@ list whose key fields have these values, e.g. `k:{"name":"appserver"}`),
 from the root to a leaf, kept as the server wrote them, so paths from two
 objects compare equal when they name the same field.
 
-`resolve` reads the value a path names in an object, `assign` writes one
-(building the list items a `k:` key describes), `show` writes the path the way
-the API server's conflict messages do (`.spec.template.spec.containers[name="x"].image`).
+`resolve` reads the value a path names in an object, `pointer` gives its JSON
+pointer (to remove it with a JSON patch), `show` writes the path the way the
+API server's conflict messages do (`.spec.template.spec.containers[name="x"].image`).
 
 This module must never do I/O or read a clock; it trusts nothing in the tree
 (a hostile or cut `managedFields` gives fewer paths, never an exception).
@@ -142,50 +142,39 @@ def resolve(obj: Any, path: Path) -> Any:
     return current
 
 
-def assign(obj: dict[str, Any], path: Path, value: Any) -> bool:
-    """Write `value` at `path` in `obj`, building maps and keyed list items; False
-    when the path cannot be built (an item by position, a shape that disagrees)."""
-    current: Any = obj
-    for position, element in enumerate(path):
-        last = position == len(path) - 1
+def pointer(obj: Any, path: Path) -> str | None:
+    """The JSON pointer (RFC 6901) of the value `path` names in `obj`, with list
+    positions as they are in `obj`; None when `obj` has no such value."""
+    tokens: list[str] = []
+    current = obj
+    for element in path:
         tag = element[:2]
         if tag == "f:":
-            if not isinstance(current, dict):
-                return False
-            name = element[2:]
-            if last:
-                current[name] = value
-                return True
-            following = path[position + 1][:2]
-            empty: Any = [] if following in ("k:", "v:", "i:") else {}
-            current = current.setdefault(name, empty)
-        elif tag == "k:":
+            if not isinstance(current, Mapping) or element[2:] not in current:
+                return None
+            tokens.append(element[2:].replace("~", "~0").replace("/", "~1"))
+            current = current[element[2:]]
+            continue
+        if not isinstance(current, list):
+            return None
+        position: int | None = None
+        if tag == "k:":
             key = _key_fields(element)
-            if key is None or not isinstance(current, list):
-                return False
-            found = [item for item in current if _matches(item, key)]
-            if found:
-                item = found[0]
-            else:
-                item = dict(key)
-                current.append(item)
-            if last:
-                return isinstance(value, Mapping) and _merge(item, value)
-            current = item
+            found = [i for i, item in enumerate(current) if key and _matches(item, key)]
+            position = found[0] if found else None
         elif tag == "v:":
-            if not last or not isinstance(current, list):
-                return False
-            if value not in current:
-                current.append(value)
-            return True
-        else:
-            return False
-    return False
-
-
-def _merge(item: dict[str, Any], value: Mapping[str, Any]) -> bool:
-    item.update(value)
-    return True
+            try:
+                value = json.loads(element[2:])
+            except ValueError:
+                return None
+            position = current.index(value) if value in current else None
+        elif tag == "i:" and element[2:].isdigit() and int(element[2:]) < len(current):
+            position = int(element[2:])
+        if position is None:
+            return None
+        tokens.append(str(position))
+        current = current[position]
+    return "".join(f"/{token}" for token in tokens)
 
 
 def show(path: Path) -> str:
@@ -210,18 +199,3 @@ def show(path: Path) -> str:
         else:
             out.append(f".{element}")
     return "".join(out) or "."
-
-
-def object_paths(obj: Any, prefix: Path = ()) -> Iterator[Path]:
-    """The leaf paths of a plain object, maps only (lists are leaves): what a
-    rendered object sets, in the same `f:` spelling."""
-    if isinstance(obj, Mapping) and obj:
-        for key, value in obj.items():
-            yield from object_paths(value, (*prefix, f"f:{key}"))
-    else:
-        yield prefix
-
-
-def covers(paths: frozenset[Path], path: Path) -> bool:
-    """Is `path`, or a map it lies in, among `paths`?"""
-    return any(path[:n] in paths for n in range(1, len(path) + 1))

@@ -55,7 +55,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rdm.decisions.changes import differences, plan_problems, to_prune
-from rdm.decisions.drift import ForeignField, as_conflicts, foreign_fields, with_fields
+from rdm.decisions.drift import (
+    ForeignField,
+    as_conflicts,
+    foreign_fields,
+    group_added,
+    removal_patch,
+)
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import (
     APPLIED_AT,
@@ -353,8 +359,8 @@ class _Run:
                 continue
             changed, added = foreign_fields(current, obj)
             if added and self.plan.force_conflicts:
-                self.additions[ref] = added
-                self.removed += as_conflicts(ref, added)
+                self.additions[ref] = group_added(added, obj, current)
+                self.removed += as_conflicts(ref, self.additions[ref])
             if not changed:
                 continue
             times = {f.manager: f.time for f in changed}
@@ -394,10 +400,12 @@ class _Run:
                 ref = ObjectRef.of(obj)
                 current = live_by_ref.get(ref)
                 added = self.additions.get(ref)
-                if added:
-                    taking = with_fields(obj, added)
-                    if taking is not None:
-                        self.cluster.apply(taking, force=True)
+                if added and current is not None:
+                    removal = removal_patch(current, added)
+                    if removal:
+                        self.cluster.patch(
+                            (ref.api_version, ref.kind), ref.name, ref.namespace, removal
+                        )
                 try:
                     result = self.cluster.apply(obj, force=plan.force_conflicts)
                 except ClusterError as exc:

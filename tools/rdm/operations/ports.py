@@ -13,7 +13,7 @@ counts attempts, retries included, for the whole process).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -44,6 +44,18 @@ class Cluster(Protocol):
         dry_run: bool = False,
     ) -> KubeObject:
         """Server-side apply; a field owned by another manager is a `Conflict` unless force."""
+        ...
+
+    def patch(
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> KubeObject:
+        """A JSON patch (RFC 6902): how rdm removes fields other managers added."""
         ...
 
     def create(self, body: Mapping[str, Any]) -> KubeObject: ...
@@ -104,6 +116,18 @@ class Counted:
     ) -> KubeObject:
         self._count()
         return self.inner.apply(body, field_manager=field_manager, force=force, dry_run=dry_run)
+
+    def patch(
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> KubeObject:
+        self._count()
+        return self.inner.patch(kind, name, namespace, operations, field_manager=field_manager)
 
     def create(self, body: Mapping[str, Any]) -> KubeObject:
         self._count()

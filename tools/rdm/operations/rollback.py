@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rdm.decisions.changes import to_prune
-from rdm.decisions.drift import as_conflicts, foreign_fields, with_fields
+from rdm.decisions.drift import as_conflicts, foreign_fields, group_added, removal_patch
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import (
     APPLIED_AT,
@@ -217,12 +217,12 @@ def _restore_once(
             current = live_by_ref.get(ref)
             if current is not None:
                 changed, added = foreign_fields(current, body)
-                for conflict in as_conflicts(ref, [*changed, *added]):
+                grouped = group_added(added, body, current)
+                for conflict in as_conflicts(ref, [*changed, *grouped]):
                     progress.taken[(conflict.object, conflict.field, conflict.manager)] = conflict
-                if added:
-                    taking = with_fields(body, added)
-                    if taking is not None:
-                        cluster.apply(taking, force=True)
+                removal = removal_patch(current, grouped)
+                if removal:
+                    cluster.patch((ref.api_version, ref.kind), ref.name, ref.namespace, removal)
             result = cluster.apply(body, force=True)
             if current is None or _rv(result) != _rv(current):
                 progress.restored.add(str(ref))
