@@ -233,7 +233,7 @@ def config_maps(
                     "annotations": {
                         PARTS_ANNOTATION: str(len(parts)),
                         DIGEST_ANNOTATION: digest,
-                        TAKEN_AT_ANNOTATION: snapshot.taken_at.isoformat(),
+                        TAKEN_AT_ANNOTATION: snapshot.taken_at.isoformat(timespec="seconds"),
                         REVISION_ANNOTATION: snapshot.revision or "",
                         REASON_ANNOTATION: snapshot.reason[:1000],
                         OBJECTS_ANNOTATION: str(len(snapshot.objects)),

@@ -76,6 +76,7 @@ from rdm.model.kube import (
     LockHolder,
     ObjectRef,
     annotations_of,
+    comparable,
     index,
     wave,
 )
@@ -92,6 +93,14 @@ from rdm.operations.snapshots import (
     retain,
     store,
 )
+
+
+def _short(revision: str) -> str:
+    """A commit SHA cut to 12 characters for people (the record keeps it whole)."""
+    head, plus, rest = revision.partition("+")
+    if len(head) == 40 and all(c in "0123456789abcdef" for c in head):
+        return head[:12] + plus + rest
+    return revision
 
 
 class Outcome(enum.StrEnum):
@@ -311,7 +320,7 @@ class _Run:
         try:
             live = live_objects(self.cluster, plan.org_id)
             self.snapshot = snapshot_model.take(
-                plan.org_id, live, self.clock(), f"before applying {plan.revision}{rdm}"
+                plan.org_id, live, self.clock(), f"before applying {_short(plan.revision)}{rdm}"
             )
             store(
                 self.cluster,
@@ -345,7 +354,7 @@ class _Run:
         changed = self.created or self.changed or self.pruned or self.removed
         outcome = Outcome.APPLIED if changed else Outcome.UNCHANGED
         self.report(
-            f"{outcome}: revision {plan.revision}{rdm}: {len(self.created)} created, "
+            f"{outcome}: revision {_short(plan.revision)}{rdm}: {len(self.created)} created, "
             f"{len(self.changed)} changed, {self.unchanged} unchanged, {len(self.pruned)} pruned"
         )
         return self.result(outcome)
@@ -400,6 +409,7 @@ class _Run:
                 ref = ObjectRef.of(obj)
                 current = live_by_ref.get(ref)
                 added = self.additions.get(ref)
+                removal: list[dict[str, Any]] = []
                 if added and current is not None:
                     removal = removal_patch(current, added)
                     if removal:
@@ -410,10 +420,11 @@ class _Run:
                     result = self.cluster.apply(obj, force=plan.force_conflicts)
                 except ClusterError as exc:
                     raise ClusterError(f"wave {number}: {exc}", exc.status, exc.reason) from exc
-                rv = (result.get("metadata") or {}).get("resourceVersion")
+                # compared without server-set fields: a status update in between (a
+                # controller at work) bumps resourceVersion without changing anything
                 if current is None:
                     self.created.append(str(ref))
-                elif rv != (current.get("metadata") or {}).get("resourceVersion"):
+                elif removal or comparable(result) != comparable(current):
                     self.changed.append(str(ref))
                 else:
                     self.unchanged += 1
@@ -452,7 +463,7 @@ class _Run:
             {
                 APPLIED_REVISION: plan.revision,
                 APPLIED_RDM: plan.rdm_id,
-                APPLIED_AT: self.clock().isoformat(),
+                APPLIED_AT: self.clock().isoformat(timespec="seconds"),
                 APPLIED_SNAPSHOT: self.snapshot.snapshot_id if self.snapshot else None,
             },
             namespace if namespace is not None else {"metadata": {"name": plan.org_id}},

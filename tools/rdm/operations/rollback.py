@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from rdm.decisions.changes import to_prune
 from rdm.decisions.drift import as_conflicts, foreign_fields, group_added, removal_patch
@@ -50,6 +49,7 @@ from rdm.model.kube import (
     FieldConflict,
     KubeObject,
     ObjectRef,
+    comparable,
     for_apply,
     index,
     wave,
@@ -93,10 +93,6 @@ def _waves(objects: Sequence[KubeObject]) -> list[tuple[int, list[KubeObject]]]:
     for obj in sorted(objects, key=lambda o: ObjectRef.of(o)):
         grouped.setdefault(wave(obj), []).append(obj)
     return sorted(grouped.items())
-
-
-def _rv(obj: KubeObject | None) -> Any:
-    return None if obj is None else (obj.get("metadata") or {}).get("resourceVersion")
 
 
 def _deployment(ref: ObjectRef) -> bool:
@@ -169,7 +165,7 @@ def restore(
             APPLIED_SNAPSHOT: None,
             LAST_ROLLBACK: record.compact(
                 {
-                    "at": clock().isoformat(),
+                    "at": clock().isoformat(timespec="seconds"),
                     "snapshot": snapshot.snapshot_id,
                     "reason": reason[:500],
                     "seconds": int((clock() - started).total_seconds()),
@@ -224,7 +220,7 @@ def _restore_once(
                 if removal:
                     cluster.patch((ref.api_version, ref.kind), ref.name, ref.namespace, removal)
             result = cluster.apply(body, force=True)
-            if current is None or _rv(result) != _rv(current):
+            if current is None or removal or comparable(result) != comparable(current):
                 progress.restored.add(str(ref))
         reporter(org, f"rollback wave {number}: {len(objects)} objects restored")
     wanted = snapshot.refs()

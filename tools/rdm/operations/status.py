@@ -213,7 +213,7 @@ def restart(
     lock = Lock(cluster, org_id, identity, clock, lease_seconds)
     lock.acquire()
     try:
-        stamp = clock().isoformat()
+        stamp = clock().isoformat(timespec="seconds")
         for name in names:
             lock.keep()
             cluster.apply(
