@@ -16,9 +16,13 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
 - one choke point, `request`: a timeout on every request (connect, read);
   retries with exponential backoff and full jitter on 429, 5xx, timeouts and
   dropped connections, honouring `Retry-After` (up to `max_retry_after`); a
-  409 that is not a field conflict is retried for an apply (server-side apply
-  is idempotent; the server had a concurrent write); no retry on other 4xx,
-  which will not change. The client library's own urllib3 retries are turned
+  409 that is not a field conflict is retried for a read and for an apply
+  (server-side apply is idempotent; the server had a concurrent write) or a
+  JSON patch (its `test` operations make a repeat fail rather than act twice);
+  no retry on other 4xx, which will not change. A create (POST) is retried
+  too: if the first attempt was stored and only its answer lost, the retry
+  gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
+  lock does). The client library's own urllib3 retries are turned
   off so that retrying happens here only, counted and bounded.
 - `requests` counts every attempt, retries included; `retries` the retries.
 - failures become rdm's own errors (`model.kube`: NotFound, Conflict with the
@@ -205,7 +209,7 @@ class KubeCluster:
                     raise Unavailable(f"{what}: the answer is not JSON") from exc
             error = self._error(status, raw, what, dict(response.headers or {}))
             if status in _RETRY_STATUSES or (
-                retry_conflicts
+                (retry_conflicts or method == "GET")
                 and isinstance(error, Conflict)
                 and not error.conflicts
                 and error.reason == "Conflict"
@@ -365,6 +369,7 @@ class KubeCluster:
             body=[dict(op) for op in operations],
             content_type="application/json-patch+json",
             what=f"patch {kind[1]}/{name}",
+            retry_conflicts=True,  # its test operations make a repeated patch fail, never twice
         )
         return result
 

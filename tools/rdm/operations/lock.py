@@ -194,21 +194,33 @@ class Lock:
         """Delete the Lease if it is still ours; False when it could not be (it expires)."""
         if self._lease is None:
             return True
-        metadata = self._lease.get("metadata") or {}
-        try:
-            self.cluster.delete(
-                LEASE,
-                self.name,
-                SYSTEM_NAMESPACE,
-                preconditions={
-                    "uid": str(metadata.get("uid", "")),
-                    "resourceVersion": str(metadata.get("resourceVersion", "")),
-                },
-            )
-        except Conflict:
-            return True  # someone took it over meanwhile: it is theirs now
-        except ClusterError:
-            return False  # left to expire after `duration` seconds
-        finally:
-            self._lease = None
-        return True
+        lease: KubeObject = self._lease
+        self._lease = None
+        for _attempt in range(3):
+            metadata = lease.get("metadata") or {}
+            try:
+                self.cluster.delete(
+                    LEASE,
+                    self.name,
+                    SYSTEM_NAMESPACE,
+                    preconditions={
+                        "uid": str(metadata.get("uid", "")),
+                        "resourceVersion": str(metadata.get("resourceVersion", "")),
+                    },
+                )
+                return True
+            except Conflict:
+                # changed since we wrote it: ours still (a renewal whose answer was
+                # lost), or taken over (then it is theirs now)
+                try:
+                    latest = self.cluster.get(LEASE, self.name, SYSTEM_NAMESPACE)
+                except ClusterError:
+                    return False
+                if latest is None or (latest.get("spec") or {}).get("holderIdentity") != (
+                    self.identity
+                ):
+                    return True
+                lease = latest
+            except ClusterError:
+                return False  # left to expire after `duration` seconds
+        return False
