@@ -105,7 +105,7 @@ def test_apply_an_example_topology_until_healthy(
     assert code == 0, out + err
     lines = out.splitlines()
     assert re.fullmatch(
-        rf"{org}: applied revision work-tree in \d+ s; snapshot \d{{8}}-\d{{6}}-\w{{6}}", lines[0]
+        rf"{org}: applied: revision work-tree in \d+ s; snapshot \d{{8}}-\d{{6}}-\w{{6}}", lines[0]
     )
     assert re.fullmatch(r"  29 created, 0 changed, 0 unchanged, 0 pruned; \d+ requests", lines[1])
     assert lines[-1] == "1 topology(ies): 1 applied"
@@ -127,7 +127,7 @@ def test_apply_an_example_topology_until_healthy(
 
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
     assert code == 0
-    assert f"{org}: unchanged revision work-tree" in out
+    assert f"{org}: unchanged: revision work-tree" in out
 
     code, out, _ = rdm_in(cluster, run_rdm, "snapshots", org)
     assert code == 0
@@ -298,7 +298,7 @@ def test_the_lock_is_refused_while_held_and_taken_over_after_expiry(
     try:
         code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
         assert code == 1
-        assert f"{org}: refused-by-lock revision work-tree" in out
+        assert f"{org}: refused-by-lock: revision work-tree" in out
         stamp = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         assert f"  failed: {org}: locked by ana@ci (run 41) since {stamp}" in out
         assert kube.get(DEPLOYMENT, "protheus-tss", org) is None  # nothing applied

@@ -86,7 +86,10 @@ def sleep(seconds: float) -> None:
 
 
 def identity() -> str:
-    """Who holds the lock, as a second run will read it: CI's actor and run, or user@host."""
+    """Who holds the lock, as a second run will read it: `RDM_ACTOR`, CI's actor and run,
+    or user@host."""
+    if os.environ.get("RDM_ACTOR"):
+        return f"{os.environ['RDM_ACTOR']} (pid {os.getpid()})"
     actor = os.environ.get("GITHUB_ACTOR")
     run = os.environ.get("GITHUB_RUN_ID")
     if actor and run:

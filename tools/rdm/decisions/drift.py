@@ -52,6 +52,12 @@ class ForeignField:
         return fields.show(self.path)
 
 
+def manager_label(entry: fields.ManagedEntry) -> str:
+    """The manager as people read it: `kubectl (scale)` for `kubectl scale`, which writes
+    through the scale subresource (and is recorded without a time)."""
+    return f"{entry.manager} ({entry.subresource})" if entry.subresource else entry.manager
+
+
 def foreign_fields(
     live: Mapping[str, Any], desired: Mapping[str, Any]
 ) -> tuple[list[ForeignField], list[ForeignField]]:
@@ -67,7 +73,7 @@ def foreign_fields(
                 continue
             value = fields.resolve(live, path)
             wanted = fields.resolve(desired, path)
-            item = ForeignField(path, entry.manager, entry.time, value, wanted)
+            item = ForeignField(path, manager_label(entry), entry.time, value, wanted)
             if wanted is fields.MISSING:
                 if value is not fields.MISSING:
                     added.append(item)
@@ -180,7 +186,7 @@ def _creator(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if not entries:
         return None, None
     first = min(entries, key=lambda e: e.time or "")
-    return first.manager, first.time
+    return manager_label(first), first.time
 
 
 def _value(value: Any) -> Any:

@@ -113,7 +113,10 @@ def _field_conflicts(status: Mapping[str, Any], what: str) -> tuple[FieldConflic
             continue
         message = str(cause.get("message", ""))
         # 'conflict with "kubectl-edit" using apps/v1' (or 'with "x" with subresource "scale"')
-        manager = message.split('"')[1] if message.count('"') >= 2 else message
+        quoted = message.split('"')
+        manager = quoted[1] if len(quoted) >= 3 else message
+        if "subresource" in message and len(quoted) >= 5:
+            manager = f"{manager} ({quoted[3]})"  # the label decisions.drift gives it
         found.append(FieldConflict(what, str(cause.get("field", "")), manager))
     return tuple(found)
 

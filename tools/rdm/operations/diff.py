@@ -57,7 +57,11 @@ class TopologyDiff:
 def _time_of(live: Mapping[str, Any] | None, manager: str) -> str | None:
     if live is None:
         return None
-    times = [e.time for e in fields.managed_entries(live) if e.manager == manager and e.time]
+    times = [
+        e.time
+        for e in fields.managed_entries(live)
+        if drift_rules.manager_label(e) == manager and e.time
+    ]
     return max(times) if times else None
 
 

@@ -222,7 +222,7 @@ def _restore_once(
             result = cluster.apply(body, force=True)
             if current is None or removal or comparable(result) != comparable(current):
                 progress.restored.add(str(ref))
-        reporter(org, f"rollback wave {number}: {len(objects)} objects restored")
+        reporter(org, f"rollback wave {number}: {len(objects)} objects applied")
     wanted = snapshot.refs()
     for ref in to_prune(org, live, wanted):
         keep()

@@ -77,7 +77,7 @@ def apply_text(results: Sequence[TopologyResult]) -> str:
     for result in results:
         rdm = f" ({result.rdm_id})" if result.rdm_id else ""
         head = (
-            f"{result.org_id}: {result.outcome} revision {short_revision(result.revision)}{rdm} "
+            f"{result.org_id}: {result.outcome}: revision {short_revision(result.revision)}{rdm} "
             f"in {seconds(result.duration)}"
         )
         if result.snapshot_id:
