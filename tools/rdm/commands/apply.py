@@ -15,7 +15,7 @@ from rdm.reports import cluster_report
 
 
 @click.command("apply")
-@click.argument("org_ids", nargs=-1, required=True)
+@click.argument("org_ids", nargs=-1, required=True, callback=opts.org_id)
 @repo_option
 @click.option("--rev", default=None, help="Apply the topologies as of this git revision.")
 @click.option(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -61,6 +62,22 @@ def format_option(choices: Sequence[str]) -> Callable[[F], F]:
         show_default=True,
         help="Output format.",
     )
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def org_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """A click callback: org ids are namespace names (DNS labels), nothing else reaches
+    a label selector or an API path."""
+    values = value if isinstance(value, tuple) else (value,)
+    for one in values:
+        if one is not None and not _DNS_LABEL.match(one):
+            raise click.BadParameter(
+                f"{one!r} is not an org id (a namespace name: lower-case letters, digits "
+                "and '-', at most 63)"
+            )
+    return value
 
 
 def open_cluster(kubeconfig: Path | None, context: str | None, timeout: float) -> KubeCluster:
@@ -126,6 +143,8 @@ def load_rdm(source: Source, rdm_id: str) -> Rdm:
     if len(parts) != 3 or parts[0] != "RDM" or not parts[1].isdigit():
         raise UsageError(f"--rdm {rdm_id!r} is not an RDM id (RDM-YYYY-NNNN)")
     path = f"rdms/{parts[1]}/{rdm_id}.yaml"
+    if path not in set(source.files()):
+        raise RdmError(f"{rdm_id}: there is no {path}")
     repository = load_repository(source, only=[path])
     found = repository.rdms.get(rdm_id)
     if found is None:

@@ -13,7 +13,7 @@ from rdm.reports import cluster_report
 
 
 @click.command("diff")
-@click.argument("org_ids", nargs=-1)
+@click.argument("org_ids", nargs=-1, callback=opts.org_id)
 @repo_option
 @click.option("--rev", default=None, help="Compare with the topologies as of this git revision.")
 @opts.format_option(["text", "json"])

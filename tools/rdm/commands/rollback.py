@@ -17,7 +17,7 @@ from rdm.reports import cluster_report
 
 
 @click.command("rollback")
-@click.argument("org_id")
+@click.argument("org_id", callback=opts.org_id)
 @click.option(
     "--snapshot",
     "snapshot_id",
@@ -117,7 +117,7 @@ def rollback(
 
 
 @click.command("snapshots")
-@click.argument("org_id")
+@click.argument("org_id", callback=opts.org_id)
 @opts.format_option(["text", "json"])
 @opts.cluster_options
 def snapshots(

@@ -15,7 +15,7 @@ from rdm.reports import cluster_report
 
 
 @click.command("status")
-@click.argument("org_id", required=False)
+@click.argument("org_id", required=False, callback=opts.org_id)
 @opts.format_option(["text", "json"])
 @opts.cluster_options
 def status(
@@ -47,7 +47,7 @@ def status(
 
 
 @click.command("restart")
-@click.argument("org_id")
+@click.argument("org_id", callback=opts.org_id)
 @repo_option
 @click.option("--workload", default=None, help="Restart this workload only (default: all).")
 @click.option("--emergency", is_flag=True, help="Restart outside the window (an emergency).")
