@@ -481,3 +481,39 @@ def test_topologies_in_parallel_each_with_its_result(
         "the three topologies",
         lambda: all(verify_state(kube, plan, None).state == "target" for plan in plans),
     )
+
+
+def test_dry_run_changes_nothing_and_json_carries_the_result(
+    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster, run_rdm: Run
+) -> None:
+    import json
+
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo), "--dry-run")
+    assert code == 0
+    assert f"{org}: dry-run: revision work-tree" in out
+    assert "  would be 29 created, 0 changed, 0 unchanged, 0 pruned;" in out
+    assert kube.get(DEPLOYMENT, "protheus-tss", org) is None
+    code, out, _ = rdm_in(
+        cluster,
+        run_rdm,
+        "apply",
+        org,
+        "--repo",
+        str(repo),
+        "--format",
+        "json",
+        "--rollback-budget",
+        "20m",
+    )
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["outcomes"] == {"applied": 1}
+    (result,) = payload["topologies"]
+    assert result["orgId"] == org and result["outcome"] == "applied"
+    assert result["revision"] == "work-tree" and result["rdm"] is None
+    assert len(result["created"]) == 29 and result["failure"] is None
+    assert result["rollback"] is None and result["conflicts"] == []
+    assert result["requests"] > 29
+    assert result["snapshot"] == stored.listing(kube, org)[0].snapshot_id
