@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench clean controlplane cluster-up cluster-down cluster-status
+.PHONY: run test lint bench bench-cluster clean controlplane cluster-up cluster-down cluster-status
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+
+## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
+bench-cluster: controlplane
+	$(BIN)/python bench/controlplane.py
 
 ## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 ## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)

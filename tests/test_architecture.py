@@ -28,7 +28,9 @@ LAYERS = (*NO_IO_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
     "git": {"edges/sources.py", "edges/notes.py"},
-    "requests": {"edges/github.py"},
+    # GitHub's REST API and UptimeRobot's API v2, each through its own client module
+    "requests": {"edges/github.py", "edges/uptimerobot.py"},
+    "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
     "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport
     "rich": {"commands/progress.py"},  # terminal display, for the commands only
@@ -45,6 +47,7 @@ FORBIDDEN_IN_CORE = {
     "urllib3",
     "rich",
     "time",
+    "ssl",
     "rdm.edges",
     "rdm.commands",
 }
