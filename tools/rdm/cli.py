@@ -7,13 +7,14 @@ the traceback in `rdm-error.log`, never on the terminal.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
-from rdm import __version__
+from rdm import __version__, i18n
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
 from rdm.model.problems import ExternalError, RdmError, UsageError, one_line
 
@@ -44,6 +45,13 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one clear line per failure, never a traceback on the terminal."""
+    i18n.activate(i18n.choose(os.environ))
+    if i18n.missing_catalog():
+        click.echo(
+            f"rdm: warning: the {i18n.language()} catalog is not compiled (run `make`); "
+            "showing English",
+            err=True,
+        )
     try:
         result = cli.main(args=argv, prog_name="rdm", standalone_mode=False)
     except click.exceptions.Exit as exc:
