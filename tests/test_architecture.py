@@ -22,7 +22,7 @@ PURE_LAYERS = ("model", "decisions", "rendering", "reports", "i18n")
 LAYERS = (*PURE_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py", "edges/notes.py"},
+    "git": {"edges/sources.py", "edges/notes.py", "edges/history.py"},
     "requests": {"edges/github.py"},
     "kubernetes": {"edges/cluster.py"},
     # build tooling: extracts and compiles the catalogs; rdm reads .mo with gettext
