@@ -30,7 +30,17 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import approvals, calendar, codeowners, list_rdms, render, validate, window
+    from rdm.commands import (
+        agenda,
+        approvals,
+        calendar,
+        codeowners,
+        list_rdms,
+        render,
+        report,
+        validate,
+        window,
+    )
 
     cli.add_command(render.command)
     cli.add_command(validate.command)
@@ -39,6 +49,8 @@ def _register() -> None:
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
     cli.add_command(list_rdms.command)
+    cli.add_command(agenda.command)
+    cli.add_command(report.command)
 
 
 _register()

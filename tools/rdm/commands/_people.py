@@ -47,8 +47,10 @@ def client_from_env(repo_slug: str | None) -> tuple[GitHubClient | None, str | N
     if not slug or slug.count("/") != 1:
         click.echo(
             "rdm: "
-            + _("GITHUB_TOKEN is set but the repository is not named (--repo-slug owner/name); "
-                "PRs and verdicts are not read"),
+            + _(
+                "GITHUB_TOKEN is set but the repository is not named (--repo-slug owner/name); "
+                "PRs and verdicts are not read"
+            ),
             err=True,
         )
         return None, None

@@ -45,7 +45,7 @@ def _log(repo: object, *args: str) -> list[tuple[str, datetime, str, list[str]]]
     found: list[tuple[str, datetime, str, list[str]]] = []
     for chunk in text.split(_MARK)[1:]:
         header, _, rest = chunk.partition("\n")
-        sha, when, subject = (header.split("\x00") + ["", ""])[:3]
+        sha, when, subject = [*header.split("\x00"), "", ""][:3]
         files = [line for line in rest.splitlines() if line.strip()]
         found.append((sha, datetime.fromisoformat(when), subject, files))
     return found
@@ -82,9 +82,7 @@ def rdm_facts(root: Path) -> Mapping[str, GitFacts]:
     ):
         for path in files:
             merged[path] = (sha, when, pr_of(subject))
-    present = set(
-        str(repo.git.ls_tree("-r", "--name-only", "HEAD", "--", "rdms")).splitlines()
-    )
+    present = set(str(repo.git.ls_tree("-r", "--name-only", "HEAD", "--", "rdms")).splitlines())
     facts: dict[str, GitFacts] = {}
     for path in present:
         first = added.get(path)

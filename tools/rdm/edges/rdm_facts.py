@@ -70,7 +70,8 @@ def gather(
             for rdm, path in _open_pull_rdms(found, root, github, slug or "", number):
                 if rdm.id in seen:
                     found.notes.append(
-                        f"PR #{number} changes {rdm.id}, already on this branch; listed as it is here"
+                        f"PR #{number} changes {rdm.id}, already on this branch; "
+                        "listed as it is here"
                     )
                     continue
                 seen.add(rdm.id)

@@ -92,9 +92,7 @@ def _translations(language: str) -> _gettext.NullTranslations:
 def missing_catalog(language: str | None = None) -> bool:
     """True when `language` (default: the active one) should have a catalog and has none."""
     language = language or _active[0]
-    return language != ENGLISH and not isinstance(
-        _translations(language), _gettext.GNUTranslations
-    )
+    return language != ENGLISH and not isinstance(_translations(language), _gettext.GNUTranslations)
 
 
 def activate(language: str) -> str:

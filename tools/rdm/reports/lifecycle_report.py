@@ -59,9 +59,9 @@ def submission_text(sub: Submission, policy: calendar.CalendarPolicy | None) -> 
         else _("no window ahead can take it")
     )
     if sub.meeting is None:
-        return _("submitted {at} ({source}); its window has no meeting to approve it; {can_make}").format(
-            at=at, source=source, can_make=can_make
-        )
+        return _(
+            "submitted {at} ({source}); its window has no meeting to approve it; {can_make}"
+        ).format(at=at, source=source, can_make=can_make)
     meeting = policy.local(sub.meeting.start).date().isoformat()
     if sub.in_time:
         return _("submitted {at} ({source}); in time for the meeting of {meeting}").format(
@@ -101,9 +101,7 @@ def status_json(status: Status, policy: calendar.CalendarPolicy | None) -> dict[
         ),
         "inTime": sub.in_time if sub is not None else None,
         "canMake": (
-            sub.can_make.start.isoformat()
-            if sub is not None and sub.can_make is not None
-            else None
+            sub.can_make.start.isoformat() if sub is not None and sub.can_make is not None else None
         ),
         "verdict": str(verdict.verdict) if verdict is not None else None,
         "record": None

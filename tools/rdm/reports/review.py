@@ -105,9 +105,7 @@ def rows(
         if record is None or not start <= record.started_at < end:
             continue
         rdm = rdms.get(rdm_id)
-        targets = (
-            rdm.targets if rdm is not None else tuple(t.org_id for t in record.topologies)
-        )
+        targets = rdm.targets if rdm is not None else tuple(t.org_id for t in record.topologies)
         found.append(
             Row(
                 rdm_id=rdm_id,
@@ -283,9 +281,7 @@ def gantt(
 ) -> Gantt:
     """Bars of each row on the window's time axis (see the module doc)."""
 
-    def bar(
-        kind: str, start: datetime, end: datetime, topology: str | None = None
-    ) -> Bar:
+    def bar(kind: str, start: datetime, end: datetime, topology: str | None = None) -> Bar:
         x0 = _x(window_start, window_end, left, plot_width, start)
         x1 = _x(window_start, window_end, left, plot_width, end)
         return Bar(
