@@ -36,6 +36,7 @@ def _register() -> None:
         calendar,
         codeowners,
         list_rdms,
+        new,
         render,
         report,
         validate,
@@ -49,6 +50,7 @@ def _register() -> None:
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
     cli.add_command(list_rdms.command)
+    cli.add_command(new.command)
     cli.add_command(agenda.command)
     cli.add_command(report.command)
 
