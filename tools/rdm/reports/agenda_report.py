@@ -22,12 +22,12 @@ from rdm.reports.lifecycle_report import (
 
 def _vote_label(state: str) -> str:
     labels = {
-        "approved": _("approved"),
-        "stale": _("stale approval"),
-        "changes_requested": _("changes requested"),
-        "missing": _("no vote"),
-        "author": _("author"),
-        "delegated": _("delegated"),
+        "approved": _("approves"),
+        "stale": _("approved an older commit"),
+        "changes_requested": _("asks for changes"),
+        "missing": _("has not voted"),
+        "author": _("is the author"),
+        "delegated": _("absent; delegate approved"),
         "not_a_member": _("not a member"),
     }
     return labels.get(state, state)
