@@ -36,7 +36,9 @@ def t(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _commit(repo: git.Repo, message: str, when: str, parents: list[git.Commit] | None = None) -> git.Commit:
+def _commit(
+    repo: git.Repo, message: str, when: str, parents: list[git.Commit] | None = None
+) -> git.Commit:
     return repo.index.commit(
         message,
         parent_commits=parents,
@@ -109,7 +111,9 @@ def record_0041(sha: str) -> ExecutionRecord:
         priority="P3",
         approvers=(Approver("ana-gerente-mudancas", 101, Capacity.MEMBER),),
         topologies=(
-            TopologyRecord("grupo-alvorada", TopologyOutcome.APPLIED, start, start + timedelta(minutes=40)),
+            TopologyRecord(
+                "grupo-alvorada", TopologyOutcome.APPLIED, start, start + timedelta(minutes=40)
+            ),
             TopologyRecord(
                 "hospital-santa-luzia",
                 TopologyOutcome.APPLIED,

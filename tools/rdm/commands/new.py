@@ -242,7 +242,7 @@ class _Asker:
     ) -> list[str]:
         value = self.given.get(name)
         if value:
-            return [_one_of(v, options) for v in value]
+            return [_checked(name, lambda v: _one_of(v, options), v) for v in value]
         if self.no_input:
             raise self._missing(name)
         text = self._prompt(label, default, lambda v: ",".join(_split(v, options)))
@@ -251,11 +251,19 @@ class _Asker:
     def duration(self, name: str, label: str) -> str:
         value = self.given.get(name)
         if value:
-            _duration(str(value))
-            return str(value)
+            return _checked(name, _duration, str(value))
         if self.no_input:
             raise self._missing(name)
         return self._prompt(label, None, _duration)
+
+
+def _checked(name: str, check: Callable[[str], str], value: str) -> str:
+    """An option's value through a prompt's check; a bad one is a usage error."""
+    try:
+        return check(value)
+    except ValueError as exc:
+        option = name.replace("_", "-").removesuffix("s")
+        raise UsageError(f"--{option}: {exc}") from exc
 
 
 def _non_empty(value: str) -> str:

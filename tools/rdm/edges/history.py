@@ -99,6 +99,16 @@ def rdm_facts(root: Path) -> Mapping[str, GitFacts]:
     return facts
 
 
+def is_repository(root: Path) -> bool:
+    import git
+
+    try:
+        git.Repo(root, search_parent_directories=False)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        return False
+    return True
+
+
 def commit_exists(root: Path, sha: str) -> bool:
     import git
 

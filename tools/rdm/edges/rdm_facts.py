@@ -51,7 +51,8 @@ def gather(
     repository = load_work_tree(root, label)
     found = Gathered(repository)
     by_rdm: dict[str, list[ExecutionRecord]] = {}
-    for commit, (records, errors) in sorted(notes.read_all(root).items()):
+    annotated = notes.read_all(root) if history.is_repository(root) else {}
+    for commit, (records, errors) in sorted(annotated.items()):
         found.notes += [f"note on {commit[:12]}: {error}" for error in errors]
         for record in records:
             by_rdm.setdefault(record.rdm_id, []).append(record)
