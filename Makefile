@@ -51,5 +51,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 
+## make browser: headless Chromium and chromium-driver (Debian packages) for the
+## browser tests; .ci/run calls it under CI=true
+browser:
+	.ci/install-chromium
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

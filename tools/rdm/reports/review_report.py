@@ -53,6 +53,14 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else percent(value)
 
 
+def type_label(change_type: str) -> str:
+    return {
+        "normal": _("normal"),
+        "emergency": _("emergency"),
+        "standard": _("standard"),
+    }.get(change_type, change_type)
+
+
 def _row(row: review.Row, policy: calendar.CalendarPolicy) -> dict[str, Any]:
     rollback = row.rollback_duration
     if rollback is None:
@@ -65,7 +73,7 @@ def _row(row: review.Row, policy: calendar.CalendarPolicy) -> dict[str, Any]:
     return {
         "id": row.rdm_id,
         "title": row.title,
-        "type": row.change_type,
+        "type": type_label(row.change_type),
         "outcome": outcome_label(row.outcome),
         "outcome_class": "ok" if row.outcome is Outcome.EXECUTED else "bad",
         "start": instant(row.started_at, policy),
@@ -179,6 +187,12 @@ def trend_charts(weeks: Sequence[review.Week]) -> list[dict[str, Any]]:
         for i, w in enumerate(weeks)
         if w.success_rate is not None
     )
+    dots = [
+        {"x": round(step * i + step / 2, 1), "y": round(base - 80 * w.success_rate, 1),
+         "label": f"{w.monday}: {percent(w.success_rate)}"}
+        for i, w in enumerate(weeks)
+        if w.success_rate is not None
+    ]  # fmt: skip
     leads = [w.lead_time_median.total_seconds() if w.lead_time_median else 0.0 for w in weeks]
     longest = max(leads) or 1.0
     lead_bars = [
@@ -191,11 +205,11 @@ def trend_charts(weeks: Sequence[review.Week]) -> list[dict[str, Any]]:
     common = {"width": width, "height": height, "base": base, "labels": labels}
     return [
         {**common, "key": "count", "title": _("RDMs run per week (red: rolled back or failed)"),
-         "bars": counts, "line": ""},
+         "bars": counts, "line": "", "dots": []},
         {**common, "key": "success", "title": _("Success rate per week"), "bars": [],
-         "line": points},
+         "line": points, "dots": dots},
         {**common, "key": "lead", "title": _("Lead time per week (median)"), "bars": lead_bars,
-         "line": ""},
+         "line": "", "dots": []},
     ]  # fmt: skip
 
 
