@@ -1,10 +1,11 @@
 """A real git repository with an RDM history, notes and all, for the people tools.
 
 main:  policy + topologies (2026-11-16)
-       <- RDM-2026-0041 added on branch rdm-41 (2026-11-24 09:00), merged by PR #12 (11-26)
+       <- RDM-2026-0041 added on branch rdm-41 (2026-11-24 09:00),
+          merged by PR #12 after the meeting that approved it (12-01 16:30)
        <- RDM-2026-0043 (emergency) squash-merged as "(#14)" (2026-12-02 08:30)
        <- RDM-2026-0042 committed straight to main at 2026-12-08 10:00:00 (the deadline: late)
-work tree only: RDM-2026-0044 (a draft)
+work tree only (staged, never committed): RDM-2026-0044 (a draft)
 
 Notes: RDM-0041 executed in the window of 2026-12-03 (00:05-01:20, estimate
 1h30m); RDM-0043 executed 2026-12-02 09:00-09:18 with a rollback of one topology.
@@ -78,7 +79,7 @@ def build(root: Path, title_0041: str | None = None) -> dict[str, str]:
     merge41 = _commit(
         repo,
         "Merge pull request #12 from saas-team/rdm-41\n\nRDM-2026-0041",
-        "2026-11-26T16:00:00-03:00",
+        "2026-12-01T16:30:00-03:00",
         [base, branch],
     )
     add("RDM-2026-0043")
@@ -88,7 +89,6 @@ def build(root: Path, title_0041: str | None = None) -> dict[str, str]:
     add("RDM-2026-0042")
     _commit(repo, "RDM-2026-0042", "2026-12-08T10:00:00-03:00", [squash43])
     add("RDM-2026-0044")  # staged, never committed: a draft
-    repo.head.reset(index=False, working_tree=False)  # keep the file, unstage it
     merges = {"RDM-2026-0041": merge41.hexsha, "RDM-2026-0043": squash43.hexsha}
     notes.append(root, merge41.hexsha, [record_0041(merge41.hexsha)])
     notes.append(root, squash43.hexsha, [record_0043(squash43.hexsha)])

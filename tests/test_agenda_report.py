@@ -25,7 +25,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_agenda_json(run_rdm: Run, history: Path) -> None:
     code, out, err = run_rdm(
         "agenda", "--repo", str(history), "--meeting", "2026-12-08", "--format", "json",
-        "--at", "2026-12-08T09:00:00-03:00",
+        "--at", "2026-12-08T13:00:00-03:00",
     )  # fmt: skip
     assert (code, err) == (0, "")
     body = json.loads(out)
@@ -53,7 +53,7 @@ def test_agenda_in_time_for_the_meeting_of_its_window(run_rdm: Run, history: Pat
 def test_agenda_markdown_escapes_and_reads_portuguese(run_rdm: Run, history: Path) -> None:
     code, out, _ = run_rdm(
         "agenda", "--repo", str(history), "--meeting", "2026-12-08",
-        "--at", "2026-12-08T09:00:00-03:00",
+        "--at", "2026-12-08T13:00:00-03:00",
     )  # fmt: skip
     assert code == 0
     lines = out.splitlines()
@@ -67,7 +67,7 @@ def test_agenda_markdown_escapes_and_reads_portuguese(run_rdm: Run, history: Pat
 def test_agenda_html_escapes(run_rdm: Run, history: Path) -> None:
     _, out, _ = run_rdm(
         "agenda", "--repo", str(history), "--meeting", "2026-12-08", "--format", "html",
-        "--at", "2026-12-08T09:00:00-03:00",
+        "--at", "2026-12-08T13:00:00-03:00",
     )  # fmt: skip
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert 'lang="pt-BR"' in out and "http" not in out.replace("http://www.w3.org/2000/svg", "")

@@ -226,7 +226,7 @@ def test_agenda_in_the_browser(driver: object, history: Path) -> None:
         "--meeting",
         "2026-12-08",
         "--at",
-        "2026-12-08T09:00:00-03:00",
+        "2026-12-08T13:00:00-03:00",
     )
     driver.get(page.as_uri())  # type: ignore[attr-defined]
     assert driver.find_element(By.TAG_NAME, "h1").text == "Pauta do comitê de mudanças — 2026-12-08"  # type: ignore[attr-defined]

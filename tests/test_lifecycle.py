@@ -40,17 +40,24 @@ def states(run_rdm: Run, repo: Path, at: str) -> dict[str, str]:
     return {item["id"]: item["state"] for item in json.loads(out)["rdms"]}
 
 
-def test_states_move_with_time(run_rdm: Run, history: Path) -> None:
-    # Before the window: 0041 merged, window ahead; 0043 ran as an emergency.
-    assert states(run_rdm, history, "2026-12-02T12:00:00-03:00") == {
-        "RDM-2026-0041": "executed",  # its record exists already (notes are not dated)
-        "RDM-2026-0042": "submitted",
-        "RDM-2026-0043": "rolled-back",
-        "RDM-2026-0044": "draft",
-    }
-    # After the meeting of 12-08 ended, both results were on its agenda: reviewed.
-    assert states(run_rdm, history, "2026-12-08T16:00:00-03:00")["RDM-2026-0041"] == "reviewed"
-    assert states(run_rdm, history, "2026-12-08T15:59:59-03:00")["RDM-2026-0041"] == "executed"
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        # --at replays the history: what happened later is left out
+        ("2026-11-23T12:00:00-03:00", ["draft", "draft", "draft", "draft"]),
+        ("2026-11-30T12:00:00-03:00", ["submitted", "draft", "draft", "draft"]),
+        ("2026-12-02T12:00:00-03:00", ["scheduled", "draft", "rolled-back", "draft"]),
+        ("2026-12-04T12:00:00-03:00", ["executed", "draft", "rolled-back", "draft"]),
+        ("2026-12-08T10:00:00-03:00", ["executed", "submitted", "rolled-back", "draft"]),
+        # the meeting after the runs has ended: their results were on its agenda
+        ("2026-12-08T15:59:59-03:00", ["executed", "submitted", "rolled-back", "draft"]),
+        ("2026-12-08T16:00:00-03:00", ["reviewed", "submitted", "reviewed", "draft"]),
+        ("2026-12-17T06:00:00-03:00", ["reviewed", "submitted", "reviewed", "draft"]),
+    ],
+)
+def test_states_move_with_time(run_rdm: Run, history: Path, at: str, expected: list[str]) -> None:
+    ids = ["RDM-2026-0041", "RDM-2026-0042", "RDM-2026-0043", "RDM-2026-0044"]
+    assert states(run_rdm, history, at) == dict(zip(ids, expected, strict=True))
 
 
 def test_list_text_in_portuguese(run_rdm: Run, history: Path) -> None:
@@ -175,6 +182,7 @@ def _pull(**changes: object) -> PullFacts:
 
 
 NOW = T("2026-12-08T12:00:00-03:00")
+LATER = T("2026-12-11T12:00:00-03:00")
 
 
 @pytest.mark.parametrize(
@@ -239,11 +247,11 @@ def test_a_refusal_then_a_run_is_the_run(policy: calendar.CalendarPolicy) -> Non
         started_at=refused.started_at + timedelta(hours=1),
         finished_at=refused.started_at + timedelta(hours=2),
     )
-    assert lifecycle.derive(_facts(records=(refused,)), policy, "P2", NOW).state is State.REFUSED
-    status = lifecycle.derive(_facts(records=(refused, ran)), policy, "P2", NOW)
+    assert lifecycle.derive(_facts(records=(refused,)), policy, "P2", LATER).state is State.REFUSED
+    status = lifecycle.derive(_facts(records=(refused, ran)), policy, "P2", LATER)
     assert (status.state, status.record) == (State.EXECUTED, ran)
     failed = record(rdm_id="RDM-2026-0042", outcome=Outcome.FAILED)
-    assert lifecycle.derive(_facts(records=(failed,)), policy, "P2", NOW).state is State.FAILED
+    assert lifecycle.derive(_facts(records=(failed,)), policy, "P2", LATER).state is State.FAILED
 
 
 def test_github_ready_for_review_and_verdict(

@@ -24,6 +24,9 @@ was marked ready for review, the committee's verdict) and the execution records
 4. No PR but committed: submitted, at the commit that added the file.
 5. Only in the work tree: draft.
 
+Everything is taken as it stood at `now` (`as_of`): a commit, merge, PR
+event or execution after it is left out, so `--at` replays the history.
+
 The submission instant is when the PR was last marked ready for review, or when
 it was opened ready, or (no PR) the commit that added the RDM. It is in time when
 strictly before the deadline of the meeting that approves the RDM's window;
@@ -191,6 +194,34 @@ def review_meeting(
     return next((m for m in upcoming if m.start >= start), None)
 
 
+def as_of(facts: Facts, now: datetime) -> Facts:
+    """The facts as they stood at `now`: what happened later is left out, so that
+    `--at` replays the history (a merge, a commit, a PR or a run after `now` had
+    not happened yet)."""
+    git = facts.git
+    if git.merged_at is not None and git.merged_at > now:
+        git = GitFacts(git.committed, git.added_at, git.added_commit, None, None, git.pr)
+    if git.added_at is not None and git.added_at > now:
+        git = GitFacts()
+    pull = facts.pull
+    if pull is not None and pull.created_at > now:
+        pull = None
+    elif pull is not None:
+        merged = pull.merged and (pull.merged_at is None or pull.merged_at <= now)
+        ready = pull.ready_at if pull.ready_at is not None and pull.ready_at <= now else None
+        pull = PullFacts(
+            pull.number,
+            pull.open or (pull.merged and not merged),
+            pull.draft or (pull.ready_at is not None and ready is None),
+            merged,
+            pull.created_at,
+            ready,
+            pull.merged_at if merged else None,
+        )
+    records = tuple(r for r in facts.records if r.started_at <= now)
+    return Facts(facts.rdm, facts.path, git, pull, facts.verdict, records)
+
+
 def derive(
     facts: Facts,
     policy: calendar.CalendarPolicy | None,
@@ -198,6 +229,7 @@ def derive(
     now: datetime,
 ) -> Status:
     """The state of one RDM at `now` (see the module doc for the rules)."""
+    facts = as_of(facts, now)
     rdm = facts.rdm
     window = (
         calendar.window_for_date(policy, rdm.window)
