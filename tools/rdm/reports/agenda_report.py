@@ -110,7 +110,7 @@ def agenda_md(agenda: Agenda, policy: calendar.CalendarPolicy, with_votes: bool)
         _("Targets"),
         _("Window"),
         _("Implementation + rollback"),
-        _("Submission"),
+        _("Submission or run"),
     ]
     if with_votes:
         header.append(_("Votes"))
