@@ -21,19 +21,21 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tools" / "rdm"
 
-PURE_LAYERS = ("model", "decisions", "rendering", "reports")
+PURE_LAYERS = ("model", "decisions", "rendering", "reports", "i18n")
 # Orchestration: no I/O library and no clock either; the cluster comes in as a Protocol.
 NO_IO_LAYERS = (*PURE_LAYERS, "operations")
 LAYERS = (*NO_IO_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py", "edges/notes.py"},
+    "git": {"edges/sources.py", "edges/notes.py", "edges/history.py"},
     # GitHub's REST API and UptimeRobot's API v2, each through its own client module
     "requests": {"edges/github.py", "edges/uptimerobot.py"},
     "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
     "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport
-    "rich": {"commands/progress.py"},  # terminal display, for the commands only
+    "rich": {"commands/_progress.py"},  # terminal display, for the commands only
+    # build tooling: extracts and compiles the catalogs; rdm reads .mo with gettext
+    "babel": {"i18n/catalogs.py"},
 }
 FORBIDDEN_IN_CORE = {
     "socket",
