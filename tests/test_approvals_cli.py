@@ -107,9 +107,23 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
         "committee": "standard",
         "verdict": "approved",
         "members": [
-            {"login": "ana-gerente-mudancas", "state": "missing"},
-            {"login": "eduardo-gmud", "state": "approved"},
+            {
+                "login": "ana-gerente-mudancas",
+                "state": "missing",
+                "capacity": "change-manager",
+                "involved": False,
+                "roles": ["gestor-de-mudanca"],
+            },
+            {
+                "login": "eduardo-gmud",
+                "state": "approved",
+                "capacity": "change-manager",
+                "involved": False,
+                "roles": [],
+            },
         ],
+        "gates": [],
+        "vetoes": [],
         "reasons": [
             "standard change within template 'patch-de-imagem-homologacao': "
             "one change manager's approval suffices",

@@ -9,7 +9,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm.decisions.approvals import ChangedFile, Outcome, PullRequest, Review, decide
+from rdm.decisions.approvals import (
+    ChangedFile,
+    LabelEvent,
+    Outcome,
+    PullRequest,
+    Review,
+    decide,
+)
 from rdm.edges.repository import Repository
 
 HEAD, OLD = "h" * 40, "o" * 40
@@ -36,7 +43,7 @@ def _pr(history: list[Review], author: str = AUTHOR) -> PullRequest:
         author=author,
         head_sha=HEAD,
         base_sha=OLD,
-        labels=(),
+        labels=(LabelEvent("encaminhada", "paula-po"),),  # forwarded by the Product Owner
         reviews=tuple(history),
         changed_files=(ChangedFile(NORMAL, "added"),),
         base_ref="main",
