@@ -70,6 +70,7 @@ def clone(tmp_path: Path) -> Clone:
 def env(monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> None:
     monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("RDM_BOT_LOGIN", "rdm-committee[bot]")  # the committee App's account
     monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
     for name in ("GITHUB_SERVER_URL", "GITHUB_RUN_ID"):
         monkeypatch.delenv(name, raising=False)

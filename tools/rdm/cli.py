@@ -33,6 +33,7 @@ def _register() -> None:
         approvals,
         calendar,
         codeowners,
+        committee,
         logs,
         monitors,
         notice,
@@ -47,6 +48,7 @@ def _register() -> None:
     cli.add_command(calendar.command)
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
+    cli.add_command(committee.command)
     cli.add_command(notice.command)
     cli.add_command(monitors.command)
     cli.add_command(logs.command)
