@@ -550,8 +550,9 @@ def _idle_forwarding(pr: PullRequest, rdm: Rdm) -> list[str]:
     """The forwarding label on an RDM that does not need it: said, and ignored."""
     if any(event.label.lower() == FORWARDING_LABEL for event in pr.labels):
         return [
-            f"label `{FORWARDING_LABEL}` on a {rdm.type} RDM ({rdm.id}) changes nothing: "
-            "only normal changes are forwarded to the CM"
+            f"label `{FORWARDING_LABEL}` on {'an' if rdm.type is ChangeType.EMERGENCY else 'a'} "
+            f"{rdm.type} RDM ({rdm.id}) changes nothing: only normal changes are forwarded "
+            "to the CM"
         ]
     return []
 
@@ -963,7 +964,7 @@ def verdict_text(number: int, verdict: Verdict) -> str:
     lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
     if verdict.members:
         width = max(len(m.login) for m in verdict.members) + 1
-        states = max(len(m.state.value) for m in verdict.members) + 2
+        states = max(len(m.state.value) for m in verdict.members) + 1
         lines.append("")
         for m in verdict.members:
             state = m.state.value.replace("_", " ")
