@@ -39,7 +39,7 @@ from rdm.decisions.approvals import (
 )
 from rdm.decisions.comments import MARKER
 from rdm.model.records import Capacity
-from rdm.reports.committee_report import role_name
+from rdm.reports.committee_report import ROLE_NAMES, role_name
 
 # GitHub refuses a comment longer than 65,536 characters; rdm's stays well below.
 MAX_BODY = 60_000
@@ -103,7 +103,7 @@ def body(number: int, verdict: Verdict, head_sha: str, planted: tuple[str, ...] 
             "Quem pediu mudanças precisa aprovar de novo (no commit atual) para a PR seguir.",
         ]
     if planted:
-        authors = ", ".join(f"`{_login(a) if a else 'conta apagada'}`" for a in planted)
+        authors = ", ".join(f"`@{_login(a)}`" if a else "uma conta apagada" for a in planted)
         lines += [
             "",
             f"> ⚠️ Outro comentário desta PR imita este quadro (autor: {authors}). "
@@ -145,7 +145,7 @@ def _table(verdict: Verdict) -> list[str]:
 
 
 def _capacity(row: MemberState, verdict: Verdict) -> str:
-    roles = [_plain(role_name(role)) for role in row.roles]
+    roles = [role_name(role) if role in ROLE_NAMES else _plain(role) for role in row.roles]
     where = f"na {verdict.rdm_id}" if verdict.rdm_id else "na RDM"
     words: list[str] = []
     if row.capacity is Capacity.MEMBER:
