@@ -78,3 +78,12 @@ def test_an_invalid_committee_prints_its_problems_and_exits_1(run_rdm, example_r
         "nobody: write the GitHub login of who holds it [committee-roles]\n"
     )
     assert err == "rdm: policy/committee.yaml is not valid; run `rdm validate`\n"
+
+
+def test_in_english_when_asked(run_rdm, example_repo: Path, monkeypatch):
+    monkeypatch.setenv("RDM_LANG", "en")
+    code, out, _ = run_rdm("committee", "--repo", str(example_repo))
+    assert code == 0
+    assert out.splitlines()[0] == "Roles (policy/committee.yaml)"
+    assert "CM — Comitê de Mudanças: consensus of 4 fixed members" in out
+    assert "  @gustavo-dba              votes for @carla-dba" in out

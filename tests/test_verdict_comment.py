@@ -397,3 +397,25 @@ def test_the_body_never_exceeds_githubs_limit():
     assert len(body) <= verdict_comment.MAX_BODY
     assert "e mais 30 vetos" in body
     json.dumps(body)  # plain text
+
+
+def test_the_comment_is_in_the_teams_language_whoever_publishes(
+    clone, fake, env, run_rdm, monkeypatch
+):
+    """A person publishing from an English locale must not flip the comment's language."""
+    monkeypatch.setenv("RDM_LANG", "en")
+    pull = normal_pull(fake, clone)
+    publish(run_rdm, clone)
+    body = pull.comments[0]["body"]
+    assert "## Decisão do comitê: ⏳ pendente" in body
+    assert "#### O que falta" in body
+
+
+def test_the_body_in_english():
+    from rdm import i18n
+
+    verdict = _verdict(members=(MemberState("carla-dba", State.MISSING, Capacity.MEMBER),))
+    with i18n.using("en"):
+        body = verdict_comment.body(12, verdict, "a" * 40)
+    assert "## Committee decision: ⏳ pending" in body
+    assert "- the approval of `@carla-dba` (member of the CM) on commit `aaaaaaa`" in body

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from rdm import i18n
 from rdm.commands.options import repo_option
 from rdm.decisions import approvals, comments, workflow_run
 from rdm.edges.github import GitHubClient, GitHubError, NotFound
@@ -178,9 +179,10 @@ def _keep_comment(
             f"but is not by {bot}: left alone",
             err=True,
         )
-    text = verdict_comment.body(
-        pr.number, verdict, pr.head_sha, tuple(c.author for c in plan.planted)
-    )
+    with i18n.using(i18n.DEFAULT):  # the team's language, whoever publishes
+        text = verdict_comment.body(
+            pr.number, verdict, pr.head_sha, tuple(c.author for c in plan.planted)
+        )
     if plan.ours is None:
         created = client.create_comment(slug, pr.number, text)
         if created.author.lower() != bot.lower():

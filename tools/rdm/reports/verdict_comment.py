@@ -1,4 +1,8 @@
-"""The committee's verdict as the pt-BR comment rdm keeps on the pull request.
+"""The committee's verdict as the comment rdm keeps on the pull request.
+
+The text goes through the gettext catalogs (English msgids); `rdm approvals`
+writes it in the team's language, pt-BR, whatever the locale of the machine
+that publishes, so that the comment does not change language between runs.
 
 `body` writes, in Markdown: the verdict, a table of the people whose vote is
 asked (members with their roles, people involved in the RDM, delegates, and
@@ -38,6 +42,7 @@ from rdm.decisions.approvals import (
     Veto,
 )
 from rdm.decisions.comments import MARKER
+from rdm.i18n import N_, _, ngettext
 from rdm.model.records import Capacity
 from rdm.reports.committee_report import ROLE_NAMES, role_name
 
@@ -47,23 +52,29 @@ VETO_CHARS, VETO_LINES = 1_500, 25
 REASON_CHARS, MAX_REASONS = 400, 60
 MAX_VETOES = 10
 
+# The committees' names are the team's own words, in every language.
 _COMMITTEES = {
     "CM": "CM (Comitê de Mudanças)",
     "CME": "CME (Comitê de Mudanças Emergenciais)",
-    "standard": "mudança padrão (um gestor de mudança aprova)",
 }
 _OUTCOMES = {
-    Outcome.APPROVED: "✅ aprovada",
-    Outcome.PENDING: "⏳ pendente",
-    Outcome.REJECTED: "❌ rejeitada",
+    Outcome.APPROVED: ("✅", N_("approved")),
+    Outcome.PENDING: ("⏳", N_("pending")),
+    Outcome.REJECTED: ("❌", N_("rejected")),
 }
 _STATES = {
-    State.APPROVED: "✅ aprovou no commit atual",
-    State.STALE: "⚠️ aprovou um commit anterior",
-    State.CHANGES_REQUESTED: "❌ pediu mudanças",
-    State.MISSING: "⏳ ainda não aprovou",
-    State.AUTHOR: "✍️ abriu a PR: a própria revisão não conta",
-    State.NOT_A_MEMBER: "não vota nesta decisão",
+    State.APPROVED: N_("✅ approved on the head commit"),
+    State.STALE: N_("⚠️ approved an older commit"),
+    State.CHANGES_REQUESTED: N_("❌ requested changes"),
+    State.MISSING: N_("⏳ has not approved yet"),
+    State.AUTHOR: N_("✍️ opened the PR: their own review does not count"),
+    State.NOT_A_MEMBER: N_("does not vote in this decision"),
+}
+_CAPACITIES = {
+    Capacity.MEMBER: N_("member"),
+    Capacity.DELEGATE: N_("delegate"),
+    Capacity.CHANGE_MANAGER: N_("change manager"),
+    Capacity.INVOLVED: N_("involved"),
 }
 _LOGIN = re.compile(r"[^A-Za-z0-9_.\[\]-]")
 # Characters that change how the rest of a line is shown (bidirectional
@@ -72,71 +83,74 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def body(number: int, verdict: Verdict, head_sha: str, planted: tuple[str, ...] = ()) -> str:
-    """The comment for PR `number` judged at `head_sha`; `planted` names the authors of
-    comments that carry rdm's marker but are not rdm's."""
+    """The comment for PR `number` judged at `head_sha`, in the active language;
+    `planted` names the authors of comments that carry rdm's marker but are not rdm's."""
     parts = verdict.each()
     lines = [
         MARKER,
-        f"## Decisão do comitê: {_OUTCOMES[verdict.verdict]}",
+        "## " + _("Committee decision: {outcome}").format(outcome=_outcome(verdict.verdict)),
         "",
-        f"PR #{number} · {_subject(verdict)} · commit avaliado `{_sha(head_sha)}`",
+        _("PR #{number} · {subject} · commit judged {sha}").format(
+            number=number, subject=_subject(verdict), sha=f"`{_sha(head_sha)}`"
+        ),
     ]
     for part in parts:
         if len(parts) > 1:
-            lines += ["", f"### {part.rdm_id} · {_committee(part)}: {_OUTCOMES[part.verdict]}"]
+            lines += ["", f"### {part.rdm_id} · {_committee(part)}: {_outcome(part.verdict)}"]
         lines += ["", *_table(part)]
     missing = [item for part in parts for item in _missing(part, head_sha, len(parts) > 1)]
     if verdict.verdict is not Outcome.APPROVED:
-        lines += ["", "#### O que falta" if missing else "#### Por que não foi aprovada", ""]
+        title = _("What is missing") if missing else _("Why it was not approved")
+        lines += ["", f"#### {title}", ""]
         lines += [f"- {item}" for item in missing]
         if verdict.verdict is Outcome.REJECTED and not verdict.vetoes:
-            lines.append("- a PR foi rejeitada por uma regra do processo: veja os motivos abaixo")
+            lines.append("- " + _("a rule of the process rejected the PR: see the reasons below"))
         elif not missing:
-            lines.append("- veja os motivos abaixo")
+            lines.append("- " + _("see the reasons below"))
     if verdict.verdict is Outcome.REJECTED and verdict.vetoes:
-        lines += ["", "#### Vetos", ""]
-        for veto in verdict.vetoes[:MAX_VETOES]:
-            lines += [*_veto(veto), ""]
-        if len(verdict.vetoes) > MAX_VETOES:
-            lines += [f"_e mais {len(verdict.vetoes) - MAX_VETOES} vetos; veja as revisões_", ""]
-        lines += [
-            "Quem pediu mudanças precisa aprovar de novo (no commit atual) para a PR seguir.",
-        ]
+        lines += [*_vetoes(verdict.vetoes)]
     if planted:
-        authors = ", ".join(f"`@{_login(a)}`" if a else "uma conta apagada" for a in planted)
-        lines += [
-            "",
-            f"> ⚠️ Outro comentário desta PR imita este quadro (autor: {authors}). "
-            "Não é do rdm e foi ignorado: a decisão é esta e o status `rdm/committee`.",
-        ]
+        authors = ", ".join(f"`@{_login(a)}`" if a else _("a deleted account") for a in planted)
+        warning = _(
+            "Another comment of this PR imitates this one (author: {authors}). It is not "
+            "rdm's and was ignored: the decision is this one, and the status {status}."
+        ).format(authors=authors, status="`rdm/committee`")
+        lines += ["", f"> ⚠️ {warning}"]
     head = "\n".join(lines)
-    details = _reasons(verdict.reasons)
-    footer = (
-        "<sub>Mantido pelo rdm a cada revisão, rótulo ou push: este comentário é editado, "
-        "nunca repetido.</sub>"
+    footer = _(
+        "Kept by rdm on every review, label or push: this comment is edited, never repeated."
     )
-    text = f"{head}\n\n{details}\n\n{footer}\n"
+    text = f"{head}\n\n{_reasons(verdict.reasons)}\n\n<sub>{footer}</sub>\n"
     if len(text) > MAX_BODY:  # only hostile volumes get here: keep the decision, drop detail
-        text = f"{head}\n\n_(motivos omitidos: longos demais para um comentário)_\n\n{footer}\n"
+        left_out = _("(reasons left out: too long for a comment)")
+        text = f"{head}\n\n_{left_out}_\n\n<sub>{footer}</sub>\n"
     return text[:MAX_BODY]
 
 
 # ------------------------------------------------------------------ pieces
 
 
+def _outcome(outcome: Outcome) -> str:
+    emoji, word = _OUTCOMES[outcome]
+    return f"{emoji} {_(word)}"
+
+
 def _subject(verdict: Verdict) -> str:
-    rdms = ", ".join(verdict.rdm_ids) or "sem RDM"
+    rdms = ", ".join(verdict.rdm_ids) or _("no RDM")
     return f"{rdms} · {_committee(verdict)}"
 
 
 def _committee(verdict: Verdict) -> str:
+    if verdict.committee == "standard":
+        return _("standard change (one change manager approves)")
     return _COMMITTEES.get(verdict.committee, verdict.committee)
 
 
 def _table(verdict: Verdict) -> list[str]:
     if not verdict.members:
-        return ["_Ninguém revisou a PR ainda._"]
-    rows = ["| Pessoa | Por que vota | Situação |", "|---|---|---|"]
+        return ["_{}_".format(_("Nobody has reviewed the PR yet."))]
+    person, why, standing = _("Person"), _("Why they vote"), _("Standing")
+    rows = [f"| {person} | {why} | {standing} |", "|---|---|---|"]
     for member in verdict.members:
         rows.append(
             f"| `@{_login(member.login)}` | {_capacity(member, verdict)} | {_state(member)} |"
@@ -145,30 +159,37 @@ def _table(verdict: Verdict) -> list[str]:
 
 
 def _capacity(row: MemberState, verdict: Verdict) -> str:
-    roles = [role_name(role) if role in ROLE_NAMES else _plain(role) for role in row.roles]
-    where = f"na {verdict.rdm_id}" if verdict.rdm_id else "na RDM"
     words: list[str] = []
     if row.capacity is Capacity.MEMBER:
-        words.append(f"membro do {verdict.committee}")
+        words.append(_("member of the {committee}").format(committee=verdict.committee))
     elif row.capacity is Capacity.CHANGE_MANAGER:
-        words.append("gestor de mudança")
+        words.append(_("change manager"))
     elif row.capacity is Capacity.DELEGATE:
         words.append(
-            f"substitui `@{_login(row.stands_in_for)}`" if row.stands_in_for else "substituto"
+            _("stands in for {member}").format(member=f"`@{_login(row.stands_in_for)}`")
+            if row.stands_in_for
+            else _("delegate")
         )
     elif row.capacity is None:
         return "—"
-    words += roles
+    # Role names are the team's words; one the policy added is only an identifier.
+    words += [role_name(r) if r in ROLE_NAMES else _plain(r) for r in row.roles]
     if row.involved:
-        words.append(f"pessoa envolvida {where}")
+        words.append(_involved(verdict.rdm_id))
     return " · ".join(words)
+
+
+def _involved(rdm_id: str | None) -> str:
+    if rdm_id:
+        return _("involved in {rdm}").format(rdm=rdm_id)
+    return _("involved in the RDM")
 
 
 def _state(row: MemberState) -> str:
     if row.state is State.DELEGATED:
-        who = f"`@{_login(row.replaced_by)}`" if row.replaced_by else "um substituto"
-        return f"🔁 {who} aprovou no lugar"
-    return _STATES[row.state]
+        who = f"`@{_login(row.replaced_by)}`" if row.replaced_by else _("a delegate")
+        return "🔁 " + _("{who} approved in their place").format(who=who)
+    return _(_STATES[row.state])
 
 
 def _required(row: MemberState) -> bool:
@@ -192,76 +213,80 @@ def _missing(verdict: Verdict, head_sha: str, several: bool) -> list[str]:
                 for r in verdict.members
                 if r.capacity is Capacity.CHANGE_MANAGER and r.state is not State.AUTHOR
             ]
-            items.append(
-                f"{prefix}a aprovação de um gestor de mudança ({_either(managers)}) "
-                f"no commit {commit}"
-            )
+            text = _("the approval of a change manager ({managers}) on commit {commit}")
+            items.append(prefix + text.format(managers=_either(managers), commit=commit))
         return items
     for row in verdict.members:
         if not _required(row) or row.state not in (State.MISSING, State.STALE, State.AUTHOR):
             continue
         who = f"`@{_login(row.login)}` ({_capacity(row, verdict)})"
-        if row.state is State.AUTHOR:
-            items.append(
-                f"{prefix}{who} abriu a PR e não pode aprová-la: "
-                + (
-                    "um substituto pode aprovar no lugar"
-                    if row.capacity is Capacity.MEMBER
-                    else "a aprovação não tem como vir dessa pessoa"
-                )
-            )
+        if row.state is State.AUTHOR and row.capacity is Capacity.MEMBER:
+            text = _("{who} opened the PR and cannot approve it: a delegate may approve instead")
+        elif row.state is State.AUTHOR:
+            text = _("{who} opened the PR and cannot approve it, and nobody may stand in")
         elif row.state is State.STALE:
-            items.append(
-                f"{prefix}a aprovação de {who} no commit {commit} "
-                "(a anterior foi dada antes do último push)"
+            text = _(
+                "the approval of {who} on commit {commit} "
+                "(the earlier one was given before the latest push)"
             )
         else:
-            items.append(f"{prefix}a aprovação de {who} no commit {commit}")
+            text = _("the approval of {who} on commit {commit}")
+        items.append(prefix + text.format(who=who, commit=commit))
     return items
 
 
 def _gate(gate: LabelGate) -> list[str]:
     items = []
     if gate.by is None and gate.label == FORWARDING_LABEL:
-        po = f"`@{_login(gate.product_owner)}`" if gate.product_owner else "o Product Owner"
-        items.append(
-            f"o encaminhamento ao CM por {po} (Product Owner) ou por um gestor de mudança: "
-            f"o rótulo `{FORWARDING_LABEL}` posto por uma dessas pessoas"
+        po = f"`@{_login(gate.product_owner)}`" if gate.product_owner else "Product Owner"
+        text = _(
+            "the forwarding to the CM by {po} (Product Owner) or by a change manager: "
+            "the label {label} added by one of them"
         )
+        items.append(text.format(po=po, label=f"`{FORWARDING_LABEL}`"))
     elif gate.by is None and gate.label == EMERGENCY_LABEL:
         people = [f"`@{_login(login)}`" for login in gate.allowed]
-        items.append(
-            f"o rótulo `{EMERGENCY_LABEL}` posto por quem pode declarar emergência "
-            f"({_either(people)})"
-        )
+        text = _("the label {label} added by someone who may declare an emergency ({people})")
+        items.append(text.format(label=f"`{EMERGENCY_LABEL}`", people=_either(people)))
     for actor in gate.ignored:
-        who = f"`@{_login(actor)}`" if actor else "uma conta desconhecida"
-        items.append(f"o rótulo `{_plain(gate.label)}` posto por {who} não conta e foi ignorado")
+        who = f"`@{_login(actor)}`" if actor else _("an unknown account")
+        text = _("the label {label} added by {who} does not count and was ignored")
+        items.append(text.format(label=f"`{_plain(gate.label)}`", who=who))
     return items
 
 
+def _vetoes(vetoes: tuple[Veto, ...]) -> list[str]:
+    lines = ["", "#### " + _("Vetoes"), ""]
+    for veto in vetoes[:MAX_VETOES]:
+        lines += [*_veto(veto), ""]
+    more = len(vetoes) - MAX_VETOES
+    if more > 0:
+        text = ngettext(
+            "and {n} more veto: see the reviews", "and {n} more vetoes: see the reviews", more
+        )
+        lines += [f"_{text.format(n=more)}_", ""]
+    lines.append(
+        _("Whoever requested changes must approve again, on the head commit, for the PR to go on.")
+    )
+    return lines
+
+
 def _veto(veto: Veto) -> list[str]:
-    where = f" na {veto.rdm_id}" if veto.rdm_id else ""
-    why = (
-        {
-            Capacity.MEMBER: "membro",
-            Capacity.DELEGATE: "substituto",
-            Capacity.CHANGE_MANAGER: "gestor de mudança",
-            Capacity.INVOLVED: "pessoa envolvida",
-        }.get(veto.capacity, "")
-        if veto.capacity
-        else ""
-    )
+    why = [_(_CAPACITIES[veto.capacity])] if veto.capacity else []
     if veto.involved and veto.capacity is not Capacity.INVOLVED:
-        why += ", pessoa envolvida"
-    link = f" ([ver a revisão](#pullrequestreview-{veto.review_id}))" if veto.review_id > 0 else ""
-    head = (
-        f"`@{_login(veto.login)}`" + (f" ({why})" if why else "") + f" pediu mudanças{where}{link}:"
-    )
+        why.append(_("involved"))
+    who = f"`@{_login(veto.login)}`" + (f" ({', '.join(why)})" if why else "")
+    if veto.rdm_id:
+        head = _("{who} requested changes in {rdm}").format(who=who, rdm=veto.rdm_id)
+    else:
+        head = _("{who} requested changes").format(who=who)
+    if veto.review_id > 0:  # an anchor of the PR's own page: no address from outside
+        link = _("see the review")
+        head += f" ([{link}](#pullrequestreview-{veto.review_id}))"
     text = _cut(veto.body, VETO_CHARS, VETO_LINES)
     if not text.strip():
-        return [head, "", "_(a revisão não tem texto)_"]
-    return [head, "", *_fenced(text)]
+        return [f"{head}:", "", "_{}_".format(_("(the review has no text)"))]
+    return [f"{head}:", "", *_fenced(text)]
 
 
 def _reasons(reasons: tuple[str, ...]) -> str:
@@ -269,10 +294,8 @@ def _reasons(reasons: tuple[str, ...]) -> str:
     if len(reasons) > MAX_REASONS:
         shown.append(f"… and {len(reasons) - MAX_REASONS} more")
     block = "\n".join(_fenced("\n".join(f"- {r}" for r in shown) or "-"))
-    return (
-        "<details><summary>Motivos, como o <code>rdm approvals</code> os imprime</summary>\n\n"
-        f"{block}\n\n</details>"
-    )
+    summary = _("Reasons, as {command} prints them").format(command="<code>rdm approvals</code>")
+    return f"<details><summary>{summary}</summary>\n\n{block}\n\n</details>"
 
 
 # --------------------------------------------------------- hostile text
@@ -310,7 +333,10 @@ def _cut(text: str, chars: int, lines: int) -> str:
         short = short[:chars]
     if len(short) < len(clean):
         more = len(clean) - len(short)
-        return short.rstrip() + f"\n… ({more} caracteres cortados)" if lines > 1 else short + "…"
+        if lines == 1:
+            return short + "…"
+        cut = ngettext("({n} character cut)", "({n} characters cut)", more).format(n=more)
+        return f"{short.rstrip()}\n… {cut}"
     return short
 
 
@@ -324,4 +350,4 @@ def _fenced(text: str) -> list[str]:
 def _either(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} ou {items[-1]}"
+    return _("{some} or {last}").format(some=", ".join(items[:-1]), last=items[-1])
