@@ -500,8 +500,8 @@ def _replace(verdict: Verdict, outcome: Outcome, reasons: list[str]) -> Verdict:
 
 def _label_gate(
     pr: PullRequest, label: str, allowed: tuple[str, ...], product_owner: str | None = None
-) -> tuple[LabelGate, LabelEvent | None]:
-    """Whether the latest adder of `label` is allowed; the event that counted, if any.
+) -> LabelGate:
+    """Whether the latest adder of `label` is one of `allowed`, and who was ignored.
 
     `pr.labels` holds each label on the PR once, with the actor of its latest
     `labeled` event ('' when GitHub did not say): only that actor matters.
@@ -512,14 +512,14 @@ def _label_gate(
         if event.label.lower() != label:
             continue
         if event.actor and event.actor.lower() in keys:
-            return LabelGate(label, allowed, event.actor, (), product_owner), event
+            return LabelGate(label, allowed, event.actor, (), product_owner)
         ignored.append(event.actor)
-    return LabelGate(label, allowed, None, tuple(ignored), product_owner), None
+    return LabelGate(label, allowed, None, tuple(ignored), product_owner)
 
 
 def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str], LabelGate]:
     """Whether the emergency label counts, and what to say about it."""
-    gate, _ = _label_gate(pr, EMERGENCY_LABEL, policy.emergency_labelers)
+    gate = _label_gate(pr, EMERGENCY_LABEL, policy.emergency_labelers)
     reasons = [
         f"{EMERGENCY_LABEL} label added by {_actor(actor)}, who is not in emergencyLabelers: "
         "ignored"
@@ -532,7 +532,7 @@ def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str
 
 def _forwarding(policy: CommitteePolicy, pr: PullRequest, po: str) -> tuple[list[str], LabelGate]:
     """Whether the Product Owner `po` (or a change manager) forwarded the PR to the CM."""
-    gate, _ = _label_gate(pr, FORWARDING_LABEL, policy.forwarders(), po)
+    gate = _label_gate(pr, FORWARDING_LABEL, policy.forwarders(), po)
     reasons = [
         f"{FORWARDING_LABEL} label added by {_actor(actor)}, who is neither the Product Owner "
         "nor a change manager: ignored"
