@@ -471,3 +471,51 @@ def homolog_diff(example) -> tuple[TopologyDiff, ...]:
         "registry.saas.local/protheus/appserver:12.1.2410-20261119"
     )
     return (TopologyDiff("hospital-santa-luzia", before, after),)
+
+
+def test_the_approvers_are_what_the_execution_records_keep(example):
+    rdm = replace(example.rdms["RDM-2026-0041"], involved=(CLOUD,))
+    reviews = [
+        Review(login, "APPROVED", HEAD, f"2026-11-24T15:0{i}:00Z", "", 100 + i)
+        for i, login in enumerate([*CM[:3], "fernanda-coord-services", CLOUD, "estagiario-dev"])
+    ]
+    pr = PullRequest(
+        number=1,
+        author=MANAGER,
+        head_sha=HEAD,
+        base_sha=OLDER,
+        labels=(LabelEvent("encaminhada", PO),),
+        reviews=tuple(reviews),
+        changed_files=(ChangedFile(NORMAL, "added"),),
+        base_ref="main",
+    )
+    verdict = verdict_of_decide(example.committee, pr, {NORMAL: rdm}, {}, ())
+    assert verdict.verdict is Outcome.APPROVED
+    assert [
+        (a.login, a.review_id, a.capacity, a.stood_in_for, a.submitted_at.minute)
+        for a in verdict.approvers()
+    ] == [
+        ("ana-gerente-mudancas", 100, Capacity.MEMBER, None, 0),
+        ("bruno-infra", 101, Capacity.MEMBER, None, 1),
+        ("carla-dba", 102, Capacity.MEMBER, None, 2),
+        ("fernanda-coord-services", 103, Capacity.DELEGATE, "diretor-services", 3),
+        (CLOUD, 104, Capacity.INVOLVED, None, 4),
+    ]
+    pending = replace(pr, labels=())
+    assert verdict_of_decide(example.committee, pending, {NORMAL: rdm}, {}, ()).approvers() == ()
+
+
+def test_a_standard_changes_approver_is_the_one_change_manager(example):
+    verdict = pure_verdict(
+        example,
+        "RDM-2026-0044",
+        (),
+        [(MANAGER, "APPROVED"), ("ana-gerente-mudancas", "APPROVED")],
+        files=(ChangedFile(HOSPITAL),),
+        diffs=homolog_diff(example),
+        author="rh-sistemas-qa",
+    )
+    assert verdict.verdict is Outcome.APPROVED
+    assert [(a.login, a.capacity) for a in verdict.approvers()] == [
+        ("ana-gerente-mudancas", Capacity.CHANGE_MANAGER)
+    ]

@@ -61,11 +61,12 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rdm.decisions.standard import TopologyDiff, beyond_template
 from rdm.model.policy import Committee, CommitteePolicy, StandardTemplate
 from rdm.model.rdms import ChangeType, Rdm
-from rdm.model.records import Capacity
+from rdm.model.records import Approver, Capacity
 
 EMERGENCY_LABEL = "emergency"
 FORWARDING_LABEL = "encaminhada"
@@ -193,6 +194,8 @@ class MemberState:
     roles: tuple[str, ...] = ()  # the policy roles they hold (`product-owner`, …)
     stands_in_for: str | None = None  # a delegate's row: the member they may replace
     replaced_by: str | None = None  # a `delegated` member's row: who approved for them
+    review_id: int = 0  # their latest decisive review (0: none)
+    submitted_at: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -267,6 +270,34 @@ class Verdict:
         """The verdict of each RDM in the PR (itself when there is one, or none)."""
         return self.parts or (self,)
 
+    def approvers(self) -> tuple[Approver, ...]:
+        """Whose approvals made an `approved` verdict, as the execution records keep them.
+
+        Members and people involved who approved on head; a delegate for the
+        member they stood in for; for a standard change, the change manager
+        whose approval sufficed. Each person once, in table order; none unless
+        approved.
+        """
+        if self.verdict is not Outcome.APPROVED:
+            return ()
+        found: dict[str, Approver] = {}
+        for part in self.each():
+            rows = {row.login.lower(): row for row in part.members}
+            for row in part.members:
+                approver = _approver(row)
+                if approver is not None:
+                    found.setdefault(row.login.lower(), approver)
+                    if part.committee == "standard":
+                        break  # one change manager's approval is the one that counts
+                elif row.state is State.DELEGATED and row.replaced_by:
+                    delegate = rows.get(row.replaced_by.lower())
+                    if delegate is not None:
+                        found.setdefault(
+                            delegate.login.lower(),
+                            _record(delegate, Capacity.DELEGATE, stood_in_for=row.login),
+                        )
+        return tuple(found.values())
+
     def as_json(self, pr: int) -> dict[str, object]:
         return {
             "pr": pr,
@@ -279,6 +310,27 @@ class Verdict:
             "vetoes": [v.as_json() for v in self.vetoes],
             "reasons": list(self.reasons),
         }
+
+
+def _approver(row: MemberState) -> Approver | None:
+    """The record of a row whose own approval counted (a delegate's is found via its member)."""
+    if row.state is not State.APPROVED or row.capacity is None:
+        return None
+    if row.capacity is Capacity.DELEGATE:
+        # A delegate's approval counts for the member they replaced (found from the
+        # member's row) or, when they are involved, for themselves.
+        return _record(row, Capacity.INVOLVED) if row.involved else None
+    return _record(row, row.capacity)
+
+
+def _record(row: MemberState, capacity: Capacity, stood_in_for: str | None = None) -> Approver:
+    try:
+        when = datetime.fromisoformat(row.submitted_at.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is not None and when.tzinfo is None:
+        when = None  # the records hold aware times only
+    return Approver(row.login, row.review_id, capacity, when, stood_in_for)
 
 
 _SEVERITY = {Outcome.APPROVED: 0, Outcome.PENDING: 1, Outcome.REJECTED: 2}
@@ -638,6 +690,7 @@ def _standard(
             objectors.append(row)
             shown.add(key)
     rows += _outsiders(pr, shown)
+    rows = [_reviewed(row, latest) for row in rows]
     reasons.append(
         f"standard change within template {rdm.template!r}: one change manager's approval suffices"
     )
@@ -713,6 +766,14 @@ def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> di
         else:
             standing[login] = State.MISSING
     return standing
+
+
+def _reviewed(row: MemberState, latest: Mapping[str, Review]) -> MemberState:
+    """The row with the id and time of the person's latest decisive review."""
+    review = latest.get(row.login.lower())
+    if review is None:
+        return row
+    return replace(row, review_id=review.review_id, submitted_at=review.submitted_at)
 
 
 def _who(row: MemberState, rdm_id: str | None) -> str:
@@ -860,6 +921,7 @@ def _consensus(
         stands_alone(row)
 
     rows += _outsiders(pr, set(shown))
+    rows = [_reviewed(row, latest) for row in rows]
     for row in objectors:
         reasons.append(
             f"{_who(row, rdm_id)} requested changes; rejected until @{row.login} approves"
