@@ -89,6 +89,9 @@ class Rdm:
     communication: Communication | None
     template: str | None
     downtime: Downtime | None = None
+    # Logins of the people the change involves (the DBA, the cloud analyst who
+    # runs it): their approval joins the consensus of the RDM's committee.
+    involved: tuple[str, ...] = ()
 
     @property
     def total_duration(self) -> timedelta:
@@ -130,6 +133,7 @@ class Rdm:
             ),
             template=data.get("template"),
             downtime=_downtime(data.get("downtime")),
+            involved=tuple(data.get("involved", ())),
         )
 
 
@@ -162,6 +166,18 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
                 "rdm-id-filename",
             )
         )
+    seen: set[str] = set()
+    for index, login in enumerate(rdm.involved):
+        if login.lower() in seen:
+            problems.append(
+                document.problem(
+                    ["involved", index],
+                    f"{login} appears twice in involved",
+                    "rdm-involved",
+                    key=False,
+                )
+            )
+        seen.add(login.lower())
     if rdm.type is ChangeType.EMERGENCY:
         problems += _emergency_rules(rdm, document)
     elif rdm.window is None:
