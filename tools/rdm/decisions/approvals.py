@@ -49,8 +49,8 @@ from rdm.model.rdms import ChangeType, Rdm
 
 EMERGENCY_LABEL = "emergency"
 STATUS_CONTEXT = "rdm/committee"
-RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
-_TOPOLOGY_PATH = re.compile(r"^topologies/([^/]+)\.yaml$")
+RDM_PATH = re.compile(r"rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml")
+_TOPOLOGY_PATH = re.compile(r"topologies/([^/]+)\.yaml")
 
 APPROVED, CHANGES_REQUESTED, DISMISSED = "APPROVED", "CHANGES_REQUESTED", "DISMISSED"
 _DECISIVE = (APPROVED, CHANGES_REQUESTED, DISMISSED)
@@ -124,13 +124,13 @@ class PullRequest:
         return tuple(
             f.filename
             for f in self.changed_files
-            if f.status != "removed" and RDM_PATH.match(f.filename)
+            if f.status != "removed" and RDM_PATH.fullmatch(f.filename)
         )
 
     def topology_ids(self) -> tuple[str, ...]:
         ids: dict[str, None] = {}
         for path in self.paths():
-            match = _TOPOLOGY_PATH.match(path)
+            match = _TOPOLOGY_PATH.fullmatch(path)
             if match:
                 ids.setdefault(match.group(1), None)
         return tuple(ids)
@@ -243,7 +243,7 @@ def _coverage_reasons(pr: PullRequest, rdms: list[Rdm]) -> list[str]:
         misnamed = [
             p
             for p in pr.paths()
-            if p.startswith("rdms/") and p.endswith((".yaml", ".yml")) and not RDM_PATH.match(p)
+            if p.startswith("rdms/") and p.endswith((".yaml", ".yml")) and not RDM_PATH.fullmatch(p)
         ]
         reasons += [
             f"{p} is not read as an RDM: the name must be rdms/<year>/RDM-<year>-<4 digits>.yaml"
@@ -321,7 +321,7 @@ def _standard(
         )
     else:
         outside = [
-            p for p in pr.paths() if not p.startswith("topologies/") and not RDM_PATH.match(p)
+            p for p in pr.paths() if not p.startswith("topologies/") and not RDM_PATH.fullmatch(p)
         ]
         findings = (
             *(f"{p}: outside topologies/, which no template covers" for p in outside),

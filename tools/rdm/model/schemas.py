@@ -23,7 +23,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,6 +34,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+from rdm.model import dates
 from rdm.model.documents import Document
 from rdm.model.problems import Problem, RdmError
 
@@ -50,13 +50,17 @@ def _schema_dir() -> Path:
 
 SCHEMA_DIR = _schema_dir()
 KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
+# How every schema pattern ends. In Python (jsonschema) `$` also matches before a
+# final line break, so "06:00\n" would pass `^..:..$`; the lookahead refuses any
+# character after the end, in Python and in ECMA-262 (editors) alike.
+# fastjsonschema turns `$` into `\Z`, which the lookahead leaves correct.
+END_OF_TEXT = r"$(?![\s\S])"
 
 
 def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    date.fromisoformat(value)
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+    if isinstance(value, str):
+        dates.parse_date(value)  # ValueError: not a date
+    return True
 
 
 def _is_email(value: object) -> bool:
@@ -65,12 +69,9 @@ def _is_email(value: object) -> bool:
 
 def _is_date_time(value: object) -> bool:
     """RFC 3339: a full date and time with an offset (a bare local time is ambiguous)."""
-    if not isinstance(value, str):
-        return True
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("no UTC offset")
-    return "T" in value.upper() or " " in value
+    if isinstance(value, str):
+        dates.parse_instant(value)  # ValueError: not an instant
+    return True
 
 
 def schema_path(kind: str) -> Path:
@@ -188,7 +189,8 @@ def _message(error: ValidationError) -> str:
         options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"{error.instance!r} is not one of {options}"
     if validator_name == "pattern":
-        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+        form = str(error.validator_value).replace(END_OF_TEXT, "$")
+        return f"{error.instance!r} does not match the expected form {form}"
     if validator_name == "type":
         return f"expected {error.validator_value}, found {_json_type(error.instance)}"
     if validator_name == "format":
