@@ -245,6 +245,27 @@ def _holiday_names(country: str, subdivision: str | None, year: int) -> Mapping[
     return {day: str(name) for day, name in found.items()}
 
 
+def wall_exists(day: date, at: time, zone: tzinfo) -> bool:
+    """Does the wall clock in `zone` read `at` on `day` (False inside a DST gap)?"""
+    naive = datetime.combine(day, at)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def dst_gap_warning(policy: CalendarPolicy, kind: Kind, day: date) -> str | None:
+    """A warning when the occurrence of `kind` the weekly rule puts on `day` starts
+    at a wall time that does not exist (the clocks jump over it); it then starts at
+    the jump, which is what rdm decides with and shows."""
+    slot = policy.slot(kind)
+    if wall_exists(day, slot.start, policy.zone):
+        return None
+    real = policy.wall(day, slot.start)
+    return (
+        f"the {kind} of {day} starts at {format_instant(real)}, not {slot.start:%H:%M}: "
+        f"{slot.start:%H:%M} does not exist in {policy.zone.key} that day (the clocks jump "
+        "forward), so it opens when they do"
+    )
+
+
 def wall_instant(day: date, at: time, zone: tzinfo) -> datetime:
     """The first instant at which the wall clock in `zone` reads `at` or later on `day`.
 
@@ -594,6 +615,24 @@ class WindowDecision:
         return reason
 
 
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader of the decision must know: the current or next window
+        starts at a DST jump instead of its wall-clock start."""
+        found: list[str] = []
+        policy = self.policy
+        for period in (self.current, self.next):
+            if policy is None or period is None or period.moved:
+                continue
+            start = policy.wall(period.scheduled, policy.window.start)
+            if _u(period.start) != _u(start):
+                continue  # cut by a freeze: it starts when the freeze ends
+            warning = dst_gap_warning(policy, Kind.WINDOW, period.scheduled)
+            if warning is not None and warning not in found:
+                found.append(warning)
+        return tuple(found)
+
+
 def emergency_without_policy(instant: datetime) -> WindowDecision:
     """The answer for an emergency when the calendar policy itself is broken.
 
@@ -805,6 +844,9 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                 status, reason = Status.SKIPPED, None
             else:
                 status, reason = Status.SCHEDULED, None
+                gap = dst_gap_warning(policy, kind, day)
+                if gap is not None:
+                    warnings.append(gap)
                 if kind is Kind.COMMITTEE and holiday is not None:
                     warnings.append(
                         f"the committee meeting of {day} falls on a holiday ({holiday}) "
@@ -1187,6 +1229,7 @@ __all__ = [
     "approving_meeting",
     "check_policy",
     "deadline_met",
+    "dst_gap_warning",
     "duration",
     "elapsed",
     "emergency_without_policy",
@@ -1196,6 +1239,7 @@ __all__ = [
     "meetings",
     "open_periods",
     "schedule",
+    "wall_exists",
     "wall_instant",
     "window_at",
     "window_for_date",
