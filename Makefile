@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/calendar_scale.py
+
+## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
+## FUZZ_RUNS executions, ~25 min on one core at the default. Installs the fuzz extra.
+FUZZ_RUNS ?= 150000
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python bench/fuzz.py -runs=$(FUZZ_RUNS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

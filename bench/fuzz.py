@@ -20,7 +20,7 @@ tests/cases/**, each under the kind its path gives.
 
 Run (installs atheris in .venv if missing):
 
-    make fuzz                                   # FUZZ_RUNS executions (default 300000)
+    make fuzz                                   # FUZZ_RUNS executions (default 150000)
     .venv/bin/python bench/fuzz.py -runs=20000  # any libFuzzer option
 
 The figures (executions, time, coverage, internal errors) print at the end;
