@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the loader and the validator (atheris), not a test.
 
 Every input is one file of one kind: its first byte picks the kind (RDM,
-topology, committee, calendar, priorities, standard changes), the rest is the
+topology, committee, calendar, priorities, standard changes, operations), the rest is the
 file's bytes. The harness lays them at that kind's path over the example
 repository (in memory) and runs what `rdm validate` runs on it
 (`load_repository`), prints the findings in every format as the commands would
@@ -65,6 +65,7 @@ TARGETS = (
     ("calendar", "policy/calendar.yaml"),
     ("priorities", "policy/priorities.yaml"),
     ("standard-changes", "policy/standard-changes.yaml"),
+    ("operations", "policy/operations.yaml"),
 )
 INSTANTS = (
     datetime(2026, 12, 3, 1, 0, tzinfo=UTC),

@@ -22,8 +22,10 @@ PURE_LAYERS = ("model", "decisions", "rendering", "reports")
 LAYERS = (*PURE_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py"},
-    "requests": {"edges/github.py"},
+    "git": {"edges/sources.py", "edges/notes.py"},
+    # GitHub's REST API and UptimeRobot's API v2, each through its own client module
+    "requests": {"edges/github.py", "edges/uptimerobot.py"},
+    "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
 }
 FORBIDDEN_IN_CORE = {
@@ -35,6 +37,7 @@ FORBIDDEN_IN_CORE = {
     "git",
     "kubernetes",
     "smtplib",
+    "ssl",
     "rdm.edges",
     "rdm.commands",
 }

@@ -49,7 +49,15 @@ def _schema_dir() -> Path:
 
 
 SCHEMA_DIR = _schema_dir()
-KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
+KINDS = (
+    "rdm",
+    "topology",
+    "committee",
+    "calendar",
+    "priorities",
+    "standard-changes",
+    "operations",
+)
 # How every schema pattern ends. In Python (jsonschema) `$` also matches before a
 # final line break, so "06:00\n" would pass `^..:..$`; the lookahead refuses any
 # character after the end, in Python and in ECMA-262 (editors) alike.

@@ -1,0 +1,122 @@
+"""Execution records in git: notes under `refs/notes/rdm` on RDMs' merge commits.
+
+The audit chain lives beside the history it describes, in the repository
+itself, so that it survives CI's artifact expiry and is read with plain git
+(`git log --notes=rdm`). This edge reads and appends notes through gitpython;
+encoding and decoding the records is `rdm.model.records`'s job.
+
+It never rewrites a record: `append` reads the note a commit has, adds the new
+records after the old ones and writes the whole note again (a git note is one
+blob per commit). Pushing the notes ref is the caller's job (`push`), since
+only the rollout job may write to the remote.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rdm.model.problems import ExternalError
+from rdm.model.records import NOTES_REF, ExecutionRecord, note_text, parse_note
+
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def _repo(root: Path) -> object:
+    import git  # gitpython: the git edges alone import it
+
+    try:
+        return git.Repo(root, search_parent_directories=False)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as exc:
+        raise ExternalError(f"{root} is not a git repository") from exc
+
+
+def _check_sha(commit: str) -> str:
+    if not _SHA.fullmatch(commit):
+        raise ExternalError(f"not a full commit id: {commit[:60]!r}")
+    return commit
+
+
+def read(root: Path, commit: str) -> tuple[list[ExecutionRecord], list[str]]:
+    """The records attached to `commit` (none when it has no note)."""
+    import git
+
+    repo = _repo(root)
+    try:
+        raw = repo.git.notes("--ref", NOTES_REF, "show", _check_sha(commit))  # type: ignore[attr-defined]
+    except git.exc.GitCommandError:
+        return [], []  # no note on that commit
+    return parse_note(str(raw).encode("utf-8"))
+
+
+def read_all(root: Path) -> dict[str, tuple[list[ExecutionRecord], list[str]]]:
+    """Every annotated commit -> its records and messages."""
+    import git
+
+    repo = _repo(root)
+    try:
+        listing = repo.git.notes("--ref", NOTES_REF, "list")  # type: ignore[attr-defined]
+    except git.exc.GitCommandError:
+        return {}  # no notes ref yet
+    found: dict[str, tuple[list[ExecutionRecord], list[str]]] = {}
+    for line in str(listing).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and _SHA.fullmatch(parts[1]):
+            found[parts[1]] = read(root, parts[1])
+    return found
+
+
+def append(root: Path, commit: str, records: Sequence[ExecutionRecord]) -> None:
+    """Add `records` after the ones `commit` already has. A note that cannot be read
+    whole is never overwritten: that is an ExternalError for a person to look at."""
+    import git
+
+    old, errors = read(root, commit)
+    if errors:
+        # Never overwrite what we cannot read: a person must look at it.
+        raise ExternalError(
+            f"the note on {commit[:12]} under {NOTES_REF} cannot be read ({errors[0]}); "
+            "not overwriting it"
+        )
+    repo = _repo(root)
+    # Through a file, not -m: a note for a thousand topologies passes the 128 KiB
+    # that one command-line argument may hold.
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json") as handle:
+        handle.write(note_text([*old, *records]))
+        handle.flush()
+        try:
+            repo.git.notes(  # type: ignore[attr-defined]
+                "--ref", NOTES_REF, "add", "-f", "-F", handle.name, _check_sha(commit)
+            )
+        except git.exc.GitCommandError as exc:
+            detail = " ".join(str(exc.stderr or exc).split())[:300]
+            raise ExternalError(f"cannot write the note on {commit[:12]}: {detail}") from exc
+
+
+def push(root: Path, remote: str = "origin") -> None:
+    """Push the notes ref; a rejected push (someone else wrote) is an ExternalError."""
+    import git
+
+    repo = _repo(root)
+    try:
+        repo.git.push(remote, f"{NOTES_REF}:{NOTES_REF}")  # type: ignore[attr-defined]
+    except git.exc.GitCommandError as exc:
+        detail = " ".join(str(exc.stderr or exc).split())[:300]
+        raise ExternalError(f"cannot push {NOTES_REF} to {remote}: {detail}") from exc
+
+
+def fetch(root: Path, remote: str = "origin") -> None:
+    import git
+
+    repo = _repo(root)
+    try:
+        repo.git.fetch(remote, f"+{NOTES_REF}:{NOTES_REF}")  # type: ignore[attr-defined]
+    except git.exc.GitCommandError as exc:
+        detail = " ".join(str(exc.stderr or exc).split())[:300]
+        raise ExternalError(f"cannot fetch {NOTES_REF} from {remote}: {detail}") from exc
+
+
+def commits_with_notes(root: Path) -> Iterable[str]:
+    return read_all(root).keys()
