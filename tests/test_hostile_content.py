@@ -620,3 +620,35 @@ def test_an_emergency_is_open_whatever_the_policy_holds(
     assert "Traceback" not in err and "internal error" not in err
     if case != "unreadable":  # root can read a mode-000 file: then nothing is wrong
         assert err != ""  # the policy's problems are said, on stderr
+
+
+def test_an_emergency_is_open_when_every_policy_file_is_hostile(
+    tmp_path: Path, run_rdm: Run
+) -> None:
+    repo = _copy(tmp_path)
+    bomb = HOSTILE_POLICIES["yaml bomb"]
+    assert bomb is not None
+    for path in (repo / "policy").iterdir():
+        path.write_bytes(bomb)
+    code, out, err = run_rdm(
+        "window", "--repo", str(repo), "--emergency", "--at", "2026-12-30T10:00:00-03:00"
+    )
+    assert code == 0
+    assert out.startswith("2026-12-30 10:00 -03:00: open: emergency changes may run at any time")
+    assert "[yaml-aliases]" in err
+
+
+def test_an_emergency_is_open_when_policy_is_a_file_not_a_folder(
+    tmp_path: Path, run_rdm: Run
+) -> None:
+    repo = _copy(tmp_path)
+    for path in (repo / "policy").iterdir():
+        path.unlink()
+    (repo / "policy").rmdir()
+    (repo / "policy").write_text("not a folder\n", encoding="utf-8")
+    code, out, err = run_rdm(
+        "window", "--repo", str(repo), "--emergency", "--at", "2026-12-30T10:00:00-03:00"
+    )
+    assert code == 0
+    assert out.startswith("2026-12-30 10:00 -03:00: open: emergency changes may run at any time")
+    assert "Traceback" not in err
