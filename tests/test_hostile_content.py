@@ -652,3 +652,45 @@ def test_an_emergency_is_open_when_policy_is_a_file_not_a_folder(
     assert code == 0
     assert out.startswith("2026-12-30 10:00 -03:00: open: emergency changes may run at any time")
     assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------- unique items
+
+
+def _extra_holidays(items: str) -> bytes:
+    text = GOOD_CALENDAR
+    start = text.index("  extra:")
+    end = text.index("\n\n", start)
+    return (text[:start] + f"  extra: [{items}]" + text[end:]).encode()
+
+
+def test_a_repeated_item_is_one_finding_at_the_repeat() -> None:
+    raw = _extra_holidays("2026-01-25, 2026-02-17, 2026-01-25")
+    document = parse(CALENDAR, raw).document
+    assert document is not None
+    [problem] = schemas.check(document, "calendar")
+    assert (problem.line, problem.rule) == (18, "schema")
+    assert problem.message == ("holidays.extra.2: item 2 repeats item 0; the items must be unique")
+
+
+def test_unique_items_are_checked_in_one_pass_even_when_they_cannot_be_sorted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # jsonschema's own check compares every pair of a list it cannot sort (mappings
+    # mixed with numbers); count the equality checks it would make.
+    from jsonschema import _utils
+
+    calls = [0]
+    equal = _utils.equal
+
+    def counting(one: object, two: object) -> bool:
+        calls[0] += 1
+        return bool(equal(one, two))
+
+    monkeypatch.setattr(_utils, "equal", counting)
+    items = ", ".join(f"{{a: {i}}}, {i}" for i in range(1000))
+    document = parse(CALENDAR, _extra_holidays(items)).document
+    assert document is not None
+    found = schemas.check(document, "calendar")
+    assert len(found) == 2000  # each item: not a date
+    assert calls[0] < 10_000  # 2,000 items compared pairwise would be ~2,000,000
