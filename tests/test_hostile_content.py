@@ -694,3 +694,39 @@ def test_unique_items_are_checked_in_one_pass_even_when_they_cannot_be_sorted(
     found = schemas.check(document, "calendar")
     assert len(found) == 2000  # each item: not a date
     assert calls[0] < 10_000  # 2,000 items compared pairwise would be ~2,000,000
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad"),
+    [
+        (
+            "snapshot id",
+            "20261203-010000-abcdef",
+            ["20261203-010000-abcdef\n", "٢٠٢٦1203-010000-abcdef"],
+        ),
+        ("RDM id", "RDM-2026-0041", ["RDM-2026-0099\n", "RDM-2026-٩٩٩٩"]),
+        ("PR of a commit", "Ajuste (#12)", ["Ajuste (#١٢)", "Merge pull request #١٢ from x/y"]),
+    ],
+)
+def test_ids_read_from_data_are_whole_and_ascii(check: str, good: str, bad: list[str]) -> None:
+    from rdm.edges import history
+    from rdm.model import rdm_form, snapshots
+
+    read = {
+        "snapshot id": snapshots.valid_id,
+        "RDM id": lambda text: rdm_form.next_id([text], 2026) != "RDM-2026-0001",
+        "PR of a commit": lambda text: history.pr_of(text) is not None,
+    }[check]
+    assert read(good)
+    for text in bad:
+        assert not read(text), text
+
+
+def test_an_org_id_option_with_a_line_break_is_a_usage_error(run_rdm: Run) -> None:
+    import click
+
+    from rdm.commands import _cluster
+
+    with pytest.raises(click.BadParameter, match="is not an org id"):
+        _cluster.org_id(None, None, "grupo-alvorada\n")  # type: ignore[arg-type]
+    assert _cluster.org_id(None, None, "grupo-alvorada") == "grupo-alvorada"  # type: ignore[arg-type]
