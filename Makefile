@@ -56,7 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/calendar_scale.py
 
 ## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
-## FUZZ_RUNS executions, ~25 min on one core at the default. Installs the fuzz extra.
+## FUZZ_RUNS executions (~11 min on an idle core at the default). Installs the fuzz extra.
 FUZZ_RUNS ?= 150000
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
