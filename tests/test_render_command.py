@@ -180,8 +180,11 @@ def test_render_and_manifests_are_documented() -> None:
     assert "`rdm validate --manifests`" in readme and "--update-golden" in readme
 
 
-def test_an_empty_revision_is_not_the_work_tree(example_repo: Path) -> None:
-    assert main(["render", "--repo", str(example_repo), "--rev", ""]) == 3
+def test_an_empty_revision_is_not_the_work_tree(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "--repo", str(example_repo), "--rev", ""]) == 2
+    assert capsys.readouterr().err.startswith("rdm: usage: --rev '' names no commit; give a ")
 
 
 def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(

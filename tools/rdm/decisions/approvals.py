@@ -49,8 +49,8 @@ from rdm.model.rdms import ChangeType, Rdm
 
 EMERGENCY_LABEL = "emergency"
 STATUS_CONTEXT = "rdm/committee"
-RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
-_TOPOLOGY_PATH = re.compile(r"^topologies/([^/]+)\.yaml$")
+RDM_PATH = re.compile(r"^rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
+_TOPOLOGY_PATH = re.compile(r"^topologies/([^/]+)\.yaml\Z")
 
 APPROVED, CHANGES_REQUESTED, DISMISSED = "APPROVED", "CHANGES_REQUESTED", "DISMISSED"
 _DECISIVE = (APPROVED, CHANGES_REQUESTED, DISMISSED)

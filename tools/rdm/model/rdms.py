@@ -17,8 +17,8 @@ from typing import Any
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
-FILE_NAME = re.compile(r"^RDM-(\d{4})-(\d{4})\.yaml$")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
+FILE_NAME = re.compile(r"^RDM-([0-9]{4})-([0-9]{4})\.yaml\Z")
+_DURATION = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?\Z")
 
 
 class ChangeType(enum.StrEnum):

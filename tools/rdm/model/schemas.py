@@ -56,7 +56,7 @@ def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
     date.fromisoformat(value)
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+    return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value))
 
 
 def _is_email(value: object) -> bool:
