@@ -43,17 +43,22 @@ def test_render_one_org_as_json_lines(example_repo: Path) -> None:
 
 def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
-    stale = out / "grupo-alvorada" / "29-deployment-protheus-appserver-update.yaml"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("left from an earlier render\n")
+    topology = example_repo / "topologies" / "grupo-alvorada.yaml"
+    original = topology.read_text()
+    # an update is running: its appserver is rendered, then the update ends
+    topology.write_text(original.replace("enabled: false", "enabled: true", 1))
+    assert run("render", "--repo", str(example_repo), "--out", str(out))[0] == 0
+    stale = out / "grupo-alvorada" / "25-deployment-protheus-appserver-update.yaml"
+    assert stale.exists()
+    topology.write_text(original)
     keep = out / "grupo-alvorada" / "README.md"
     keep.write_text("not ours\n")
     code, stdout, stderr = run("render", "--repo", str(example_repo), "--out", str(out))
     assert code == 0
     assert stdout == ""
-    assert "116 manifest(s) of 4 topology(ies) written to" in stderr
+    assert stderr == f"116 manifest(s) of 4 topology(ies) written to {out}\n"
     folder = out / "grupo-alvorada"
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     assert not stale.exists() and keep.exists()
     assert names[0] == "00-namespace-grupo-alvorada.yaml"
     assert "14-deployment-protheus-dbaccess.yaml" in names

@@ -8,17 +8,18 @@ the head commit.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.decisions import approvals
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import decide_from_git
 from rdm.model.problems import UsageError
+from rdm.reports import jsontext
 
 
 @click.command("approvals")
@@ -59,18 +60,20 @@ def command(
             "name the repository with --repo-slug owner/name (or set GITHUB_REPOSITORY)"
         )
     client = GitHubClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: output.echo(f"rdm: {message}", err=True)
     )
     pr = client.pull_request(slug, number)
     verdict = decide_from_git(repo, pr)
     if output_format == "json":
-        click.echo(json.dumps(verdict.as_json(number), indent=2, ensure_ascii=False))
+        output.echo(jsontext.dumps(verdict.as_json(number), indent=2))
     else:
-        click.echo(approvals.verdict_text(number, verdict))
+        output.echo(approvals.verdict_text(number, verdict))
     if publish:
         state, description = approvals.commit_status(verdict)
         client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
-        click.echo(f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True)
+        output.echo(
+            f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True
+        )
     return 0 if verdict.verdict is approvals.Outcome.APPROVED else 1
 
 

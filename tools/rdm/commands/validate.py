@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.edges.repository import load_repository, manifest_problems
 from rdm.edges.sources import WorkTree
@@ -43,7 +44,11 @@ def command(paths: tuple[Path, ...], repo: Path, output_format: str | None, mani
     if manifests:
         repository.problems = sorted(repository.problems + manifest_problems(repository, source))
     name = output_format or reporting.default_format(os.environ)
-    click.echo(reporting.REPORTERS[name](repository.problems, repository.files_checked))
+    text = reporting.REPORTERS[name](repository.problems, repository.files_checked)
+    if name == "github":
+        output.workflow_commands(text)  # rdm's own ::error lines, escaped by the reporter
+    else:
+        output.echo(text)
     return 0 if repository.ok else 1
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands._calendar_policy import load_policy
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
 from rdm.decisions import calendar
@@ -25,13 +26,13 @@ from rdm.reports import calendar_report
 @click.option("--emergency", is_flag=True, help="Decide for an emergency change (always open).")
 @click.option(
     "--format",
-    "output",
+    "output_format",
     type=click.Choice(sorted(calendar_report.DECISION_FORMATS)),
     default="text",
     show_default=True,
     help="Output format.",
 )
-def command(repo: Path, at: str | None, emergency: bool, output: str) -> int:
+def command(repo: Path, at: str | None, emergency: bool, output_format: str) -> int:
     """Is a change allowed to run at an instant? Exit 0 when open, 1 when closed."""
     instant = parse_instant(at) or datetime.now(UTC)
     policy = load_policy(repo)  # prints the problems of a broken policy
@@ -42,5 +43,5 @@ def command(repo: Path, at: str | None, emergency: bool, output: str) -> int:
         if policy is not None
         else calendar.emergency_without_policy(instant)
     )
-    click.echo(calendar_report.DECISION_FORMATS[output](decision))
+    output.echo(calendar_report.DECISION_FORMATS[output_format](decision))
     return EXIT_OK if decision.open else EXIT_FINDINGS

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdm.decisions import approvals, calendar
 from rdm.decisions.standard import TopologyDiff
+from rdm.edges import writing
 from rdm.edges.sources import GitRevision, Source, WorkTree, load, refused_problem
 from rdm.model import policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
@@ -497,39 +498,34 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     return result
 
 
-def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+def write_tree(
+    out: Path, rendered: Rendered, output_format: str, anchors: Sequence[Path] = ()
+) -> writing.TreeResult:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>` (see `rdm.edges.writing`).
 
-    Each file is written beside its place and renamed over it, and manifests of an
+    Each file is written beside its place and renamed over it; manifests of an
     earlier render that are no longer produced (the update appserver after an
-    update) are removed only once every new file is in place: a disk that fails
-    half-way leaves whole files, never a cut one. Other files are left alone.
+    update) are removed only once every new file is in place, and only those rdm
+    wrote itself: a disk that fails half-way leaves whole files, never a cut one,
+    and a file rdm did not write is never deleted. No link is followed below
+    `anchors` (the repository) or the current folder, nor at `out` or under it.
     """
     from rdm.rendering import manifests as rendering
 
-    count = 0
+    trees = {
+        org: rendering.files(manifests, output_format)
+        for org, manifests in rendered.manifests.items()
+    }
     try:
-        for org, manifests in rendered.manifests.items():
-            folder = out / org
-            folder.mkdir(parents=True, exist_ok=True)
-            written = dict(rendering.files(manifests, output_format))
-            for name, text in written.items():
-                partial = folder / f".{name}.partial"
-                partial.write_text(text, encoding="utf-8", newline="\n")
-                partial.replace(folder / name)
-                count += 1
-            for old in folder.iterdir():
-                if (
-                    old.is_file()
-                    and rendering.FILE_NAME.match(old.name)
-                    and old.name not in written
-                ):
-                    old.unlink()
+        return writing.write_tree(
+            out, trees, lambda name: bool(rendering.FILE_NAME.match(name)), anchors
+        )
+    except writing.WriteError as exc:
+        raise ExternalError(f"cannot write the manifests under {out}: {exc}") from exc
     except OSError as exc:
         raise ExternalError(
             f"cannot write the manifests under {out}: {exc.strerror or exc}"
         ) from exc
-    return count
 
 
 # ---------------------------------------------------------------- rdm approvals

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from rdm.model.documents import MAX_BYTES, TOO_LARGE, LoadResult, parse
-from rdm.model.problems import ExternalError, Level, Problem, UsageError
+from rdm.model.problems import ExternalError, Level, Problem, RdmError, UsageError
 
 # The folders rdm reads data from; nothing else in a repository is opened.
 DATA_FOLDERS = ("rdms", "topologies", "policy")
@@ -212,7 +212,7 @@ class WorkTree:
                     raise _unreadable(exc, "folder") from exc
                 os.close(folder)
                 folder = inner
-            return _read_regular(folder, parts[-1])
+            return read_regular(folder, parts[-1])
         finally:
             os.close(folder)
 
@@ -231,12 +231,15 @@ def _open_failure(exc: OSError, what: str) -> str:
 
 
 def _unreadable(exc: OSError, what: str) -> Unreadable:
+    if isinstance(exc, FileNotFoundError):
+        raise exc  # absent is not unreadable: callers tell the two apart
     io_error = exc.errno not in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR)
     return Unreadable(_open_failure(exc, what), "io" if io_error else "file-type")
 
 
-def _read_regular(folder: int, name: str) -> bytes:
-    """At most MAX_BYTES + 1 bytes of the regular file `name` in `folder`, never blocking."""
+def read_regular(folder: int, name: str) -> bytes:
+    """At most MAX_BYTES + 1 bytes of the regular file `name` in the folder open as
+    `folder`, never blocking; `Unreadable` for anything else (FileNotFoundError as is)."""
     try:
         before = os.stat(name, dir_fd=folder, follow_symlinks=False)
     except OSError as exc:
@@ -266,6 +269,28 @@ def _read_regular(folder: int, name: str) -> bytes:
         raise _unreadable(exc, "file") from exc
     finally:
         os.close(handle)
+
+
+def read_text(root: Path, relative: str) -> str | None:
+    """A regular file of the work tree as text (None when absent), read as `WorkTree`
+    reads data: no link followed, nothing but a regular file, at most 1 MiB.
+
+    Anything else is an `RdmError` naming the file (exit 1).
+    """
+    try:
+        raw = WorkTree(root).read(relative)
+    except FileNotFoundError:
+        return None
+    except Unreadable as exc:
+        raise RdmError(f"{relative}: {exc.message}") from exc
+    except OSError as exc:
+        raise RdmError(f"{relative}: cannot read: {exc.strerror}") from exc
+    if len(raw) > MAX_BYTES:
+        raise RdmError(f"{relative}: {TOO_LARGE}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RdmError(f"{relative}: not UTF-8") from exc
 
 
 # ---------------------------------------------------------------- git revisions

@@ -30,6 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from rdm.model.problems import RdmError
 from rdm.model.topologies import Topology, Workload
+from rdm.reports import jsontext
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
 # (`schemas.kubernetes_errors` checks them against it).
@@ -556,6 +557,8 @@ _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "nul
 # Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
+# What a CI runner (GitHub Actions) reads as a command at the start of a line.
+WORKFLOW_COMMAND_STARTS = ("::", "##[")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -594,8 +597,13 @@ def _literal_ok(text: str) -> bool:
         or _UNPRINTABLE.search(text)
     ):
         return False
-    return all(not line or not line[0].isspace() for line in text[:-1].split("\n")) and not any(
-        ch < " " and ch not in "\t\n" for ch in text
+    lines = text[:-1].split("\n")
+    return (
+        all(not line or not line[0].isspace() for line in lines)
+        # a line of a printed stream must not start a CI workflow command
+        # (`::error …`): such text goes double-quoted, on one line
+        and not any(line.startswith(WORKFLOW_COMMAND_STARTS) for line in lines)
+        and not any(ch < " " and ch not in "\t\n" for ch in text)
     )
 
 
@@ -658,9 +666,9 @@ def to_yaml(obj: Mapping[str, Any]) -> str:
 
 def to_json(obj: Mapping[str, Any], *, indent: int | None = 2) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(
-        obj, ensure_ascii=False, sort_keys=True, indent=indent, separators=separators
-    ) + ("\n" if indent else "")
+    return jsontext.dumps(obj, sort_keys=True, indent=indent, separators=separators) + (
+        "\n" if indent else ""
+    )
 
 
 FORMATS = ("yaml", "json")

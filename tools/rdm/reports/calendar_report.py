@@ -7,7 +7,6 @@ prints, reads the clock or touches files (the iCalendar stamp is passed in).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from rdm.decisions.calendar import (
     WindowDecision,
     format_instant,
 )
+from rdm.reports import jsontext
 
 SCHEDULE_FORMATS = ("text", "json", "ics")
 PRODID = "-//rdm//change calendar//PT-BR"
@@ -46,7 +46,7 @@ def decision_json(decision: WindowDecision) -> str:
         "current": _period(decision.current),
         "next": _period(decision.next),
     }
-    return json.dumps(value, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def decision_text(decision: WindowDecision) -> str:
@@ -144,7 +144,7 @@ def schedule_json(schedule: Schedule) -> str:
         "holidays": [{"date": day.isoformat(), "name": name} for day, name in schedule.holidays],
         "warnings": list(schedule.warnings),
     }
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return jsontext.dumps(value, indent=2)
 
 
 _SUMMARY = {
@@ -153,7 +153,7 @@ _SUMMARY = {
 }
 
 
-def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
+def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
     policy's zone with its VTIMEZONE, so Outlook and Google import it as is."""
@@ -185,4 +185,27 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
         cal.add_component(event)
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
-    return data
+    return _refold(data.decode("utf-8"))
+
+
+# What a CI runner (GitHub Actions) reads as a command at the start of a line.
+_COMMAND_STARTS = ("::", "##[")
+
+
+def _refold(text: str) -> str:
+    """Fold again any continuation line that would start a workflow command.
+
+    iCalendar folds long lines with CRLF + one space, so a holiday name or a
+    reason can land `::error::…` at the start of a physical line. Folding it once
+    more after its first character keeps the unfolded value byte for byte and
+    leaves no line starting with `::` or `##[`.
+    """
+    lines = text.split("\r\n")
+    out: list[str] = []
+    for line in lines:
+        while line[:1] in (" ", "\t") and line[1:].lstrip().startswith(_COMMAND_STARTS):
+            cut = len(line) - len(line[1:].lstrip()) + 1
+            out.append(line[:cut])
+            line = line[0] + line[cut:]
+        out.append(line)
+    return "\r\n".join(out)

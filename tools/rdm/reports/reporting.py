@@ -9,10 +9,10 @@ or drops, reorders or re-words a problem.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 
 from rdm.model.problems import Level, Problem
+from rdm.reports import jsontext
 
 Reporter = Callable[[Sequence[Problem], int], str]
 
@@ -41,7 +41,7 @@ def as_json(problems: Sequence[Problem], files: int) -> str:
             for p in problems
         ],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    return jsontext.dumps(payload, indent=2)
 
 
 def _escape_data(value: str) -> str:
