@@ -12,6 +12,7 @@ from rdm.decisions import codeowners
 from rdm.edges.repository import load_work_tree
 from rdm.edges.sources import read_text
 from rdm.edges.writing import write_file
+from rdm.model.problems import RdmError
 
 
 @click.command("codeowners")
@@ -34,7 +35,12 @@ def command(repo: Path, check: bool) -> int:
         output.echo("rdm: cannot render CODEOWNERS without a valid policy/committee.yaml", err=True)
         return 1
     text = codeowners.render(repository.committee)
-    current = read_text(repo, codeowners.PATH)
+    try:
+        current = read_text(repo, codeowners.PATH)
+    except RdmError:
+        if check:
+            raise  # a link, a FIFO, ...: named, exit 1
+        current = None  # regenerated: the file replaces whatever is there
     if check:
         if current == text:
             output.echo(f"{codeowners.PATH} is up to date")

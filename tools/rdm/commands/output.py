@@ -35,6 +35,7 @@ This module decides nothing about content and never reads files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import re
 import sys
@@ -168,8 +169,21 @@ class GuardedStream(io.TextIOBase):
         if self.stream is None:
             self.failed = True
             raise OutputError(self.name_, "it is closed")
+        buffer = getattr(self.stream, "buffer", None)
         try:
-            self.stream.write(text)
+            if buffer is None:
+                self.stream.write(text)
+                return
+            # Bytes to the binary layer, in a loop: a text stream's write drops
+            # the rest of a partial write (a pipe whose reader left) in silence.
+            # backslashreplace: a file name that is not valid UTF-8 is shown, not fatal.
+            data = memoryview(text.encode(self.encoding, "backslashreplace"))
+            self.stream.flush()  # whatever reached the text layer some other way goes first
+            while data:
+                written = buffer.write(data)
+                if not written:
+                    raise OSError(errno.EAGAIN, "the output does not take more")
+                data = data[written:]
         except (OSError, ValueError) as exc:
             raise self._failure(exc) from exc
 

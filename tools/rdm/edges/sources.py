@@ -209,6 +209,9 @@ class WorkTree:
                 try:
                     inner = os.open(part, _DIR_FLAGS, dir_fd=folder)
                 except OSError as exc:
+                    # O_DIRECTORY on a link to a folder says ENOTDIR: look at what it is
+                    if exc.errno == errno.ENOTDIR and _is_link(folder, part):
+                        raise Unreadable(_not_read("a symbolic link")) from exc
                     raise _unreadable(exc, "folder") from exc
                 os.close(folder)
                 folder = inner
@@ -220,6 +223,13 @@ class WorkTree:
         if not self.label or self.label in (".", "./"):
             return relative
         return str(PurePosixPath(self.label) / relative)
+
+
+def _is_link(folder: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _open_failure(exc: OSError, what: str) -> str:

@@ -60,13 +60,20 @@ def _enter(folder: int, name: str, shown: Path, *, create: bool) -> int:
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=folder)
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
+        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR) and _is_link(folder, name):
             raise WriteError(
                 f"{shown} is a symbolic link; rdm does not write through a link"
             ) from exc
         if exc.errno == errno.ENOTDIR:
             raise WriteError(f"{shown} is not a folder") from exc
         raise WriteError(f"cannot open {shown}: {exc.strerror}") from exc
+
+
+def _is_link(folder: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def open_folder(path: Path, anchors: Iterable[Path] = (), *, create: bool = True) -> int:
