@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 from rdm.decisions import approvals, calendar
 from rdm.decisions.standard import TopologyDiff
 from rdm.edges import writing
-from rdm.edges.sources import GitRevision, Source, WorkTree, load, refused_problem
+from rdm.edges.sources import (
+    GitRevision,
+    Source,
+    WorkTree,
+    load,
+    pull_request_diff,
+    refused_problem,
+)
 from rdm.model import policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
 from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
@@ -531,30 +538,50 @@ def write_tree(
 # ---------------------------------------------------------------- rdm approvals
 
 
-def decide_from_git(repo: Path, pr: approvals.PullRequest) -> approvals.Verdict:
-    """Read what the decision needs from the clone at base and head, then decide.
+def decide_from_git(
+    repo: Path, pr: approvals.PullRequest, protected_branch: str
+) -> approvals.Verdict:
+    """Read what the decision needs from the clone, then decide.
 
-    The committee policy and standard templates come from the PR's *base*
-    commit, so that a PR cannot vote itself in by editing policy/committee.yaml;
-    the RDMs from head; the topologies from both (CI checks out with
-    fetch-depth 0).
+    A PR into another branch than `protected_branch` is rejected before
+    anything is read. The changed paths are git's diff from the merge base of
+    the PR's base and head commits to its head (three dots, as GitHub computes
+    a PR's diff; renames detected), never GitHub's list, which only
+    cross-checks them. The committee policy and standard templates come from
+    the PR's *base* commit, so that a PR cannot vote itself in by editing
+    policy/committee.yaml; the RDMs from head; the topologies from the merge
+    base and head (CI checks out with fetch-depth 0).
     """
+    refused = approvals.off_branch(pr, protected_branch)
+    if refused is not None:
+        return refused
+    diff = pull_request_diff(repo, pr.base_sha, pr.head_sha)
+    pr = replace(
+        pr,
+        changed_files=tuple(
+            approvals.ChangedFile(change.path, change.status, change.previous)
+            for change in diff.changes
+        ),
+    )
     base = GitRevision(repo, pr.base_sha)
     head = GitRevision(repo, pr.head_sha)
     committee, templates = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
-        base_files, head_files = set(base.files()), set(head.files())
+        since = GitRevision(repo, diff.merge_base)
+        since_files, head_files = set(since.files()), set(head.files())
         diffs = tuple(
             TopologyDiff(
                 org_id,
-                _raw(base, f"topologies/{org_id}.yaml", base_files),
+                _raw(since, f"topologies/{org_id}.yaml", since_files),
                 _raw(head, f"topologies/{org_id}.yaml", head_files),
             )
             for org_id in pr.topology_ids()
         )
-    return approvals.decide(committee, pr, changes, templates, diffs)
+    return approvals.decide(
+        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    )
 
 
 def _policy_at(
