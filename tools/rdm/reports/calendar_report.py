@@ -7,6 +7,7 @@ prints, reads the clock or touches files (the iCalendar stamp is passed in).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -188,24 +189,27 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
     return _refold(data.decode("utf-8"))
 
 
-# What a CI runner (GitHub Actions) reads as a command at the start of a line.
-_COMMAND_STARTS = ("::", "##[")
+# Where a line starts for some reader of the output (a CI log cuts at \r and \n,
+# others at \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 as well), then a CI
+# runner's workflow command (`::error …`, `##[…]`) after any whitespace.
+_COMMAND_AT_LINE_START = re.compile(
+    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::|##\\[)"
+)
 
 
 def _refold(text: str) -> str:
-    """Fold again any continuation line that would start a workflow command.
+    """Fold again where a line of the calendar would start a workflow command.
 
     iCalendar folds long lines with CRLF + one space, so a holiday name or a
-    reason can land `::error::…` at the start of a physical line. Folding it once
-    more after its first character keeps the unfolded value byte for byte and
-    leaves no line starting with `::` or `##[`.
+    reason can land `::error::…` at the start of a physical line (or right after
+    a U+2028 in a value). Folding once more after the first character of the
+    command keeps the unfolded value byte for byte, and no line of the output
+    starts with `::` or `##[` for any reader.
     """
-    lines = text.split("\r\n")
     out: list[str] = []
-    for line in lines:
-        while line[:1] in (" ", "\t") and line[1:].lstrip().startswith(_COMMAND_STARTS):
-            cut = len(line) - len(line[1:].lstrip()) + 1
-            out.append(line[:cut])
-            line = line[0] + line[cut:]
+    for line in text.split("\r\n"):
+        for match in reversed(list(_COMMAND_AT_LINE_START.finditer(line))):
+            cut = match.start(1) + 1
+            line = f"{line[:cut]}\r\n {line[cut:]}"
         out.append(line)
     return "\r\n".join(out)
