@@ -132,15 +132,19 @@ def test_a_broken_rdm_does_not_stop_a_render(example_repo: Path) -> None:
 def test_a_render_error_is_one_line(
     example_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Valid to the schema and the rules; only the renderer knows it sets this variable.
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
     topology.write_text(
-        topology.read_text().replace("MaxStringSize: 10}", 'MaxStringSize: "10\\nX=1"}')
+        topology.read_text().replace(
+            "      - name: DBACCESS_PASSWORD\n",
+            "      - {name: PROTHEUS_DB_USER, value: sa}\n      - name: DBACCESS_PASSWORD\n",
+        )
     )
     assert main(["render", "--repo", str(example_repo)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.startswith(
-        "rdm: grupo-alvorada: protheus-appserver-prod: config general.MaxStringSize"
+    assert err == (
+        "rdm: grupo-alvorada: protheus-dbaccess: env PROTHEUS_DB_USER is set twice (the "
+        "renderer sets it from the topology's database Secret)\n"
     )
 
 

@@ -28,8 +28,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from rdm.model.kubernetes_values import ini_key, ini_name_problem, ini_value_problem
 from rdm.model.problems import RdmError
-from rdm.model.topologies import Topology, Workload
+from rdm.model.topologies import Topology, Workload, value_problems
 from rdm.reports import jsontext
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
@@ -172,7 +173,6 @@ PROFILES: dict[str, Profile] = {
 DB_USER_ENV = "PROTHEUS_DB_USER"
 DB_PASSWORD_ENV = "PROTHEUS_DB_PASSWORD"  # noqa: S105 - a variable name, not a password
 
-_INI_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 
 class RenderError(RdmError):
@@ -226,6 +226,11 @@ def jobs(topology: Topology) -> list[Job]:
     Values are plain dicts, lists, strings and numbers: templates read them by
     subscript, which the sandbox lets through at no extra cost.
     """
+    refused = value_problems(topology)
+    if refused:
+        # `rdm validate` reports these as findings; a caller that skipped it still
+        # gets no manifest Kubernetes would refuse or misread.
+        raise RenderError(f"{topology.org_id}: {refused[0].message} [{refused[0].rule}]")
     org = topology.org_id
     base = {"org_id": org, "namespace": topology.namespace}
     common_labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "rdm/org-id": org}
@@ -320,10 +325,11 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
     keys: dict[tuple[str, str], str] = {}
 
     def put(section: str, entries: Mapping[str, str]) -> None:
-        canonical = names.setdefault(section.lower(), section)
+        # Protheus trims names and ignores their case: write each name once, trimmed.
+        canonical = names.setdefault(ini_key(section), section.strip())
         target = sections.setdefault(canonical, {})
         for key, value in entries.items():
-            target[keys.setdefault((canonical, key.lower()), key)] = value
+            target[keys.setdefault((canonical, ini_key(key)), key.strip())] = value
 
     for section, entries in profile.ini_defaults.items():
         put(section, entries)
@@ -348,8 +354,8 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
 
 def _check_ini(topology: Topology, workload: Workload, where: str, text: str, what: str) -> None:
     # An ini file has no quoting: a line break in a value would write a new key.
-    bad = _INI_FORBIDDEN.search(text) or (what != "value" and re.search(r"[\[\]=]", text))
-    if bad or (what != "value" and not text.strip()):
+    bad = ini_value_problem(text) if what == "value" else ini_name_problem(text)
+    if bad is not None:
         raise RenderError(
             f"{topology.org_id}: {workload.name}: config {where}: the {what} {text!r} cannot be "
             "written to an ini file (no line breaks; no [, ] or = in names)"
