@@ -17,7 +17,7 @@ import traceback
 
 import click
 
-from rdm import __version__
+from rdm import __version__, i18n
 from rdm.commands import output
 from rdm.commands.options import EXIT_BROKEN_PIPE, EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
 from rdm.edges.writing import error_log
@@ -36,16 +36,19 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    # Each command lives in its own module under rdm.commands; imported here so
-    # that `rdm --help` lists them all.
-    from rdm.commands import approvals, calendar, codeowners, render, validate, window
+    # Every module of rdm.commands that defines `command` is a subcommand, so a
+    # new command is one new module and no edit here (and `rdm --help` lists it).
+    import importlib
+    import pkgutil
 
-    cli.add_command(render.command)
-    cli.add_command(validate.command)
-    cli.add_command(window.command)
-    cli.add_command(calendar.command)
-    cli.add_command(approvals.command)
-    cli.add_command(codeowners.command)
+    import rdm.commands
+
+    for module in pkgutil.iter_modules(rdm.commands.__path__):
+        if module.name.startswith("_") or module.name == "options":
+            continue
+        command = getattr(importlib.import_module(f"rdm.commands.{module.name}"), "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
 
 
 _register()
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
+    i18n.activate(i18n.choose(os.environ))
+    if i18n.missing_catalog():
+        _say(
+            f"rdm: warning: the {i18n.language()} catalog is not compiled (run `make`); "
+            "showing English"
+        )
     try:
         result = cli.main(args=argv, prog_name="rdm", standalone_mode=False)
     except click.exceptions.Exit as exc:
