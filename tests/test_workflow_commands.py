@@ -124,12 +124,10 @@ def hostile_repo(example_repo: Path) -> Path:
         text = text.replace(reason, json.dumps(HOSTILE))
     calendar.write_text(text, encoding="utf-8")
     rdm = example_repo / "rdms" / "2026" / "RDM-2026-0041.yaml"
-    rdm.write_text(
-        rdm.read_text(encoding="utf-8").replace(
-            "title: ", f"title: {json.dumps(HOSTILE)}\nx-title: ", 1
-        ),
-        encoding="utf-8",
-    )
+    lines = rdm.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+    lines[at] = f"title: {json.dumps(HOSTILE)}\n"
+    rdm.write_text("".join(lines), encoding="utf-8")
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
     text = topology.read_text(encoding="utf-8")
     assert "MaxStringSize: 10}" in text
@@ -301,3 +299,55 @@ def test_approvals_with_hostile_github_answers(
     code, out, err = run_rdm("approvals", "6", "--repo-slug", SLUG, "--repo", str(tmp_path))
     assert code == 3
     _assert_no_commands(out, err)
+
+
+def test_people_commands_are_guarded_too(hostile_repo: Path, run_rdm: Run, actions: None) -> None:
+    repo = git.Repo.init(hostile_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
+    repo.git.add(A=True)
+    repo.index.commit(f"dados{HOSTILE}")
+    at = ("--at", "2026-12-08T13:00:00-03:00")
+    for argv in (
+        ["list", *at],
+        ["list", "--format", "json", *at],
+        ["agenda", "--meeting", "2026-12-01", *at],
+        ["agenda", "--meeting", "2026-12-01", "--format", "html", *at],
+        ["agenda", "--meeting", "2026-12-01", "--format", "json", *at],
+        ["logs", "grupo-alvorada"],
+    ):
+        code, out, err = run_rdm(*argv, "--repo", str(hostile_repo))
+        assert code in (0, 1), (argv, err)
+        _assert_no_commands(out, err)
+        if argv[0] == "agenda" and "--format" not in argv:
+            assert "forjado" in out  # the RDM title was printed
+
+
+COMMANDS = ROOT / "tools" / "rdm" / "commands"
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.name for p in COMMANDS.glob("*.py") if p.name != "output.py")
+)
+def test_commands_print_only_through_the_output_module(module: str) -> None:
+    import ast
+
+    tree = ast.parse((COMMANDS / module).read_text(encoding="utf-8"))
+    direct = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "print":
+                direct.append(f"print at line {node.lineno}")
+            if isinstance(func, ast.Attribute) and func.attr in ("echo", "secho"):
+                owner = func.value
+                if isinstance(owner, ast.Name) and owner.id == "click":
+                    direct.append(f"click.{func.attr} at line {node.lineno}")
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("stdout", "stderr")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "sys"
+        ):
+            direct.append(f"sys.{node.attr} at line {node.lineno}")
+    assert direct == []

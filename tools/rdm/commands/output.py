@@ -220,7 +220,7 @@ def guard(environ: Mapping[str, str]) -> Iterator[None]:
                 stream.finish()
 
 
-def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print `text` (a line, or several) on stdout, or on stderr with `err`."""
     click.echo(text, err=err, nl=nl)
 
