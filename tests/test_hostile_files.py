@@ -429,3 +429,20 @@ def test_ordinary_revisions_still_work(example_repo: Path, run_rdm: Run, revisio
     short = repo.head.commit.hexsha[:10]
     code, _, _ = run_rdm("render", "grupo-alvorada", "--repo", str(example_repo), "--rev", short)
     assert code == 0
+
+
+def test_a_link_named_on_the_command_line_is_reported_not_followed(
+    example_repo: Path, tmp_path: Path, run_rdm: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _outside_topology(tmp_path, example_repo)
+    (example_repo / "topologies" / "padaria-do-ze.yaml").symlink_to(target)
+    (example_repo / "topologies" / "sumiu.yaml").symlink_to(tmp_path / "nowhere")
+    monkeypatch.chdir(example_repo)
+    code, out, err = run_rdm(
+        "validate", "topologies/padaria-do-ze.yaml", "topologies/sumiu.yaml", "--format", "text"
+    )
+    assert (code, err) == (1, "")
+    assert out.splitlines()[:2] == [
+        f"topologies/padaria-do-ze.yaml:1:1: error: {LINK} [file-type]",
+        f"topologies/sumiu.yaml:1:1: error: {LINK} [file-type]",
+    ]

@@ -93,14 +93,15 @@ def test_the_github_reporter_escapes_properties_and_message() -> None:
         3,
         4,
         Level.ERROR,
-        "100% wrong\r\n::warning::forjado",
+        "100% wrong\r\n::warning::forjado\u2028::notice::x\x85##[y]",
         "rule:x,y",
     )
     first = reporting.github([problem], 1).splitlines()[0]
     assert first == (
         "::error file=rdms/2026/a%2Cb%3Ac%25%0A%3A%3Aerror%3A%3Ax.yaml,line=3,col=4,"
-        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado"
+        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado\\u2028::notice::x\\u0085##[y]"
     )
+    assert command_lines(first) == [first]  # one line for every reader
 
 
 # ---------------------------------------------------------------- every command

@@ -101,7 +101,7 @@ def _run(argv: list[str] | None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: log, one line, exit 3
         log = error_log(traceback.format_exc(), os.environ)
-        where = f"; details in {log}" if log is not None else ""
+        where = f"; details in {one_line(str(log))}" if log is not None else ""
         _say(f"rdm: internal error: {type(exc).__name__}: {one_line(str(exc))}{where}")
         return EXIT_EXTERNAL
     return int(result or 0)

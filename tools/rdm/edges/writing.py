@@ -108,6 +108,8 @@ def open_folder(path: Path, anchors: Iterable[Path] = (), *, create: bool = True
 
 def replace_file(folder: int, name: str, data: bytes, shown: Path) -> None:
     """Write `name` in `folder` whole: a new file renamed over the old one (or a link)."""
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise WriteError(f"cannot write {shown}: {name!r} is not a file name")
     partial = f".{name}.{secrets.token_hex(6)}.partial"
     try:
         handle = os.open(partial, _NEW_FILE, 0o644, dir_fd=folder)
