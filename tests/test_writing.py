@@ -327,3 +327,51 @@ def test_codeowners_that_is_a_fifo_does_not_block(example_repo: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("rdm: .github/CODEOWNERS: a FIFO (named pipe), not a regular")
     shutil.rmtree(example_repo / ".github")
+
+
+# ---------------------------------------------------------------- apply and rollback artifacts
+
+
+def _snapshot(org_id: str, snapshot_id: str = "20261203T010000Z-abc") -> object:
+    from datetime import UTC, datetime
+
+    from rdm.model.snapshots import Snapshot
+
+    return Snapshot(org_id, snapshot_id, datetime(2026, 12, 3, 1, tzinfo=UTC), "before", ())
+
+
+@pytest.mark.parametrize("org_id", ["../../etc", "a/b", "..", "x\0y"])
+def test_a_snapshot_named_out_of_its_folder_is_refused(tmp_path: Path, org_id: str) -> None:
+    from rdm.edges import artifacts
+    from rdm.model.problems import ExternalError
+
+    with pytest.raises(ExternalError, match="not a file name"):
+        artifacts.write_snapshot(tmp_path / "out", _snapshot(org_id))  # type: ignore[arg-type]
+    with pytest.raises(ExternalError, match="not a file name"):
+        artifacts.write_snapshot(tmp_path / "out", _snapshot("acme", org_id))  # type: ignore[arg-type]
+    assert not (tmp_path / "etc").exists()
+
+
+def test_artifacts_replace_planted_links_and_never_write_through_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rdm.edges import artifacts
+    from rdm.model.problems import ExternalError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    out.mkdir()
+    (out / "apply.json").symlink_to(victim)
+    (out / ".apply.json.partial").symlink_to(victim)  # the name the old writer used
+    artifacts.write_text(out / "apply.json", "{}\n")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert (out / "apply.json").read_text(encoding="utf-8") == "{}\n"
+    assert not (out / "apply.json").is_symlink()
+    # an out folder (inside the working folder) that is a link is not entered
+    Path("linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(ExternalError, match="is a symbolic link"):
+        artifacts.write_snapshot(Path("linked"), _snapshot("acme"))  # type: ignore[arg-type]
+    assert list((tmp_path / "elsewhere").iterdir()) == []
