@@ -446,3 +446,34 @@ def test_a_link_named_on_the_command_line_is_reported_not_followed(
         f"topologies/padaria-do-ze.yaml:1:1: error: {LINK} [file-type]",
         f"topologies/sumiu.yaml:1:1: error: {LINK} [file-type]",
     ]
+
+
+def test_no_expression_of_rdm_matches_unicode_digits_or_letters() -> None:
+    """`\\d` and `\\w` match any Unicode digit or letter in Python (int() even reads
+    them: int("٣") == 3); names, ids and numbers are ASCII. A class of bug, kept
+    out of every regular expression of the package and of every schema pattern."""
+    import ast
+    import re
+
+    offenders = []
+    package = ROOT / "tools" / "rdm"
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                continue
+            flags = ast.unparse(node.args[2]) if len(node.args) > 2 else ""
+            flags += " ".join(ast.unparse(k.value) for k in node.keywords if k.arg == "flags")
+            if re.search(r"\\[dw]", node.args[0].value) and "ASCII" not in flags:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    for schema in sorted((ROOT / "schemas").glob("*.json")):
+        if re.search(r"\\\\[dw]", schema.read_text(encoding="utf-8")):
+            offenders.append(str(schema.relative_to(ROOT)))
+    assert offenders == []
