@@ -10,6 +10,7 @@ to Kubernetes' own: label values, quantities, image references.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import pytest
@@ -231,3 +232,53 @@ def test_image_references_of_the_grammar(reference: str) -> None:
 )
 def test_image_references_outside_the_grammar(reference: str) -> None:
     assert k8s.image_problem(reference) is not None
+
+
+# ---------------------------------------------------------------- through rdm validate
+
+
+RELEASE = "release: 12.1.2410\n"
+TZ = "      - {name: TZ, value: America/Sao_Paulo}\n"
+IMAGE = "  appserver: registry.saas.local/protheus/appserver:12.1.2410-20261105\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (RELEASE, 'release: "12.1.2410\\n"\n'),
+        (RELEASE, 'release: "12.1.\u0662\u0664\u0661\u0660"\n'),
+        (RELEASE, "release: 12.1.2410.\n"),
+        (TZ, '      - {name: "TZ\\n", value: x}\n'),
+        (TZ, '      - {name: "T Z", value: x}\n'),
+        (IMAGE, '  appserver: "registry.saas.local/protheus/appserver:12.1.2410-20261105\\n"\n'),
+        (IMAGE, '  appserver: "registry.saas.local/protheus/app server:12.1"\n'),
+    ],
+)
+def test_validate_reports_each_at_its_line(
+    example_repo: object, run_rdm: object, old: str, new: str
+) -> None:
+    from pathlib import Path
+
+    repo = Path(str(example_repo))
+    topology = repo / "topologies" / "grupo-alvorada.yaml"
+    text = topology.read_text(encoding="utf-8")
+    assert old in text
+    line = text[: text.index(old)].count("\n") + 1
+    topology.write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "json")  # type: ignore[operator]
+    assert code == 1
+    found = [
+        (p["line"], p["rule"])
+        for p in json.loads(out)["problems"]
+        if p["path"].endswith("grupo-alvorada.yaml")
+    ]
+    # The schema's pattern or rdm's own rule, whichever sees it first: never silence.
+    assert found and all(at == line for at, _ in found), found
+    assert {rule for _, rule in found} <= {
+        "schema",
+        "topology-label-value",
+        "topology-env-name",
+        "topology-image",
+    }
+    code, _, err = run_rdm("render", "--repo", str(repo))  # type: ignore[operator]
+    assert code == 1 and "grupo-alvorada.yaml" in err
