@@ -477,3 +477,24 @@ def test_no_expression_of_rdm_matches_unicode_digits_or_letters() -> None:
         if re.search(r"\\\\[dw]", schema.read_text(encoding="utf-8")):
             offenders.append(str(schema.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_folders_nested_without_end_are_a_finding_not_a_crash(
+    example_repo: Path, run_rdm: Run
+) -> None:
+    deep = example_repo / "rdms"
+    for _ in range(40):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "RDM-2026-0099.yaml").write_text("x: 1\n", encoding="utf-8")
+    code, lines = _validate(run_rdm, example_repo)
+    assert code == 1
+    cut = "rdms/" + "/".join(["d"] * 17)
+    assert (
+        f"{example_repo}/{cut}:1:1: error: folders nested over 16 deep; not read [file-type]"
+    ) in lines
+    _commit(example_repo)
+    repository = load_repository(GitRevision(example_repo, "HEAD"), only=["rdms"])
+    assert [p.message for p in repository.problems if p.rule == "file-type"] == [
+        "folders nested over 16 deep; not read"
+    ]

@@ -58,13 +58,15 @@ def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Pat
     assert stdout == ""
     assert stderr == f"116 manifest(s) of 4 topology(ies) written to {out}\n"
     folder = out / "grupo-alvorada"
-    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    names = sorted(p.name for p in folder.iterdir())
     assert not stale.exists() and keep.exists()
     assert names[0] == "00-namespace-grupo-alvorada.yaml"
     assert "14-deployment-protheus-dbaccess.yaml" in names
     joined = "".join("---\n" + (folder / n).read_text() for n in names if n.endswith(".yaml"))
     assert joined == (GOLDEN / "grupo-alvorada.yaml").read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.stem for p in GOLDEN.glob("*.yaml"))
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == sorted(p.stem for p in GOLDEN.glob("*.yaml"))
+    assert (out / ".rdm-written").is_file()  # what this render wrote, beside the org folders
 
 
 def test_render_an_old_revision_without_checking_it_out(example_repo: Path) -> None:

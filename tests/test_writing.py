@@ -199,13 +199,15 @@ def test_a_planted_link_in_place_of_a_manifest_is_replaced_not_followed(
     folder = tmp_path / "build" / "grupo-alvorada"
     folder.mkdir(parents=True)
     (folder / "00-namespace-grupo-alvorada.yaml").symlink_to(victim)
-    (folder / writing.RECORD).symlink_to(victim)
+    (tmp_path / "build" / writing.RECORD).symlink_to(victim)
     code, _, _ = _render(run_rdm, example_repo, tmp_path / "build")
     assert code == 0
     assert victim.read_text(encoding="utf-8") == "precious\n"
     manifest = folder / "00-namespace-grupo-alvorada.yaml"
     assert not manifest.is_symlink() and manifest.read_text().startswith("apiVersion: v1\n")
-    assert not (folder / writing.RECORD).is_symlink()
+    assert not (tmp_path / "build" / writing.RECORD).is_symlink()
+    # org folders hold manifests only
+    assert all(p.name.endswith(".yaml") for p in folder.iterdir())
 
 
 def test_a_link_in_a_relative_out_path_inside_the_working_folder_is_refused(
@@ -252,11 +254,11 @@ def test_only_manifests_rdm_wrote_are_removed(
     # `.rdm-written` records them; the second was edited by hand since.
     text = (folder / "14-deployment-protheus-dbaccess.yaml").read_text(encoding="utf-8")
     gone, edited = folder / "93-deployment-gone.yaml", folder / "94-deployment-edited.yaml"
-    record = json.loads((folder / writing.RECORD).read_text(encoding="utf-8"))
+    record = json.loads((out / writing.RECORD).read_text(encoding="utf-8"))
     for path in (gone, edited):
         path.write_text(text, encoding="utf-8")
-        record["files"][path.name] = hashlib.sha256(text.encode()).hexdigest()
-    (folder / writing.RECORD).write_text(json.dumps(record), encoding="utf-8")
+        record["orgs"]["grupo-alvorada"][path.name] = hashlib.sha256(text.encode()).hexdigest()
+    (out / writing.RECORD).write_text(json.dumps(record), encoding="utf-8")
     edited.write_text(text + "# changed by hand\n", encoding="utf-8")
     code, _, err = _render(run_rdm, example_repo, out)
     assert code == 0

@@ -35,6 +35,7 @@ from rdm.model.problems import ExternalError, Level, Problem, RdmError, UsageErr
 
 # The folders rdm reads data from; nothing else in a repository is opened.
 DATA_FOLDERS = ("rdms", "topologies", "policy")
+MAX_DEPTH = 16  # folders below a data folder
 # A folder with one of these endings would be taken for a data file by its name.
 _FILE_LIKE = (".yaml", ".yml")
 
@@ -136,7 +137,12 @@ class WorkTree:
     def _listing(self) -> tuple[tuple[str, ...], tuple[Refused, ...]]:
         files: list[str] = []
         refused: list[Refused] = []
-        root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise ExternalError(
+                f"cannot read the repository folder {self.root}: {exc.strerror or exc}"
+            ) from exc
         try:
             for top in DATA_FOLDERS:
                 found: list[str] = []
@@ -153,8 +159,14 @@ class WorkTree:
         relative: str,
         files: list[str],
         refused: list[Refused],
+        depth: int = 0,
     ) -> None:
         """List one folder by its descriptor, without following any link."""
+        if depth > MAX_DEPTH:
+            # Data is at most rdms/<year>/<file>; a deep tree would cost a descriptor
+            # and a stack frame per level.
+            refused.append(Refused(relative, f"folders nested over {MAX_DEPTH} deep; not read"))
+            return
         try:
             before = os.stat(name, dir_fd=parent, follow_symlinks=False)
         except FileNotFoundError:
@@ -189,7 +201,7 @@ class WorkTree:
                     if entry.name.endswith(_FILE_LIKE):
                         refused.append(Refused(path, _not_read("a folder named like a data file")))
                     elif not entry.name.startswith("."):
-                        self._scan(folder, entry.name, path, files, refused)
+                        self._scan(folder, entry.name, path, files, refused, depth + 1)
                 elif entry.is_file(follow_symlinks=False):
                     files.append(path)
                 else:
@@ -397,7 +409,12 @@ class GitRevision:
             self._scan(entry, top, files, refused)
         return tuple(files), tuple(sorted(refused))
 
-    def _scan(self, tree: Any, relative: str, files: list[str], refused: list[Refused]) -> None:
+    def _scan(
+        self, tree: Any, relative: str, files: list[str], refused: list[Refused], depth: int = 0
+    ) -> None:
+        if depth > MAX_DEPTH:
+            refused.append(Refused(relative, f"folders nested over {MAX_DEPTH} deep; not read"))
+            return
         for entry in sorted(tree, key=_entry_name):
             name = _entry_name(entry)
             path = f"{relative}/{name}"
@@ -407,7 +424,7 @@ class GitRevision:
                 if name.endswith(_FILE_LIKE):
                     refused.append(Refused(path, _not_read("a folder named like a data file")))
                 else:
-                    self._scan(entry, path, files, refused)
+                    self._scan(entry, path, files, refused, depth + 1)
             elif entry.type == "blob" and entry.mode in _GIT_REGULAR:
                 files.append(path)
             else:

@@ -11,10 +11,10 @@ the write elsewhere, and a file rdm did not write must not be deleted.
 - A file is written to a new temporary name beside its place (O_CREAT|O_EXCL|
   O_NOFOLLOW) and renamed over it: a link at the place is replaced, never
   written through, and a reader never sees half a file.
-- `rdm render --out` deletes only manifests it wrote itself: each org folder
-  keeps `.rdm-written`, the names and sha256 of the files of the last render;
-  an old manifest is removed only if it is listed there and still has the
-  content rdm wrote. Anything else is kept (and named).
+- `rdm render --out` deletes only manifests it wrote itself: the out folder
+  keeps `.rdm-written`, the names and sha256 of the files of the last render
+  of each org; an old manifest is removed only if it is listed there and still
+  has the content rdm wrote. Anything else is kept (and named).
 - The internal-error log is a new file (O_CREAT|O_EXCL, mode 0600) in the
   per-user state folder (`$XDG_STATE_HOME/rdm`, else `~/.local/state/rdm`),
   else in the temporary folder; never an existing file, never through a link.
@@ -152,16 +152,20 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read_record(folder: int) -> dict[str, str]:
+def _read_record(folder: int) -> dict[str, dict[str, str]]:
+    """org -> file name -> sha256 of what the last render wrote (empty when unreadable)."""
     try:
-        raw = read_regular(folder, RECORD)
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(read_regular(folder, RECORD).decode("utf-8"))
     except (OSError, Unreadable, ValueError):
         return {}
-    files = record.get("files") if isinstance(record, dict) else None
-    if not isinstance(files, dict):
+    orgs = record.get("orgs") if isinstance(record, dict) else None
+    if not isinstance(orgs, dict):
         return {}
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+    return {
+        org: {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+        for org, files in orgs.items()
+        if isinstance(org, str) and isinstance(files, dict)
+    }
 
 
 def write_tree(
@@ -173,16 +177,19 @@ def write_tree(
     """Write `out/<org>/<name>` for every (name, text) of each org.
 
     Manifests of an earlier render that are no longer produced are removed after
-    every new file is in place, and only when `.rdm-written` lists them with the
-    content they still have; `is_manifest_name(name)` must hold as well.
+    every new file is in place, and only when `out/.rdm-written` lists them with
+    the content they still have; `is_manifest_name(name)` must hold as well. The
+    record sits beside the org folders (no extension: `kubectl apply -f` and
+    globs over an org folder never see it).
     """
     result = TreeResult()
     root = open_folder(out, anchors)
     try:
+        record = _read_record(root)
         for org, files in trees.items():
             folder = _enter(root, org, out / org, create=True)
             try:
-                previous = _read_record(folder)
+                previous = record.get(org, {})
                 current: dict[str, str] = {}
                 for name, text in files:
                     data = text.encode("utf-8")
@@ -202,10 +209,11 @@ def write_tree(
                         result.removed.append(out / org / name)
                     else:
                         result.kept.append(out / org / name)
-                record = json.dumps({"files": current}, indent=1, sort_keys=True) + "\n"
-                replace_file(folder, RECORD, record.encode("utf-8"), out / org / RECORD)
+                record[org] = current
             finally:
                 os.close(folder)
+        text = json.dumps({"orgs": record}, indent=1, sort_keys=True) + "\n"
+        replace_file(root, RECORD, text.encode("utf-8"), out / RECORD)
     finally:
         os.close(root)
     return result
