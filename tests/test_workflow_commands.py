@@ -31,14 +31,19 @@ ROOT = Path(__file__).resolve().parents[1]
 # Everything the runner reads as a line start, everything that ends a line for someone.
 BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 HOSTILE = (
-    "Véspera\r::warning::forjado\u2028::error file=x::y\n  ::add-mask::segredo"
-    "\x85##[set-env name=X]1\v\t::stop-commands::fim"
+    "Véspera\r::warning::forjado\u2028::error file=x::y\n  ::add-mask::s"
+    "\x85##[set-env name=X]1\v\t::stop-commands::f ##[add-mask]x"
 )
 
 
 def command_lines(text: str) -> list[str]:
-    """The lines of `text` (cut at every line break) that would start a workflow command."""
-    return [line for line in text.splitlines() if line.lstrip().startswith(("::", "##["))]
+    """The lines of `text` (cut at every line break) that the runner would read as a
+    workflow command: `::name …::` after leading whitespace (`TryParseV2`), or the
+    legacy `##[name …]` anywhere in the line (`TryParse` looks for it with
+    `IndexOf`; src/Runner.Common/ActionCommand.cs in actions/runner)."""
+    return [
+        line for line in text.splitlines() if line.lstrip().startswith("::") or "##[" in line
+    ]
 
 
 # ---------------------------------------------------------------- the stream itself
@@ -59,10 +64,16 @@ def _through(*writes: str, escape: bool = True) -> str:
         (["::error::x\n"], "\\::error::x\n"),
         (["  ::add-mask::s\n"], "  \\::add-mask::s\n"),
         (["\u00a0\u2003::error::x\n"], "\u00a0\u2003\\::error::x\n"),
-        (["##[set-output name=a]b\n"], "\\##[set-output name=a]b\n"),
+        (["##[set-output name=a]b\n"], "##\\[set-output name=a]b\n"),
+        # the legacy form is read anywhere in a line, not only at its start
+        (["ok ##[add-mask]x\n"], "ok ##\\[add-mask]x\n"),
+        (["a #", "#", "[stop-commands]t\n"], "a ##\\[stop-commands]t\n"),
+        (["###[x] ##[y]\n"], "###\\[x] ##\\[y]\n"),
+        (["a ##"], "a ##"),
+        (["a ##", "\n##[x]"], "a ##\n##\\[x]"),
         (["ok ::error::x\n"], "ok ::error::x\n"),  # not at a line start
         (["  :", ":error::x\n"], "  \\::error::x\n"),  # split across writes
-        (["#", "#", "[x]\n"], "\\##[x]\n"),
+        (["#", "#", "[x]\n"], "##\\[x]\n"),
         ([":", "x\n"], ":x\n"),
         (["#", "x\n", "##", "y"], "#x\n##y"),
         (["::"], "\\::"),  # held back, then released by finish
@@ -76,6 +87,16 @@ def test_the_stream_neutralizes_every_line_start(writes: list[str], expected: st
 @pytest.mark.parametrize("brk", BREAKS)
 def test_every_line_break_starts_a_line(brk: str) -> None:
     assert _through(f"título{brk}::error::forjado\n") == f"título{brk}\\::error::forjado\n"
+
+
+def test_a_trusted_command_is_always_a_line_of_its_own() -> None:
+    sink = io.StringIO()
+    stream = GuardedStream(sink, "standard output", escape=True)  # type: ignore[arg-type]
+    stream.write("título ##")
+    stream.write_trusted("::error file=a::b")
+    stream.write("[x]")
+    stream.finish()
+    assert sink.getvalue() == "título ##\n::error file=a::b\n[x]"
 
 
 def test_outside_actions_nothing_is_changed() -> None:
@@ -322,6 +343,40 @@ def test_people_commands_are_guarded_too(hostile_repo: Path, run_rdm: Run, actio
         _assert_no_commands(out, err)
         if argv[0] == "agenda" and "--format" not in argv:
             assert "forjado" in out  # the RDM title was printed
+
+
+def test_people_pages_are_the_same_with_and_without_actions(
+    hostile_repo: Path, run_rdm: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTML, Markdown and JSON written for people keep the hostile title whole and
+    carry no command: `##[` goes as `##&#91;`, `##\\[` (Markdown) or `##\\u005b`."""
+    import html
+
+    repo = git.Repo.init(hostile_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
+    repo.git.add(A=True)
+    repo.index.commit("dados")
+    at = ("--at", "2026-12-08T13:00:00-03:00")
+    meeting = ("agenda", "--meeting", "2026-12-08", *at)
+    for argv in (
+        [*meeting, "--format", "html"],
+        [*meeting, "--format", "md"],
+        [*meeting, "--format", "json"],
+        ["list", "--format", "json", *at],
+    ):
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+        plain = run_rdm(*argv, "--repo", str(hostile_repo))[1]
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+        guarded = run_rdm(*argv, "--repo", str(hostile_repo))[1]
+        assert guarded == plain, argv
+        assert command_lines(plain) == [], argv
+        if "json" in argv:
+            assert "##[add-mask]x" in json.dumps(json.loads(plain), ensure_ascii=False), argv
+        elif "html" in argv:
+            assert "##[add-mask]x" in html.unescape(plain), argv
+        else:
+            assert "##\\[add-mask\\]x" in plain, argv
 
 
 COMMANDS = ROOT / "tools" / "rdm" / "commands"

@@ -7,7 +7,6 @@ in the RDM's `communication`. No text of the notice is written here.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
 from rdm.model.problems import RdmError
-from rdm.reports import notices
+from rdm.reports import jsontext, notices
 
 _RDM_ID = re.compile(r"^RDM-([0-9]{4})-[0-9]{4}\Z")
 OPERATIONS = "policy/operations.yaml"
@@ -176,12 +175,12 @@ def _report_sent(planned: Sequence[notices.Notice], sent: Sequence[mail.Sent]) -
 
 def _communication(summary: str, at: datetime, message_ids: Sequence[str]) -> str:
     # JSON strings are YAML strings: quoting stays right whatever the text holds.
-    ids = ", ".join(json.dumps(i) for i in message_ids)
+    ids = ", ".join(jsontext.dumps(i) for i in message_ids)
     return "\n".join(
         [
             "communication:",
             "  notified: true",
-            f"  notice: {json.dumps(summary, ensure_ascii=False)}",
+            f"  notice: {jsontext.dumps(summary)}",
             f"  notifiedAt: {at.isoformat()}",
             f"  messageIds: [{ids}]",
         ]

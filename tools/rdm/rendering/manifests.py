@@ -565,8 +565,10 @@ _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "nul
 # Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
-# What a CI runner (GitHub Actions) reads as a command at the start of a line.
-WORKFLOW_COMMAND_STARTS = ("::", "##[")
+# What a CI runner (GitHub Actions) reads as a command: `::` at the start of a
+# line, and the legacy `##[` anywhere in it.
+WORKFLOW_COMMAND_STARTS = ("::",)
+LEGACY_WORKFLOW_COMMAND = "##["
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -574,7 +576,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _quoted(text: str) -> str:
-    return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+    quoted = _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+    # The runner reads the legacy `##[command]` anywhere in a line of a printed stream.
+    return quoted.replace(LEGACY_WORKFLOW_COMMAND, "##\\u005b")
 
 
 def _scalar(value: object) -> str:
@@ -603,6 +607,7 @@ def _literal_ok(text: str) -> bool:
         or text.endswith("\n\n")
         or "\r" in text
         or _UNPRINTABLE.search(text)
+        or LEGACY_WORKFLOW_COMMAND in text
     ):
         return False
     lines = text[:-1].split("\n")

@@ -5,7 +5,8 @@ U+0085, U+2028 and U+2029 as they are; some readers (a CI log, a terminal, a
 JavaScript eval) end a line there, which would let a value start a line of its
 own -- e.g. a workflow command under GitHub Actions. `dumps` writes those three
 as `\\uXXXX` escapes (valid JSON with the same value), so a line of rdm's JSON
-never starts inside a string. Pure: no I/O.
+never starts inside a string; and the `[` of `##[` as `\\u005b`, because the
+runner reads the legacy `##[command]` anywhere in a line. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -27,5 +28,6 @@ def dumps(
     text = json.dumps(
         value, ensure_ascii=False, indent=indent, sort_keys=sort_keys, separators=separators
     )
-    # Outside strings JSON has none of these characters, so replacing them is safe.
-    return text.translate(_RAW_BREAKS)
+    # Outside strings JSON has none of these characters (and no `#`), so replacing
+    # them is safe.
+    return text.translate(_RAW_BREAKS).replace("##[", "##\\u005b")
