@@ -23,7 +23,7 @@ import yaml
 
 from github_fake import SLUG, FakeGitHub
 from rdm.commands.output import GuardedStream, neutralize
-from rdm.model.problems import Level, Problem
+from rdm.model.problems import Level, Problem, visible
 from rdm.reports import reporting
 
 Run = Callable[..., tuple[int, str, str]]
@@ -84,9 +84,17 @@ def test_the_stream_neutralizes_every_line_start(writes: list[str], expected: st
     assert _through(*writes) == expected
 
 
-@pytest.mark.parametrize("brk", BREAKS)
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\u2028", "\u2029"])
 def test_every_line_break_starts_a_line(brk: str) -> None:
     assert _through(f"título{brk}::error::forjado\n") == f"título{brk}\\::error::forjado\n"
+
+
+@pytest.mark.parametrize("brk", ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85"])
+def test_a_control_that_breaks_a_line_is_shown_instead(brk: str) -> None:
+    # the control is written as a visible escape (tests/test_terminal_output.py): no
+    # reader ends the line there, so nothing after it starts one
+    shown = "\\r" if brk == "\r" else f"\\x{ord(brk):02x}"
+    assert _through(f"título{brk}::error::x\n") == f"título{shown}::error::x\n"
 
 
 def test_a_trusted_command_is_always_a_line_of_its_own() -> None:
@@ -120,7 +128,7 @@ def test_the_github_reporter_escapes_properties_and_message() -> None:
     first = reporting.github([problem], 1).splitlines()[0]
     assert first == (
         "::error file=rdms/2026/a%2Cb%3Ac%25%0A%3A%3Aerror%3A%3Ax.yaml,line=3,col=4,"
-        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado\\u2028::notice::x\\u0085##[y]"
+        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado\\u2028::notice::x\\x85##[y]"
     )
     assert command_lines(first) == [first]  # one line for every reader
 
@@ -262,8 +270,11 @@ def test_the_ics_unfolds_to_the_hostile_text_exactly(
     assert command_lines(out) == []
     calendar = icalendar.Calendar.from_ical(out)
     descriptions = [str(e.get("description", "")) for e in calendar.walk("VEVENT")]
-    # iCalendar's TEXT has one line break, written \n: icalendar reads \r as one
-    assert any(HOSTILE.replace("\r", "\n") in d for d in descriptions), descriptions
+    # iCalendar's TEXT has one line break, written \n (\r is read as one), and no
+    # other control character: those are shown as escapes (test_terminal_output.py)
+    shown = visible(HOSTILE.replace("\r", "\n"))
+    assert "\\x85##[set-env" in shown
+    assert any(shown in d for d in descriptions), descriptions
 
 
 def test_internal_errors_and_github_answers_are_guarded(

@@ -5,7 +5,13 @@ Commands print with `echo` (and rdm's own GitHub workflow commands with
 run (`cli.main` and the `cli` group both install it), so that click's own
 messages and anything else printed go through the same gate.
 
-Two jobs:
+Three jobs:
+
+- **No value drives the terminal.** Every control character a terminal acts on
+  (`rdm.model.problems.TERMINAL_CONTROLS`: C0 but tab and line feed, DEL, C1,
+  the bidirectional controls) is written as a visible escape (`\\x1b`,
+  `\\u202e`), always, with or without Actions; a CRLF stays a line end (the
+  iCalendar output). Data outputs escape them in their own syntax first.
 
 - **No injected workflow command.** Under GitHub Actions (`GITHUB_ACTIONS=true`)
   the runner reads every output line, on stdout and stderr, as a possible
@@ -46,11 +52,12 @@ from typing import TextIO
 
 import click
 
-from rdm.model.problems import ExternalError
+from rdm.model.problems import ExternalError, visible
 
 # What ends a line for some reader; the group keeps the break when splitting.
 _BREAK = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _SPLIT = re.compile(f"([{_BREAK}])")
+_CRLF = re.compile("(\r\n)")
 # A line whose visible text starts with `::` is a workflow command to the runner
 # (ActionCommand.TryParseV2, after TrimStart).
 COMMAND_STARTS = ("::",)
@@ -125,18 +132,20 @@ class GuardedStream(io.TextIOBase):
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # click probes streams with write(b"")
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if not self.escape:
-            self._raw(text)
-            return len(text)
-        text = self._held + text
-        cut = self._undecided(text)
-        self._raw(self._escaped(text[:cut]))
-        self._held = text[cut:]
+        whole = self._held + text
+        cut = self._undecided(whole)
+        self._raw(self._escaped(whole[:cut]))
+        self._held = whole[cut:]
         return len(text)
 
     def _undecided(self, text: str) -> int:
         """Where the tail of `text` starts whose escaping the next write may change:
-        a line start that may still become `::`, or `#`/`##` that may become `##[`."""
+        a `\\r` that may be half of a CRLF and, under Actions, a line start that
+        may still become `::` or `#`/`##` that may become `##[`."""
+        if text.endswith("\r"):
+            return len(text) - 1
+        if not self.escape:
+            return len(text)
         pieces = _SPLIT.split(text)
         last = pieces[-1]
         starts_line = self._at_start if len(pieces) == 1 else True
@@ -146,8 +155,12 @@ class GuardedStream(io.TextIOBase):
         return len(text) - min(hashes, 2)
 
     def _escaped(self, text: str) -> str:
-        """`text` as it may go out: `\\` before a line's `::`, `##\\[` for `##[`."""
+        """`text` as it may go out: every control shown as an escape (a CRLF stays a
+        line end); under Actions, `\\` before a line's `::` and `##\\[` for `##[`."""
         if not text:
+            return text
+        text = shown(text)
+        if not self.escape:
             return text
         out: list[str] = []
         at_start = self._at_start
@@ -245,9 +258,26 @@ def guard(environ: Mapping[str, str]) -> Iterator[None]:
                 stream.finish()
 
 
+def terminal(stream: TextIO) -> TextIO:
+    """The stream under the guard, for a live display (rich) that writes its own
+    escape sequences to a terminal: every text it shows must have gone through
+    `shown` first (and through rich's markup escape)."""
+    if isinstance(stream, GuardedStream) and stream.stream is not None:
+        stream.finish()  # what the guard holds goes out first
+        return stream.stream
+    return stream
+
+
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print `text` (a line, or several) on stdout, or on stderr with `err`."""
-    click.echo(text, err=err, nl=nl)
+    # Shown before click sees it: click drops `ESC[…` sequences (only those) from
+    # what goes to a pipe or a file, which would hide what the file holds.
+    click.echo(shown(text), err=err, nl=nl)
+
+
+def shown(text: str) -> str:
+    """`text` with every control shown as an escape, a CRLF kept as a line end."""
+    return "".join(part if part == "\r\n" else visible(part) for part in _CRLF.split(text))
 
 
 def workflow_commands(text: str) -> None:

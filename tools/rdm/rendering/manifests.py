@@ -562,8 +562,12 @@ def by_wave(manifests: Iterable[Manifest]) -> list[tuple[int, list[Manifest]]]:
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*")
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)")
 _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "null"])
-# Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
-_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Not printable in YAML, a line break to a YAML 1.1 reader, or a character that
+# drives a terminal (the bidirectional controls; C0 is escaped by json.dumps): escaped.
+_UNPRINTABLE = re.compile(
+    "[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
 # What a CI runner (GitHub Actions) reads as a command: `::` at the start of a
 # line, and the legacy `##[` anywhere in it.

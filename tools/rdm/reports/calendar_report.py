@@ -23,6 +23,7 @@ from rdm.decisions.calendar import (
     WindowDecision,
     format_instant,
 )
+from rdm.model.problems import visible
 from rdm.reports import jsontext
 
 SCHEDULE_FORMATS = ("text", "json", "ics")
@@ -170,6 +171,13 @@ def _ics_time(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def _ics_text(text: str) -> str:
+    """A value as iCalendar TEXT can hold it: line breaks as the one it has (`\\n`,
+    which icalendar escapes), and every other control shown as an escape (RFC 5545
+    TSAFE-CHAR has no control character), as rdm shows it everywhere."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
@@ -193,10 +201,10 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
             summary += " (remanejada / moved)"
         if entry.fully_frozen:
             summary += " (congelada / frozen)"
-        event.add("summary", summary)
+        event.add("summary", _ics_text(summary))
         notes = _notes(entry)
         if notes:
-            event.add("description", "\n".join(notes))
+            event.add("description", "\n".join(_ics_text(note) for note in notes))
         event.add("categories", [str(entry.kind)])
         event.add("transp", "OPAQUE")
         cal.add_component(event)

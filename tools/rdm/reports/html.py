@@ -17,6 +17,7 @@ import jinja2
 import markupsafe
 
 from rdm import i18n
+from rdm.model.problems import visible
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -35,9 +36,12 @@ def _break_reference(match: re.Match[str]) -> str:
 
 
 def _finalize(value: object) -> object:
-    """Every `{{ value }}`: escaped, with its line breaks as character references."""
+    """Every `{{ value }}`: controls shown as escapes (`\\x1b`), then HTML-escaped,
+    with its line breaks as character references."""
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        value = visible(value.replace("\r\n", "\n"))  # a macro's Markup is the page's own
     escaped = markupsafe.escape(value)
     # Safe: the text was escaped on the line above; only character references are added.
     return markupsafe.Markup(_VALUE_BREAKS.sub(_break_reference, str(escaped)))  # noqa: S704
@@ -73,5 +77,5 @@ def page(template: str, **values: Any) -> str:
 
 def md(text: object) -> str:
     """A value as literal text in a Markdown table cell: one line, no markup."""
-    flat = " ".join(str(text).split())
+    flat = " ".join(visible(str(text)).split())
     return _MD_SPECIAL.sub(r"\\\1", flat)
