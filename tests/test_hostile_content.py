@@ -379,7 +379,7 @@ TAGS = [
     (
         "9" * 5000,
         10,
-        "an integer of 5,000 digits is larger than rdm reads (at most 4,300)",
+        "an integer of more than 4,300 digits is larger than rdm reads",
         "yaml-number",
     ),
 ]
