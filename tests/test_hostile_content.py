@@ -91,7 +91,7 @@ SAMPLES = {
     r"^[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}" + END: "12.345.678/0001-90",
     r"^[0-9]+\.[0-9]+\.[0-9]+" + END: "12.1.2410",
     r"^https?://[!-~]+" + END: "https://status.saas.local/x",
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*"
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:(?!latest$(?![\s\S]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})"
     + END: "registry.saas.local/protheus/tss:12.1.2410-20261020",
     r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?" + END: "protheus-db",
@@ -145,6 +145,40 @@ def test_no_engine_lets_anything_follow_a_matching_value(where: str, pattern: st
             fast(sample + tail)
         if not pattern.startswith(f"^[^{CONTROL}]*"):  # free text may start anyhow
             assert not authority.is_valid(tail + sample), (where, tail)
+
+
+# Pieces an attacker repeats to make a backtracking engine try every way of
+# splitting a value; each pattern's own separators are among them.
+BACKTRACK_UNITS = (
+    "a",
+    "a/",
+    "a.",
+    "a-",
+    "a_",
+    "a:",
+    "1",
+    "1.",
+    "1h",
+    "/",
+    "-",
+    " ",
+    "<a",
+    "a@",
+    "A-",
+)
+
+
+@pytest.mark.parametrize(("where", "pattern"), SCHEMA_PATTERNS)
+def test_no_schema_pattern_backtracks_without_end(where: str, pattern: str) -> None:
+    # The attack is the input: the image pattern took `/` both as the start of a
+    # path component and as a separator inside one, so `a/a/…/a` followed by a
+    # character it refuses had 2^n ways to fail (60 of them: centuries). A
+    # pattern that backtracks exponentially, or quadratically on the long one,
+    # does not finish here; every pattern refuses a value that ends in a line break.
+    compiled = re.compile(pattern)
+    for unit in BACKTRACK_UNITS:
+        for text in (unit * 60 + "\n", unit * 20_000 + "\n", SAMPLES[pattern] + unit * 60 + "\n"):
+            assert compiled.search(text) is None, (where, unit)
 
 
 # (kind, file, path to a patterned or formatted field): every such field of the

@@ -10,6 +10,8 @@ place, in every command, never an internal error.
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -286,3 +288,175 @@ def test_a_bad_merge_is_a_finding_in_every_command(
         assert "internal error" not in err, (argv, err)
         assert code in (0, 1, 2), (argv, err)
     assert run_rdm("window", "--emergency", *repo)[0] == 0
+
+
+# ---------------------------------------------------------------- values built to backtrack
+
+
+ATTACK = "a/" * 40 + "x!"  # 2^40 ways for the old image pattern to fail
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        (
+            "  tss: registry.saas.local/protheus/tss:12.1.2410-20261020",
+            f"  tss: registry.saas.local/{ATTACK}",
+            19,
+        ),
+        (
+            "  status: registry.saas.local/protheus/status:1.4.2",
+            "  status: " + "a/" * 40 + "\t",  # a tab ends the plain scalar: refused text
+            18,
+        ),
+        (
+            '    replicas: 1\n    cpu: {request: 500m, limit: "1"}',
+            f'    replicas: 1\n    image: r.local/{ATTACK}\n    cpu: {{request: 500m, limit: "1"}}',
+            69,
+        ),
+    ],
+    ids=["images", "images-trailing-tab", "workload-image"],
+)
+def test_an_image_built_to_backtrack_is_a_finding(
+    example_repo: Path, run_rdm: Run, old: str, new: str, line: int
+) -> None:
+    _edit(example_repo, TOPOLOGY, old, new)
+    repo = ("--repo", str(example_repo))
+    code, out, err = run_rdm("validate", "--format", "text", *repo)
+    assert code == 1, err
+    findings = [f for f in out.splitlines() if "an image needs a registry path" in f]
+    assert len(findings) == 1, out
+    assert f"/{TOPOLOGY}:{line}:" in findings[0], findings
+    code, out, err = run_rdm("render", *repo)
+    assert code == 1 and "internal error" not in err
+
+
+# ---------------------------------------------------------------- JSON nested past the stack
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_deep_json_from_github_is_a_github_error(client, fake) -> None:  # type: ignore[no-untyped-def]
+    from github_fake import SLUG
+    from rdm.edges.github import GitHubError
+
+    fake.pull(7, "bruno-infra", head="a" * 40, base="c" * 40)
+    fake.fail(rf"^/repos/{SLUG}/pulls/7$", 200, body=DEEP_JSON)
+    with pytest.raises(GitHubError, match=r"pull request #7 of .*: GitHub's answer is not JSON"):
+        client.pull_request(SLUG, 7)
+
+
+def test_a_deep_json_snapshot_is_a_snapshot_error() -> None:
+    import gzip
+
+    from rdm.model import snapshots
+
+    with pytest.raises(snapshots.SnapshotError, match="snapshot is not gzip-compressed JSON"):
+        snapshots.decode(gzip.compress(DEEP_JSON.encode()))
+
+
+@pytest.mark.parametrize("tag", ["k:", "v:"])
+def test_a_deep_json_field_key_names_nothing(tag: str) -> None:
+    from rdm.model import fields
+
+    live = {"spec": {"containers": [{"name": "a"}]}}
+    path = ("f:spec", "f:containers", tag + DEEP_JSON)
+    assert fields.resolve(live, path) is fields.MISSING
+    assert fields.pointer(live, path) is None
+
+
+def test_a_deep_json_render_record_is_as_if_there_were_none(
+    example_repo: Path, tmp_path: Path, run_rdm: Run
+) -> None:
+    from rdm.edges import writing
+
+    out = tmp_path / "build"
+    argv = ("render", "--repo", str(example_repo), "--out", str(out))
+    assert run_rdm(*argv)[0] == 0
+    mine = out / "grupo-alvorada" / "90-deployment-minha-copia.yaml"
+    mine.write_text("mine\n", encoding="utf-8")
+    (out / writing.RECORD).write_text(DEEP_JSON, encoding="utf-8")
+    code, _, err = run_rdm(*argv)
+    assert code == 0, err
+    assert mine.exists()  # with no record, nothing is rdm's to remove
+    assert err.splitlines()[-1] == f"116 manifest(s) of 4 topology(ies) written to {out}"
+
+
+@pytest.mark.cluster
+def test_a_deep_json_last_rollback_note_is_shown_as_text(
+    cluster,
+    namespace: str,
+    run_rdm: Run,  # type: ignore[no-untyped-def]
+) -> None:
+    from rdm.edges.cluster import connect
+    from rdm.model.kube import LAST_ROLLBACK, NAMESPACE
+
+    kube = connect(cluster.kubeconfig)
+    try:
+        kube.patch(
+            NAMESPACE,
+            namespace,
+            None,
+            [{"op": "add", "path": "/metadata/annotations", "value": {LAST_ROLLBACK: DEEP_JSON}}],
+        )
+    finally:
+        kube.close()
+    kubeconfig = ("--kubeconfig", str(cluster.kubeconfig))
+    code, out, err = run_rdm("status", namespace, *kubeconfig)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1] == "last rollback: ? to snapshot ? in ? s (declared ? s): "
+    code, out, err = run_rdm("status", namespace, "--format", "json", *kubeconfig)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["topologies"][0]["lastRollback"] == {"raw": "[" * 200}
+
+
+# JSON rdm itself wrote, and nothing else: the package's schemas and the renderer's
+# own output (its values come from documents at most MAX_DEPTH deep).
+OWN_JSON = {"tools/rdm/model/schemas.py", "tools/rdm/rendering/manifests.py"}
+
+
+def _json_reads() -> list[tuple[str, int, bool]]:
+    """(file, line, whether a RecursionError is caught) of every JSON read in tools/rdm."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted((root / "tools" / "rdm").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            is_loads = isinstance(node.func.value, ast.Name) and node.func.value.id == "json"
+            if not (
+                (is_loads and node.func.attr == "loads")
+                or (node.func.attr == "json" and not node.args)
+            ):
+                continue
+            caught, child, parent = False, node, parents.get(node)
+            while parent is not None and not caught:
+                if isinstance(parent, ast.Try) and child in parent.body:
+                    names = {
+                        n.id
+                        for h in parent.handlers
+                        if h.type
+                        for n in ast.walk(h.type)
+                        if isinstance(n, ast.Name)
+                    }
+                    caught = "RecursionError" in names
+                child, parent = parent, parents.get(parent)
+            found.append((path.relative_to(root).as_posix(), node.lineno, caught))
+    return found
+
+
+def test_the_scan_sees_the_json_reads() -> None:
+    files = {file for file, _, _ in _json_reads()}
+    assert {"tools/rdm/edges/github.py", "tools/rdm/model/records.py"} <= files
+
+
+def test_every_json_read_from_outside_survives_any_nesting() -> None:
+    # json.loads recurses once per level: "[" * 100_000 is a RecursionError, which
+    # no `except ValueError` catches.
+    assert [
+        f"{file}:{line}"
+        for file, line, caught in _json_reads()
+        if not caught and file not in OWN_JSON
+    ] == []

@@ -100,7 +100,7 @@ def _short(text: str) -> str:
 def _status_of(raw: bytes) -> dict[str, Any]:
     try:
         status = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
         return {"message": raw[:_MESSAGE_LIMIT].decode("utf-8", "replace")}
     return status if isinstance(status, dict) else {}
 
@@ -208,7 +208,7 @@ class KubeCluster:
                     return {}
                 try:
                     return json.loads(raw)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     raise Unavailable(f"{what}: the answer is not JSON") from exc
             error = self._error(status, raw, what, dict(response.headers or {}))
             if status in _RETRY_STATUSES or (

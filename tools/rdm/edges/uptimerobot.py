@@ -162,7 +162,7 @@ class UptimeRobotClient:
     def _ok(self, method: str, response: requests.Response) -> dict[str, Any]:
         try:
             answer = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past Python's stack
             raise UptimeRobotError(
                 f"{method}: UptimeRobot's answer is not JSON ({self._body(response)})"
             ) from exc

@@ -98,7 +98,7 @@ def leaf_paths(tree: Mapping[str, Any], prefix: Path = ()) -> Iterator[Path]:
 def _key_fields(element: str) -> dict[str, Any] | None:
     try:
         value = json.loads(element[2:])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -127,7 +127,7 @@ def resolve(obj: Any, path: Path) -> Any:
         elif tag == "v:":
             try:
                 value = json.loads(element[2:])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return MISSING
             if not isinstance(current, list) or value not in current:
                 return MISSING
@@ -165,7 +165,7 @@ def pointer(obj: Any, path: Path) -> str | None:
         elif tag == "v:":
             try:
                 value = json.loads(element[2:])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
             position = current.index(value) if value in current else None
         elif tag == "i:" and element[2:].isdigit() and int(element[2:]) < len(current):
