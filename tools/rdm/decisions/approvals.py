@@ -94,6 +94,7 @@ class LabelEvent:
 
     label: str
     actor: str
+    at: str = ""  # when it was added (ISO 8601), when GitHub said
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Review:
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
     commit_id: str | None
     submitted_at: str
+    id: int = 0  # GitHub's review id (0 when unknown): the audit chain names it
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class PullHead:
     base_ref: str  # the branch the PR merges into
     default_branch: str  # the default branch of the base repository
     labels: tuple[str, ...] = ()
+    created_at: str = ""  # ISO 8601, as GitHub wrote it
+    draft: bool = False
+    merged_at: str | None = None  # None: not merged
+    merge_commit_sha: str | None = None  # for a merged PR, the commit on the base branch
 
 
 @dataclass(frozen=True)
@@ -616,6 +622,65 @@ def _people(logins: tuple[str, ...], conjunction: str = "and") -> str:
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+@dataclass(frozen=True)
+class CountedApproval:
+    """An approval that counted towards a verdict, for the audit chain."""
+
+    login: str
+    review: Review
+    capacity: str  # member | delegate | change-manager (rdm.model.records.Capacity)
+    stood_in_for: str | None = None  # the member a delegate replaced
+
+
+def counted_approvals(
+    policy: CommitteePolicy, pr: PullRequest, verdict: Verdict
+) -> tuple[CountedApproval, ...]:
+    """Who approved, with the review that counted: members (or change managers for a
+    standard change) whose latest decisive review approves the head commit, and the
+    delegate who stood in for each member the verdict shows as delegated.
+
+    The same standing rules as `decide` (latest decisive review, head commit only,
+    never the author), so the record names exactly the reviews the verdict counted.
+    """
+    latest: dict[str, Review] = {}
+    for review in pr.reviews:
+        if review.state.upper() in _DECISIVE:
+            latest[review.login.lower()] = review
+    author = pr.author.lower()
+
+    def on_head(login: str) -> Review | None:
+        review = latest.get(login.lower())
+        if review is None or login.lower() == author:
+            return None
+        if review.state.upper() != APPROVED or review.commit_id != pr.head_sha:
+            return None
+        return review
+
+    if verdict.committee == "standard":
+        found = [(login, on_head(login)) for login in policy.change_managers]
+        return tuple(
+            CountedApproval(login, review, "change-manager")
+            for login, review in found
+            if review is not None
+        )
+    committee = policy.cme if verdict.committee == policy.cme.name else policy.cm
+    delegated = {m.login.lower() for m in verdict.members if m.state is State.DELEGATED}
+    counted: list[CountedApproval] = []
+    for member in committee.members:
+        own = on_head(member)
+        if own is not None:
+            counted.append(CountedApproval(member, own, "member"))
+            continue
+        if member.lower() not in delegated:
+            continue
+        for delegate in policy.delegates.get(member, ()):
+            stand_in = on_head(delegate)
+            if stand_in is not None:
+                counted.append(CountedApproval(delegate, stand_in, "delegate", member))
+                break
+    return tuple(counted)
 
 
 def head_moved(pr: PullRequest, now: PullHead) -> str | None:
