@@ -39,6 +39,7 @@ POLICY_FILES: dict[str, str] = {
     "policy/calendar.yaml": "calendar",
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
+    "policy/operations.yaml": "operations",
 }
 CALENDAR = "policy/calendar.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
@@ -67,6 +68,7 @@ class Repository:
     calendar: calendar.CalendarPolicy | None = None
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    operations: policy.OperationsPolicy | None = None
     # relative path -> parsed value of every schema-valid file (node trees are not
     # kept: at 10,000 files they cost more memory, and GC time, than the data)
     data: dict[str, Any] = field(default_factory=dict)
@@ -280,6 +282,8 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.priorities = policy.PriorityMatrix.from_mapping(data)
     elif kind == "standard-changes":
         repo.standard_changes = policy.standard_templates(data)
+    elif kind == "operations":
+        repo.operations = policy.OperationsPolicy.from_mapping(data)
 
 
 def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
@@ -308,6 +312,7 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
         )
     if rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
+        problems += _downtime_rules(context.calendar, rdm, document)
     elif rdm.window is not None and CALENDAR in context.unusable_policy:
         problems.append(_policy_unusable(document, ["window"], CALENDAR))
     return problems
@@ -369,6 +374,37 @@ def _window_rules(
     ]
 
 
+def _downtime_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """A normal or standard change's downtime happens inside its window (the clients
+    are told when; `rdm notice` says so)."""
+    downtime = rdm.downtime
+    occurrence = calendar.window_for_date(policy_, rdm.window) if rdm.window else None
+    if downtime is None or downtime.start is None or occurrence is None:
+        return []
+    start, end = downtime.start, downtime.start + downtime.duration
+    fmt = calendar.format_instant
+    window = f"the window {fmt(occurrence.start)} to {fmt(occurrence.end)}"
+    if not occurrence.contains(start):
+        return [
+            document.problem(
+                ["downtime", "start"],
+                f"the downtime starts at {fmt(start)}, outside {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    if end > occurrence.end:
+        return [
+            document.problem(
+                ["downtime", "duration"],
+                f"the downtime ends at {fmt(end)}, after {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    return []
+
+
 def _layout_problem(shown: str, relative: str) -> Problem | None:
     if _IGNORED.search(relative):
         return None
@@ -378,7 +414,7 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     expected = {
         "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
         "topologies": "topologies/<org-id>.yaml",
-        "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,operations}.yaml",
     }[top]
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other

@@ -11,7 +11,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from rdm.model.documents import Document
@@ -52,6 +52,17 @@ class Communication:
     notified: bool
     notice: str
     notified_at: str | None
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Downtime:
+    """What the clients lose while the change runs: from `start` (or the window's
+    start) for at most `duration`; `workloads` empty means every service."""
+
+    duration: timedelta
+    start: datetime | None = None
+    workloads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class Rdm:
     incident: str | None
     communication: Communication | None
     template: str | None
+    downtime: Downtime | None = None
 
     @property
     def total_duration(self) -> timedelta:
@@ -111,12 +123,24 @@ class Rdm:
                     communication["notified"],
                     communication["notice"],
                     communication.get("notifiedAt"),
+                    tuple(communication.get("messageIds", ())),
                 )
                 if communication is not None
                 else None
             ),
             template=data.get("template"),
+            downtime=_downtime(data.get("downtime")),
         )
+
+
+def _downtime(data: Mapping[str, Any] | None) -> Downtime | None:
+    if data is None:
+        return None
+    return Downtime(
+        duration=parse_duration(data["duration"]),
+        start=datetime.fromisoformat(data["start"]) if "start" in data else None,
+        workloads=tuple(data.get("workloads", ())),
+    )
 
 
 def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:

@@ -49,7 +49,15 @@ def _schema_dir() -> Path:
 
 
 SCHEMA_DIR = _schema_dir()
-KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
+KINDS = (
+    "rdm",
+    "topology",
+    "committee",
+    "calendar",
+    "priorities",
+    "standard-changes",
+    "operations",
+)
 
 
 def _is_date(value: object) -> bool:

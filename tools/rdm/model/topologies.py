@@ -74,6 +74,16 @@ class Monitor:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A person at the client who receives downtime notices."""
+
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
 class Database:
     engine: str
     host: str
@@ -94,6 +104,7 @@ class Topology:
     workloads: tuple[Workload, ...]
     database: Database
     monitors: tuple[Monitor, ...]
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -130,7 +141,17 @@ class Topology:
             monitors=tuple(
                 Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]
             ),
+            contacts=tuple(_contact(c) for c in data["client"].get("contacts", ())),
         )
+
+
+def _contact(data: str | Mapping[str, str]) -> Contact:
+    # A bare address is a contact without a name (the schema allows both forms).
+    if isinstance(data, str):
+        return Contact(email=data)
+    return Contact(
+        email=data["email"], name=data["name"], phone=data.get("phone"), role=data.get("role")
+    )
 
 
 def _workload(name: str, data: Mapping[str, Any], images: Mapping[str, str]) -> Workload:
