@@ -929,6 +929,11 @@ def _span(delta: timedelta) -> str:
     return " ".join(shown)
 
 
+def format_span(delta: timedelta) -> str:
+    """A duration for people, as the decisions word it: "2 days 4 h", "35 min", "12 s"."""
+    return _span(delta)
+
+
 def elapsed(start: datetime, end: datetime) -> timedelta:
     """Real time from `start` to `end`.
 
@@ -973,6 +978,7 @@ __all__ = [
     "emergency_without_policy",
     "first_window_for_submission",
     "format_instant",
+    "format_span",
     "meetings",
     "open_periods",
     "schedule",
