@@ -31,6 +31,7 @@ def _register() -> None:
     # that `rdm --help` lists them all.
     from rdm.commands import (
         approvals,
+        audit,
         calendar,
         codeowners,
         logs,
@@ -47,6 +48,7 @@ def _register() -> None:
     cli.add_command(calendar.command)
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
+    cli.add_command(audit.command)
     cli.add_command(notice.command)
     cli.add_command(monitors.command)
     cli.add_command(logs.command)

@@ -147,6 +147,8 @@ class PullRequest:
     head_repo: str = ""
     # GitHub's own list of the PR's files, when read: a cross-check only.
     listed_files: tuple[ChangedFile, ...] | None = None
+    # When it was last marked ready for review (ISO 8601), when the events were read.
+    ready_at: str = ""
 
     def paths(self) -> tuple[str, ...]:
         """Every path the PR touches, old names of renames included."""

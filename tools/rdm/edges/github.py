@@ -397,6 +397,13 @@ class GitHubClient:
             raise GitHubError(f"{what}: GitHub answered with pull request #{head.number}")
         return head
 
+    def default_branch(self, slug: str) -> str:
+        """The repository's default branch (``GET /repos/{slug}``), the one rdm protects."""
+        what = f"repository {slug}"
+        answer = _json(self.request("GET", f"/repos/{slug}", what=what), what)
+        read = _Reader(what)
+        return read.text(read.object(answer, "the repository"), "default_branch")
+
     def commit_pulls(self, slug: str, sha: str) -> list[PullHead]:
         """The pull requests GitHub associates with commit `sha` (``GET
         /repos/{slug}/commits/{sha}/pulls``): for a commit of the default branch, the
@@ -485,13 +492,16 @@ class GitHubClient:
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
         actors: dict[str, tuple[str, str]] = {}  # label -> (who added it, when)
+        ready_at = ""
         if head.labels or as_of is not None:  # events tell who added each label, and when
             for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
                 kind = event.get("event")
-                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
-                    continue
                 at = read.optional_text(event, "created_at", "event created_at") or ""
                 if as_of is not None and not _not_after(at, as_of):
+                    continue
+                if kind == "ready_for_review":
+                    ready_at = at
+                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
                     continue
                 name = read.text(read.object(event["label"], "event label"), "name", "label name")
                 if kind == "labeled":
@@ -511,6 +521,7 @@ class GitHubClient:
             base_ref=head.base_ref,
             head_repo=head.head_repo,
             listed_files=files,
+            ready_at=ready_at,
         )
 
     def set_status(

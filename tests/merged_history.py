@@ -1,0 +1,231 @@
+"""A default branch with a history of merged pull requests: a real git repository in tmp
+and the fake GitHub that knows what merged each commit.
+
+`History` builds the repository the way GitHub would: each pull request is a
+branch from the default branch with its commit, merged with a real merge commit
+(`--no-ff`, GitHub's subject), a squash commit, or not at all (a direct push);
+every commit carries the time it happened, so `--since` and the order of merges
+are real. `MergingGitHub` extends tests/github_fake.py with what the rollout
+and the audit ask: the repository (its default branch), the pull requests of a
+commit, a commit's statuses with who posted them, and PRs with their merge
+commit, merge time and creation time; reviews and label events carry the times
+given. The client under test talks to it over HTTP; nothing is patched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import git
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from conftest import ROOT
+from github_fake import SLUG, FakeGitHub, FakePull, repository, user
+
+CM = ("ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services")
+CME = ("ana-gerente-mudancas", "bruno-infra", "diretor-services")
+APP = "rdm-committee[bot]"
+
+
+def iso(moment: datetime) -> str:
+    """GitHub's way of writing a time: UTC, seconds, Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class MergedPull(FakePull):
+    """A PR that knows when it was opened and merged, and by which commit."""
+
+    created_at: str = "2026-11-24T08:00:00Z"
+    merged_at: str | None = None
+    merge_commit_sha: str | None = None
+
+    def review_at(
+        self, login: str, state: str, at: datetime, commit: str | None = None
+    ) -> MergedPull:
+        self.review(login, state, commit)
+        self.reviews[-1]["submitted_at"] = iso(at)
+        return self
+
+    def label_at(self, name: str, actor: str, at: datetime) -> MergedPull:
+        self.add_label(name, actor)
+        self.events[-1]["created_at"] = iso(at)
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        body = super().as_json()
+        body["created_at"] = self.created_at
+        body["merged_at"] = self.merged_at
+        body["merged"] = self.merged_at is not None
+        body["merge_commit_sha"] = self.merge_commit_sha or "e" * 40
+        if self.merged_at is not None:
+            body["state"] = "closed"
+        return body
+
+
+@dataclass
+class PostedStatus:
+    sha: str
+    state: str
+    poster: str
+    at: str
+    poster_type: str = "Bot"
+
+
+class MergingGitHub(FakeGitHub):
+    """tests/github_fake.py plus the repository, a commit's PRs and a commit's statuses."""
+
+    def __init__(self, server: HTTPServer, slug: str = SLUG) -> None:
+        self.associations: dict[str, list[int]] = {}  # commit -> PR numbers GitHub lists
+        self.posted: list[PostedStatus] = []
+        self.default_branch = "main"
+        super().__init__(server, slug)
+
+    def merged_pull(self, number: int, author: str, head: str, base: str) -> MergedPull:
+        pull = MergedPull(number, author, head, base)
+        self.pulls[number] = pull
+        return pull
+
+    def post_status(self, sha: str, state: str, poster: str, at: datetime) -> None:
+        kind = "Bot" if poster.endswith("[bot]") else "User"
+        self.posted.append(PostedStatus(sha, state, poster, iso(at), kind))
+
+    def _handle(self, request: Request) -> Response:
+        prefix = f"/repos/{self.slug}"
+        path = request.path
+        if request.method == "GET" and path == prefix:
+            self.requests.append((request.method, path))
+            self.authorizations.append(request.headers.get("Authorization"))
+            return self._json(repository(self.slug, self.default_branch))
+        match = re.fullmatch(
+            rf"{re.escape(prefix)}/commits/([0-9a-f]{{40}})/(pulls|statuses)", path
+        )
+        if request.method == "GET" and match:
+            self.requests.append((request.method, path))
+            self.authorizations.append(request.headers.get("Authorization"))
+            sha, kind = match.groups()
+            if kind == "pulls":
+                numbers = self.associations.get(sha, [])
+                return self._page(request, [self.pulls[n].as_json() for n in numbers])
+            statuses = [s for s in reversed(self.posted) if s.sha == sha]
+            return self._page(request, [self._status(i, s) for i, s in enumerate(statuses)])
+        return super()._handle(request)
+
+    def _status(self, index: int, status: PostedStatus) -> dict[str, Any]:
+        creator = user(status.poster, 3000 + index)
+        creator["type"] = status.poster_type
+        return {
+            "url": f"https://api.github.com/repos/{self.slug}/statuses/{status.sha}",
+            "id": 9000 + index,
+            "node_id": f"SC_{index}",
+            "state": status.state,
+            "description": "CM approved",
+            "target_url": None,
+            "context": "rdm/committee",
+            "created_at": status.at,
+            "updated_at": status.at,
+            "creator": creator,
+        }
+
+
+@dataclass
+class History:
+    """A real repository whose `main` is built by merging pull requests."""
+
+    root: Path
+    github: MergingGitHub
+    repo: git.Repo = field(init=False)
+    pulls: int = 0
+
+    def __post_init__(self) -> None:
+        self.repo = git.Repo.init(self.root, initial_branch="main")
+        with self.repo.config_writer() as config:
+            config.set_value("user", "name", "Test").set_value("user", "email", "t@example.com")
+
+    def seed(self, at: datetime, files: dict[str, str] | None = None) -> str:
+        """The first commit: the example's topologies and policy, no RDM (or `files`)."""
+        for folder in ("topologies", "policy"):
+            shutil.copytree(ROOT / folder, self.root / folder)
+        return self._commit("Seed: clients already in the cluster", files or {}, at)
+
+    def _write(self, files: dict[str, str | None]) -> None:
+        for relative, content in files.items():
+            path = self.root / relative
+            if content is None:
+                path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content, encoding="utf-8")
+
+    def _commit(self, message: str, files: dict[str, str | None], at: datetime) -> str:
+        self._write(files)
+        self.repo.git.add(A=True)
+        stamp = at.isoformat()
+        with self.repo.git.custom_environment(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp):
+            self.repo.git.commit("-m", message, "--allow-empty")
+        return self.repo.head.commit.hexsha
+
+    def open(
+        self,
+        files: dict[str, str | None],
+        author: str,
+        at: datetime,
+        *,
+        number: int | None = None,
+    ) -> MergedPull:
+        """A PR branched from main's tip with one commit, opened at `at`."""
+        self.pulls += 1
+        number = number or 10 + self.pulls
+        base = self.repo.heads.main.commit.hexsha
+        self.repo.git.checkout("-B", f"rdm-{number}", base)
+        head = self._commit(f"RDM change ({number})", files, at)
+        self.repo.git.checkout("main")
+        pull = self.github.merged_pull(number, author, head, base)
+        pull.created_at = iso(at)
+        for relative, content in files.items():
+            if content is None:
+                pull.change(relative, "removed")
+            else:
+                pull.change(relative, "modified" if (self.root / relative).exists() else "added")
+        return pull
+
+    def approve(self, pull: MergedPull, logins: tuple[str, ...], at: datetime) -> MergedPull:
+        for login in logins:
+            pull.review_at(login, "APPROVED", at)
+        return pull
+
+    def merge(self, pull: MergedPull, at: datetime, *, squash: bool = False) -> str:
+        """GitHub's merge (or squash) of `pull` into main at `at`; returns the commit."""
+        branch = f"rdm-{pull.number}"
+        stamp = at.isoformat()
+        with self.repo.git.custom_environment(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp):
+            if squash:
+                self.repo.git.merge("--squash", branch)
+                self.repo.git.commit("-m", f"RDM change (#{pull.number})")
+            else:
+                self.repo.git.merge(
+                    "--no-ff",
+                    branch,
+                    "-m",
+                    f"Merge pull request #{pull.number} from {SLUG}/{branch}",
+                )
+        sha = self.repo.head.commit.hexsha
+        pull.merged_at = iso(at)
+        pull.merge_commit_sha = sha
+        pull.base = self.repo.head.commit.parents[0].hexsha
+        self.github.associations.setdefault(sha, []).append(pull.number)
+        self.github.associations.setdefault(pull.head, []).append(pull.number)
+        return sha
+
+    def push(self, files: dict[str, str | None], at: datetime, message: str = "hotfix") -> str:
+        """A commit straight onto main, with no pull request."""
+        return self._commit(message, files, at)
+
+    def text(self, relative: str) -> str:
+        return (ROOT / relative).read_text(encoding="utf-8")
