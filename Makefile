@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean catalogs browser
+
+# pt-BR text: the .po files are the source, the .mo files are built here (and by
+# a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
+CATALOG_PO := $(wildcard tools/rdm/i18n/locale/*/LC_MESSAGES/rdm.po)
+CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +19,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,manifests]'
 	touch $(STAMP)
 
+$(CATALOG_MO): %.mo: %.po $(STAMP)
+	$(BIN)/python -m rdm.i18n.catalogs compile
+
+## make catalogs: after adding or changing a message, bring the .po files up to date
+catalogs: $(STAMP)
+	$(BIN)/python -m rdm.i18n.catalogs update
+	$(BIN)/python -m rdm.i18n.catalogs compile
+
 ## make run: set up, then the main job on the bundled example repository:
 ## check every file (and the rendered manifests), show the calendar and whether
 ## a change may run now, and render the manifests to build/manifests.
-run: $(STAMP)
+run: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
 	$(BIN)/rdm calendar --weeks 4
 	@# exit 1 means "closed right now": information here, not a failure
@@ -25,7 +38,7 @@ run: $(STAMP)
 	$(BIN)/rdm render --out build/manifests
 
 ## make test: set up and run the whole suite (lint and types included)
-test: $(STAMP)
+test: $(STAMP) $(CATALOG_MO)
 	$(BIN)/ruff check tools tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -37,6 +50,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+
+## make browser: headless Chromium and chromium-driver (Debian packages) for the
+## browser tests; .ci/run calls it under CI=true
+browser:
+	.ci/install-chromium
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
