@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench clean catalogs browser
+.PHONY: run test lint bench clean catalogs browser controlplane cluster-up cluster-down cluster-status
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -37,10 +38,12 @@ run: $(STAMP) $(CATALOG_MO)
 	-$(BIN)/rdm window
 	$(BIN)/rdm render --out build/manifests
 
-## make test: set up and run the whole suite (lint and types included)
+## make test: set up and run the whole suite (lint and types included); builds the
+## local control plane first, or reuses it (without Go, outside CI, the cluster tests skip)
 test: $(STAMP) $(CATALOG_MO)
 	$(BIN)/ruff check tools tests bench
 	$(BIN)/mypy
+	$(BIN)/python $(LOCALCLUSTER) build --skip-without-go
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -55,6 +58,21 @@ bench: $(STAMP)
 ## browser tests; .ci/run calls it under CI=true
 browser:
 	.ci/install-chromium
+
+## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)
+controlplane: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) build
+
+## make cluster-up / cluster-down: a local control plane with kwok nodes (build/cluster/kubeconfig)
+cluster-up: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) up
+
+cluster-down: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) down
+
+cluster-status: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) status
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Shared fixtures: a throw-away copy of the bundled example repository."""
+"""Shared fixtures: a throw-away copy of the bundled example repository; the local
+cluster of tests marked `cluster` (tests/cluster_fixture.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from cluster_fixture import cluster, namespace, namespaces  # noqa: F401  (the cluster fixtures)
 from github_fake import FakeGitHub
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import Repository, load_work_tree
