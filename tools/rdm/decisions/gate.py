@@ -108,7 +108,7 @@ def decide(
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("the gate's instant must carry a UTC offset")
     at = at.astimezone(policy.zone)
-    reasons = [*_committee(rdm, committee)]
+    reasons = committee_reasons(rdm, committee)
     if rdm.type is ChangeType.EMERGENCY:
         reasons += _emergency(rdm, at, policy)
     else:
@@ -129,7 +129,9 @@ def decide(
     return Gate(rdm.id, at, not blocked, (*blocked, *others))
 
 
-def _committee(rdm: Rdm, committee: Committee) -> list[str]:
+def committee_reasons(rdm: Rdm, committee: Committee) -> list[str]:
+    """The committee's part of the gate; blocked here is final for that merge (the
+    rollout records it as a refusal), since the verdict is computed as of the merge."""
     where = f"merged in {committee.merge_commit[:12]}"
     if committee.verdict is None or committee.pr is None:
         why = committee.problem or "no pull request merged it"
