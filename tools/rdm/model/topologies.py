@@ -13,6 +13,13 @@ from typing import Any
 
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
+from rdm.model.quantities import (
+    Quantity,
+    QuantityError,
+    format_value,
+    parse_quantity,
+    suggest_memory,
+)
 
 # workload -> the component whose image it runs by default
 WORKLOADS: dict[str, str] = {
@@ -30,6 +37,11 @@ WORKLOADS: dict[str, str] = {
 # Present only while an update runs; absent or disabled otherwise.
 UPDATE_WORKLOAD = "protheus-appserver-update"
 ENVIRONMENTS = ("producao", "homologacao")
+# Environment variables the renderer sets itself, by component: the database
+# credentials, from `database.credentialsSecret`. A topology may not set them.
+RESERVED_ENV: dict[str, tuple[str, ...]] = {
+    "dbaccess": ("PROTHEUS_DB_USER", "PROTHEUS_DB_PASSWORD"),
+}
 
 # Names that say "this is a credential"; a literal value under one is a leak.
 _SECRET_NAME = re.compile(
@@ -187,6 +199,112 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
         problems += _config_case_clashes(workload, document)
+        problems += _resource_rules(workload, document)
+        problems += _env_names(workload, document)
+    return problems
+
+
+def _resource_rules(workload: Workload, document: Document) -> list[Problem]:
+    """cpu and memory as Kubernetes reads them: quantities, not negative, request <= limit.
+
+    The API server refuses a request above its limit and a negative quantity;
+    memory in thousandths of a byte (`512m`) it accepts, and the container
+    then cannot start, so that is refused here too.
+    """
+    problems: list[Problem] = []
+    for resource in ("cpu", "memory"):
+        parsed: dict[str, Quantity] = {}
+        for field in ("request", "limit"):
+            text = getattr(workload, f"{resource}_{field}")
+            if text is None:
+                continue
+            pointer: list[str | int] = ["workloads", workload.name, resource, field]
+            where = f"{workload.name} {resource} {field}"
+            try:
+                quantity = parse_quantity(text)
+            except QuantityError as exc:
+                problems.append(
+                    document.problem(pointer, f"{where}: {exc}", "topology-quantity", key=False)
+                )
+                continue
+            if quantity.negative:
+                problems.append(
+                    document.problem(
+                        pointer,
+                        f"{where} {text!r} is negative; Kubernetes refuses a negative "
+                        "request or limit",
+                        "topology-quantity",
+                        key=False,
+                    )
+                )
+                continue
+            if resource == "memory" and quantity.value != quantity.value.to_integral_value():
+                meant = suggest_memory(text)
+                hint = (
+                    f"m means thousandths: did you mean {meant!r}?"
+                    if meant
+                    else "write memory with Ki, Mi or Gi, e.g. 512Mi"
+                )
+                problems.append(
+                    document.problem(
+                        pointer,
+                        f"{where} {text!r} is {format_value(quantity.value)} bytes, not a whole "
+                        f"number of bytes; {hint}",
+                        "topology-quantity",
+                        key=False,
+                    )
+                )
+                continue
+            parsed[field] = quantity
+        request, limit = parsed.get("request"), parsed.get("limit")
+        if request is not None and limit is not None and request > limit:
+            problems.append(
+                document.problem(
+                    ["workloads", workload.name, resource, "request"],
+                    f"{workload.name} {resource} request {request.text} is above its limit "
+                    f"{limit.text}; Kubernetes refuses a request above the limit: lower the "
+                    "request or raise the limit",
+                    "topology-resources",
+                    key=False,
+                )
+            )
+    return problems
+
+
+def _env_names(workload: Workload, document: Document) -> list[Problem]:
+    """Each env name once per workload, and none the renderer sets itself.
+
+    Kubernetes keeps `env` as a list keyed by name: server-side apply refuses
+    an object with the same name twice.
+    """
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    reserved = RESERVED_ENV.get(workload.component, ())
+    base: list[str | int] = ["workloads", workload.name, "env"]
+    for index, var in enumerate(workload.env):
+        if var.name in reserved:
+            problems.append(
+                document.problem(
+                    [*base, index, "name"],
+                    f"{var.name} is set by rdm on {workload.name} from "
+                    "database.credentialsSecret; remove it here",
+                    "topology-env-duplicate",
+                    key=False,
+                )
+            )
+        if var.name in first:
+            line = document.position([*base, first[var.name], "name"], key=False).line
+            problems.append(
+                document.problem(
+                    [*base, index, "name"],
+                    f"env {var.name} is set twice in {workload.name} (first on line {line}); "
+                    "Kubernetes refuses the second: keep one",
+                    "topology-env-duplicate",
+                    key=False,
+                )
+            )
+        else:
+            first[var.name] = index
     return problems
 
 

@@ -29,7 +29,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from rdm.model.problems import RdmError
-from rdm.model.topologies import Topology, Workload
+from rdm.model.topologies import RESERVED_ENV, Topology, Workload
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
 # (`schemas.kubernetes_errors` checks them against it).
@@ -167,9 +167,9 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-# Environment variables the renderer adds to workloads with database credentials.
-DB_USER_ENV = "PROTHEUS_DB_USER"
-DB_PASSWORD_ENV = "PROTHEUS_DB_PASSWORD"  # noqa: S105 - a variable name, not a password
+# Environment variables the renderer adds to workloads with database credentials
+# (the topology rules refuse them in a topology: `topologies.RESERVED_ENV`).
+DB_USER_ENV, DB_PASSWORD_ENV = RESERVED_ENV["dbaccess"]
 
 _INI_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
