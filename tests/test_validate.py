@@ -78,7 +78,7 @@ def test_text_format_is_path_line_col_level_message_rule(
     assert code == 1
     assert out.splitlines()[0] == (
         f"{repo}/rdms/2026/RDM-2026-0041.yaml:17:1: error: "
-        "impact: 'medio' is not one of 'high', 'medium', 'low' [schema]"
+        "impact: 'medio' is not one of 'high', 'medium', 'low': did you mean 'medium'? [schema]"
     )
 
 

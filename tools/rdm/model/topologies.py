@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rdm.model import messages
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 from rdm.model.quantities import (
@@ -100,6 +101,7 @@ class Database:
 class Topology:
     org_id: str
     client_name: str
+    cnpj: str | None
     product: str
     release: str
     images: Mapping[str, str]
@@ -126,6 +128,7 @@ class Topology:
         return cls(
             org_id=data["orgId"],
             client_name=data["client"]["name"],
+            cnpj=data["client"].get("cnpj"),
             product=data["product"],
             release=data["release"],
             images=images,
@@ -196,12 +199,32 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
             )
         )
     problems += _monitor_rules(topology, document)
+    problems += _cnpj_rules(topology, document)
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
         problems += _config_case_clashes(workload, document)
         problems += _resource_rules(workload, document)
         problems += _env_names(workload, document)
     return problems
+
+
+def _cnpj_rules(topology: Topology, document: Document) -> list[Problem]:
+    """A CNPJ whose check digits do not match is a typo (the schema has checked the layout)."""
+    if topology.cnpj is None:
+        return []
+    characters = re.sub(r"[./-]", "", topology.cnpj)
+    expected = messages.cnpj_check_digits(characters)
+    if characters[12:] == expected:
+        return []
+    return [
+        document.problem(
+            ["client", "cnpj"],
+            f"CNPJ {topology.cnpj}: the check digits should be {expected}, not "
+            f"{characters[12:]}; check the number with the client",
+            "topology-cnpj",
+            key=False,
+        )
+    ]
 
 
 def _resource_rules(workload: Workload, document: Document) -> list[Problem]:
