@@ -14,6 +14,7 @@ from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
 LEVELS = ("high", "medium", "low")
+DEFAULT_EMERGENCY_NOTICE_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class CommitteePolicy:
     emergency_labelers: tuple[str, ...]
     change_managers: tuple[str, ...]
     delegates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # how many days an emergency's client notice may precede its incident
+    emergency_notice_days: int = DEFAULT_EMERGENCY_NOTICE_DAYS
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CommitteePolicy:
@@ -39,6 +42,7 @@ class CommitteePolicy:
             emergency_labelers=tuple(data["emergencyLabelers"]),
             change_managers=tuple(data["changeManagers"]),
             delegates={k: tuple(v) for k, v in data.get("delegates", {}).items()},
+            emergency_notice_days=data.get("emergencyNoticeDays", DEFAULT_EMERGENCY_NOTICE_DAYS),
         )
 
     def everyone(self) -> tuple[str, ...]:

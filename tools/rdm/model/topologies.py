@@ -7,13 +7,13 @@ the contract with operations and never derived. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from rdm.model import messages
 from rdm.model.documents import Document
-from rdm.model.problems import Problem
+from rdm.model.problems import Located, Problem
 from rdm.model.quantities import (
     Quantity,
     QuantityError,
@@ -422,3 +422,38 @@ def _monitor_rules(topology: Topology, document: Document) -> list[Problem]:
             )
         seen.add(monitor.environment)
     return problems
+
+
+def shared_databases(topologies: Iterable[Topology]) -> list[tuple[str, Located]]:
+    """Two clients on one database (`database.host` + `database.name`): an error on each.
+
+    One client's change (a dictionary update, a restore) would then touch the other's
+    data. Hosts compare as DNS names (case, a trailing dot); names case-insensitively,
+    as SQL Server and unquoted PostgreSQL/Oracle names do.
+    """
+    by_database: dict[tuple[str, str], list[Topology]] = {}
+    for topology in topologies:
+        db = topology.database
+        key = (db.host.lower().rstrip("."), db.name.lower())
+        by_database.setdefault(key, []).append(topology)
+    found: list[tuple[str, Located]] = []
+    for _key, sharing in sorted(by_database.items()):
+        if len(sharing) < 2:
+            continue
+        for topology in sharing:
+            others = ", ".join(t.org_id for t in sharing if t is not topology)
+            db = topology.database
+            found.append(
+                (
+                    topology.org_id,
+                    Located(
+                        ("database", "name"),
+                        f"database {db.name} on {db.host} is also the database of {others}: one "
+                        "client's change would touch another's data; give each client its "
+                        "own database",
+                        "topology-database-shared",
+                        key=False,
+                    ),
+                )
+            )
+    return found
