@@ -26,7 +26,7 @@ def test_workers_find_the_same_problems_and_models(
     assert parallel.rdms == sequential.rdms
     assert parallel.topologies == sequential.topologies
     assert parallel.data == sequential.data
-    assert parallel.files_checked == sequential.files_checked == 12
+    assert parallel.files_checked == sequential.files_checked == 13
 
 
 def test_priority_is_derived_from_the_matrix(example_repo: Path) -> None:

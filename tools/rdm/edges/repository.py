@@ -40,8 +40,10 @@ POLICY_FILES: dict[str, str] = {
     "policy/calendar.yaml": "calendar",
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
+    "policy/cluster.yaml": "cluster",
 }
 CALENDAR = "policy/calendar.yaml"
+CLUSTER = "policy/cluster.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
 _RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
 _TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
@@ -55,6 +57,7 @@ _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
     "calendar": calendar.check_policy,
     "priorities": policy.check_priorities,
     "standard-changes": policy.check_standard_changes,
+    "cluster": policy.check_cluster,
 }
 
 
@@ -68,6 +71,7 @@ class Repository:
     calendar: calendar.CalendarPolicy | None = None
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    cluster: policy.ClusterPolicy | None = None
     # relative path -> parsed value of every schema-valid file (node trees are not
     # kept: at 10,000 files they cost more memory, and GC time, than the data)
     data: dict[str, Any] = field(default_factory=dict)
@@ -202,6 +206,7 @@ def load_repository(
         repo.calendar,
         repo.standard_changes,
         frozenset(unreported),
+        repo.cluster,
     )
     for result in _check_all(source, data_files, context):
         if isinstance(result.model, rdms.Rdm):
@@ -235,6 +240,7 @@ class _Context:
     calendar: calendar.CalendarPolicy | None
     standard_changes: Mapping[str, policy.StandardTemplate]
     unusable_policy: frozenset[str] = frozenset()  # broken or missing, and not reported
+    cluster: policy.ClusterPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +264,11 @@ def _check_file(source: Source, relative: str, kind: str, context: _Context) -> 
     else:
         model = topologies.Topology.from_mapping(document.data)
         problems += topologies.check(model, document, relative)
+        if context.cluster is not None:
+            problems += [
+                document.problem(list(f.pointer), f.message, f.rule, f.level, key=f.key)
+                for f in topologies.exposure_findings(model, context.cluster)
+            ]
     return _FileResult(relative, problems, document.data, model)
 
 
@@ -323,6 +334,8 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.priorities = policy.PriorityMatrix.from_mapping(data)
     elif kind == "standard-changes":
         repo.standard_changes = policy.standard_templates(data)
+    elif kind == "cluster":
+        repo.cluster = policy.ClusterPolicy.from_mapping(data)
 
 
 def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
@@ -465,7 +478,10 @@ def _across(
         for rdm in placed:
             for located in _time_findings(repo, rdm, checks, since):
                 add(rdm.id, located)
-    for org_id, located in topologies.shared_databases(repo.topologies.values()):
+    shared = topologies.shared_databases(repo.topologies.values())
+    if repo.cluster is not None:
+        shared += topologies.shared_hosts(repo.topologies.values(), repo.cluster)
+    for org_id, located in shared:
         found.append((repo.topology_paths[org_id], located))
     return _place(source, [(path, f) for path, f in found if wanted(path)])
 
@@ -583,7 +599,7 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     expected = {
         "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
         "topologies": "topologies/<org-id>.yaml",
-        "policy": "policy/{committee,calendar,priorities,standard-changes}.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,cluster}.yaml",
     }[top]
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
@@ -607,7 +623,9 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
         )
         if topology is None:
             continue
-        found = topology_manifest_problems(topology, source.display(relative))
+        found = topology_manifest_problems(
+            topology, source.display(relative), cluster=repository.cluster
+        )
         document = load(source, relative).document if found else None
         if document is not None:
             position = document.position(["orgId"])
@@ -617,9 +635,14 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
 
 
 def topology_manifest_problems(
-    topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
+    topology: topologies.Topology,
+    document_path: str,
+    line: int = 1,
+    col: int = 1,
+    cluster: policy.ClusterPolicy | None = None,
 ) -> list[Problem]:
-    """Render `topology` and check every object against the Kubernetes schema."""
+    """Render `topology` (with its way in, given the `cluster` policy) and check every
+    object against the Kubernetes schema."""
     # Jinja2 and the Kubernetes schemas load only when asked
     from rdm.rendering import manifests as rendering
 
@@ -627,7 +650,7 @@ def topology_manifest_problems(
         return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
 
     try:
-        manifests = rendering.render(topology)
+        manifests = rendering.render(topology, cluster)
     except rendering.RenderError as exc:
         return [problem(str(exc))]
     found: list[Problem] = []
@@ -660,7 +683,7 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     from rdm.rendering import manifests as rendering
 
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
-    repository = load_repository(source, only=only)
+    repository = load_repository(source, only=[*only, CLUSTER])
     unknown = [org for org in org_ids if org not in repository.topology_ids]
     if unknown:
         raise RdmError(
@@ -670,7 +693,7 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     if result.problems:
         return result
     for org in org_ids or sorted(repository.topologies):
-        result.manifests[org] = rendering.render(repository.topologies[org])
+        result.manifests[org] = rendering.render(repository.topologies[org], repository.cluster)
     return result
 
 

@@ -50,7 +50,7 @@ def _schema_dir() -> Path:
 
 
 SCHEMA_DIR = _schema_dir()
-KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes")
+KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes", "cluster")
 
 
 def _is_date(value: object) -> bool:

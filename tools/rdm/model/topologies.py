@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rdm.model import messages
 from rdm.model.documents import Document
+from rdm.model.policy import ClusterPolicy, is_host_name
 from rdm.model.problems import Located, Problem
 from rdm.model.quantities import (
     Quantity,
@@ -108,6 +109,7 @@ class Topology:
     workloads: tuple[Workload, ...]
     database: Database
     monitors: tuple[Monitor, ...]
+    hosts: Mapping[str, str] = field(default_factory=dict)  # its own public hosts, by environment
 
     @property
     def namespace(self) -> str:
@@ -145,6 +147,7 @@ class Topology:
             monitors=tuple(
                 Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]
             ),
+            hosts=dict(data.get("hosts", {})),
         )
 
 
@@ -237,12 +240,12 @@ def _resource_rules(workload: Workload, document: Document) -> list[Problem]:
     problems: list[Problem] = []
     for resource in ("cpu", "memory"):
         parsed: dict[str, Quantity] = {}
-        for field in ("request", "limit"):
-            text = getattr(workload, f"{resource}_{field}")
+        for side in ("request", "limit"):
+            text = getattr(workload, f"{resource}_{side}")
             if text is None:
                 continue
-            pointer: list[str | int] = ["workloads", workload.name, resource, field]
-            where = f"{workload.name} {resource} {field}"
+            pointer: list[str | int] = ["workloads", workload.name, resource, side]
+            where = f"{workload.name} {resource} {side}"
             try:
                 quantity = parse_quantity(text)
             except QuantityError as exc:
@@ -278,7 +281,7 @@ def _resource_rules(workload: Workload, document: Document) -> list[Problem]:
                     )
                 )
                 continue
-            parsed[field] = quantity
+            parsed[side] = quantity
         request, limit = parsed.get("request"), parsed.get("limit")
         if request is not None and limit is not None and request > limit:
             problems.append(
@@ -453,6 +456,128 @@ def shared_databases(topologies: Iterable[Topology]) -> list[tuple[str, Located]
                         "own database",
                         "topology-database-shared",
                         key=False,
+                    ),
+                )
+            )
+    return found
+
+
+# ---------------------------------------------------------------- the way in
+
+STATUS_PATH = "/status"
+_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/:?#@]+)(?::(?P<port>[0-9]*))?"
+    r"(?P<path>/[^?#]*)?(?P<rest>[?#].*)?",
+    re.DOTALL,
+)
+_ENVIRONMENT_NAMES = {"producao": "produção", "homologacao": "homologação"}
+
+
+def exposure_findings(topology: Topology, cluster: ClusterPolicy) -> list[Located]:
+    """The public hosts the client gets, and the monitors that must check them.
+
+    Each environment's host (the topology's own, or the cluster's default) must be
+    a name DNS can resolve and differ from the other environment's; each monitor
+    must check `https://<its environment's host>/status`, the path rdm publishes
+    for the status workload.
+    """
+    found: list[Located] = []
+    hosts = cluster.hosts(topology.org_id, topology.hosts)
+    for environment, host in hosts.items():
+        pointer = _host_pointer(topology, environment)
+        if not is_host_name(host):
+            too_long = [part for part in host.split(".") if len(part) > 63]
+            why = (
+                f"the part {too_long[0][:20]}… has {len(too_long[0])} characters (at most 63)"
+                if too_long
+                else "it is not a DNS name"
+            )
+            found.append(
+                Located(
+                    pointer,
+                    f"the {_ENVIRONMENT_NAMES[environment]} host {host} cannot be resolved: "
+                    f"{why}; list the client's hosts under `hosts`",
+                    "topology-host",
+                    key=environment not in topology.hosts,
+                )
+            )
+    if hosts["producao"] == hosts["homologacao"]:
+        found.append(
+            Located(
+                _host_pointer(topology, "homologacao"),
+                f"produção and homologação both use {hosts['producao']}; each environment "
+                "needs its own host",
+                "topology-host",
+                key=False,
+            )
+        )
+    for index, monitor in enumerate(topology.monitors):
+        host = hosts[monitor.environment]
+        expected = f"https://{host}{STATUS_PATH}"
+        wrong = _url_mismatch(monitor.url, host)
+        if wrong:
+            found.append(
+                Located(
+                    ("monitors", index, "url"),
+                    f"monitor {monitor.name} checks {monitor.url} ({wrong}), not the "
+                    f"{_ENVIRONMENT_NAMES[monitor.environment]} status page rdm publishes; "
+                    f"write {expected}",
+                    "topology-monitor-url",
+                    key=False,
+                )
+            )
+    return found
+
+
+def _host_pointer(topology: Topology, environment: str) -> tuple[str | int, ...]:
+    return ("hosts", environment) if environment in topology.hosts else ("orgId",)
+
+
+def _url_mismatch(url: str, host: str) -> str:
+    """How `url` differs from https://<host>/status, in words ('' when it does not)."""
+    match = _URL.fullmatch(url)
+    if match is None:
+        return "not a web address"
+    wrong: list[str] = []
+    if match["scheme"].lower() != "https":
+        wrong.append(f"{match['scheme']} instead of https")
+    if match["host"].lower().rstrip(".") != host:
+        wrong.append(f"host {match['host']} instead of {host}")
+    if match["port"] not in (None, "", "443"):
+        wrong.append(f"port {match['port']}")
+    if (match["path"] or "/") != STATUS_PATH:
+        wrong.append(f"path {match['path'] or '/'} instead of {STATUS_PATH}")
+    if match["rest"]:
+        wrong.append(f"{match['rest'][:40]!r} after the path")
+    return "; ".join(wrong)
+
+
+def shared_hosts(
+    topologies: Iterable[Topology], cluster: ClusterPolicy
+) -> list[tuple[str, Located]]:
+    """One public host claimed by two clients: the ingress controller would send one
+    client's users to the other's topology. An error on each."""
+    claims: dict[str, list[tuple[Topology, str]]] = {}
+    for topology in topologies:
+        for environment, host in cluster.hosts(topology.org_id, topology.hosts).items():
+            claims.setdefault(host, []).append((topology, environment))
+    found: list[tuple[str, Located]] = []
+    for host, claimants in sorted(claims.items()):
+        orgs = {t.org_id for t, _ in claimants}
+        if len(orgs) < 2:
+            continue
+        for topology, environment in claimants:
+            others = ", ".join(sorted(orgs - {topology.org_id}))
+            found.append(
+                (
+                    topology.org_id,
+                    Located(
+                        _host_pointer(topology, environment),
+                        f"the {_ENVIRONMENT_NAMES[environment]} host {host} is also the host of "
+                        f"{others}: the ingress would send one client's users to another; "
+                        "give each client its own host",
+                        "topology-host-duplicate",
+                        key=environment not in topology.hosts,
                     ),
                 )
             )
