@@ -36,6 +36,24 @@ def user(login: str, uid: int = 1) -> dict[str, Any]:
     }
 
 
+def repository(full_name: str, default_branch: str = "main", rid: int = 1) -> dict[str, Any]:
+    """A repository object as GitHub nests it in a PR's head and base (some of its fields)."""
+    owner, name = full_name.split("/")
+    return {
+        "id": 700_000 + rid,
+        "node_id": f"R_{rid}",
+        "name": name,
+        "full_name": full_name,
+        "private": True,
+        "owner": user(owner, 9),
+        "html_url": f"https://github.com/{full_name}",
+        "fork": full_name != SLUG,
+        "url": f"https://api.github.com/repos/{full_name}",
+        "default_branch": default_branch,
+        "visibility": "private",
+    }
+
+
 def label(name: str, lid: int = 1) -> dict[str, Any]:
     return {
         "id": lid,
@@ -58,6 +76,22 @@ class FakePull:
     labels: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+    base_ref: str = "main"
+    head_repo: str | None = SLUG  # None: the fork was deleted (GitHub sends null)
+    state: str = "open"
+    default_branch: str = "main"
+    reads: int = 0  # GETs of the PR object so far
+    moves: list[tuple[int, str, str]] = field(default_factory=list)  # (reads, field, value)
+
+    def move_head_after(self, reads: int, new_head: str) -> FakePull:
+        """After `reads` GETs of the PR object, its head is `new_head` (a push meanwhile)."""
+        self.moves.append((reads, "head", new_head))
+        return self
+
+    def retarget_after(self, reads: int, base_ref: str) -> FakePull:
+        """After `reads` GETs of the PR object, it merges into `base_ref` (base edited)."""
+        self.moves.append((reads, "base_ref", base_ref))
+        return self
 
     def review(self, login: str, state: str, commit: str | None = None) -> FakePull:
         """Add a review (on head unless `commit` says otherwise), in submission order."""
@@ -143,7 +177,7 @@ class FakePull:
             "node_id": f"PR_{self.number}",
             "html_url": f"https://github.com/{SLUG}/pull/{self.number}",
             "number": self.number,
-            "state": "open",
+            "state": self.state,
             "locked": False,
             "title": "RDM",
             "user": user(self.author, 7),
@@ -158,14 +192,16 @@ class FakePull:
                 "ref": f"rdm-{self.number}",
                 "sha": self.head,
                 "user": user("saas-team", 9),
-                "repo": {"full_name": SLUG},
+                "repo": repository(self.head_repo, self.default_branch, 2)
+                if self.head_repo
+                else None,
             },
             "base": {
-                "label": "saas-team:main",
-                "ref": "main",
+                "label": f"saas-team:{self.base_ref}",
+                "ref": self.base_ref,
                 "sha": self.base,
                 "user": user("saas-team", 9),
-                "repo": {"full_name": SLUG},
+                "repo": repository(SLUG, self.default_branch),
             },
             "author_association": "MEMBER",
         }
@@ -176,7 +212,7 @@ class Fault:
     pattern: re.Pattern[str]
     status: int
     headers: dict[str, str]
-    body: dict[str, Any] | str  # a str is sent as it is (an HTML page from a proxy)
+    body: Any  # a str is sent as it is (an HTML page from a proxy); anything else as JSON
     times: int
 
 
@@ -197,7 +233,7 @@ class FakeGitHub:
         return self.server.url_for("/").rstrip("/")
 
     def pull(
-        self, number: int, author: str, head: str = "h" * 40, base: str = "b" * 40
+        self, number: int, author: str, head: str = "d" * 40, base: str = "b" * 40
     ) -> FakePull:
         self.pulls[number] = FakePull(number, author, head, base)
         return self.pulls[number]
@@ -210,14 +246,14 @@ class FakeGitHub:
         status: int,
         times: int = 1,
         headers: dict[str, str] | None = None,
-        body: dict[str, Any] | str | None = None,
+        body: Any = None,
     ) -> None:
         self.faults.append(
             Fault(
                 re.compile(path_regex),
                 status,
                 headers or {},
-                body or {"message": "Server Error"},
+                {"message": "Server Error"} if body is None else body,
                 times,
             )
         )
@@ -298,6 +334,10 @@ class FakeGitHub:
         pull = self.pulls[int(match.group(2))]
         kind, sub = match.group(1), match.group(3)
         if kind == "pulls" and sub is None:
+            pull.reads += 1
+            for after, name, value in pull.moves:
+                if pull.reads > after:
+                    setattr(pull, name, value)
             return self._json(pull.as_json())
         items = {
             ("pulls", "reviews"): pull.reviews,

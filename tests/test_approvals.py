@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -35,7 +36,18 @@ def judge(
 ) -> Verdict:
     assert example.committee is not None
     pr = client.pull_request(SLUG, pull.number)
-    return decide(example.committee, pr, rdms_by_path(example), example.standard_changes, diffs)
+    # The rules on their own: the files the fake lists stand in for git's diff
+    # (test_approvals_cli.py reads them from real repositories).
+    assert pr.listed_files is not None
+    pr = replace(pr, changed_files=pr.listed_files)
+    return decide(
+        example.committee,
+        pr,
+        rdms_by_path(example),
+        example.standard_changes,
+        diffs,
+        protected_branch="main",
+    )
 
 
 def states(verdict: Verdict) -> dict[str, State]:
@@ -82,6 +94,27 @@ def test_only_the_latest_review_counts(example, fake, client):
     verdict = judge(example, client, pull)
     assert verdict.verdict is Outcome.REJECTED
     assert "@carla-dba requested changes; rejected until @carla-dba approves" in verdict.reasons
+
+
+@pytest.mark.parametrize("spelling", ["changes_requested", "Changes_Requested"])
+def test_review_states_are_read_without_case_a_late_request_for_changes(
+    example, fake, client, spelling
+):
+    """A state GitHub (or a proxy) spells in lower case must not slip past as a comment."""
+    pull = approve_all(normal_pr(fake), CM).review("carla-dba", spelling)
+    verdict = judge(example, client, pull)
+    assert verdict.verdict is Outcome.REJECTED
+    assert states(verdict)["carla-dba"] is State.CHANGES_REQUESTED
+
+
+def test_review_states_are_read_without_case_approvals_and_dismissals(example, fake, client):
+    pull = normal_pr(fake)
+    for login in CM:
+        pull.review(login, "approved")
+    pull.review("bruno-infra", "Dismissed")
+    verdict = judge(example, client, pull)
+    assert verdict.verdict is Outcome.PENDING
+    assert states(verdict) == {**dict.fromkeys(CM, State.APPROVED), "bruno-infra": State.MISSING}
 
 
 def test_changes_requested_then_approved_again_approves(example, fake, client):

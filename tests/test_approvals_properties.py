@@ -39,13 +39,20 @@ def _pr(history: list[Review], author: str = AUTHOR) -> PullRequest:
         labels=(),
         reviews=tuple(history),
         changed_files=(ChangedFile(NORMAL, "added"),),
+        base_ref="main",
     )
 
 
 def _verdict(example: Repository, history: list[Review], author: str = AUTHOR) -> Outcome:
     assert example.committee is not None
     rdms = {NORMAL: example.rdms["RDM-2026-0041"]}
-    return decide(example.committee, _pr(history, author), rdms, example.standard_changes).verdict
+    return decide(
+        example.committee,
+        _pr(history, author),
+        rdms,
+        example.standard_changes,
+        protected_branch="main",
+    ).verdict
 
 
 def _latest(history: list[Review], login: str) -> Review | None:

@@ -23,7 +23,9 @@ LAYERS = (*PURE_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
     "git": {"edges/sources.py", "edges/notes.py"},
-    "requests": {"edges/github.py"},
+    # GitHub's REST API and UptimeRobot's API v2, each through its own client module
+    "requests": {"edges/github.py", "edges/uptimerobot.py"},
+    "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
 }
 FORBIDDEN_IN_CORE = {
@@ -35,6 +37,7 @@ FORBIDDEN_IN_CORE = {
     "git",
     "kubernetes",
     "smtplib",
+    "ssl",
     "rdm.edges",
     "rdm.commands",
 }

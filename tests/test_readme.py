@@ -1,7 +1,8 @@
 """The README's console examples are the tool's real output.
 
 Every `$ rdm window …` and `$ rdm calendar …` example with a fixed instant or
-date is run against the bundled example repository and compared line by line,
+date, and every `$ rdm notice RDM-…` (without --send) and `$ rdm logs …`
+example, is run against the bundled example repository and compared line by line,
 so the documentation cannot drift from the behaviour it shows.
 """
 
@@ -22,8 +23,10 @@ def _examples() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     lines = README.splitlines()
     for index, line in enumerate(lines):
-        runnable = line.startswith(("$ rdm window --at", "$ rdm calendar --from"))
-        if not runnable or ">" in line:
+        runnable = line.startswith(
+            ("$ rdm window --at", "$ rdm calendar --from", "$ rdm notice RDM-", "$ rdm logs ")
+        )
+        if not runnable or ">" in line or "--send" in line:
             continue
         output: list[str] = []
         for following in lines[index + 1 :]:

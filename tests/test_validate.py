@@ -119,7 +119,7 @@ def test_json_format(tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]
     code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "json")
     assert code == 1
     payload = json.loads(out)
-    assert payload["files"] == 13
+    assert payload["files"] == 14  # 4 RDMs, 4 topologies, 6 policy files
     assert payload["problems"] == [
         {
             "path": f"{repo}/rdms/2026/RDM-2026-0042.yaml",

@@ -29,7 +29,17 @@ def cli() -> None:
 def _register() -> None:
     # Each command lives in its own module under rdm.commands; imported here so
     # that `rdm --help` lists them all.
-    from rdm.commands import approvals, calendar, codeowners, render, validate, window
+    from rdm.commands import (
+        approvals,
+        calendar,
+        codeowners,
+        logs,
+        monitors,
+        notice,
+        render,
+        validate,
+        window,
+    )
 
     cli.add_command(render.command)
     cli.add_command(validate.command)
@@ -37,6 +47,9 @@ def _register() -> None:
     cli.add_command(calendar.command)
     cli.add_command(approvals.command)
     cli.add_command(codeowners.command)
+    cli.add_command(notice.command)
+    cli.add_command(monitors.command)
+    cli.add_command(logs.command)
 
 
 _register()

@@ -1,28 +1,34 @@
 """`rdm approvals PR_NUMBER`: the committee's verdict on a pull request.
 
 Reads the PR from GitHub (`rdm.edges.github`), has `repository.decide_from_git` read
-policy, RDMs and topologies from the local clone and ask `rdm.decisions.approvals.decide`,
-and prints the verdict; `--publish` sets the `rdm/committee` commit status on
-the head commit.
+policy, RDMs, topologies and the changed paths from the local clone and ask
+`rdm.decisions.approvals.decide`, and prints the verdict; `--publish` sets the
+`rdm/committee` commit status on the head commit, after reading the PR again to
+make sure its head did not move. `--from-workflow-run` takes the PR from a
+`workflow_run` event instead, accepting it only as `decisions.workflow_run` allows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import click
 
 from rdm.commands.options import repo_option
-from rdm.decisions import approvals
-from rdm.edges.github import GitHubClient
+from rdm.decisions import approvals, workflow_run
+from rdm.edges.github import GitHubClient, NotFound
 from rdm.edges.repository import decide_from_git
-from rdm.model.problems import UsageError
+from rdm.model.problems import ExternalError, RdmError, UsageError
+
+# GitHub's owner and repository names: letters, digits, '-', '_' and '.'.
+_SLUG = re.compile(r"\A[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 
 
 @click.command("approvals")
-@click.argument("number", type=click.IntRange(min=1), metavar="PR_NUMBER")
+@click.argument("number", type=click.IntRange(min=1), metavar="[PR_NUMBER]", required=False)
 @click.option(
     "--repo-slug",
     default=None,
@@ -42,36 +48,97 @@ from rdm.model.problems import UsageError
     is_flag=True,
     help="Set the commit status `rdm/committee` on the PR's head commit.",
 )
+@click.option(
+    "--protected-branch",
+    default=None,
+    metavar="BRANCH",
+    help="The branch rdm guards: PRs into any other are rejected "
+    "[default: the repository's default branch].",
+)
+@click.option(
+    "--from-workflow-run",
+    "event_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="EVENT_JSON",
+    help="Take the PR from this workflow_run event ($GITHUB_EVENT_PATH) instead of "
+    "PR_NUMBER, checking it against GitHub.",
+)
 def command(
-    number: int, repo_slug: str | None, repo: Path, output_format: str, publish: bool
+    number: int | None,
+    repo_slug: str | None,
+    repo: Path,
+    output_format: str,
+    publish: bool,
+    protected_branch: str | None,
+    event_path: Path | None,
 ) -> int:
     """Decide whether the committee approved pull request PR_NUMBER.
 
     Consensus of every CM member (normal changes) or CME member (emergencies,
     with the `emergency` label from an emergency labeler), or one change manager
-    for a standard change within its template. Needs GITHUB_TOKEN; the API URL
-    comes from GITHUB_API_URL. Exit 0 approved, 1 pending or rejected, 3 when
-    GitHub or git failed.
+    for a standard change within its template. Only PRs into the protected
+    branch are decided. Needs GITHUB_TOKEN; the API URL comes from
+    GITHUB_API_URL (https). Exit 0 approved, 1 pending, rejected or nothing to
+    decide, 3 when GitHub or git failed.
     """
     slug = repo_slug or os.environ.get("GITHUB_REPOSITORY")
-    if not slug or slug.count("/") != 1:
+    if not slug or not _SLUG.match(slug) or any(p in (".", "..") for p in slug.split("/")):
         raise UsageError(
             "name the repository with --repo-slug owner/name (or set GITHUB_REPOSITORY)"
         )
+    if (number is None) == (event_path is None):
+        raise UsageError("give either PR_NUMBER or --from-workflow-run EVENT_JSON")
+    if protected_branch is not None and not protected_branch.strip():
+        raise UsageError("--protected-branch needs a branch name")
     client = GitHubClient.from_env(
         os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
     )
-    pr = client.pull_request(slug, number)
-    verdict = decide_from_git(repo, pr)
-    if output_format == "json":
-        click.echo(json.dumps(verdict.as_json(number), indent=2, ensure_ascii=False))
+    if event_path is not None:
+        run = workflow_run.from_event(_read_event(event_path))
+        refused = workflow_run.run_refusal(run, slug)
+        if refused is not None:
+            raise RdmError(f"nothing decided: {refused}")
+        candidates, missing = [], []
+        for candidate in run.pull_numbers:
+            try:
+                candidates.append(client.pull_head(slug, candidate))
+            except NotFound:  # a number from another repository's PRs
+                missing.append(f"#{candidate} is not a pull request of {slug}")
+        head = workflow_run.choose(run, candidates, slug, protected_branch, missing)
     else:
-        click.echo(approvals.verdict_text(number, verdict))
+        assert number is not None
+        head = client.pull_head(slug, number)
+    protected = protected_branch or head.default_branch
+    pr = client.pull_request(slug, head.number, head)
+    verdict = decide_from_git(repo, pr, protected)
+    if output_format == "json":
+        click.echo(json.dumps(verdict.as_json(pr.number), indent=2, ensure_ascii=False))
+    else:
+        click.echo(approvals.verdict_text(pr.number, verdict))
     if publish:
+        if not verdict.publishable:
+            click.echo(f"rdm: not published: {verdict.reasons[0]}", err=True)
+            return 1
+        moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
+        if moved is not None:
+            click.echo(f"rdm: not published: {moved}", err=True)
+            return 1
         state, description = approvals.commit_status(verdict)
         client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
         click.echo(f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True)
     return 0 if verdict.verdict is approvals.Outcome.APPROVED else 1
+
+
+def _read_event(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExternalError(f"cannot read the workflow_run event {path}: {exc}") from exc
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"the --from-workflow-run file {path} is not JSON: {exc}") from exc
 
 
 def _run_url(slug: str) -> str | None:

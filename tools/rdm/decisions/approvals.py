@@ -25,6 +25,13 @@ inside its template. `decide` applies that rule and says why, naming people:
   the template is listed and the full CM decides.
 - Coverage: every changed topology is a target of an RDM in the PR, and a change
   under `policy/` comes with a normal RDM; otherwise the PR is rejected.
+- Protected branch only: a commit status belongs to a commit, not to a PR, so a
+  verdict on a PR into any other branch (whose policy at base may name other
+  people) would also pass the same head commit into the protected branch. Such a
+  PR is rejected and its verdict is never published.
+- The changed paths are git's (merge-base...head, renames detected), filled in by
+  `repository.decide_from_git`; GitHub's list of files, when given, is only a
+  cross-check, and a disagreement rejects.
 - Several RDMs in one PR: each is decided and the strictest verdict wins
   (rejected > pending > approved; among equals CM > CME > standard); the reasons
   of all are kept, prefixed by the RDM id. A PR with no RDM that touches neither
@@ -49,11 +56,15 @@ from rdm.model.rdms import ChangeType, Rdm
 
 EMERGENCY_LABEL = "emergency"
 STATUS_CONTEXT = "rdm/committee"
-RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
-_TOPOLOGY_PATH = re.compile(r"^topologies/([^/]+)\.yaml$")
+# Whole-path matches (\Z, ASCII digits): a path from git may hold any character,
+# and "x.yaml\n" or Arabic-Indic digits must not pass for an RDM or a topology.
+RDM_PATH = re.compile(r"\Ardms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
+_TOPOLOGY_PATH = re.compile(r"\Atopologies/([^/]+)\.yaml\Z")
 
 APPROVED, CHANGES_REQUESTED, DISMISSED = "APPROVED", "CHANGES_REQUESTED", "DISMISSED"
 _DECISIVE = (APPROVED, CHANGES_REQUESTED, DISMISSED)
+# GitHub lists at most this many files of a PR; a longer list is cut short.
+GITHUB_FILES_LIMIT = 3000
 
 
 class Outcome(enum.StrEnum):
@@ -101,6 +112,21 @@ class ChangedFile:
 
 
 @dataclass(frozen=True)
+class PullHead:
+    """What GitHub says a PR is, before its reviews are read: where it comes from and goes."""
+
+    number: int
+    author: str
+    state: str  # open | closed
+    head_sha: str
+    head_repo: str  # owner/name of the head's repository; '' when it was deleted
+    base_sha: str
+    base_ref: str  # the branch the PR merges into
+    default_branch: str  # the default branch of the base repository
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PullRequest:
     number: int
     author: str
@@ -108,16 +134,17 @@ class PullRequest:
     base_sha: str
     labels: tuple[LabelEvent, ...]
     reviews: tuple[Review, ...]  # in GitHub's (chronological) order
+    # What the decision reads: git's diff merge-base...head (`decide_from_git`
+    # fills it). Empty until then, which can only make the verdict stricter.
     changed_files: tuple[ChangedFile, ...]
+    base_ref: str = ""  # never equals a real branch: a PR without it is rejected
+    head_repo: str = ""
+    # GitHub's own list of the PR's files, when read: a cross-check only.
+    listed_files: tuple[ChangedFile, ...] | None = None
 
     def paths(self) -> tuple[str, ...]:
         """Every path the PR touches, old names of renames included."""
-        seen: dict[str, None] = {}
-        for f in self.changed_files:
-            seen.setdefault(f.filename, None)
-            if f.previous_filename:
-                seen.setdefault(f.previous_filename, None)
-        return tuple(seen)
+        return _paths(self.changed_files)
 
     def rdm_paths(self) -> tuple[str, ...]:
         """RDM files the PR adds or modifies (present at head)."""
@@ -153,6 +180,9 @@ class Verdict:
     members: tuple[MemberState, ...]
     reasons: tuple[str, ...]
     rdm_ids: tuple[str, ...] = ()  # every RDM the PR carries
+    # False when the verdict must not become a commit status (a PR into a
+    # branch other than the protected one): `reasons[0]` says why.
+    publishable: bool = True
 
     def as_json(self, pr: int) -> dict[str, object]:
         return {
@@ -173,24 +203,47 @@ _COMMITTEE_RANK = {"standard": 0, "CME": 1, "CM": 2}
 # --------------------------------------------------------------- the rules
 
 
+def off_branch(pr: PullRequest, protected_branch: str) -> Verdict | None:
+    """The rejection of a PR whose base is not the protected branch; None when it is.
+
+    rdm decides only PRs into the branch it protects: a `success` on the head
+    commit of a PR into another branch, decided by that branch's policy, would
+    count for every PR with the same head commit.
+    """
+    if pr.base_ref == protected_branch:
+        return None
+    base = f"`{pr.base_ref}`" if pr.base_ref else "a branch GitHub did not name"
+    reason = (
+        f"the PR merges into {base}, not into the protected branch `{protected_branch}`: "
+        f"rdm decides only PRs into `{protected_branch}`, and publishes nothing for others"
+    )
+    return Verdict(Outcome.REJECTED, "CM", None, (), (reason,), (), publishable=False)
+
+
 def decide(
     policy: CommitteePolicy,
     pr: PullRequest,
     rdms: Mapping[str, Rdm],
     templates: Mapping[str, StandardTemplate],
     topology_diffs: tuple[TopologyDiff, ...] = (),
+    *,
+    protected_branch: str,
 ) -> Verdict:
     """The committee's verdict on `pr`.
 
     `rdms` maps each RDM path of the PR that is a valid RDM at head to its model;
     an RDM path missing from it could not be read and rejects the PR.
-    `topology_diffs` holds base and head data of each changed topology (needed
-    only for standard changes).
+    `topology_diffs` holds merge-base and head data of each changed topology
+    (needed only for standard changes). A PR whose base is not
+    `protected_branch` is rejected and not publishable.
     """
+    refused = off_branch(pr, protected_branch)
+    if refused is not None:
+        return refused
     rdm_paths = pr.rdm_paths()
     unreadable = [p for p in rdm_paths if p not in rdms]
     valid = [rdms[p] for p in rdm_paths if p in rdms]
-    coverage = _coverage_reasons(pr, valid)
+    coverage = _cross_check(pr) + _coverage_reasons(pr, valid)
 
     if not valid:
         verdict = _consensus(policy, policy.cm.name, policy.cm.members, pr, None)
@@ -218,6 +271,42 @@ def _with(verdict: Verdict, rejections: list[str], reasons: list[str]) -> Verdic
     """Add reasons that reject the PR whatever the committee said."""
     outcome = Outcome.REJECTED if rejections else verdict.verdict
     return _replace(verdict, outcome, [*rejections, *reasons])
+
+
+def _paths(files: tuple[ChangedFile, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for f in files:
+        seen.setdefault(f.filename, None)
+        if f.previous_filename:
+            seen.setdefault(f.previous_filename, None)
+    return tuple(seen)
+
+
+def _cross_check(pr: PullRequest) -> list[str]:
+    """A rejection when GitHub's list of files differs from git's diff.
+
+    Paths are compared as sets, old names of renames included, so that git and
+    GitHub may disagree on what is a rename without it mattering.
+    """
+    if pr.listed_files is None:
+        return []
+    ours, theirs = set(pr.paths()), set(_paths(pr.listed_files))
+    if ours == theirs:
+        return []
+
+    def some(paths: set[str]) -> str:
+        shown = sorted(paths)
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        return ", ".join(shown[:5]) + more if shown else "none"
+
+    reason = (
+        f"GitHub's list of changed files differs from git's diff "
+        f"{pr.base_sha[:7]}...{pr.head_sha[:7]} (only in GitHub's: {some(theirs - ours)}; "
+        f"only in git's: {some(ours - theirs)}): rejected until they agree"
+    )
+    if len(pr.listed_files) >= GITHUB_FILES_LIMIT:
+        reason += f" (GitHub lists at most {GITHUB_FILES_LIMIT:,} files of a PR)"
+    return [reason]
 
 
 def _unreadable_reasons(paths: list[str]) -> list[str]:
@@ -320,13 +409,7 @@ def _standard(
             f"template {rdm.template!r} is not in policy/standard-changes.yaml",
         )
     else:
-        outside = [
-            p for p in pr.paths() if not p.startswith("topologies/") and not RDM_PATH.match(p)
-        ]
-        findings = (
-            *(f"{p}: outside topologies/, which no template covers" for p in outside),
-            *beyond_template(template, diffs),
-        )
+        findings = (*_outside_any_template(pr), *beyond_template(template, diffs))
     if findings:
         verdict = _consensus(policy, policy.cm.name, policy.cm.members, pr, rdm.id)
         head = f"the PR goes beyond the standard template {rdm.template!r}; the full CM decides"
@@ -382,17 +465,46 @@ def _standard(
     return Verdict(outcome, "standard", rdm.id, tuple(rows), tuple(reasons), (rdm.id,))
 
 
+def _outside_any_template(pr: PullRequest) -> list[str]:
+    """Changed files that no standard template can cover, one sentence each.
+
+    A template allows field changes inside existing topology files: the RDM
+    files the PR adds or edits are decided on their own, topology files are
+    compared field by field (`beyond_template`, which also catches added,
+    removed and renamed topologies); anything else is beyond every template,
+    deleting or renaming an RDM included.
+    """
+    findings: list[str] = []
+    for f in pr.changed_files:
+        gone = [f.filename] if f.status == "removed" else []
+        if f.previous_filename and f.previous_filename != f.filename:
+            gone.append(f.previous_filename)  # a rename removes the old name
+        for path in dict.fromkeys([*gone, f.filename]):
+            if RDM_PATH.match(path):
+                if path in gone:
+                    verb = "renames" if path == f.previous_filename else "deletes"
+                    findings.append(f"{path}: the PR {verb} an RDM, which no template covers")
+            elif not _TOPOLOGY_PATH.match(path):
+                findings.append(f"{path}: not an RDM nor a topology file, which no template covers")
+    return findings
+
+
 def _standing(pr: PullRequest) -> dict[str, State]:
-    """Each reviewer's standing (lower-cased login) from their latest decisive review."""
+    """Each reviewer's standing (lower-cased login) from their latest decisive review.
+
+    States are compared without case: GitHub writes them in capitals, and an
+    `approved` must not slip past as a non-decisive state.
+    """
     latest: dict[str, Review] = {}
     for review in pr.reviews:  # chronological: a later one replaces an earlier one
-        if review.state in _DECISIVE:
+        if review.state.upper() in _DECISIVE:
             latest[review.login.lower()] = review
     standing: dict[str, State] = {}
     for login, review in latest.items():
-        if review.state == APPROVED:
+        state = review.state.upper()
+        if state == APPROVED:
             standing[login] = State.APPROVED if review.commit_id == pr.head_sha else State.STALE
-        elif review.state == CHANGES_REQUESTED:
+        elif state == CHANGES_REQUESTED:
             standing[login] = State.CHANGES_REQUESTED
         else:
             standing[login] = State.MISSING
@@ -504,6 +616,26 @@ def _people(logins: tuple[str, ...], conjunction: str = "and") -> str:
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def head_moved(pr: PullRequest, now: PullHead) -> str | None:
+    """Why a verdict on `pr` must not be published now that GitHub says `now`; None: it may.
+
+    A status goes on the commit that was judged; if the PR's head or base
+    changed while rdm decided, the verdict is about a PR that no longer is,
+    and the run for the new state publishes instead.
+    """
+    if now.head_sha != pr.head_sha:
+        return (
+            f"PR #{pr.number}'s head moved from {pr.head_sha[:7]} to {now.head_sha[:7]} "
+            "while rdm decided; the run for the new head decides it"
+        )
+    if now.base_ref != pr.base_ref:
+        return (
+            f"PR #{pr.number}'s base changed from `{pr.base_ref}` to `{now.base_ref}` "
+            "while rdm decided"
+        )
+    return None
 
 
 def commit_status(verdict: Verdict) -> tuple[str, str]:

@@ -4,6 +4,16 @@ A thin client on `requests.Session` over GitHub's REST API (v2022-11-28). The
 base URL comes from `GITHUB_API_URL` (Actions sets it; GitHub Enterprise uses
 ``https://HOST/api/v3``), the token from `GITHUB_TOKEN`.
 
+The token belongs to GitHub: `Authorization` goes only to the scheme, host and
+port of `GITHUB_API_URL`, which must be https (plain http only on a loopback
+address, for tests). A `Link` next page, a redirect or any other URL in an
+answer that points elsewhere is a `GitHubError`, never followed; requests'
+own redirect handling is off, so it cannot forward the token either.
+Pagination stops with an error when a page URL repeats or past `MAX_PAGES`.
+An answer that is not the JSON object or list expected, or whose fields are
+not of the expected types, is a `GitHubError` too: it never reaches the
+verdict as a guess.
+
 Requests per pull request: 1 (the PR) + the pages of its reviews + the pages of
 its files + the pages of its issue events, the last only when the PR carries a
 label (events are read only to learn who added a label). With ``per_page=100``
@@ -24,23 +34,105 @@ bodies in errors are cut short.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from rdm.decisions.approvals import STATUS_CONTEXT, ChangedFile, LabelEvent, PullRequest, Review
-from rdm.model.problems import ExternalError
+from rdm.decisions.approvals import (
+    STATUS_CONTEXT,
+    ChangedFile,
+    LabelEvent,
+    PullHead,
+    PullRequest,
+    Review,
+)
+from rdm.model.problems import ExternalError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 
 PER_PAGE = 100
+# 100 pages of 100 items: ten times the 3,000 files GitHub lists at most, far
+# beyond the reviews or label events of any PR. A server that keeps sending
+# "next" pages is stopped here instead of being followed for ever.
+MAX_PAGES = 100
+MAX_REDIRECTS = 3  # same-host redirects followed (a renamed repository answers 301)
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+_SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
+_DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+Origin = tuple[str, str, int]  # scheme, lower-case host, port
+
+
+def api_origin(api_url: str) -> Origin:
+    """The scheme, host and port the token may be sent to; a `UsageError` when unsafe.
+
+    https only; http only for a loopback address (127.0.0.0/8, ::1,
+    localhost), which is how tests reach a local server.
+    """
+    try:
+        parts = urlsplit(api_url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"GITHUB_API_URL is not a URL: {exc}") from exc
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    shown = f"{scheme}://{host}" if host else repr(scheme + "://")
+    if not host or scheme not in _DEFAULT_PORTS:
+        raise UsageError(
+            f"GITHUB_API_URL must be an https:// URL with a host, such as {DEFAULT_API_URL} "
+            f"(got {shown})"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(f"GITHUB_API_URL must not carry a query or fragment ({shown})")
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            f"GITHUB_API_URL must not carry a user or password ({shown}): "
+            "the token goes in GITHUB_TOKEN"
+        )
+    if scheme == "http" and not _is_loopback(host):
+        raise UsageError(
+            f"GITHUB_API_URL must be https:// ({shown} is plain http); plain http is "
+            "accepted only on a loopback address (127.0.0.1, ::1, localhost), for tests"
+        )
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin_of(url: str) -> Origin | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def _show(origin: Origin | None, url: str) -> str:
+    """Where a URL points, for messages: its origin only (a path or query may be long)."""
+    if origin is None:
+        return repr(url[:80])
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}"
 
 
 class GitHubError(ExternalError):
@@ -82,6 +174,10 @@ class GitHubClient:
     timeout: float = 30.0
     rate: RateLimit = field(default_factory=RateLimit)
     requests_made: int = 0
+    origin: Origin = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.origin = api_origin(self.api_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **kwargs: Any) -> GitHubClient:
@@ -101,27 +197,44 @@ class GitHubClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def _url(self, path: str) -> str:
-        return (
-            path
-            if path.startswith(("http://", "https://"))
-            else f"{self.api_url.rstrip('/')}{path}"
-        )
+    def _url(self, path: str, what: str) -> str:
+        """The absolute URL of an API path, or of a URL GitHub sent if it is on the API's origin."""
+        if path.startswith("/"):
+            return f"{self.api_url.rstrip('/')}{path}"
+        origin = _origin_of(path)
+        if origin != self.origin:
+            raise GitHubError(
+                f"{what}: GitHub's answer points to {_show(origin, path)}, which is not "
+                f"GITHUB_API_URL's host ({_show(self.origin, self.api_url)}): rdm does not "
+                "follow it, and never sends the token there"
+            )
+        return path
 
     def request(
         self, method: str, path: str, *, json: Any = None, what: str = ""
     ) -> requests.Response:
-        """One API call with rate-limit waits and 5xx retries; errors are `GitHubError`s."""
-        url = self._url(path)
-        what = what or f"{method} {url}"
+        """One API call with rate-limit waits and 5xx retries; errors are `GitHubError`s.
+
+        `path` is an API path (``/repos/…``) or a URL GitHub sent, which must be
+        on the API's origin. Redirects are followed by hand, only on that origin
+        and only for GET; requests never follows one itself.
+        """
+        what = what or f"{method} {path[:80]}"
+        url = self._url(path, what)
         failures = 0
         rate_waits = 0
+        redirects = 0
         while True:
             self._wait_if_exhausted(what)
             self.requests_made += 1
             try:
                 response = self.session.request(
-                    method, url, headers=self._headers(), json=json, timeout=self.timeout
+                    method,
+                    url,
+                    headers=self._headers(),
+                    json=json,
+                    timeout=self.timeout,
+                    allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 failures += 1
@@ -132,6 +245,19 @@ class GitHubClient:
                 self.sleep(2.0 ** (failures - 1))
                 continue
             self._record_rate(response)
+            if 300 <= response.status_code < 400:
+                location = response.headers.get("location", "")
+                if method != "GET" or not location or redirects >= MAX_REDIRECTS:
+                    target = urljoin(url, location)
+                    where = f" to {_show(_origin_of(target), target)}" if location else ""
+                    raise GitHubError(
+                        f"{what}: GitHub answered {response.status_code} (a redirect{where}), "
+                        "which rdm does not follow here",
+                        response.status_code,
+                    )
+                url = self._url(urljoin(url, location), what)
+                redirects += 1
+                continue
             if response.status_code < 400:
                 return response
             if response.status_code in (403, 429):
@@ -167,17 +293,17 @@ class GitHubClient:
             )
 
     def _record_rate(self, response: requests.Response) -> None:
-        remaining = response.headers.get("x-ratelimit-remaining")
-        reset = response.headers.get("x-ratelimit-reset")
-        if remaining is not None and remaining.isdigit():
-            self.rate.remaining = int(remaining)
-        if reset is not None and reset.isdigit():
+        remaining = _number(response.headers.get("x-ratelimit-remaining"))
+        reset = _number(response.headers.get("x-ratelimit-reset"))
+        if remaining is not None:
+            self.rate.remaining = remaining
+        if reset is not None:
             self.rate.reset = float(reset)
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Seconds to wait when a 403/429 is a rate limit; None when it is not one."""
-        retry_after = response.headers.get("retry-after")
-        if retry_after is not None and retry_after.strip().isdigit():
+        retry_after = _number(response.headers.get("retry-after"))
+        if retry_after is not None:
             return float(retry_after)
         if response.headers.get("x-ratelimit-remaining") == "0":
             reset = self.rate.reset
@@ -206,76 +332,139 @@ class GitHubClient:
             self.notify(why)
         self.sleep(seconds)
 
-    def paginate(self, path: str, what: str) -> Iterator[Any]:
-        """Every item of a list endpoint, following `Link: <…>; rel="next"`."""
+    def paginate(self, path: str, what: str) -> Iterator[dict[str, Any]]:
+        """Every item (an object) of a list endpoint, following `Link: <…>; rel="next"`.
+
+        The next page must be on the API's origin; a page URL seen before, or a
+        page past `MAX_PAGES`, stops the reading with a `GitHubError`.
+        """
         sep = "&" if "?" in path else "?"
-        url: str | None = f"{path}{sep}per_page={PER_PAGE}"
+        url: str | None = self._url(f"{path}{sep}per_page={PER_PAGE}", what)
+        seen: set[str] = set()
+        index = 0
         while url is not None:
+            if url in seen:
+                raise GitHubError(
+                    f"{what}: GitHub's next page after page {len(seen)} is a page already "
+                    "read; rdm stops rather than loop"
+                )
+            if len(seen) >= MAX_PAGES:
+                raise GitHubError(
+                    f"{what}: more than {MAX_PAGES} pages of {PER_PAGE} items; "
+                    "rdm reads no further"
+                )
+            seen.add(url)
             response = self.request("GET", url, what=what)
             items = _json(response, what)
             if not isinstance(items, list):
-                raise GitHubError(f"{what}: expected a list, GitHub sent {type(items).__name__}")
-            yield from items
+                raise GitHubError(
+                    f"{what}: GitHub's answer is {_kind(items)}, not the list expected"
+                )
+            for item in items:
+                yield _object(item, f"item {index}", what)
+                index += 1
             match = _NEXT.search(response.headers.get("link", ""))
-            url = match.group(1) if match else None
+            url = self._url(urljoin(url, match.group(1)), what) if match else None
 
     # ----------------------------------------------------------- endpoints
 
-    def pull_request(self, slug: str, number: int) -> PullRequest:
-        """The PR with its reviews, labels (with who added them) and changed files."""
-        base = f"/repos/{slug}"
+    def pull_head(self, slug: str, number: int) -> PullHead:
+        """The PR itself (one request): author, state, labels, head and base."""
         what = f"pull request #{number} of {slug}"
         try:
-            pull = _json(self.request("GET", f"{base}/pulls/{number}", what=what), what)
+            answer = _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what)
         except NotFound as exc:
             raise NotFound(
                 f"{what} not found (404): check the number, --repo-slug "
                 "and that the token can read it",
                 404,
             ) from exc
+        read = _Reader(what)
+        pull = read.object(answer, "the pull request")
+        found = read.integer(pull, "number")
+        if found != number:
+            raise GitHubError(f"{what}: GitHub answered with pull request #{found}")
+        head = read.object(pull.get("head"), "head")
+        base = read.object(pull.get("base"), "base")
+        base_repo = read.object(base.get("repo"), "base.repo")
+        head_repo = read.optional_object(head.get("repo"), "head.repo")  # null: fork deleted
+        labels = pull.get("labels")
+        if not isinstance(labels, list):
+            raise read.wrong("labels", labels, "a list")
+        return PullHead(
+            number=found,
+            author=read.login(pull, "user"),
+            state=read.text(pull, "state"),
+            head_sha=read.sha(head, "sha", "head.sha"),
+            head_repo=read.text(head_repo, "full_name", "head.repo.full_name") if head_repo else "",
+            base_sha=read.sha(base, "sha", "base.sha"),
+            base_ref=read.text(base, "ref", "base.ref"),
+            default_branch=read.text(base_repo, "default_branch", "base.repo.default_branch"),
+            labels=tuple(
+                read.text(read.object(item, f"labels[{i}]"), "name", f"labels[{i}].name")
+                for i, item in enumerate(labels)
+            ),
+        )
+
+    def pull_request(self, slug: str, number: int, head: PullHead | None = None) -> PullRequest:
+        """The PR with its reviews, labels (with who added them) and GitHub's list of files.
+
+        `head` is the PR as `pull_head` already read it (saves a request). The
+        files GitHub lists go to `listed_files`, a cross-check only: the
+        decision reads the changed paths from git.
+        """
+        if head is None:
+            head = self.pull_head(slug, number)
+        base = f"/repos/{slug}"
+        what = f"pull request #{number} of {slug}"
+        read = _Reader(what)
         reviews = tuple(
             Review(
-                login=(item.get("user") or {}).get("login", ""),
-                state=item.get("state", ""),
-                commit_id=item.get("commit_id"),
-                submitted_at=item.get("submitted_at") or "",
+                login=read.login(item, "user"),
+                state=read.text(item, "state", "review state"),
+                commit_id=read.optional_text(item, "commit_id", "review commit_id"),
+                submitted_at=read.optional_text(item, "submitted_at", "review submitted_at") or "",
             )
             for item in self.paginate(f"{base}/pulls/{number}/reviews", f"reviews of {what}")
         )
         files = tuple(
             ChangedFile(
-                item["filename"], item.get("status", "modified"), item.get("previous_filename")
+                read.text(item, "filename", "file name"),
+                read.optional_text(item, "status", "file status") or "modified",
+                read.optional_text(item, "previous_filename", "file previous_filename"),
             )
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
-        current = [label["name"] for label in pull.get("labels", [])]
         actors: dict[str, str] = {}
-        if current:
+        if head.labels:  # events are read only to learn who added each label
             for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
-                if event.get("event") in ("labeled", "unlabeled") and event.get("label"):
-                    name = event["label"].get("name", "")
-                    if event["event"] == "labeled":
-                        actors[name] = (event.get("actor") or {}).get("login", "")
-                    else:
-                        actors.pop(name, None)
-        try:
-            return PullRequest(
-                number=int(pull["number"]),
-                author=(pull.get("user") or {}).get("login", ""),
-                head_sha=pull["head"]["sha"],
-                base_sha=pull["base"]["sha"],
-                labels=tuple(LabelEvent(name, actors.get(name, "")) for name in current),
-                reviews=reviews,
-                changed_files=files,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            # A proxy or an API change, not a verdict: say so rather than guess.
-            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
+                kind = event.get("event")
+                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
+                    continue
+                name = read.text(read.object(event["label"], "event label"), "name", "label name")
+                if kind == "labeled":
+                    actors[name] = read.login(event, "actor")
+                else:
+                    actors.pop(name, None)
+        return PullRequest(
+            number=head.number,
+            author=head.author,
+            head_sha=head.head_sha,
+            base_sha=head.base_sha,
+            labels=tuple(LabelEvent(name, actors.get(name, "")) for name in head.labels),
+            reviews=reviews,
+            changed_files=(),
+            base_ref=head.base_ref,
+            head_repo=head.head_repo,
+            listed_files=files,
+        )
 
     def set_status(
         self, slug: str, sha: str, state: str, description: str, target_url: str | None = None
     ) -> None:
         """POST a commit status with context `rdm/committee` on `sha`."""
+        if not _SHA.match(sha):
+            raise GitHubError(f"refusing to set a status on {sha[:80]!r}: not a commit SHA")
         body: dict[str, str] = {
             "state": state,
             "context": STATUS_CONTEXT,
@@ -283,12 +472,82 @@ class GitHubClient:
         }
         if target_url:
             body["target_url"] = target_url
-        self.request(
-            "POST",
-            f"/repos/{slug}/statuses/{sha}",
-            json=body,
-            what=f"status on {sha[:7]} of {slug}",
+        what = f"status on {sha[:7]} of {slug}"
+        response = self.request("POST", f"/repos/{slug}/statuses/{sha}", json=body, what=what)
+        _Reader(what).object(_json(response, what), "the status")
+
+
+class _Reader:
+    """Reads fields of GitHub's JSON, raising a `GitHubError` on any unexpected type."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def wrong(self, where: str, value: Any, expected: str) -> GitHubError:
+        return GitHubError(
+            f"{self.what}: GitHub's answer is not the shape expected: {where} is "
+            f"{_kind(value)}, not {expected}"
         )
+
+    def object(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.wrong(where, value, "an object")
+        return value
+
+    def optional_object(self, value: Any, where: str) -> dict[str, Any] | None:
+        return None if value is None else self.object(value, where)
+
+    def text(self, obj: Mapping[str, Any], key: str, where: str = "") -> str:
+        value = obj.get(key)
+        if not isinstance(value, str):
+            raise self.wrong(where or key, value, "a string")
+        return value
+
+    def optional_text(self, obj: Mapping[str, Any], key: str, where: str = "") -> str | None:
+        return None if obj.get(key) is None else self.text(obj, key, where)
+
+    def integer(self, obj: Mapping[str, Any], key: str) -> int:
+        value = obj.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.wrong(key, value, "an integer")
+        return value
+
+    def sha(self, obj: Mapping[str, Any], key: str, where: str) -> str:
+        value = self.text(obj, key, where)
+        if not _SHA.match(value):
+            raise GitHubError(
+                f"{self.what}: GitHub's answer is not the shape expected: {where} is "
+                f"{value[:80]!r}, not a commit SHA"
+            )
+        return value
+
+    def login(self, obj: Mapping[str, Any], key: str) -> str:
+        """The login of a user field; '' for null (a deleted account, GitHub's "ghost")."""
+        user = self.optional_object(obj.get(key), key)
+        return "" if user is None else self.text(user, "login", f"{key}.login")
+
+
+def _object(value: Any, where: str, what: str) -> dict[str, Any]:
+    return _Reader(what).object(value, where)
+
+
+def _number(header: str | None) -> int | None:
+    """A header's whole number in ASCII digits ('²' is a digit to str.isdigit), or None."""
+    text = (header or "").strip()
+    return int(text) if _DIGITS.match(text) else None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def _json(response: requests.Response, what: str) -> Any:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdm.decisions import approvals, calendar, conflicts
 from rdm.decisions.standard import TopologyDiff, scope_findings
-from rdm.edges.sources import GitRevision, Source, WorkTree, load
+from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
 from rdm.model import policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
 from rdm.model.problems import ExternalError, Level, Located, Problem, RdmError, has_errors
@@ -41,6 +41,7 @@ POLICY_FILES: dict[str, str] = {
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
     "policy/cluster.yaml": "cluster",
+    "policy/operations.yaml": "operations",
 }
 CALENDAR = "policy/calendar.yaml"
 CLUSTER = "policy/cluster.yaml"
@@ -72,6 +73,7 @@ class Repository:
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
     cluster: policy.ClusterPolicy | None = None
+    operations: policy.OperationsPolicy | None = None
     # relative path -> parsed value of every schema-valid file (node trees are not
     # kept: at 10,000 files they cost more memory, and GC time, than the data)
     data: dict[str, Any] = field(default_factory=dict)
@@ -336,6 +338,8 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.standard_changes = policy.standard_templates(data)
     elif kind == "cluster":
         repo.cluster = policy.ClusterPolicy.from_mapping(data)
+    elif kind == "operations":
+        repo.operations = policy.OperationsPolicy.from_mapping(data)
 
 
 def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) -> list[Problem]:
@@ -364,6 +368,7 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
         )
     if rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
+        problems += _downtime_rules(context.calendar, rdm, document)
     elif rdm.window is not None and CALENDAR in context.unusable_policy:
         problems.append(_policy_unusable(document, ["window"], CALENDAR))
     return problems
@@ -423,6 +428,37 @@ def _window_rules(
             "rdm-duration-exceeds-window",
         )
     ]
+
+
+def _downtime_rules(
+    policy_: calendar.CalendarPolicy, rdm: rdms.Rdm, document: Document
+) -> list[Problem]:
+    """A normal or standard change's downtime happens inside its window (the clients
+    are told when; `rdm notice` says so)."""
+    downtime = rdm.downtime
+    occurrence = calendar.window_for_date(policy_, rdm.window) if rdm.window else None
+    if downtime is None or downtime.start is None or occurrence is None:
+        return []
+    start, end = downtime.start, downtime.start + downtime.duration
+    fmt = calendar.format_instant
+    window = f"the window {fmt(occurrence.start)} to {fmt(occurrence.end)}"
+    if not occurrence.contains(start):
+        return [
+            document.problem(
+                ["downtime", "start"],
+                f"the downtime starts at {fmt(start)}, outside {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    if end > occurrence.end:
+        return [
+            document.problem(
+                ["downtime", "duration"],
+                f"the downtime ends at {fmt(end)}, after {window}",
+                "rdm-downtime-outside-window",
+            )
+        ]
+    return []
 
 
 # ---------------------------------------------------------------- rules across files
@@ -599,7 +635,7 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     expected = {
         "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
         "topologies": "topologies/<org-id>.yaml",
-        "policy": "policy/{committee,calendar,priorities,standard-changes,cluster}.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,operations,cluster}.yaml",
     }[top]
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
@@ -735,30 +771,50 @@ def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
 # ---------------------------------------------------------------- rdm approvals
 
 
-def decide_from_git(repo: Path, pr: approvals.PullRequest) -> approvals.Verdict:
-    """Read what the decision needs from the clone at base and head, then decide.
+def decide_from_git(
+    repo: Path, pr: approvals.PullRequest, protected_branch: str
+) -> approvals.Verdict:
+    """Read what the decision needs from the clone, then decide.
 
-    The committee policy and standard templates come from the PR's *base*
-    commit, so that a PR cannot vote itself in by editing policy/committee.yaml;
-    the RDMs from head; the topologies from both (CI checks out with
-    fetch-depth 0).
+    A PR into another branch than `protected_branch` is rejected before
+    anything is read. The changed paths are git's diff from the merge base of
+    the PR's base and head commits to its head (three dots, as GitHub computes
+    a PR's diff; renames detected), never GitHub's list, which only
+    cross-checks them. The committee policy and standard templates come from
+    the PR's *base* commit, so that a PR cannot vote itself in by editing
+    policy/committee.yaml; the RDMs from head; the topologies from the merge
+    base and head (CI checks out with fetch-depth 0).
     """
+    refused = approvals.off_branch(pr, protected_branch)
+    if refused is not None:
+        return refused
+    diff = pull_request_diff(repo, pr.base_sha, pr.head_sha)
+    pr = replace(
+        pr,
+        changed_files=tuple(
+            approvals.ChangedFile(change.path, change.status, change.previous)
+            for change in diff.changes
+        ),
+    )
     base = GitRevision(repo, pr.base_sha)
     head = GitRevision(repo, pr.head_sha)
     committee, templates = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
-        base_files, head_files = set(base.files()), set(head.files())
+        since = GitRevision(repo, diff.merge_base)
+        since_files, head_files = set(since.files()), set(head.files())
         diffs = tuple(
             TopologyDiff(
                 org_id,
-                _raw(base, f"topologies/{org_id}.yaml", base_files),
+                _raw(since, f"topologies/{org_id}.yaml", since_files),
                 _raw(head, f"topologies/{org_id}.yaml", head_files),
             )
             for org_id in pr.topology_ids()
         )
-    return approvals.decide(committee, pr, changes, templates, diffs)
+    return approvals.decide(
+        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    )
 
 
 def _policy_at(

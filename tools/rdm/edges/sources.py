@@ -70,6 +70,10 @@ class GitRevision:
 
     @cached_property
     def _tree(self) -> Any:
+        return self.commit.tree
+
+    @cached_property
+    def commit(self) -> Any:
         import git  # gitpython: only this edge talks to git
 
         if not self.revision.strip():
@@ -79,7 +83,7 @@ class GitRevision:
         except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as exc:
             raise ExternalError(f"{self.root} is not a git repository") from exc
         try:
-            return repo.commit(self.revision).tree
+            return repo.commit(self.revision)
         except (git.exc.GitError, git.exc.BadName, git.exc.BadObject, ValueError) as exc:
             if re.fullmatch(r"[0-9a-f]{40}", self.revision):
                 # A full SHA that git does not know: a shallow or stale clone.
@@ -109,6 +113,65 @@ class GitRevision:
 
     def display(self, relative: str) -> str:
         return f"{self.revision}:{relative}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed path between two commits, as git's diff reports it."""
+
+    status: str  # added | removed | modified | renamed
+    path: str
+    previous: str | None = None  # the old name of a rename
+
+
+@dataclass(frozen=True)
+class Diff:
+    merge_base: str
+    changes: tuple[Change, ...]
+
+
+_STATUS = {"A": "added", "D": "removed", "M": "modified", "T": "modified", "R": "renamed"}
+
+
+def pull_request_diff(root: Path, base: str, head: str) -> Diff:
+    """What a PR from `head` into `base` changes, as GitHub computes a PR's diff.
+
+    Three dots: from the merge base of the two commits to `head`, so that what
+    the base branch gained meanwhile is not taken for the PR's change. Renames
+    are detected (``-M``, git's default similarity), and a rename keeps both
+    names. Both commits must be in the clone.
+    """
+    base_commit, head_commit = GitRevision(root, base).commit, GitRevision(root, head).commit
+    import git  # gitpython: only this edge talks to git
+
+    try:
+        bases = base_commit.repo.merge_base(base_commit, head_commit)
+    except git.exc.GitCommandError as exc:
+        raise ExternalError(
+            f"cannot find the merge base of {base[:12]} and {head[:12]}: "
+            f"{' '.join(str(exc).split())}"
+        ) from exc
+    if not bases:
+        raise ExternalError(
+            f"{base[:12]} and {head[:12]} have no common ancestor in the clone at {root}: "
+            "fetch their whole history (in GitHub Actions: actions/checkout with fetch-depth: 0)"
+        )
+    merge_base = bases[0]
+    changes: list[Change] = []
+    try:
+        for item in merge_base.diff(head_commit, M=True):
+            status = _STATUS.get(item.change_type, "modified")
+            if item.change_type == "R" and item.a_path != item.b_path:
+                changes.append(Change("renamed", str(item.b_path), str(item.a_path)))
+            elif item.change_type == "D":
+                changes.append(Change(status, str(item.a_path)))
+            else:
+                changes.append(Change(status, str(item.b_path or item.a_path)))
+    except git.exc.GitCommandError as exc:
+        raise ExternalError(
+            f"cannot diff {merge_base.hexsha[:12]}...{head[:12]}: {' '.join(str(exc).split())}"
+        ) from exc
+    return Diff(merge_base.hexsha, tuple(changes))
 
 
 def load(source: Source, relative: str) -> LoadResult:

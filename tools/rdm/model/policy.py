@@ -1,4 +1,5 @@
-"""Policy files other than the calendar: committees, priorities, standard changes.
+"""Policy files other than the calendar: committees, priorities, standard changes,
+operations (who signs the client notices, whom clients call, where logs are).
 
 Each model is built from a schema-valid mapping; `check_*` functions hold the
 rules a schema cannot say. Pure: no I/O. The calendar has its own module.
@@ -317,3 +318,39 @@ def check_cluster(document: Document) -> list[Problem]:
             )
         )
     return problems
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a message names: a sender or the team's contact for a notice."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class LogService:
+    """How a link to one workload's logs is written (`policy/operations.yaml` `logs`)."""
+
+    url: str  # with {query} once
+    query: str  # with {app} (and usually {namespace})
+    namespace_query: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationsPolicy:
+    sender: Person
+    reply_to: str | None
+    contact: Person
+    logs: LogService
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> OperationsPolicy:
+        notices, logs = data["notices"], data["logs"]
+        contact = notices["contact"]
+        return cls(
+            sender=Person(notices["from"]["name"], notices["from"]["email"]),
+            reply_to=notices.get("replyTo"),
+            contact=Person(contact["name"], contact["email"], contact["phone"]),
+            logs=LogService(logs["url"], logs["query"], logs.get("namespaceQuery")),
+        )

@@ -52,6 +52,17 @@ class Communication:
     notified: bool
     notice: str
     notified_at: str | None
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Downtime:
+    """What the clients lose while the change runs: from `start` (or the window's
+    start) for at most `duration`; `workloads` empty means every service."""
+
+    duration: timedelta
+    start: datetime | None = None
+    workloads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class Rdm:
     depends_on: tuple[str, ...] = ()
     # `changes.workloads`: what the RDM says it changes; None when it does not say
     declared_workloads: tuple[str, ...] | None = None
+    downtime: Downtime | None = None
 
     @property
     def total_duration(self) -> timedelta:
@@ -115,6 +127,7 @@ class Rdm:
                     communication["notified"],
                     communication["notice"],
                     communication.get("notifiedAt"),
+                    tuple(communication.get("messageIds", ())),
                 )
                 if communication is not None
                 else None
@@ -125,7 +138,18 @@ class Rdm:
             declared_workloads=(
                 tuple(data["changes"]["workloads"]) if "changes" in data else None
             ),
+            downtime=_downtime(data.get("downtime")),
         )
+
+
+def _downtime(data: Mapping[str, Any] | None) -> Downtime | None:
+    if data is None:
+        return None
+    return Downtime(
+        duration=parse_duration(data["duration"]),
+        start=datetime.fromisoformat(data["start"]) if "start" in data else None,
+        workloads=tuple(data.get("workloads", ())),
+    )
 
 
 def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:

@@ -50,7 +50,16 @@ def _schema_dir() -> Path:
 
 
 SCHEMA_DIR = _schema_dir()
-KINDS = ("rdm", "topology", "committee", "calendar", "priorities", "standard-changes", "cluster")
+KINDS = (
+    "rdm",
+    "topology",
+    "committee",
+    "calendar",
+    "priorities",
+    "standard-changes",
+    "operations",
+    "cluster",
+)
 
 
 def _is_date(value: object) -> bool:

@@ -88,6 +88,16 @@ class Monitor:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A person at the client who receives downtime notices."""
+
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
 class Database:
     engine: str
     host: str
@@ -110,6 +120,7 @@ class Topology:
     database: Database
     monitors: tuple[Monitor, ...]
     hosts: Mapping[str, str] = field(default_factory=dict)  # its own public hosts, by environment
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -148,7 +159,17 @@ class Topology:
                 Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]
             ),
             hosts=dict(data.get("hosts", {})),
+            contacts=tuple(_contact(c) for c in data["client"].get("contacts", ())),
         )
+
+
+def _contact(data: str | Mapping[str, str]) -> Contact:
+    # A bare address is a contact without a name (the schema allows both forms).
+    if isinstance(data, str):
+        return Contact(email=data)
+    return Contact(
+        email=data["email"], name=data["name"], phone=data.get("phone"), role=data.get("role")
+    )
 
 
 def _workload(name: str, data: Mapping[str, Any], images: Mapping[str, str]) -> Workload:

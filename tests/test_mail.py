@@ -1,0 +1,244 @@
+"""The SMTP edge (rdm.edges.mail) against a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+import trustme
+
+from rdm.edges import mail
+from rdm.model.problems import UsageError
+from smtp_fake import PASSWORD, USER, SmtpServer
+
+AT = datetime(2026, 11, 26, 8, 15, tzinfo=ZoneInfo("America/Sao_Paulo"))
+CREDENTIALS = f"{quote(USER, safe='')}:{quote(PASSWORD, safe='')}"
+
+
+def message(**changes: object) -> mail.Outgoing:
+    fields: dict[str, object] = {
+        "sender_name": "Central de Mudanças SaaS",
+        "sender_email": "mudancas@saas.com.br",
+        "to": (
+            ("Marcos Tavares", "ti@valeverde.coop.com.br"),
+            (None, "fiscal@valeverde.coop.com.br"),
+        ),
+        "subject": "[RDM-2026-0043] Indisponibilidade emergencial em 26/11/2026 09:00: TSS",
+        "body": "Prezados,\n\ninformamos que haverá uma indisponibilidade…\n",
+        "reply_to": "plantao@saas.com.br",
+        "id_left": "rdm-2026-0043.cooperativa-vale-verde",
+    }
+    fields.update(changes)
+    return mail.Outgoing(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def starttls(ca: trustme.CA) -> Iterator[SmtpServer]:
+    with SmtpServer(ca, "starttls") as server:
+        yield server
+
+
+@pytest.fixture
+def implicit_tls(ca: trustme.CA) -> Iterator[SmtpServer]:
+    with SmtpServer(ca, "tls") as server:
+        yield server
+
+
+@pytest.fixture
+def plain(ca: trustme.CA) -> Iterator[SmtpServer]:
+    with SmtpServer(ca, "plain") as server:
+        yield server
+
+
+# ------------------------------------------------------------------ the URL
+
+
+def test_url_forms_and_default_ports() -> None:
+    assert mail.parse_smtp_url("smtps://smtp.saas.com.br") == mail.SmtpUrl(
+        "smtps", "smtp.saas.com.br", 465
+    )
+    assert mail.parse_smtp_url(f"smtp://{CREDENTIALS}@smtp.saas.com.br") == mail.SmtpUrl(
+        "smtp", "smtp.saas.com.br", 587, USER, PASSWORD
+    )
+    assert mail.parse_smtp_url("smtp+insecure://localhost").port == 25
+    assert mail.parse_smtp_url("SMTP+INSECURE://[::1]:2525") == mail.SmtpUrl(
+        "smtp+insecure", "::1", 2525
+    )
+
+
+def test_the_password_is_never_shown() -> None:
+    url = mail.parse_smtp_url(f"smtp://{CREDENTIALS}@smtp.saas.com.br:2587")
+    assert url.redacted() == f"smtp://{USER}:***@smtp.saas.com.br:2587"
+    assert PASSWORD not in repr(url)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "http://smtp.saas.com.br",
+            "RDM_SMTP_URL must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
+            "(a relay on this machine), not http://",
+        ),
+        ("smtps://", "RDM_SMTP_URL names no host (smtp://HOST:PORT)"),
+        (
+            "smtps://smtp.saas.com.br/inbox?x=1",
+            "RDM_SMTP_URL takes no path, query or fragment: smtps://[USER:PASSWORD@]HOST[:PORT]",
+        ),
+        (
+            "smtp+insecure://smtp.saas.com.br",
+            "RDM_SMTP_URL: smtp+insecure:// sends in the clear and is only for a relay on this "
+            "machine (localhost, 127.0.0.1, ::1), not smtp.saas.com.br; use smtps:// or smtp://",
+        ),
+        (
+            "smtp+insecure://u:p@127.0.0.1",
+            "RDM_SMTP_URL: no credentials over smtp+insecure:// (they would travel in the "
+            "clear); use smtps:// or smtp:// (STARTTLS)",
+        ),
+    ],
+)
+def test_urls_rdm_does_not_use_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        mail.parse_smtp_url(text)
+    assert str(raised.value) == message
+
+
+def test_a_bad_port_does_not_echo_the_password() -> None:
+    with pytest.raises(UsageError) as raised:
+        mail.parse_smtp_url("smtps://user:hunter2@smtp.saas.com.br:99999")
+    assert "hunter2" not in str(raised.value)
+
+
+# ------------------------------------------------------------------ sending
+
+
+def test_starttls_login_and_the_message_as_received(starttls: SmtpServer) -> None:
+    url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
+    (sent,) = mail.Mailer(url, starttls.client_context()).send([message()], AT)
+    (received,) = starttls.received
+    assert starttls.recorder.logins == [USER]
+    assert received.mail_from == "mudancas@saas.com.br"
+    assert received.rcpt_tos == ["ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br"]
+    headers = received.message
+    assert headers["From"] == "Central de Mudanças SaaS <mudancas@saas.com.br>"
+    assert headers["To"] == (
+        "Marcos Tavares <ti@valeverde.coop.com.br>, fiscal@valeverde.coop.com.br"
+    )
+    assert headers["Reply-To"] == "plantao@saas.com.br"
+    assert headers["Subject"] == message().subject
+    assert headers["Date"] == "Thu, 26 Nov 2026 08:15:00 -0300"
+    assert headers["Auto-Submitted"] == "auto-generated"
+    assert headers["Message-ID"] == sent.message_id
+    assert sent.message_id.startswith("<") and sent.message_id.endswith(
+        ".rdm-2026-0043.cooperativa-vale-verde@saas.com.br>"
+    )
+    assert headers.get_content().replace("\r\n", "\n") == message().body
+    assert sent.accepted == ("ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br")
+    assert sent.refused == ()
+
+
+def test_implicit_tls(implicit_tls: SmtpServer) -> None:
+    url = mail.parse_smtp_url(implicit_tls.url("smtps", CREDENTIALS))
+    mail.Mailer(url, implicit_tls.client_context()).send([message(), message()], AT)
+    assert len(implicit_tls.received) == 2
+    assert implicit_tls.recorder.logins == [USER]
+
+
+def test_a_local_relay_in_the_clear(plain: SmtpServer) -> None:
+    url = mail.parse_smtp_url(plain.url("smtp+insecure"))
+    mail.Mailer(url).send([message()], AT)
+    assert len(plain.received) == 1
+
+
+def test_no_starttls_no_login_no_message(plain: SmtpServer) -> None:
+    url = mail.parse_smtp_url(plain.url("smtp", CREDENTIALS))
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, plain.client_context()).send([message()], AT)
+    assert str(raised.value) == (
+        f"smtp://{USER}:***@127.0.0.1:{plain.port} does not offer STARTTLS; rdm sends neither "
+        "a password nor a notice in the clear (use smtps:// if the server speaks TLS on connect)"
+    )
+    assert plain.received == [] and plain.recorder.logins == []
+
+
+def test_a_certificate_from_an_unknown_ca_is_refused(starttls: SmtpServer) -> None:
+    url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, mail_default_context()).send([message()], AT)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(raised.value)
+    assert starttls.received == [] and starttls.recorder.logins == []
+
+
+def mail_default_context() -> mail.ssl.SSLContext:
+    return mail.ssl.create_default_context()  # the system's CAs only
+
+
+def test_a_wrong_password_is_an_outside_failure_without_the_password(
+    starttls: SmtpServer,
+) -> None:
+    url = mail.parse_smtp_url(
+        starttls.url("smtp", f"{quote(USER, safe='')}:{quote('wrong-' + PASSWORD, safe='')}")
+    )
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, starttls.client_context()).send([message()], AT)
+    assert str(raised.value) == (
+        f"smtp://{USER}:***@127.0.0.1:{starttls.port}: the server refused the login of {USER} (535)"
+    )
+    assert starttls.received == []
+
+
+def test_a_refused_recipient_is_reported(starttls: SmtpServer) -> None:
+    starttls.recorder.refuse.add("fiscal@valeverde.coop.com.br")
+    url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
+    (sent,) = mail.Mailer(url, starttls.client_context()).send([message()], AT)
+    assert sent.accepted == ("ti@valeverde.coop.com.br",)
+    assert sent.refused == ("fiscal@valeverde.coop.com.br",)
+    assert starttls.received[0].rcpt_tos == ["ti@valeverde.coop.com.br"]
+
+
+def test_nobody_reachable_is_an_outside_failure(starttls: SmtpServer) -> None:
+    starttls.recorder.refuse.update({"ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br"})
+    url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, starttls.client_context()).send([message()], AT)
+    assert str(raised.value).endswith(
+        "every recipient was refused: fiscal@valeverde.coop.com.br, ti@valeverde.coop.com.br"
+    )
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"subject": "TSS\r\nBcc: rival@example.com"},
+        {"sender_name": "Central\nBcc: rival@example.com"},
+        {"to": (("Marcos\r\nBcc: rival@example.com", "ti@valeverde.coop.com.br"),)},
+        {"reply_to": "plantao@saas.com.br\nBcc: rival@example.com"},
+    ],
+)
+def test_a_line_break_in_a_header_sends_nothing(
+    starttls: SmtpServer, hostile: dict[str, object]
+) -> None:
+    url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, starttls.client_context()).send([message(), message(**hostile)], AT)
+    assert str(raised.value).startswith("not sent: a line break in a header value")
+    assert starttls.received == []
+
+
+def test_nobody_listening_is_an_outside_failure() -> None:
+    from smtp_fake import free_port
+
+    port = free_port()
+    url = mail.parse_smtp_url(f"smtps://{CREDENTIALS}@127.0.0.1:{port}")
+    with pytest.raises(mail.MailError) as raised:
+        mail.Mailer(url, timeout=5).send([message()], AT)
+    assert str(raised.value).startswith(f"smtps://{USER}:***@127.0.0.1:{port}: ")
+    assert PASSWORD not in str(raised.value)

@@ -1,0 +1,415 @@
+"""`rdm monitors`: the declared monitors against UptimeRobot (decisions, edge, command)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from conftest import ROOT, Sleeps
+from rdm.decisions import monitors
+from rdm.decisions.monitors import Existing, State
+from rdm.edges import uptimerobot
+from rdm.edges.repository import Repository
+from rdm.edges.uptimerobot import UptimeRobotClient, UptimeRobotError
+from rdm.model.problems import UsageError
+from uptimerobot_fake import API_KEY, RESET, FakeUptimeRobot, monitor
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+# Clients that publish on their own domain (`hosts` in the topology); the others
+# get policy/cluster.yaml's default hosts.
+OWN_HOSTS = {
+    "metalurgica-sao-jorge": {
+        "producao": "erp.metalurgicasaojorge.com.br",
+        "homologacao": "erp-homolog.metalurgicasaojorge.com.br",
+    }
+}
+
+
+def url(org: str, env: str) -> str:
+    default = f"{org}.protheus.saas.com.br" if env == "producao" else (
+        f"{org}-homolog.protheus.saas.com.br"
+    )
+    return f"https://{OWN_HOSTS.get(org, {}).get(env, default)}/status"
+
+
+# The account the on-call analyst finds on a bad morning.
+ACCOUNT = [
+    monitor(101, "grupo-alvorada-producao", url("grupo-alvorada", "producao")),
+    monitor(102, "grupo-alvorada-teste", "https://teste.grupo-alvorada.com.br"),
+    monitor(103, "hospital-santa-luzia-producao", url("hospital-santa-luzia", "producao"), 0),
+    monitor(104, "hospital-santa-luzia-homologacao", "https://hsl-old.saas.com.br/status"),
+    monitor(105, "metalurgica-sao-jorge-producao", url("metalurgica-sao-jorge", "producao"), 9),
+    monitor(
+        106, "metalurgica-sao-jorge-homologacao", url("metalurgica-sao-jorge", "homologacao"), 8
+    ),
+    monitor(107, "cooperativa-vale-verde-producao", url("cooperativa-vale-verde", "producao")),
+    monitor(
+        108, "cooperativa-vale-verde-homologacao", url("cooperativa-vale-verde", "homologacao"), 1
+    ),
+    monitor(109, "site-institucional", "https://www.saas.com.br"),
+]
+REPORT = """\
+cooperativa-vale-verde-producao     up               up
+cooperativa-vale-verde-homologacao  not-checked-yet  not checked yet
+grupo-alvorada-producao             up               up
+grupo-alvorada-homologacao          missing          not in UptimeRobot (--sync creates it)
+grupo-alvorada-teste                extra            not declared in topologies/grupo-alvorada.yaml
+hospital-santa-luzia-producao       paused           paused: nobody is told when it goes down
+hospital-santa-luzia-homologacao    other-url        checks https://hsl-old.saas.com.br/status; \
+the topology says https://hospital-santa-luzia-homolog.protheus.saas.com.br/status
+metalurgica-sao-jorge-producao      down             down
+metalurgica-sao-jorge-homologacao   down             seems down
+8 monitor(s) declared in 4 topology(ies): 2 up, 1 not-checked-yet, 1 missing, 1 extra, \
+1 paused, 2 down, 1 other-url
+"""
+
+
+@pytest.fixture
+def account(httpserver: HTTPServer) -> FakeUptimeRobot:
+    return FakeUptimeRobot(httpserver, monitors=[dict(m) for m in ACCOUNT])
+
+
+@pytest.fixture
+def env(account: FakeUptimeRobot, monkeypatch: pytest.MonkeyPatch) -> FakeUptimeRobot:
+    monkeypatch.setenv("RDM_UPTIMEROBOT_API_KEY", API_KEY)
+    monkeypatch.setenv("RDM_UPTIMEROBOT_API_URL", account.api_url)
+    return account
+
+
+def client(account: FakeUptimeRobot, sleeps: Sleeps, **kwargs: object) -> UptimeRobotClient:
+    return UptimeRobotClient(
+        API_KEY,
+        account.api_url,
+        sleep=sleeps,
+        clock=lambda: RESET - 10.0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+# ----------------------------------------------------------------- decisions
+
+
+def test_compare_names_every_state(example: Repository) -> None:
+    existing = [uptimerobot._existing(m) for m in ACCOUNT]
+    topologies = [example.topologies[o] for o in sorted(example.topologies)]
+    findings = monitors.compare(topologies, existing, example.topology_ids)
+    assert [(f.name, f.state) for f in findings] == [
+        ("cooperativa-vale-verde-producao", State.UP),
+        ("cooperativa-vale-verde-homologacao", State.NOT_CHECKED_YET),
+        ("grupo-alvorada-producao", State.UP),
+        ("grupo-alvorada-homologacao", State.MISSING),
+        ("grupo-alvorada-teste", State.EXTRA),
+        ("hospital-santa-luzia-producao", State.PAUSED),
+        ("hospital-santa-luzia-homologacao", State.OTHER_URL),
+        ("metalurgica-sao-jorge-producao", State.DOWN),
+        ("metalurgica-sao-jorge-homologacao", State.DOWN),
+    ]
+
+
+def test_an_extra_belongs_to_the_longest_org_id(example: Repository) -> None:
+    org_ids = {"grupo", "grupo-alvorada"}
+    assert monitors.owner("grupo-alvorada-teste", org_ids) == "grupo-alvorada"
+    assert monitors.owner("grupo-teste", org_ids) == "grupo"
+    assert monitors.owner("grupoalvorada-producao", org_ids) is None
+    topology = example.topologies["grupo-alvorada"]
+    findings = monitors.compare(
+        [topology],
+        [
+            Existing(1, "grupo-alvorada-teste", "https://x", 1, 2),
+            Existing(2, "grupo-x", "https://y", 1, 2),
+        ],
+        {"grupo", "grupo-alvorada"},
+    )
+    assert [(f.name, f.state) for f in findings if f.state is State.EXTRA] == [
+        ("grupo-alvorada-teste", State.EXTRA)
+    ]
+
+
+def test_one_monitor_can_need_several_things(example: Repository) -> None:
+    topology = example.topologies["grupo-alvorada"]
+    name, declared = "grupo-alvorada-producao", url("grupo-alvorada", "producao")
+    existing = [
+        Existing(1, name, "https://elsewhere/status", 3, 0),
+        Existing(2, name, declared, 1, 2),
+    ]
+    findings = [
+        f for f in monitors.compare([topology], existing, {"grupo-alvorada"}) if f.name == name
+    ]
+    assert [(f.state, f.monitor_id, f.message) for f in findings] == [
+        (State.DUPLICATE, None, "2 monitors have this name (ids 1, 2); keep one"),
+        (State.OTHER_TYPE, 1, "type 3, not an HTTP(s) monitor (type 1)"),
+        (State.OTHER_URL, 1, f"checks https://elsewhere/status; the topology says {declared}"),
+        (State.PAUSED, 1, "paused: nobody is told when it goes down"),
+        (State.UP, 2, "up"),
+    ]
+
+
+# ----------------------------------------------------------------- the edge
+
+
+def test_every_page_is_read(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    account.monitors = [monitor(i, f"m-{i}", f"https://m{i}.example.com") for i in range(1, 121)]
+    found = client(account, sleeps).monitors()
+    assert [m.id for m in found] == list(range(1, 121))
+    assert [(c[0], c[1]["offset"], c[1]["limit"]) for c in account.calls] == [
+        ("getMonitors", "0", "50"),
+        ("getMonitors", "50", "50"),
+        ("getMonitors", "100", "50"),
+    ]
+    assert all(c[1]["api_key"] == API_KEY and c[1]["format"] == "json" for c in account.calls)
+
+
+def test_a_rate_limit_is_waited_out(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    account.rate_limited = 1
+    assert len(client(account, sleeps).monitors()) == len(ACCOUNT)
+    assert sleeps == [20.0]
+    assert len(account.calls) == 2
+
+
+def test_a_rate_limit_without_retry_after_waits_for_the_reset(
+    account: FakeUptimeRobot, sleeps: Sleeps
+) -> None:
+    account.rate_limited, account.retry_after = 1, None
+    client(account, sleeps).monitors()
+    assert sleeps == [11.0]  # the clock is 10 s before X-RateLimit-Reset, plus one
+
+
+def test_a_long_rate_limit_fails_at_once(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    account.rate_limited, account.retry_after = 5, "600"
+    with pytest.raises(uptimerobot.RateLimited) as raised:
+        client(account, sleeps).monitors()
+    assert str(raised.value) == (
+        "getMonitors: UptimeRobot rate limit reached; retry in 600 s "
+        "(waits of more than 60 s are not taken)"
+    )
+    assert sleeps == [] and len(account.calls) == 1
+
+
+def test_no_call_left_waits_before_the_next(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    account.monitors = [monitor(i, f"m-{i}", f"https://m{i}.example.com") for i in range(1, 61)]
+    account.exhausted_after = 0  # the first answer already says 0 remaining
+    client(account, sleeps).monitors()
+    assert sleeps == [11.0]
+    assert len(account.calls) == 2
+
+
+def test_server_errors_are_retried(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    account.failures = 2
+    assert len(client(account, sleeps).monitors()) == len(ACCOUNT)
+    assert sleeps == [1.0, 2.0]
+    account.failures = 4
+    with pytest.raises(UptimeRobotError) as raised:
+        client(account, sleeps).monitors()
+    assert str(raised.value) == (
+        "getMonitors: UptimeRobot answered 502 4 times: <html>502 Bad Gateway</html>"
+    )
+
+
+def test_a_refused_key_is_named_but_never_shown(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    wrong = "u999-" + "f" * 24
+    with pytest.raises(UptimeRobotError) as raised:
+        UptimeRobotClient(wrong, account.api_url, sleep=sleeps).monitors()
+    assert str(raised.value) == (
+        "getMonitors: UptimeRobot refused: invalid_parameter (api_key): api_key is invalid."
+    )
+    assert wrong not in str(raised.value)
+
+
+def test_new_monitor(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
+    created = client(account, sleeps).new_monitor("acme-producao", "https://acme/status")
+    assert created == 800_000_001
+    assert account.calls[-1][1] == {
+        "api_key": API_KEY,
+        "format": "json",
+        "friendly_name": "acme-producao",
+        "url": "https://acme/status",
+        "type": "1",
+    }
+    with pytest.raises(UptimeRobotError) as raised:
+        client(account, sleeps).new_monitor("acme-producao", "https://acme/status")
+    assert (
+        str(raised.value)
+        == "newMonitor: UptimeRobot refused: already_exists: Monitor already exists."
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "not json",
+        '["a list"]',
+        '{"stat": "ok"}',
+        '{"stat": "ok", "monitors": [{"id": "x"}]}',
+        '{"stat": "fail"}',
+    ],
+)
+def test_hostile_answers_are_outside_failures(httpserver: HTTPServer, answer: str) -> None:
+    httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_data(answer)
+    with pytest.raises(UptimeRobotError):
+        UptimeRobotClient(API_KEY, httpserver.url_for("/v2")).monitors()
+
+
+def test_a_redirect_is_not_followed_with_the_key(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_data(
+        "", status=307, headers={"Location": "https://attacker.example/v2/getMonitors"}
+    )
+    with pytest.raises(UptimeRobotError) as raised:
+        UptimeRobotClient(API_KEY, httpserver.url_for("/v2")).monitors()
+    assert str(raised.value) == (
+        "getMonitors: UptimeRobot redirected (307) to https://attacker.example/v2/getMonitors; "
+        "the API key is not sent there (set RDM_UPTIMEROBOT_API_URL to the final URL)"
+    )
+    assert len(httpserver.log) == 1
+
+
+def test_pagination_that_lies_stops(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_json(
+        {"stat": "ok", "pagination": {"offset": 0, "limit": 50, "total": 10**9}, "monitors": []}
+    )
+    assert UptimeRobotClient(API_KEY, httpserver.url_for("/v2")).monitors() == []
+
+
+@pytest.mark.parametrize(
+    ("api_url", "ok"),
+    [
+        ("https://api.uptimerobot.com/v2", True),
+        ("http://127.0.0.1:8080/v2", True),
+        ("http://localhost/v2", True),
+        ("http://api.uptimerobot.com/v2", False),
+        ("ftp://api.uptimerobot.com/v2", False),
+        ("https:///v2", False),
+    ],
+)
+def test_the_key_goes_only_over_https_or_to_loopback(api_url: str, ok: bool) -> None:
+    environment = {"RDM_UPTIMEROBOT_API_KEY": API_KEY, "RDM_UPTIMEROBOT_API_URL": api_url}
+    if ok:
+        assert UptimeRobotClient.from_env(environment).api_url == api_url
+    else:
+        with pytest.raises(UsageError):
+            UptimeRobotClient.from_env(environment)
+
+
+def test_the_default_api_url() -> None:
+    found = UptimeRobotClient.from_env({"RDM_UPTIMEROBOT_API_KEY": API_KEY})
+    assert found.api_url == "https://api.uptimerobot.com/v2"
+    assert API_KEY not in repr(found)
+
+
+# ----------------------------------------------------------------- the command
+
+
+def test_the_report(run_rdm: Run, env: FakeUptimeRobot) -> None:
+    assert run_rdm("monitors", "--repo", str(ROOT)) == (1, REPORT, "")
+    # the README shows this run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"$ rdm monitors\n{REPORT}$ rdm monitors grupo-alvorada --sync\n" in readme
+    assert {host for _, _, host in env.calls} == {f"localhost:{env.server.port}"}
+
+
+def test_only_the_clients_asked_for(run_rdm: Run, env: FakeUptimeRobot) -> None:
+    code, out, _ = run_rdm("monitors", "cooperativa-vale-verde", "--repo", str(ROOT))
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "2 monitor(s) declared in 1 topology(ies): 1 up, 1 not-checked-yet"
+    )
+
+
+def test_sync_creates_the_missing_and_touches_nothing_else(
+    run_rdm: Run, env: FakeUptimeRobot
+) -> None:
+    before = [dict(m) for m in env.monitors]
+    code, out, _ = run_rdm("monitors", "grupo-alvorada", "--sync", "--repo", str(ROOT))
+    assert code == 1  # the extra monitor is still there: --sync never deletes
+    assert out.splitlines() == [
+        "grupo-alvorada-producao     up       up",
+        "grupo-alvorada-homologacao  created  created (id 800000001), checking "
+        "https://grupo-alvorada-homolog.protheus.saas.com.br/status",
+        "grupo-alvorada-teste        extra    not declared in topologies/grupo-alvorada.yaml",
+        "2 monitor(s) declared in 1 topology(ies): 1 up, 1 created, 1 extra",
+    ]
+    assert env.monitors[: len(before)] == before
+    assert env.monitors[-1]["friendly_name"] == "grupo-alvorada-homologacao"
+    assert [c[0] for c in env.calls] == ["getMonitors", "newMonitor"]
+    code, out, _ = run_rdm("monitors", "grupo-alvorada", "--repo", str(ROOT))
+    assert "grupo-alvorada-homologacao  not-checked-yet" in out
+
+
+def test_json(run_rdm: Run, env: FakeUptimeRobot) -> None:
+    import json
+
+    code, out, _ = run_rdm(
+        "monitors", "hospital-santa-luzia", "--format", "json", "--repo", str(ROOT)
+    )
+    assert code == 1
+    assert json.loads(out)["monitors"][0] == {
+        "orgId": "hospital-santa-luzia",
+        "name": "hospital-santa-luzia-producao",
+        "state": "paused",
+        "message": "paused: nobody is told when it goes down",
+        "url": "https://hospital-santa-luzia.protheus.saas.com.br/status",
+        "id": 103,
+    }
+
+
+def test_hostile_names_stay_on_one_line(run_rdm: Run, env: FakeUptimeRobot) -> None:
+    env.monitors.append(monitor(110, "grupo-alvorada-x\nforged line", "https://x\tY"))
+    _, out, _ = run_rdm("monitors", "grupo-alvorada", "--repo", str(ROOT))
+    assert "grupo-alvorada-x\\nforged line  extra" in out
+    assert "\nforged" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment", "code", "err"),
+    [
+        (
+            ["padaria-do-ze"],
+            {"RDM_UPTIMEROBOT_API_KEY": API_KEY},
+            2,
+            "rdm: usage: no topology for padaria-do-ze (topologies/<org-id>.yaml)\n",
+        ),
+        (
+            [],
+            {},
+            2,
+            "rdm: usage: set RDM_UPTIMEROBOT_API_KEY to the UptimeRobot API key (My Settings -> "
+            "API Settings; a read-only key is enough without --sync)\n",
+        ),
+        (
+            [],
+            {"RDM_UPTIMEROBOT_API_KEY": API_KEY, "RDM_UPTIMEROBOT_API_URL": "http://10.0.0.9/v2"},
+            2,
+            "rdm: usage: RDM_UPTIMEROBOT_API_URL must be an https:// URL (http:// only to a "
+            "loopback address), not http://10.0.0.9: the API key would travel in the clear\n",
+        ),
+    ],
+)
+def test_usage_errors(
+    run_rdm: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    environment: dict[str, str],
+    code: int,
+    err: str,
+) -> None:
+    monkeypatch.delenv("RDM_UPTIMEROBOT_API_KEY", raising=False)
+    monkeypatch.delenv("RDM_UPTIMEROBOT_API_URL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert run_rdm("monitors", *argv, "--repo", str(ROOT)) == (code, "", err)
+
+
+def test_uptimerobot_down_is_exit_3(
+    run_rdm: Run, env: FakeUptimeRobot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.rate_limited, env.retry_after = 1, "3600"
+    code, out, err = run_rdm("monitors", "--repo", str(ROOT))
+    assert (code, out) == (3, "")
+    assert err == (
+        "rdm: getMonitors: UptimeRobot rate limit reached; retry in 3600 s "
+        "(waits of more than 60 s are not taken)\n"
+    )
+    assert API_KEY not in err

@@ -1,0 +1,187 @@
+"""`rdm notice RDM-ID [--send]`: the downtime notice to each target client.
+
+Loads the repository, asks `rdm.reports.notices.plan` for the messages, prints
+them; with `--send`, mails them through `rdm.edges.mail` and prints what to write
+in the RDM's `communication`. No text of the notice is written here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
+from rdm.decisions import calendar
+from rdm.edges import mail
+from rdm.edges.repository import CALENDAR, Repository, load_work_tree
+from rdm.model.problems import RdmError
+from rdm.reports import notices
+
+_RDM_ID = re.compile(r"^RDM-(\d{4})-\d{4}$")
+OPERATIONS = "policy/operations.yaml"
+
+
+def _(message: str) -> str:
+    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
+    return message
+
+
+@click.command("notice")
+@click.argument("rdm_id", metavar="RDM-ID")
+@repo_option
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Mail the notices through RDM_SMTP_URL and print what to write in `communication`.",
+)
+@click.option(
+    "--again",
+    is_flag=True,
+    help="With --send: send even though the RDM already records a notice.",
+)
+def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
+    """Write (and with --send, mail) the downtime notice of RDM-ID to each target client.
+
+    For an emergency, or a change that declares `downtime`: what, when, how long
+    and whom to call, in pt-BR, to the `client.contacts` of each target topology.
+    RDM_SMTP_URL: smtps://USER:PASSWORD@HOST[:465], smtp://USER:PASSWORD@HOST[:587]
+    (STARTTLS required) or smtp+insecure://localhost[:25]. Exit 0 written/sent,
+    1 no notice can be written, 2 usage error, 3 the SMTP server failed.
+    """
+    match = _RDM_ID.fullmatch(rdm_id)
+    if match is None:
+        raise click.BadParameter(
+            _("{value!r} is not an RDM id like RDM-2026-0042").format(value=rdm_id),
+            param_hint="RDM-ID",
+        )
+    relative = f"rdms/{match.group(1)}/{rdm_id}.yaml"
+    repository = load_work_tree(repo)
+    rdm = repository.rdms.get(rdm_id)
+    needed = {relative, OPERATIONS, CALENDAR}
+    if rdm is not None:
+        needed |= {f"topologies/{target}.yaml" for target in rdm.targets}
+    blocking = [p for p in repository.problems if p.path in needed and p.level == "error"]
+    for problem in blocking:
+        click.echo(str(problem), err=True)
+    if rdm is None:
+        if not blocking:
+            message = _("rdm: {rdm}: no such RDM ({path})").format(rdm=rdm_id, path=relative)
+            click.echo(message, err=True)
+        return EXIT_FINDINGS
+    if repository.operations is None or repository.calendar is None:
+        return EXIT_FINDINGS
+    if send and rdm.communication is not None and rdm.communication.notified and not again:
+        raise RdmError(
+            _(
+                "{rdm} already records a notice (notifiedAt {at}); nothing sent. "
+                "Run with --again to send another"
+            ).format(rdm=rdm.id, at=rdm.communication.notified_at or "?")
+        )
+    zone = repository.calendar.zone
+    window = calendar.window_for_date(repository.calendar, rdm.window) if rdm.window else None
+    planned = notices.plan(
+        rdm,
+        repository.topologies,
+        repository.operations,
+        zone,
+        window.start if window is not None else None,
+    )
+    if not planned.ok:
+        for reason in planned.problems:
+            click.echo(f"rdm: {reason}", err=True)
+        return EXIT_FINDINGS
+    outgoing = [_outgoing(repository, notice) for notice in planned.notices]
+    if not send:
+        click.echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
+        click.echo(
+            _("not sent: {count} notice(s); --send mails them through RDM_SMTP_URL").format(
+                count=len(outgoing)
+            ),
+            err=True,
+        )
+        return 0
+    url = mail.parse_smtp_url(_smtp_url())
+    now = datetime.now(zone).replace(microsecond=0)
+    try:
+        sent = mail.Mailer(url).send(outgoing, now)
+    except mail.MailError as exc:
+        _report_sent(planned.notices, exc.sent)
+        raise
+    _report_sent(planned.notices, sent)
+    click.echo()
+    click.echo(_("Write in {path}:").format(path=relative))
+    click.echo(_communication(planned.summary, now, [s.message_id for s in sent]))
+    refused = [address for s in sent for address in s.refused]
+    if refused:
+        click.echo(
+            _("rdm: the server refused {addresses}").format(addresses=", ".join(refused)),
+            err=True,
+        )
+        return EXIT_EXTERNAL
+    return 0
+
+
+def _smtp_url() -> str:
+    value = os.environ.get(mail.ENV_URL, "").strip()
+    if not value:
+        raise click.UsageError(
+            _("--send needs {var}, e.g. smtps://USER:PASSWORD@smtp.example.com").format(
+                var=mail.ENV_URL
+            )
+        )
+    return value
+
+
+def _outgoing(repository: Repository, notice: notices.Notice) -> mail.Outgoing:
+    assert repository.operations is not None
+    operations = repository.operations
+    return mail.Outgoing(
+        sender_name=operations.sender.name,
+        sender_email=operations.sender.email,
+        to=tuple((c.name, c.email) for c in notice.recipients),
+        subject=notice.subject,
+        body=notice.body,
+        reply_to=operations.reply_to,
+        id_left=f"{notice.rdm_id}.{notice.org_id}".lower(),
+    )
+
+
+def _preview(message: mail.Outgoing) -> str:
+    to = ", ".join(f"{name} <{address}>" if name else address for name, address in message.to)
+    lines = [
+        f"From: {message.sender_name} <{message.sender_email}>",
+        f"To: {to}",
+    ]
+    if message.reply_to:
+        lines.append(f"Reply-To: {message.reply_to}")
+    lines += [f"Subject: {message.subject}", "", message.body]
+    return "\n".join(lines)
+
+
+def _report_sent(planned: Sequence[notices.Notice], sent: Sequence[mail.Sent]) -> None:
+    for notice, result in zip(planned, sent, strict=False):
+        click.echo(
+            _("sent to {org}: {count} contact(s), Message-ID {id}").format(
+                org=notice.org_id, count=len(result.accepted), id=result.message_id
+            )
+        )
+
+
+def _communication(summary: str, at: datetime, message_ids: Sequence[str]) -> str:
+    # JSON strings are YAML strings: quoting stays right whatever the text holds.
+    ids = ", ".join(json.dumps(i) for i in message_ids)
+    return "\n".join(
+        [
+            "communication:",
+            "  notified: true",
+            f"  notice: {json.dumps(summary, ensure_ascii=False)}",
+            f"  notifiedAt: {at.isoformat()}",
+            f"  messageIds: [{ids}]",
+        ]
+    )

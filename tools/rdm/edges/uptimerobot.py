@@ -1,0 +1,268 @@
+"""The UptimeRobot edge: read the account's monitors and create missing ones (API v2).
+
+Calls are POSTs of form fields (``api_key``, ``format=json``, ...) to
+``<api url>/<method>``; answers are JSON with ``stat: ok|fail`` and, on fail, an
+``error: {type, message}``. ``getMonitors`` pages with ``offset``/``limit`` (at
+most 50) and says ``pagination: {offset, limit, total}``; ``newMonitor`` takes
+``friendly_name``, ``url`` and ``type`` (1 = HTTP(s)).
+
+The API key comes from `RDM_UPTIMEROBOT_API_KEY` and is sent only to the host of
+`RDM_UPTIMEROBOT_API_URL` (default the public API), which must be https (plain
+http only to a loopback address, for tests and local proxies). Redirects are not
+followed: a redirected POST would carry the key to another host. The key never
+appears in a message: error texts are cut short and scrubbed of it, and the
+``passed_value`` UptimeRobot echoes back is never shown.
+
+Rate limits: a 429 is waited out for ``Retry-After`` seconds (or until
+``X-RateLimit-Reset``) when that is at most `max_wait`, otherwise it fails saying
+when to retry; a response with ``X-RateLimit-Remaining: 0`` makes the next call
+wait for the reset. 5xx answers and connection errors are retried with backoff.
+The sleep and the clock are injected so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from rdm.decisions.monitors import HTTP_TYPE, Existing
+from rdm.model.problems import ExternalError, UsageError
+
+DEFAULT_API_URL = "https://api.uptimerobot.com/v2"
+ENV_KEY = "RDM_UPTIMEROBOT_API_KEY"
+ENV_URL = "RDM_UPTIMEROBOT_API_URL"
+PAGE = 50  # UptimeRobot's largest page
+MAX_PAGES = 2000  # 100,000 monitors: past that an answer is lying about `total`
+_TEXT_LIMIT = 200
+
+
+class UptimeRobotError(ExternalError):
+    """UptimeRobot answered with an error, or could not be reached, after retries."""
+
+
+class RateLimited(UptimeRobotError):
+    pass
+
+
+def check_api_url(url: str) -> str:
+    """The API URL, if the key may be sent there; `UsageError` otherwise."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.rstrip("/")
+    if parts.scheme == "http" and _loopback(host):
+        return url.rstrip("/")
+    raise UsageError(
+        f"{ENV_URL} must be an https:// URL (http:// only to a loopback address), "
+        f"not {parts.scheme or 'nothing'}://{host}: the API key would travel in the clear"
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class UptimeRobotClient:
+    api_key: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    session: requests.Session = field(default_factory=requests.Session)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+    notify: Callable[[str], None] = lambda _message: None
+    max_wait: float = 60.0
+    retries: int = 3
+    timeout: float = 30.0
+    requests_made: int = 0
+    _reset_at: float | None = None  # set when the last answer said no call is left
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **kwargs: Any) -> UptimeRobotClient:
+        key = env.get(ENV_KEY, "").strip()
+        if not key:
+            raise UsageError(
+                f"set {ENV_KEY} to the UptimeRobot API key (My Settings -> API Settings; "
+                "a read-only key is enough without --sync)"
+            )
+        url = check_api_url(env.get(ENV_URL, "").strip() or DEFAULT_API_URL)
+        return cls(api_key=key, api_url=url, **kwargs)
+
+    # ------------------------------------------------------------ requests
+
+    def call(self, method: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        """POST one API method; the answer when `stat` is ok, else `UptimeRobotError`."""
+        url = f"{self.api_url}/{method}"
+        data = {"api_key": self.api_key, "format": "json", **fields}
+        failures = waits = 0
+        while True:
+            self._wait_for_reset(method)
+            self.requests_made += 1
+            try:
+                response = self.session.post(
+                    url,
+                    data=data,
+                    headers={"Cache-Control": "no-cache", "User-Agent": "rdm-monitors"},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                failures += 1
+                if failures > self.retries:
+                    raise UptimeRobotError(
+                        f"{method}: cannot reach UptimeRobot at {self.api_url}: "
+                        f"{self._clean(str(exc))}"
+                    ) from exc
+                self.sleep(2.0 ** (failures - 1))
+                continue
+            self._record_rate(response)
+            status = response.status_code
+            if status == 429:
+                wait = self._retry_after(response)
+                waits += 1
+                if wait > self.max_wait or waits > self.retries:
+                    raise RateLimited(
+                        f"{method}: UptimeRobot rate limit reached; retry in {wait:.0f} s "
+                        f"(waits of more than {self.max_wait:.0f} s are not taken)"
+                    )
+                self._pause(wait, f"{method}: UptimeRobot rate limit; waiting {wait:.0f} s")
+                self._reset_at = None
+                continue
+            if status >= 500:
+                failures += 1
+                if failures <= self.retries:
+                    self.sleep(2.0 ** (failures - 1))
+                    continue
+                raise UptimeRobotError(
+                    f"{method}: UptimeRobot answered {status} {failures} times: "
+                    f"{self._body(response)}"
+                )
+            if 300 <= status < 400:
+                raise UptimeRobotError(
+                    f"{method}: UptimeRobot redirected ({status}) to "
+                    f"{response.headers.get('location', '?')}; the API key is not sent there "
+                    f"(set {ENV_URL} to the final URL)"
+                )
+            if status >= 400:
+                raise UptimeRobotError(
+                    f"{method}: UptimeRobot answered {status}: {self._body(response)}"
+                )
+            return self._ok(method, response)
+
+    def _ok(self, method: str, response: requests.Response) -> dict[str, Any]:
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise UptimeRobotError(
+                f"{method}: UptimeRobot's answer is not JSON ({self._body(response)})"
+            ) from exc
+        if not isinstance(answer, dict):
+            raise UptimeRobotError(f"{method}: UptimeRobot's answer is not a JSON object")
+        if answer.get("stat") == "ok":
+            return answer
+        found = answer.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        kind = self._clean(str(error.get("type", "unknown")))
+        message = self._clean(str(error.get("message", ""))) if error.get("message") else ""
+        parameter = error.get("parameter_name")
+        about = f" ({self._clean(str(parameter))})" if parameter else ""
+        # `passed_value` is never shown: for api_key it is the key itself.
+        raise UptimeRobotError(
+            f"{method}: UptimeRobot refused: {kind}{about}" + (f": {message}" if message else "")
+        )
+
+    def _record_rate(self, response: requests.Response) -> None:
+        remaining = response.headers.get("x-ratelimit-remaining", "").strip()
+        reset = response.headers.get("x-ratelimit-reset", "").strip()
+        if remaining == "0" and reset.isdigit():
+            self._reset_at = float(reset)
+
+    def _retry_after(self, response: requests.Response) -> float:
+        retry_after = response.headers.get("retry-after", "").strip()
+        if retry_after.isdigit():
+            return float(retry_after)
+        reset = response.headers.get("x-ratelimit-reset", "").strip()
+        if reset.isdigit():
+            return max(0.0, float(reset) - self.clock()) + 1.0
+        return 60.0  # the free plan's window is a minute
+
+    def _wait_for_reset(self, method: str) -> None:
+        if self._reset_at is None:
+            return
+        wait = max(0.0, self._reset_at - self.clock()) + 1.0
+        if wait > self.max_wait:
+            raise RateLimited(
+                f"{method}: UptimeRobot rate limit exhausted; it resets in {wait:.0f} s "
+                f"(waits of more than {self.max_wait:.0f} s are not taken)"
+            )
+        self._pause(wait, f"{method}: UptimeRobot rate limit exhausted; waiting {wait:.0f} s")
+        self._reset_at = None
+
+    def _pause(self, seconds: float, why: str) -> None:
+        if seconds >= 5:
+            self.notify(why)
+        self.sleep(seconds)
+
+    def _clean(self, text: str) -> str:
+        text = " ".join(text.replace(self.api_key, "***").split())
+        return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
+
+    def _body(self, response: requests.Response) -> str:
+        return self._clean(response.text) or "(empty)"
+
+    # ----------------------------------------------------------- methods
+
+    def monitors(self) -> list[Existing]:
+        """Every monitor of the account, page by page."""
+        found: list[Existing] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            answer = self.call("getMonitors", {"offset": str(offset), "limit": str(PAGE)})
+            page = answer.get("monitors")
+            if not isinstance(page, list):
+                raise UptimeRobotError("getMonitors: UptimeRobot's answer has no monitor list")
+            found += [_existing(item) for item in page]
+            pagination = answer.get("pagination")
+            total = pagination.get("total") if isinstance(pagination, dict) else None
+            offset += len(page)
+            if not page or not isinstance(total, int) or offset >= total:
+                return found
+        raise UptimeRobotError(
+            f"getMonitors: still more pages after {MAX_PAGES * PAGE} monitors; giving up"
+        )
+
+    def new_monitor(self, name: str, url: str) -> int:
+        """Create an HTTP(s) monitor; its id."""
+        answer = self.call(
+            "newMonitor", {"friendly_name": name, "url": url, "type": str(HTTP_TYPE)}
+        )
+        monitor = answer.get("monitor")
+        if not isinstance(monitor, dict) or not isinstance(monitor.get("id"), int):
+            raise UptimeRobotError("newMonitor: UptimeRobot's answer has no monitor id")
+        return int(monitor["id"])
+
+
+def _existing(item: Any) -> Existing:
+    try:
+        monitor = Existing(
+            id=int(item["id"]),
+            name=str(item["friendly_name"]),
+            url=str(item.get("url") or ""),
+            type=int(item["type"]),
+            status=int(item["status"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UptimeRobotError(
+            f"getMonitors: a monitor in UptimeRobot's answer lacks {exc}"
+        ) from exc
+    return monitor

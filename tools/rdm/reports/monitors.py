@@ -1,0 +1,50 @@
+"""How `rdm monitors` prints its findings: aligned text or JSON. Pure: returns text.
+
+Names and URLs come from the monitoring service and are hostile: line breaks and
+tabs in them are escaped, so one monitor is always one line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rdm.decisions.monitors import Finding
+from rdm.model.problems import one_line
+
+
+def text(findings: Sequence[Finding], summary: str) -> str:
+    width = max((len(one_line(f.name)) for f in findings), default=0)
+    state_width = max((len(f.state.value) for f in findings), default=0)
+    lines = []
+    for finding in findings:
+        name = one_line(finding.name).ljust(width)
+        state = finding.state.value.ljust(state_width)
+        message = one_line(finding.message)
+        lines.append(f"{name}  {state}  {message}".rstrip())
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def as_json(findings: Sequence[Finding], summary: str) -> str:
+    return (
+        json.dumps(
+            {
+                "monitors": [
+                    {
+                        "orgId": f.org_id,
+                        "name": f.name,
+                        "state": f.state.value,
+                        "message": f.message,
+                        "url": f.url,
+                        "id": f.monitor_id,
+                    }
+                    for f in findings
+                ],
+                "summary": summary,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
