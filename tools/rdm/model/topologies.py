@@ -14,7 +14,7 @@ from typing import Any
 from rdm.model import messages
 from rdm.model.documents import Document
 from rdm.model.policy import ClusterPolicy, is_host_name
-from rdm.model.problems import Located, Problem
+from rdm.model.problems import Level, Located, Problem
 from rdm.model.quantities import (
     Quantity,
     QuantityError,
@@ -120,6 +120,8 @@ class Topology:
     database: Database
     monitors: tuple[Monitor, ...]
     hosts: Mapping[str, str] = field(default_factory=dict)  # its own public hosts, by environment
+    # component or workload -> why its image is on another release, on purpose
+    release_exceptions: Mapping[str, str] = field(default_factory=dict)
     contacts: tuple[Contact, ...] = ()
 
     @property
@@ -159,6 +161,7 @@ class Topology:
                 Monitor(m["name"], m["environment"], m["url"]) for m in data["monitors"]
             ),
             hosts=dict(data.get("hosts", {})),
+            release_exceptions=dict(data.get("releaseExceptions", {})),
             contacts=tuple(_contact(c) for c in data["client"].get("contacts", ())),
         )
 
@@ -224,11 +227,80 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
         )
     problems += _monitor_rules(topology, document)
     problems += _cnpj_rules(topology, document)
+    problems += _release_rules(topology, document)
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
         problems += _config_case_clashes(workload, document)
         problems += _resource_rules(workload, document)
         problems += _env_names(workload, document)
+    return problems
+
+
+# The components whose images are built per Protheus release; their tags start
+# with it (12.1.2410-20261105). dbaccess, license and status have versions of their own.
+RELEASE_COMPONENTS = ("appserver", "webservice", "lockserver", "tss")
+
+
+def _tag(image: str) -> str | None:
+    """The tag of an image reference; None when it is pinned by digest."""
+    if "@" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    return last.partition(":")[2] or None
+
+
+def _release_rules(topology: Topology, document: Document) -> list[Problem]:
+    """The Protheus images carry the topology's release, unless listed as exceptions.
+
+    An update that moves `release` without the images (or the reverse) would run
+    binaries of one release against the dictionary of another.
+    """
+    problems: list[Problem] = []
+    release = topology.release
+    images: list[tuple[str, list[str | int], str]] = [
+        (component, ["images", component], topology.images[component])
+        for component in RELEASE_COMPONENTS
+        if component in topology.images
+    ]
+    overrides = document.data.get("workloads", {})
+    for workload in topology.workloads:
+        entry = overrides.get(workload.name, {})
+        own_image = isinstance(entry, Mapping) and "image" in entry
+        if workload.component in RELEASE_COMPONENTS and own_image:
+            images.append((workload.name, ["workloads", workload.name, "image"], workload.image))
+    for name, pointer, image in images:
+        tag = _tag(image)
+        fits = tag is not None and (
+            tag == release or tag.startswith((f"{release}-", f"{release}."))
+        )
+        excepted = name in topology.release_exceptions
+        if fits and excepted:
+            problems.append(
+                document.problem(
+                    ["releaseExceptions", name],
+                    f"{name} is listed as an exception, but its image is of release {release}; "
+                    "remove the exception",
+                    "topology-release",
+                    Level.WARNING,
+                )
+            )
+        if fits or excepted:
+            continue
+        where = ".".join(str(p) for p in pointer)
+        why = (
+            "is pinned by digest, so its release cannot be read"
+            if tag is None
+            else f"has the tag {tag}, not of release {release}"
+        )
+        problems.append(
+            document.problem(
+                pointer,
+                f"{where} {why}: set `release` and the Protheus images to the same release, "
+                f"or list {name} under releaseExceptions with the reason",
+                "topology-release",
+                key=False,
+            )
+        )
     return problems
 
 
