@@ -51,7 +51,7 @@ def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Pat
     code, stdout, stderr = run("render", "--repo", str(example_repo), "--out", str(out))
     assert code == 0
     assert stdout == ""
-    assert "116 manifest(s) of 4 topology(ies) written to" in stderr
+    assert "140 manifest(s) of 4 topology(ies) written to" in stderr
     folder = out / "grupo-alvorada"
     names = sorted(p.name for p in folder.iterdir())
     assert not stale.exists() and keep.exists()

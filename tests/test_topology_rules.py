@@ -1,0 +1,77 @@
+"""Topology rules as a user sees them: the exact lines `rdm validate` prints.
+
+The folder cases (tests/cases/validate) pin positions and rule ids; these pin
+the words, since a message is only useful when it says what to write instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import overlay
+
+CASES = Path(__file__).parent / "cases" / "validate"
+
+
+def _lines(repo: Path, run_rdm: Callable[..., tuple[int, str, str]], case: str) -> list[str]:
+    overlay(repo, CASES / case / "files")
+    code, out, err = run_rdm("validate", "--repo", str(repo), "--format", "text")
+    assert err == ""
+    assert code == 1
+    return [line.removeprefix(f"{repo}/") for line in out.splitlines()[:-1]]
+
+
+def test_quantities_say_what_to_write(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    assert _lines(example_repo, run_rdm, "invalid/topology-quantity-malformed") == [
+        "topologies/grupo-alvorada.yaml:55:20: error: protheus-license cpu request: '0,25': "
+        "write the decimal point as '.', e.g. '0.25' [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:55:35: error: protheus-license cpu limit: '1K': "
+        "Kubernetes writes the unit 'K' as k (1k = 1000) or Ki (1Ki = 1024) [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:56:23: error: protheus-license memory request: '512MB': "
+        "Kubernetes writes the unit 'MB' as M or Mi [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:56:37: error: protheus-license memory limit: '1 Gi': "
+        "a quantity has no spaces; write '1Gi' [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:59:20: error: protheus-lockserver cpu request '-250m' is "
+        "negative; Kubernetes refuses a negative request or limit [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:59:36: error: protheus-lockserver cpu limit: 'inf' is not "
+        "a Kubernetes quantity: a number with an optional unit, e.g. 500m, 2, 1.5 or 512Mi "
+        "[topology-quantity]",
+        "topologies/grupo-alvorada.yaml:60:23: error: protheus-lockserver memory request '512m' "
+        "is 0.512 bytes, not a whole number of bytes; m means thousandths: did you mean "
+        "'512Mi'? [topology-quantity]",
+        "topologies/grupo-alvorada.yaml:60:36: error: protheus-lockserver memory limit '1.5' is "
+        "1.5 bytes, not a whole number of bytes; write memory with Ki, Mi or Gi, e.g. 512Mi "
+        "[topology-quantity]",
+    ]
+
+
+def test_request_above_limit_compares_as_kubernetes(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    assert _lines(example_repo, run_rdm, "invalid/topology-request-above-limit") == [
+        "topologies/grupo-alvorada.yaml:63:20: error: protheus-status cpu request 1001m is above "
+        "its limit 1; Kubernetes refuses a request above the limit: lower the request or raise "
+        "the limit [topology-resources]",
+        "topologies/grupo-alvorada.yaml:67:20: error: protheus-tss cpu request 2 is above its "
+        "limit 1500m; Kubernetes refuses a request above the limit: lower the request or raise "
+        "the limit [topology-resources]",
+        "topologies/grupo-alvorada.yaml:68:23: error: protheus-tss memory request 2Gi is above "
+        "its limit 2000Mi; Kubernetes refuses a request above the limit: lower the request or "
+        "raise the limit [topology-resources]",
+    ]
+
+
+def test_env_names_once_and_never_the_renderers(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    assert _lines(example_repo, run_rdm, "invalid/topology-env-duplicate") == [
+        "topologies/grupo-alvorada.yaml:33:16: error: env TZ is set twice in "
+        "protheus-appserver-prod (first on line 31); Kubernetes refuses the second: keep one "
+        "[topology-env-duplicate]",
+        "topologies/grupo-alvorada.yaml:55:15: error: PROTHEUS_DB_USER is set by rdm on "
+        "protheus-dbaccess from database.credentialsSecret; remove it here "
+        "[topology-env-duplicate]",
+    ]
