@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +229,135 @@ class History:
 
     def text(self, relative: str) -> str:
         return (ROOT / relative).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the example's history
+
+BRT = timezone(timedelta(hours=-3))
+RDM41 = "rdms/2026/RDM-2026-0041.yaml"  # normal, P3, window 2026-12-03: alvorada + hospital
+RDM42 = "rdms/2026/RDM-2026-0042.yaml"  # normal, P2, window 2026-12-10: metalurgica
+RDM43 = "rdms/2026/RDM-2026-0043.yaml"  # emergency, P1: cooperativa's TSS
+RDM44 = "rdms/2026/RDM-2026-0044.yaml"  # standard, P4, window 2026-12-03: hospital homolog
+HOMOLOG_BUILD = "registry.saas.local/protheus/appserver:12.1.2410-20261119"
+CHANGE_MANAGER = "eduardo-gmud"
+
+
+def before(relative: str) -> str:
+    """An example topology as it was before the example's RDMs changed it."""
+    text = (ROOT / relative).read_text(encoding="utf-8")
+    if relative.endswith(("grupo-alvorada.yaml", "hospital-santa-luzia.yaml")):
+        return text.replace("12.1.2410-20261105", "12.1.2410-20261008")
+    if relative.endswith("cooperativa-vale-verde.yaml"):
+        return re.sub(r"tss:12\.1\.2310-20261126[^\n]*", "tss:12.1.2310-20261020", text)
+    if relative.endswith("metalurgica-sao-jorge.yaml"):
+        text = re.sub(r"\{request: 10Gi, limit: 16Gi\}[^\n]*", "{request: 8Gi, limit: 12Gi}", text)
+        return re.sub(r"MaxStringSize: 20\}[^\n]*", "MaxStringSize: 10}", text)
+    return text
+
+
+def homolog_build(text: str) -> str:
+    """The hospital topology with the new build on its homolog appserver only (RDM-0044)."""
+    return text.replace(
+        "  protheus-appserver-homolog:\n",
+        f"  protheus-appserver-homolog:\n    image: {HOMOLOG_BUILD}\n",
+        1,
+    )
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=BRT)
+
+
+@dataclass
+class Example:
+    seed: str
+    merges: dict[str, str]  # RDM id -> merge commit
+    pulls: dict[str, MergedPull]
+
+
+def example(history: History) -> Example:
+    """The bundled example as a history: the clients at their old images, then the four
+    RDMs merged through approved PRs (the emergency labelled by an emergency labeler)."""
+    topology = {
+        org: f"topologies/{org}.yaml"
+        for org in (
+            "grupo-alvorada",
+            "hospital-santa-luzia",
+            "cooperativa-vale-verde",
+            "metalurgica-sao-jorge",
+        )
+    }
+    seed = history.seed(at(2, 9), {path: before(path) for path in topology.values()})
+    merges: dict[str, str] = {}
+    pulls: dict[str, MergedPull] = {}
+
+    def land(
+        rdm_id: str,
+        files: dict[str, str | None],
+        author: str,
+        opened: datetime,
+        approvers: tuple[str, ...],
+        approved: datetime,
+        merged: datetime,
+    ) -> MergedPull:
+        pull = history.open(files, author, opened)
+        history.approve(pull, approvers, approved)
+        history.github.post_status(pull.head, "success", APP, approved + timedelta(minutes=1))
+        merges[rdm_id] = history.merge(pull, merged)
+        pulls[rdm_id] = pull
+        return pull
+
+    # The emergency: opened by the NOC, labelled by it (an emergency labeler), CME consensus.
+    emergency = history.open(
+        {
+            RDM43: history.text(RDM43),
+            topology["cooperativa-vale-verde"]: history.text(topology["cooperativa-vale-verde"]),
+        },
+        "plantao-noc",
+        at(26, 8, 20),
+    )
+    emergency.label_at("emergency", "plantao-noc", at(26, 8, 21))
+    history.approve(emergency, CME, at(26, 8, 40))
+    history.github.post_status(emergency.head, "success", APP, at(26, 8, 41))
+    merges["RDM-2026-0043"] = history.merge(emergency, at(26, 8, 45))
+    pulls["RDM-2026-0043"] = emergency
+    land(
+        "RDM-2026-0041",
+        {
+            RDM41: history.text(RDM41),
+            topology["grupo-alvorada"]: history.text(topology["grupo-alvorada"]),
+            topology["hospital-santa-luzia"]: history.text(topology["hospital-santa-luzia"]),
+        },
+        CHANGE_MANAGER,  # the change manager opens it for the requester (bruno-infra, a member)
+        at(27, 9),
+        CM,
+        at(1, 15, month=12),
+        at(1, 16, 30, month=12),
+    )
+    land(
+        "RDM-2026-0044",
+        {
+            RDM44: history.text(RDM44),
+            topology["hospital-santa-luzia"]: homolog_build(
+                history.text(topology["hospital-santa-luzia"])
+            ),
+        },
+        "rh-sistemas-qa",
+        at(30, 10),
+        (CHANGE_MANAGER,),
+        at(1, 17, month=12),
+        at(1, 17, 10, month=12),
+    )
+    land(
+        "RDM-2026-0042",
+        {
+            RDM42: history.text(RDM42),
+            topology["metalurgica-sao-jorge"]: history.text(topology["metalurgica-sao-jorge"]),
+        },
+        CHANGE_MANAGER,
+        at(1, 9, month=12),
+        CM,
+        at(1, 15, 30, month=12),
+        at(1, 17, 30, month=12),
+    )
+    return Example(seed, merges, pulls)

@@ -58,10 +58,13 @@ class Merged:
 
 
 def candidates(merged: Sequence[Merged], at: datetime, policy: CalendarPolicy) -> list[Merged]:
-    """RDMs whose window contains `at`, and emergencies merged in the last week."""
+    """RDMs whose window contains `at`, and emergencies merged in the last week; only
+    what was merged by `at` (a replay with --at does not see later merges)."""
     found: list[Merged] = []
     for item in merged:
         rdm = item.rdm
+        if calendar.elapsed(item.merged_at, at) < timedelta(0):
+            continue
         if rdm.type is ChangeType.EMERGENCY:
             age = calendar.elapsed(item.merged_at, at)
             if timedelta(0) <= age <= EMERGENCY_HORIZON:

@@ -272,11 +272,3 @@ def _instant(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo is not None and value.utcoffset() is not None else None
-
-
-def text(gate: Gate) -> str:
-    """The decision as `rdm gate` prints it: a headline, then one reason a line."""
-    verdict = "allowed" if gate.allowed else "blocked"
-    lines = [f"{gate.rdm_id}: {verdict} at {calendar.format_instant(gate.at)}"]
-    lines += [f"  {reason}" for reason in gate.reasons]
-    return "\n".join(lines)

@@ -19,9 +19,11 @@ execution records) and the RDM's merge commit:
 - the baseline is newer than the merge commit: blocked (it would undo later
   changes, or the change is already there and nobody recorded it).
 
-With no baseline (rdm never applied the topology) every earlier commit that
-changed the file counts: a client that already runs in the cluster is taken
-under rdm once, by `rdm apply --rev <commit>`, which records its revision.
+With no baseline (rdm never applied the topology: a client that already ran
+before rdm, or a new one), the commits that changed the file without an RDM
+are its starting point (the import of the client into the repository) and do
+not block; an RDM among them that has not run still does. `rdm audit` is what
+flags a commit without a pull request, wherever it is.
 
 Pure: the git facts are gathered by the rollout and passed in.
 """
@@ -78,6 +80,8 @@ def carried(
     for change in between:
         if change.commit == merge_commit:
             continue
+        if not change.rdm_ids and baseline.revision is None:
+            continue  # the starting point of a topology rdm never applied
         if not change.rdm_ids:
             sentences.append(
                 f"{path} at {at} also holds {change.commit[:12]}, which changed it without an "

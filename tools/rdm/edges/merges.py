@@ -84,18 +84,44 @@ def merged_by(
     others = tuple(c.number for c in candidates if pull is None or c.number != pull.number)
     if pull is None:
         return MergeFacts(commit, None, others)
-    merged_at = parse_time(pull.merged_at or "")
-    if merged_at is None:
+    return _verdict(client, slug, root, commit, pull, default_branch, others, statuses=statuses)
+
+
+def pull_verdict(
+    client: GitHubClient, slug: str, root: Path, number: int, default_branch: str
+) -> MergeFacts:
+    """`rdm gate --pr N`: the verdict of PR `number`, as of its merge when merged (else now)."""
+    pull = client.pull_head(slug, number)
+    commit = pull.merge_commit_sha if pull.merged_at else None
+    return _verdict(client, slug, root, commit or pull.head_sha, pull, default_branch, ())
+
+
+def _verdict(
+    client: GitHubClient,
+    slug: str,
+    root: Path,
+    commit: str,
+    pull: approvals.PullHead,
+    default_branch: str,
+    others: tuple[int, ...],
+    *,
+    statuses: bool = False,
+) -> MergeFacts:
+    merged_at = parse_time(pull.merged_at or "") if pull.merged_at else None
+    if pull.merged_at and merged_at is None:
         raise ExternalError(
-            f"GitHub says PR #{pull.number} merged {commit[:12]} but gives no merge time"
+            f"GitHub says PR #{pull.number} merged {commit[:12]} but gives no readable merge time"
         )
     if not gitlog.exists(root, pull.head_sha):
         raise ExternalError(
             f"the head {pull.head_sha[:12]} of PR #{pull.number} is not in the clone at {root}: "
             "fetch it (git fetch origin +refs/pull/*/head:refs/remotes/pull/*)"
         )
-    merge_commit = pull.merge_commit_sha or commit
-    base = _policy_base(root, merge_commit, pull.head_sha)
+    merge_commit = pull.merge_commit_sha if merged_at is not None else None
+    if merge_commit is not None and gitlog.exists(root, merge_commit):
+        base = _policy_base(root, merge_commit, pull.head_sha)
+    else:  # not merged (or its merge commit is not in the clone): the PR's base
+        base = pull.base_sha
     pr = client.pull_request(slug, pull.number, pull, as_of=merged_at)
     pr = replace(pr, base_sha=base)
     verdict = decide_from_git(root, pr, default_branch)
@@ -106,7 +132,7 @@ def merged_by(
             for s in client.commit_statuses(slug, pull.head_sha)
             if s.context == approvals.STATUS_CONTEXT
             and (when := parse_time(s.created_at)) is not None
-            and when <= merged_at
+            and (merged_at is None or when <= merged_at)
         )
         if statuses
         else ()

@@ -18,7 +18,8 @@ on every push to the default branch). At the instant the clock gives:
 4. **Order** (`decisions.due.order`): priority, then merge order; `dependsOn`
    and shared targets keep revisions moving forward.
 5. For each, in order, at the clock's instant: the **gate**
-   (`decisions.gate`, with the window checks -- conflicts and capacity -- and
+   (`decisions.gate`, with conflicts and capacity from `decisions.conflicts` -- the rules
+   `rdm validate` applies at the pull request -- and
    what the revision would carry, `decisions.revisions`). Blocked: deferred
    with the reasons, nothing recorded (the next run asks again). Allowed: an
    emergency is announced first (Slack); then every target of this shard is
@@ -50,10 +51,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from rdm.decisions import calendar, due, gate, revisions
+from rdm.decisions import calendar, conflicts, due, gate, revisions
 from rdm.decisions.approvals import CountedApproval
 from rdm.decisions.calendar import CalendarPolicy
 from rdm.decisions.due import Merged
+from rdm.decisions.standard import TopologyDiff
 from rdm.model.kube import APPLIED_REVISION, NAMESPACE, ClusterError, LockHeld, annotations_of
 from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import ChangeType, Rdm
@@ -107,6 +109,11 @@ class Facts(Protocol):
         """Is `sha` a commit of the default branch's first-parent line?"""
         ...
 
+    def diffs(self, merged: Merged) -> Mapping[str, TopologyDiff]:
+        """Each target topology before and after the RDM's merge (raw mappings), for
+        what the RDM changes (`conflicts.plan`)."""
+        ...
+
     def render(self, revision: str, org_ids: Sequence[str]) -> Mapping[str, Sequence[Any]]:
         """The rendered objects (anything with `.obj`) of each topology at `revision`;
         an `RdmError` when one cannot be rendered."""
@@ -125,18 +132,6 @@ class Notifier(Protocol):
     """Tells the team (Slack); `None` is passed when nobody is to be told."""
 
     def send(self, text: str) -> None: ...
-
-
-class WindowChecks(Protocol):
-    """The cross-RDM rules `rdm validate` applies at the PR, asked again at apply time
-    (`rdm.decisions.conflicts`): conflicts among the RDMs of a window, and whether an
-    RDM still fits when started now."""
-
-    def conflicts(
-        self, rdms: Sequence[Merged], policy: CalendarPolicy
-    ) -> Sequence[gate.Finding]: ...
-
-    def fits_at(self, rdm: Rdm, at: datetime, policy: CalendarPolicy) -> gate.Finding | None: ...
 
 
 # ---------------------------------------------------------------- settings and results
@@ -244,7 +239,6 @@ class _Context:
     facts: Facts
     ledger: Ledger
     notifier: Notifier | None
-    checks: WindowChecks
     policy: CalendarPolicy
     settings: Settings
     clock: Clock
@@ -262,7 +256,6 @@ def run(
     cluster: Cluster | None,
     facts: Facts,
     ledger: Ledger,
-    checks: WindowChecks,
     settings: Settings,
     clock: Clock,
     sleep: Sleep,
@@ -271,9 +264,7 @@ def run(
 ) -> Report:
     """The main job at the clock's instant (see the module docstring)."""
     started = clock()
-    context = _Context(
-        cluster, facts, ledger, notifier, checks, policy, settings, clock, sleep, event
-    )
+    context = _Context(cluster, facts, ledger, notifier, policy, settings, clock, sleep, event)
     lock: Lock | None = None
     if not settings.dry_run:
         if cluster is None:
@@ -360,19 +351,16 @@ def _refusal(rdm: Rdm, committee: gate.Committee) -> tuple[str, ...]:
     return tuple(reasons) if reasons and reasons[0].startswith(gate.BLOCKED) else ()
 
 
-def _one(
+def _decide(
     context: _Context,
     item: Merged,
     verification: Verification,
     window_rdms: Sequence[Merged],
     records: Sequence[ExecutionRecord],
-) -> RdmRun:
-    rdm, settings, policy = item.rdm, context.settings, context.policy
-    targets = [
-        org
-        for org in due.progress(rdm, records).remaining(rdm.targets)
-        if settings.shard.holds(org)
-    ]
+    targets: Sequence[str],
+) -> gate.Gate | RdmRun:
+    """The gate for `item` at the clock's instant, or the error that kept it from deciding."""
+    rdm, policy = item.rdm, context.policy
     merge_commit = verification.merge_commit
     now = context.clock()
     carried: list[str] = []
@@ -388,20 +376,79 @@ def _one(
     same_window = [
         other for other in window_rdms if rdm.window is not None and other.rdm.window == rdm.window
     ]
-    conflicts = context.checks.conflicts(same_window, policy) if rdm.window else ()
-    capacity = (
-        context.checks.fits_at(rdm, now, policy) if rdm.type is not ChangeType.EMERGENCY else None
-    )
-    decision = gate.decide(
+    try:
+        changes = [conflicts.plan(other.rdm, context.facts.diffs(other)) for other in same_window]
+    except ExternalError as exc:
+        return _error(item, f"what the RDMs of its window change could not be read: {exc}")
+    found = conflicts.conflicts(changes, policy) if changes else []
+    capacity = conflicts.fits_at(rdm, now, policy) if rdm.type is not ChangeType.EMERGENCY else None
+    return gate.decide(
         rdm,
         at=now,
         policy=policy,
         committee=verification.committee,
         submitted_at=verification.submitted_at,
-        conflicts=conflicts,
+        conflicts=found,
         capacity=capacity,
         carried=carried,
     )
+
+
+def check(
+    item: Merged,
+    verification: Verification,
+    *,
+    merged: Sequence[Merged],
+    policy: CalendarPolicy,
+    facts: Facts,
+    ledger: Ledger,
+    clock: Clock,
+    cluster: Cluster | None = None,
+) -> gate.Gate:
+    """`rdm gate`: the rollout's gate for one RDM, without applying anything; an
+    `ExternalError` when an outside system kept it from deciding."""
+    context = _Context(
+        cluster,
+        facts,
+        ledger,
+        None,
+        policy,
+        Settings(identity="rdm gate"),
+        clock,
+        _no_sleep,
+        _quiet,
+    )
+    records = list(ledger.records())
+    context.settled = {m.rdm.id for m in merged if due.progress(m.rdm, records).executed}
+    window_rdms = [m for m in merged if m.rdm.window is not None]
+    decided = _decide(context, item, verification, window_rdms, records, item.rdm.targets)
+    if isinstance(decided, RdmRun):
+        raise ExternalError(decided.reasons[0])
+    return decided
+
+
+def _no_sleep(_seconds: float) -> None:
+    pass
+
+
+def _one(
+    context: _Context,
+    item: Merged,
+    verification: Verification,
+    window_rdms: Sequence[Merged],
+    records: Sequence[ExecutionRecord],
+) -> RdmRun:
+    rdm, settings = item.rdm, context.settings
+    targets = [
+        org
+        for org in due.progress(rdm, records).remaining(rdm.targets)
+        if settings.shard.holds(org)
+    ]
+    merge_commit = verification.merge_commit
+    decided = _decide(context, item, verification, window_rdms, records, targets)
+    if isinstance(decided, RdmRun):
+        return decided
+    decision = decided
     context.event(
         "gate",
         {"rdm": rdm.id, "allowed": decision.allowed, "reasons": list(decision.blocking)},
