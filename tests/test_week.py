@@ -289,7 +289,9 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
     m108 = history.merge(outsider, at(2, 10, 15, month=12))
 
     code, report, _ = rollout(run_rdm, history, "2026-12-02T10:20:00-03:00")
-    assert outcomes(report) == [("RDM-2026-0108", "refused"), ("RDM-2026-0107", "executed")], json.dumps(report["rdms"])
+    assert outcomes(report) == [("RDM-2026-0108", "refused"), ("RDM-2026-0107", "executed")], (
+        json.dumps(report["rdms"])
+    )
     assert code == 1
     namespace = kube.get(NAMESPACE, c)
     assert annotations_of(namespace)[APPLIED_REVISION] == m107
