@@ -28,15 +28,14 @@ catalogs: $(STAMP)
 	$(BIN)/python -m rdm.i18n.catalogs update
 	$(BIN)/python -m rdm.i18n.catalogs compile
 
-## make run: set up, then the main job on the bundled example repository:
-## check every file (and the rendered manifests), show the calendar and whether
-## a change may run now, and render the manifests to build/manifests.
+## make run: set up, check the example repository, then the main job on it: the
+## example's history (a real git repository under build/demo), a local GitHub-shaped
+## server with its reviews, the local control plane (built the first time: 15-30 min),
+## `rdm rollout` at the emergency and in the window, `rdm status` and `rdm history`.
+## Without Go it says so and shows `rdm rollout --dry-run`. tools/demo/run.py.
 run: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
-	$(BIN)/rdm calendar --weeks 4
-	@# exit 1 means "closed right now": information here, not a failure
-	-$(BIN)/rdm window
-	$(BIN)/rdm render --out build/manifests
+	$(BIN)/python tools/demo/run.py
 
 ## make test: set up and run the whole suite (lint and types included); builds the
 ## local control plane first, or reuses it (without Go, outside CI, the cluster tests skip)

@@ -150,7 +150,10 @@ def committee_reasons(rdm: Rdm, committee: Committee) -> list[str]:
             *(f"{pr}: {reason}" for reason in verdict.reasons),
         ]
     last = verdict.reasons[-1] if verdict.reasons else ""
-    return [f"{OK}{pr} ({where}) approved by the {verdict.committee}: {last}"]
+    who = (
+        "as a standard change" if verdict.committee == "standard" else f"by the {verdict.committee}"
+    )
+    return [f"{OK}{pr} ({where}) approved {who}: {last}"]
 
 
 def _emergency(rdm: Rdm, at: datetime, policy: CalendarPolicy) -> list[str]:

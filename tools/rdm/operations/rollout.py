@@ -856,7 +856,7 @@ def _summary_message(report: Report, policy: CalendarPolicy) -> str:
     told = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     at = calendar.format_instant(report.started.astimezone(policy.zone))
     done = (
-        "the window's work is done"
+        "nothing else is due"
         if not report.remaining
         else f"still waiting: {', '.join(report.remaining)}"
     )

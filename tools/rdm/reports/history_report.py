@@ -93,7 +93,13 @@ def _record_lines(record: ExecutionRecord, zone: tzinfo | None, org: str | None)
         elif topology.error and topology.outcome is not TopologyOutcome.APPLIED:
             text += f": {topology.error}"
         lines.append(text)
-    lines += [f"    reason: {reason}" for reason in record.reasons]
+    # An execution keeps its verdict line; anything else keeps every reason it was given.
+    shown = (
+        [r for r in record.reasons if r.startswith("ok: PR #")]
+        if record.outcome is Outcome.EXECUTED
+        else list(record.reasons)
+    )
+    lines += [f"    {reason}" for reason in shown]
     return lines
 
 
