@@ -99,15 +99,11 @@ class Progress:
             return ()
         return tuple(org for org in targets if org not in self.finished)
 
-    @property
-    def executed(self) -> bool:
-        return (
-            self.refused is None
-            and bool(self.finished)
-            and all(
-                outcome in (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
-                for outcome in self.finished.values()
-            )
+    def executed(self, targets: Sequence[str]) -> bool:
+        """Is the RDM's change live on every target (applied or already there)?"""
+        return self.refused is None and all(
+            self.finished.get(org) in (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
+            for org in targets
         )
 
 

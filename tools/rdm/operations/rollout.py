@@ -246,7 +246,8 @@ class _Context:
     event: Event
     warnings: list[str] = field(default_factory=list)
     baselines: dict[str, revisions.Baseline] = field(default_factory=dict)
-    settled: set[str] = field(default_factory=set)  # RDMs whose change is live
+    # org id -> the RDMs whose change is live on it (executed there, or applied in this run)
+    settled: dict[str, set[str]] = field(default_factory=dict)
 
 
 def run(
@@ -311,7 +312,7 @@ def _run(
 ) -> tuple[list[RdmRun], list[str]]:
     settings, policy = context.settings, context.policy
     records = list(context.ledger.records())
-    context.settled = {item.rdm.id for item in merged if due.progress(item.rdm, records).executed}
+    context.settled = _settled(merged, records)
     runs: list[RdmRun] = []
     verified: list[tuple[Merged, Verification]] = []
     for item in due.candidates(merged, started, policy):
@@ -345,6 +346,17 @@ def _run(
     return runs, remaining
 
 
+def _settled(merged: Sequence[Merged], records: Sequence[ExecutionRecord]) -> dict[str, set[str]]:
+    """Per topology, the RDMs whose change the records say is live there."""
+    live = (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
+    found: dict[str, set[str]] = {}
+    for item in merged:
+        for org, outcome in due.progress(item.rdm, records).finished.items():
+            if outcome in live:
+                found.setdefault(org, set()).add(item.rdm.id)
+    return found
+
+
 def _refusal(rdm: Rdm, committee: gate.Committee) -> tuple[str, ...]:
     """The committee part of the gate, when it refuses: final, so recorded."""
     reasons = gate.committee_reasons(rdm, committee)  # the gate's own wording
@@ -369,7 +381,7 @@ def _decide(
             baseline = _baseline(context, org, merge_commit, records)
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
             carried += revisions.carried(
-                rdm.id, org, merge_commit, baseline, between, context.settled
+                rdm.id, org, merge_commit, baseline, between, context.settled.get(org, set())
             )
     except (ExternalError, ClusterError) as exc:
         return _error(item, f"what {merge_commit[:12]} carries could not be read: {exc}")
@@ -419,7 +431,7 @@ def check(
         _quiet,
     )
     records = list(ledger.records())
-    context.settled = {m.rdm.id for m in merged if due.progress(m.rdm, records).executed}
+    context.settled = _settled(merged, records)
     window_rdms = [m for m in merged if m.rdm.window is not None]
     decided = _decide(context, item, verification, window_rdms, records, item.rdm.targets)
     if isinstance(decided, RdmRun):
@@ -653,7 +665,7 @@ def _dry_run(
                 reasons.append(f"{plan.org_id}: the server's dry run failed: {exc}")
     for plan in plans:  # later RDMs of this run see these revisions as applied
         context.baselines[plan.org_id] = revisions.Baseline(plan.revision, source="this run")
-    context.settled.add(item.rdm.id)
+        context.settled.setdefault(plan.org_id, set()).add(item.rdm.id)
     return RdmRun(
         item.rdm,
         Kind.DRY_RUN,
@@ -714,11 +726,10 @@ def _finish(
             context.baselines[result.org_id] = revisions.Baseline(
                 result.revision, source="this run"
             )
+            context.settled.setdefault(result.org_id, set()).add(rdm.id)
         else:
             context.baselines.pop(result.org_id, None)  # read again from the Namespace
-    if kind is Kind.EXECUTED:
-        context.settled.add(rdm.id)
-    else:
+    if kind is not Kind.EXECUTED:
         _tell(context, _rollback_message(record, rdm))
     context.event("recorded", {"rdm": rdm.id, "outcome": str(outcome)})
     return RdmRun(
