@@ -32,7 +32,7 @@ from rdm.edges.default_branch import DefaultBranch, NotesLedger
 from rdm.edges.repository import load_repository
 from rdm.edges.slack import SlackWebhook
 from rdm.edges.sources import WorkTree
-from rdm.model.problems import UsageError
+from rdm.model.problems import Level, UsageError
 from rdm.operations import rollout
 from rdm.reports import rollout_report
 
@@ -145,6 +145,12 @@ def command(
             if problem.path.startswith("policy/"):
                 click.echo(str(problem), err=True)
         raise UsageError("policy/calendar.yaml cannot be read: no window can be decided")
+    # An RDM file with errors is never applied; say so rather than skip it in silence.
+    unreadable = [
+        f"not applied until fixed: {problem}"
+        for problem in repository.problems
+        if problem.path.startswith("rdms/") and problem.level is Level.ERROR
+    ]
     slug = _github.repo_slug(repo_slug)
     client = _github.client()
     branch = protected_branch or client.default_branch(slug)
@@ -181,6 +187,7 @@ def command(
             sleep=opts.sleep,
             notifier=notifier,
             event=event,
+            warnings=unreadable,
         )
     finally:
         if cluster is not None:
@@ -193,8 +200,8 @@ def command(
         click.echo(rollout_report.text(report, zone))
         if dry_run and (diffs := rollout_report.diffs_text(report)):
             click.echo(diffs)
-    for unreadable in ledger.problems:
-        click.echo(f"rdm: warning: {unreadable}", err=True)
+    for note in ledger.problems:
+        click.echo(f"rdm: warning: {note}", err=True)
     markdown = rollout_report.markdown(report, zone)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:

@@ -16,8 +16,10 @@ execution records) and the RDM's merge commit:
   that targets it: blocked (the change has no approval of its own);
 - one that brought another RDM which has not run (no final record, and not
   applied earlier in this run): blocked, naming it;
-- the baseline is newer than the merge commit: blocked (it would undo later
-  changes, or the change is already there and nobody recorded it).
+- the baseline is newer than the merge commit: nothing is carried, and
+  nothing is to be applied there either (the change is already live; applying
+  the merge commit would take the topology back): the rollout records that
+  target unchanged, with the revision it is at.
 
 With no baseline (rdm never applied the topology: a client that already ran
 before rdm, or a new one), the commits that changed the file without an RDM
@@ -70,12 +72,8 @@ def carried(
     """
     path = f"topologies/{org_id}.yaml"
     at = merge_commit[:12]
-    if baseline.newer and baseline.revision is not None:
-        return [
-            f"{org_id} is already at {baseline.revision[:12]} ({baseline.source}), a revision "
-            f"newer than {at}, which merged {rdm_id}: applying {at} would undo what came after; "
-            f"find out who applied {baseline.revision[:12]} and record {rdm_id}'s outcome by hand"
-        ]
+    if baseline.newer:
+        return []  # the change is live already: the rollout does not apply it again
     sentences: list[str] = []
     for change in between:
         if change.commit == merge_commit:

@@ -4,8 +4,10 @@
 on every push to the default branch). At the instant the clock gives:
 
 1. **Lock**: a Lease per shard (`rdm-rollout-<i>-of-<n>` in rdm-system), held
-   for the whole run; a second run of the same shard finds it held and stops
-   at once, doing nothing (`busy`). The applier also locks each topology.
+   for the whole run and renewed by a thread of its own (a run that dies frees
+   it within the Lease's duration); a second run of the same shard finds it
+   held and stops at once, doing nothing (`busy`). The applier also locks each
+   topology.
 2. **Candidates** (`decisions.due`): RDMs whose window contains the instant,
    plus emergencies merged in the last week; minus what the execution records
    say is done for this window (a refusal, or every target of this shard with
@@ -46,9 +48,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from rdm.decisions import calendar, conflicts, due, gate, revisions
@@ -248,6 +251,8 @@ class _Context:
     baselines: dict[str, revisions.Baseline] = field(default_factory=dict)
     # org id -> the RDMs whose change is live on it (executed there, or applied in this run)
     settled: dict[str, set[str]] = field(default_factory=dict)
+    # targets of the RDM being decided that are already at a newer revision
+    already: dict[str, revisions.Baseline] = field(default_factory=dict)
 
 
 def run(
@@ -262,10 +267,13 @@ def run(
     sleep: Sleep,
     notifier: Notifier | None = None,
     event: Event = _quiet,
+    warnings: Sequence[str] = (),
 ) -> Report:
-    """The main job at the clock's instant (see the module docstring)."""
+    """The main job at the clock's instant (see the module docstring). `warnings`: what
+    the caller found while loading (an RDM file that cannot be read is never applied)."""
     started = clock()
     context = _Context(cluster, facts, ledger, notifier, policy, settings, clock, sleep, event)
+    context.warnings += warnings
     lock: Lock | None = None
     if not settings.dry_run:
         if cluster is None:
@@ -285,9 +293,12 @@ def run(
                 busy=str(exc),
                 simulated=settings.simulated,
             )
+    keeper = _Keeper(lock) if lock is not None else None
     try:
         runs, remaining = _run(context, merged, started, lock)
     finally:
+        if keeper is not None:
+            keeper.stop()
         if lock is not None and not lock.release():
             context.warnings.append(
                 f"the Lease {settings.shard.lease} could not be released; it expires by itself"
@@ -337,10 +348,6 @@ def _run(
         runs.append(_deferred(item, (gate.BLOCKED + why,), by_id[item.rdm.id]))
     window_rdms = [item for item in merged if item.rdm.window is not None]
     for item in ordered:
-        if isinstance(lock, _ShardLock):
-            # Held through this RDM's implementation and rollback (the applier's health
-            # waits do not renew it); a run that dies frees the shard after that long.
-            lock.hold_for(item.rdm.total_duration.total_seconds() + _LEASE_MARGIN)
         runs.append(_one(context, item, by_id[item.rdm.id], window_rdms, records))
     remaining = [r.rdm.id for r in runs if r.kind in (Kind.DEFERRED, Kind.ERROR)]
     return runs, remaining
@@ -371,14 +378,29 @@ def _decide(
     records: Sequence[ExecutionRecord],
     targets: Sequence[str],
 ) -> gate.Gate | RdmRun:
-    """The gate for `item` at the clock's instant, or the error that kept it from deciding."""
+    """The gate for `item` at the clock's instant, or the error that kept it from deciding.
+
+    A target already at a revision newer than the merge commit holds the change
+    already: it gets an `ok:` reason, and `context.already` names it, so that it
+    is recorded unchanged rather than applied (which would take it back in time).
+    """
     rdm, policy = item.rdm, context.policy
     merge_commit = verification.merge_commit
     now = context.clock()
     carried: list[str] = []
+    live: list[str] = []
+    context.already = {}
     try:
         for org in targets:
             baseline = _baseline(context, org, merge_commit, records)
+            if baseline.newer and baseline.revision is not None:
+                context.already[org] = baseline
+                live.append(
+                    f"{gate.OK}{org} holds the change already: it is at "
+                    f"{baseline.revision[:12]} ({baseline.source}), which came after "
+                    f"{merge_commit[:12]}; nothing is applied there"
+                )
+                continue
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
             carried += revisions.carried(
                 rdm.id, org, merge_commit, baseline, between, context.settled.get(org, set())
@@ -394,7 +416,7 @@ def _decide(
         return _error(item, f"what the RDMs of its window change could not be read: {exc}")
     found = conflicts.conflicts(changes, policy) if changes else []
     capacity = conflicts.fits_at(rdm, now, policy) if rdm.type is not ChangeType.EMERGENCY else None
-    return gate.decide(
+    decision = gate.decide(
         rdm,
         at=now,
         policy=policy,
@@ -404,6 +426,7 @@ def _decide(
         capacity=capacity,
         carried=carried,
     )
+    return replace(decision, reasons=(*decision.reasons, *live)) if live else decision
 
 
 def check(
@@ -433,10 +456,22 @@ def check(
     records = list(ledger.records())
     context.settled = _settled(merged, records)
     window_rdms = [m for m in merged if m.rdm.window is not None]
-    decided = _decide(context, item, verification, window_rdms, records, item.rdm.targets)
+    state = due.progress(item.rdm, records)
+    targets = state.remaining(item.rdm.targets)
+    decided = _decide(context, item, verification, window_rdms, records, targets)
     if isinstance(decided, RdmRun):
         raise ExternalError(decided.reasons[0])
-    return decided
+    if targets:
+        return decided
+    # Nothing left to apply: the records say how it ended.
+    ran = [r for r in records if due.same_run(r, item.rdm)]
+    last = max(ran, key=lambda r: r.started_at)
+    when = calendar.format_instant(last.started_at.astimezone(policy.zone))
+    done = (
+        f"{gate.BLOCKED}{item.rdm.id} already ran for this window: {last.outcome} at {when}, "
+        f"recorded on {last.merge_commit[:12]} (`rdm history {item.rdm.id}`)"
+    )
+    return replace(decided, allowed=False, reasons=(done, *decided.reasons))
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -467,6 +502,12 @@ def _one(
     )
     if not decision.allowed:
         return _deferred(item, decision.reasons, verification, decision)
+    already = dict(context.already)
+    targets = [org for org in targets if org not in already]
+    if not targets:  # every target holds the change already
+        if settings.dry_run:
+            return _dry_run(context, item, verification, decision, [])
+        return _finish(context, item, verification, decision, [], already)
     if rdm.type is ChangeType.EMERGENCY and not settings.dry_run:
         _tell(context, _emergency_message(rdm, verification, targets))
     try:
@@ -500,7 +541,7 @@ def _one(
             "progress", {"rdm": rdm.id, "org": org, "message": message}
         ),
     )
-    return _finish(context, item, verification, decision, list(results))
+    return _finish(context, item, verification, decision, list(results), already)
 
 
 def _baseline(
@@ -687,6 +728,7 @@ def _finish(
     verification: Verification,
     decision: gate.Gate,
     results: list[TopologyResult],
+    already: Mapping[str, revisions.Baseline] | None = None,
 ) -> RdmRun:
     rdm = item.rdm
     started = min((r.started for r in results), default=context.clock())
@@ -712,6 +754,17 @@ def _finish(
     if failed:
         results = _undo_the_others(context, rdm, results, failed)
     topologies = [_topology_record(r) for r in results]
+    for org, baseline in (already or {}).items():
+        topologies.append(
+            TopologyRecord(
+                org,
+                TopologyOutcome.UNCHANGED,
+                started,
+                started,
+                error=f"already at {baseline.revision}, after this RDM's merge commit; not applied",
+            )
+        )
+        context.settled.setdefault(org, set()).add(rdm.id)
     if any(r.outcome is ApplyOutcome.ROLLBACK_FAILED for r in results):
         outcome, kind = Outcome.FAILED, Kind.FAILED
     elif failed:
@@ -877,7 +930,37 @@ def _summary_message(report: Report, policy: CalendarPolicy) -> str:
     return "\n".join(lines)
 
 
-_LEASE_MARGIN = 300  # seconds beyond an RDM's implementation + rollback
+class _Keeper:
+    """Renews the shard's Lease from a thread of its own while the run goes on.
+
+    The applier's health waits can last an RDM's whole implementation time and
+    renew only the topologies' Leases; the shard's is renewed here, every few
+    seconds (`Lock.keep` writes only once a third of its duration has passed),
+    so that a run that dies frees its shard within the Lease's duration.
+    """
+
+    INTERVAL = 5.0  # seconds between checks
+
+    def __init__(self, lock: Lock) -> None:
+        self.lock = lock
+        self.stopped = threading.Event()
+        self.guard = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, name="rdm-shard-lease", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stopped.wait(self.INTERVAL):
+            with self.guard:
+                try:
+                    self.lock.keep()
+                except ClusterError:
+                    return  # lost (taken over): the topologies' own Leases still guard them
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with self.guard:
+            pass
+        self.thread.join()
 
 
 class _ShardLock(Lock):
@@ -898,9 +981,3 @@ class _ShardLock(Lock):
             "rdm/rollout-shard": self._lease_name.removeprefix("rdm-rollout-"),
         }
         return body
-
-    def hold_for(self, seconds: float) -> None:
-        """Renew now, to be held for `seconds` unless renewed again."""
-        self.duration = max(int(seconds), self.duration)
-        self._renewed = None if self._renewed is None else self._renewed - timedelta(days=1)
-        self.keep()

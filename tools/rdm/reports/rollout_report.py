@@ -84,14 +84,22 @@ def _run_lines(run: RdmRun) -> list[str]:
         f"{run.rdm.id} ({priority}{run.rdm.type}, {pr}, {run.merge_commit[:12]}): "
         f"{_KIND_WORDS[run.kind]}"
     ]
-    for result in run.results:
+    if run.record is not None:  # what was recorded, per topology
+        for topology in run.record.topologies:
+            text = f"  {topology.org_id}: {topology.outcome}"
+            if topology.snapshot_id:
+                text += f", snapshot {topology.snapshot_id}"
+            if topology.rollback is not None:
+                seconds = int(topology.rollback.duration.total_seconds())
+                declared = calendar.format_span(topology.rollback.declared)
+                text += f", rolled back in {seconds} s (declared {declared})"
+            if topology.error:
+                text += f": {topology.error}"
+            lines.append(text)
+    for result in run.results if run.record is None else ():
         text = f"  {result.org_id}: {result.outcome}"
         if result.snapshot_id:
             text += f", snapshot {result.snapshot_id}"
-        if result.rollback is not None:
-            seconds = int(result.rollback.duration.total_seconds())
-            declared = calendar.format_span(result.rollback.declared)
-            text += f", rolled back in {seconds} s (declared {declared})"
         if result.failure:
             text += f": {result.failure}"
         lines.append(text)
