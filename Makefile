@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench clean catalogs browser controlplane cluster-up cluster-down cluster-status
+.PHONY: run test lint bench bench-cluster clean controlplane cluster-up cluster-down cluster-status catalogs browser
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -53,10 +53,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 
-## make browser: headless Chromium and chromium-driver (Debian packages) for the
-## browser tests; .ci/run calls it under CI=true
-browser:
-	.ci/install-chromium
+## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
+bench-cluster: controlplane
+	$(BIN)/python bench/controlplane.py
 
 ## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 ## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)
@@ -72,6 +71,11 @@ cluster-down: $(STAMP)
 
 cluster-status: $(STAMP)
 	$(BIN)/python $(LOCALCLUSTER) status
+
+## make browser: headless Chromium and chromium-driver (Debian packages) for the
+## browser tests; .ci/run calls it under CI=true
+browser:
+	.ci/install-chromium
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -33,10 +33,10 @@ EDGES = {
     "requests": {"edges/github.py", "edges/uptimerobot.py", "edges/slack.py"},
     "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
+    "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport
+    "rich": {"commands/_progress.py"},  # terminal display, for the commands only
     # build tooling: extracts and compiles the catalogs; rdm reads .mo with gettext
     "babel": {"i18n/catalogs.py"},
-    "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport
-    "rich": {"commands/progress.py"},  # terminal display, for the commands only
 }
 FORBIDDEN_IN_CORE = {
     "socket",
@@ -47,10 +47,10 @@ FORBIDDEN_IN_CORE = {
     "git",
     "kubernetes",
     "smtplib",
-    "ssl",
     "urllib3",
     "rich",
     "time",
+    "ssl",
     "rdm.edges",
     "rdm.commands",
 }

@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -881,6 +882,31 @@ class _Launcher:
         self.started[name] = started
         return started
 
+    def start_listening(
+        self,
+        name: str,
+        argv: Callable[[int], list[str]],
+        what: str,
+        ready: Callable[[int], Callable[[], bool]],
+        timeout: float,
+        watch: Sequence[str],
+    ) -> tuple[int, float]:
+        """Start `name` on a free port and wait until `ready(port)`: (port, seconds). A free
+        port can be taken by someone else before the process binds it (other clusters run
+        on this machine too): then it starts again on another, up to 3 times."""
+        for attempt in range(3):
+            port = _free_port()
+            started = self.start(name, argv(port))
+            try:
+                return port, self.wait(what, ready(port), timeout, [*watch, name])
+            except ControlPlaneError:
+                taken = "address already in use" in _tail(started.log, 50)
+                if started.process.poll() is None or not taken or attempt == 2:
+                    raise
+                _CHILDREN.pop(started.process.pid, None)
+                self.say(f"cluster: {name}: port {port} was taken meanwhile; trying another")
+        raise AssertionError("unreachable")
+
     def wait(
         self,
         what: str,
@@ -978,40 +1004,39 @@ def _start(
     pki = make_pki(state.pki.directory)
 
     # etcd: a single member on free ports, no fsync (the data is thrown away)
-    etcd_port, peer_port = _free_port(), _free_port()
-    etcd_url = f"http://127.0.0.1:{etcd_port}"
-    peer_url = f"http://127.0.0.1:{peer_port}"
-    launcher.start(
-        "etcd",
-        [
+    def etcd(port: int) -> list[str]:
+        url, peer = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{_free_port()}"
+        return [
             "--name=rdm",
             f"--data-dir={data / 'etcd'}",
-            f"--listen-client-urls={etcd_url}",
-            f"--advertise-client-urls={etcd_url}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=rdm={peer_url}",
+            f"--listen-client-urls={url}",
+            f"--advertise-client-urls={url}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=rdm={peer}",
             "--unsafe-no-fsync",
             "--log-level=warn",
-        ],
+        ]
+
+    def etcd_healthy(port: int) -> Callable[[], bool]:
+        def healthy() -> bool:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                connection.request("GET", "/health")
+                body = connection.getresponse().read()
+            finally:
+                connection.close()
+            return bool(json.loads(body).get("health") == "true")
+
+        return healthy
+
+    etcd_port, timings["etcd"] = launcher.start_listening(
+        "etcd", etcd, "etcd /health", etcd_healthy, 60, []
     )
+    etcd_url = f"http://127.0.0.1:{etcd_port}"
 
-    def etcd_healthy() -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", etcd_port, timeout=2)
-        try:
-            connection.request("GET", "/health")
-            body = connection.getresponse().read()
-        finally:
-            connection.close()
-        return bool(json.loads(body).get("health") == "true")
-
-    timings["etcd"] = launcher.wait("etcd /health", etcd_healthy, 60, ["etcd"])
-
-    port = _free_port()
-    server = f"https://127.0.0.1:{port}"
-    launcher.start(
-        "kube-apiserver",
-        [
+    def apiserver(port: int) -> list[str]:
+        return [
             f"--etcd-servers={etcd_url}",
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
@@ -1028,24 +1053,30 @@ def _start(
             # the kubernetes Service's endpoint would be 127.0.0.1, which Endpoints reject
             "--endpoint-reconciler-type=none",
             "--profiling=false",
-        ],
+        ]
+
+    def readyz(port: int) -> Callable[[], bool]:
+        return lambda: connection_at(port).request("GET", "/readyz", timeout=5)[0] == 200
+
+    def connection_at(port: int) -> Connection:
+        return Connection(
+            kubeconfig=state.kubeconfig,
+            server=f"https://127.0.0.1:{port}",
+            ca_cert=pki.ca_cert,
+            client_cert=pki.cert("admin"),
+            client_key=pki.key("admin"),
+        )
+
+    port, timings["kube-apiserver"] = launcher.start_listening(
+        "kube-apiserver", apiserver, "kube-apiserver /readyz", readyz, 120, ["etcd"]
     )
+    connection = connection_at(port)
+    server = connection.server
     record["server"] = server
     state.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    connection = Connection(
-        kubeconfig=state.kubeconfig,
-        server=server,
-        ca_cert=pki.ca_cert,
-        client_cert=pki.cert("admin"),
-        client_key=pki.key("admin"),
-    )
 
     def answers(path: str) -> Callable[[], bool]:
         return lambda: connection.request("GET", path, timeout=5)[0] == 200
-
-    timings["kube-apiserver"] = launcher.wait(
-        "kube-apiserver /readyz", answers("/readyz"), 120, ["etcd", "kube-apiserver"]
-    )
 
     private = data / "kubeconfigs"
     for client in CLIENTS:
@@ -1057,6 +1088,7 @@ def _start(
             "--leader-elect=false",
             "--secure-port=0",
             "--controllers=*",
+            # each controller acts as its own service account, with its bootstrap RBAC role
             "--use-service-account-credentials=true",
             f"--service-account-private-key-file={pki.key('service-account')}",
             f"--root-ca-file={pki.ca_cert}",
@@ -1081,7 +1113,6 @@ def _start(
             raise ControlPlaneError(f"creating node {name}: HTTP {code}: {body}")
     kwok_dir = data / "kwok"
     kwok_dir.mkdir()
-    kwok_port = _free_port()
     launcher.start(
         "kwok",
         [
@@ -1093,7 +1124,6 @@ def _start(
             # controller marks it Unknown meanwhile (kwok issue #1464)
             "--node-lease-duration-seconds=40",
             f"--cidr={POD_CIDR}",
-            f"--server-address=127.0.0.1:{kwok_port}",
         ],
         env={"KWOK_WORKDIR": str(kwok_dir)},
     )
@@ -1243,6 +1273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     up_parser.add_argument("--nodes", type=int, default=3, help="kwok nodes (default 3)")
     commands.add_parser("down", help="stop the cluster and remove its data")
     commands.add_parser("status", help="exit 0 when running")
+    commands.add_parser(
+        "env", help='print `export PATH=...` for the built kubectl: eval "$(... env)"'
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -1256,6 +1289,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             up(args.state_dir, nodes=args.nodes, binaries=build())
         elif args.command == "down":
             down(args.state_dir)
+        elif args.command == "env":
+            binaries = cached_binaries()
+            if binaries is None:
+                raise ControlPlaneError("the control plane is not built: run `make controlplane`")
+            print(f'export PATH={shlex.quote(str(binaries.directory))}:"$PATH"')
         else:
             current = status(args.state_dir)
             for name in PROCESSES:

@@ -41,18 +41,6 @@ def _register() -> None:
         command = getattr(importlib.import_module(f"rdm.commands.{module.name}"), "command", None)
         if isinstance(command, click.Command):
             cli.add_command(command)
-    _register_cluster()
-
-
-def _register_cluster() -> None:
-    # The cluster modules that hold two commands each (issue 10): rollback and
-    # snapshots, status and restart. The others are picked up by the loop above.
-    from rdm.commands import rollback, status
-
-    cli.add_command(rollback.rollback)
-    cli.add_command(rollback.snapshots)
-    cli.add_command(status.status)
-    cli.add_command(status.restart_command)
 
 
 _register()

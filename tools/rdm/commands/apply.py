@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rdm.commands import cluster_options as opts
+from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_OK, repo_option
 from rdm.edges import artifacts
 from rdm.model.snapshots import DEFAULT_KEEP
@@ -107,7 +107,7 @@ def command(
     )
     if plans is None:
         return EXIT_FINDINGS
-    from rdm.commands.progress import reporter  # rich loads only when needed
+    from rdm.commands._progress import reporter  # rich loads only when needed
 
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     settings = Settings(identity=opts.identity(), keep_snapshots=keep_snapshots)

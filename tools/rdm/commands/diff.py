@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rdm.commands import cluster_options as opts
+from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, repo_option
 from rdm.operations.diff import preview
 from rdm.reports import cluster_report

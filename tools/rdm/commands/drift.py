@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rdm.commands import cluster_options as opts
+from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, repo_option
 from rdm.operations.diff import topology_drift
 from rdm.reports import cluster_report, reporting

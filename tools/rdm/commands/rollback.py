@@ -1,4 +1,4 @@
-"""`rdm rollback` and `rdm snapshots`: restore a topology to a snapshot; list its snapshots."""
+"""`rdm rollback`: restore a topology exactly to a snapshot."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from rdm.commands import cluster_options as opts
+from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_OK
 from rdm.edges import artifacts
 from rdm.model.snapshots import DEFAULT_KEEP
-from rdm.operations import snapshots as stored
 from rdm.operations.rollback import rollback_topology
 from rdm.reports import cluster_report
 
@@ -53,7 +52,7 @@ from rdm.reports import cluster_report
 )
 @opts.format_option(["text", "json"])
 @opts.cluster_options
-def rollback(
+def command(
     org_id: str,
     snapshot_id: str | None,
     snapshot_file: Path | None,
@@ -79,7 +78,7 @@ def rollback(
     declared = opts.parse_budget(rollback_budget, "--rollback-budget")
     assert declared is not None
     snapshot = artifacts.read_snapshot(snapshot_file) if snapshot_file else None
-    from rdm.commands.progress import reporter  # rich loads only when needed
+    from rdm.commands._progress import reporter  # rich loads only when needed
 
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     try:
@@ -114,27 +113,3 @@ def rollback(
     if not run.report.complete:
         return EXIT_EXTERNAL
     return EXIT_OK if run.report.healthy else EXIT_FINDINGS
-
-
-@click.command("snapshots")
-@click.argument("org_id", callback=opts.org_id)
-@opts.format_option(["text", "json"])
-@opts.cluster_options
-def snapshots(
-    org_id: str,
-    output: str,
-    kubeconfig: Path | None,
-    context: str | None,
-    request_timeout: float,
-) -> int:
-    """List the snapshots of topology ORG_ID kept in the cluster, newest first."""
-    cluster = opts.open_cluster(kubeconfig, context, request_timeout)
-    try:
-        infos = stored.listing(cluster, org_id)
-    finally:
-        cluster.close()
-    if output == "json":
-        click.echo(cluster_report.snapshots_json(org_id, infos))
-    else:
-        click.echo(cluster_report.snapshots_text(org_id, infos))
-    return EXIT_OK
