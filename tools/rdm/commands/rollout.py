@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from rdm.commands import _github
 from rdm.commands import _cluster as opts
+from rdm.commands import _github
 from rdm.commands.options import (
     EXIT_EXTERNAL,
     EXIT_FINDINGS,
