@@ -255,3 +255,20 @@ def test_shards_split_topologies_deterministically():
         == 1
         + int.from_bytes(__import__("hashlib").sha256(b"grupo-alvorada").digest()[:8], "big") % 4
     )
+
+
+def test_pr_names_the_pull_request_to_take_the_verdict_from(story, history, run_rdm):
+    own = story.pulls["RDM-2026-0041"].number
+    code, out, _ = gate(
+        run_rdm, history, "RDM-2026-0041", "2026-12-03T00:05:00-03:00", "--pr", str(own)
+    )
+    assert code == 0, out
+    other = story.pulls["RDM-2026-0044"].number
+    code, out, _ = gate(
+        run_rdm, history, "RDM-2026-0041", "2026-12-03T00:05:00-03:00", "--pr", str(other)
+    )
+    assert code == 1
+    assert out.splitlines()[1] == (
+        f"  blocked: PR #{other}, which merged in {story.merges['RDM-2026-0044'][:12]}, does not "
+        "carry RDM-2026-0041: its verdict cannot approve it"
+    )
