@@ -32,7 +32,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cluster_fixture import Cluster
+from cluster_fixture import Cluster, eventually
 from conftest import ROOT
 from github_fake import SLUG
 from merged_history import APP, CM, CME, History, MergingGitHub, at
@@ -165,7 +165,7 @@ def test_a_week_in_the_life(
     cluster: Cluster, kube: KubeCluster, httpserver, tmp_path, monkeypatch, run_rdm
 ) -> None:
     tag = secrets.token_hex(2)
-    a, b, c, d, e = (f"wk{tag}-{x}" for x in "abcde")
+    a, b, c, d, e, f = (f"wk{tag}-{x}" for x in "abcdef")
     github = MergingGitHub(httpserver)
     history = History(tmp_path / "repo", github)
     slack = Slack(kube, c)
@@ -178,10 +178,10 @@ def test_a_week_in_the_life(
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "RDM_COMMITTEE_APP"):
         monkeypatch.delenv(name, raising=False)
     try:
-        week(history, github, kube, slack, run_rdm, (a, b, c, d, e))
+        week(history, github, kube, slack, run_rdm, (a, b, c, d, e, f))
     finally:
         slack.server.stop()
-        for org in (a, b, c, d, e):
+        for org in (a, b, c, d, e, f):
             cluster.delete_namespace(org)
 
 
@@ -199,7 +199,7 @@ def outcomes(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def week(history, github, kube, slack, run_rdm, orgs) -> None:
-    a, b, c, d, e = orgs
+    a, b, c, d, e, f = orgs
     paths = {org: f"topologies/{org}.yaml" for org in orgs}
     files = {paths[org]: topology(org, n) for n, org in enumerate(orgs)}
     history.seed(at(2, 9), files)
@@ -237,14 +237,16 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
     )
     _, m106 = land(
         "RDM-2026-0106",
-        rdm("RDM-2026-0106", [e], impact="low", urgency="low", estimated="2m", rollback="5m"),
-        # A release whose pods can never be scheduled: a bad release, found by the health wait.
+        rdm("RDM-2026-0106", [e, f], impact="low", urgency="low", estimated="2m", rollback="5m"),
+        # A release whose pods can never be scheduled on E (a bad release, found by the health
+        # wait), and a harmless one on F: F goes back too, the RDM is all or nothing.
         {
             paths[e]: set_value(
                 text(e),
                 "memory: {request: 2Gi, limit: 4Gi}",
                 "memory: {request: 900Gi, limit: 900Gi}",
-            )
+            ),
+            paths[f]: set_value(text(f), "MaxStringSize: 20}", "MaxStringSize: 21}"),
         },
         at(28, 15),
     )
@@ -333,11 +335,20 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
     assert m103 not in {r["revision"] for rs in records.values() for r in rs}
     bad = records["RDM-2026-0106"][0]
     assert (bad["outcome"], bad["mergeCommit"]) == ("rolled-back", m106)
-    (target,) = bad["topologies"]
+    target, sibling = sorted(bad["topologies"], key=lambda t: t["orgId"] != e)
+    assert target["orgId"] == e and sibling["orgId"] == f
     assert target["outcome"] == "rolled-back" and target["rollback"]["declaredSeconds"] == 300
     assert target["rollback"]["withinDeclared"] is True
     assert 0 <= target["rollback"]["seconds"] <= 300
-    assert live(kube, e, "protheus-dbaccess") is None  # E is back at its snapshot: nothing
+    assert sibling["outcome"] == "rolled-back"
+    assert sibling["rollback"]["reason"] == (
+        f"RDM-2026-0106 failed on {e}: its other targets go back too"
+    )
+    # Both are back at their snapshots: nothing of them ran before.
+    for org in (e, f):
+        eventually(
+            f"{org} back at its snapshot", lambda o=org: live(kube, o, "protheus-dbaccess") is None
+        )
     assert any(m.startswith(":warning: *RDM-2026-0106* rolled back") for m, _ in slack.messages)
 
     # A second run in the window does nothing already recorded.
