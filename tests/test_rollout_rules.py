@@ -263,7 +263,7 @@ def test_a_conflict_finding_blocks_with_its_own_sentence(rdms, policy):
 
 
 def review(login, state, commit, rid):
-    return approvals.Review(login, state, commit, "2026-12-01T15:00:00Z", rid)
+    return approvals.Review(login, state, commit, "2026-12-01T15:00:00Z", review_id=rid)
 
 
 def test_counted_approvals_name_the_reviews_that_counted(example):
@@ -289,7 +289,7 @@ def test_counted_approvals_name_the_reviews_that_counted(example):
     verdict = approvals.decide(policy, pr, {}, {}, protected_branch="main")
     assert verdict.verdict is approvals.Outcome.APPROVED
     counted = approvals.counted_approvals(policy, pr, verdict)
-    assert [(c.login, c.review.id, c.capacity, c.stood_in_for) for c in counted] == [
+    assert [(c.login, c.review.review_id, c.capacity, c.stood_in_for) for c in counted] == [
         ("ana-gerente-mudancas", 101, "member", None),
         ("bruno-infra", 103, "member", None),
         ("carla-dba", 104, "member", None),

@@ -103,7 +103,8 @@ class Review:
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
     commit_id: str | None
     submitted_at: str
-    id: int = 0  # GitHub's review id (0 when unknown): the audit chain names it
+    body: str = ""  # the reviewer's text: hostile, shown only escaped and cut short
+    review_id: int = 0
 
 
 @dataclass(frozen=True)

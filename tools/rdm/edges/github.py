@@ -469,21 +469,18 @@ class GitHubClient:
         what = f"pull request #{number} of {slug}"
         read = _Reader(what)
         reviews = tuple(
-            review
-            for review in (
-                Review(
-                    login=read.login(item, "user"),
-                    state=read.text(item, "state", "review state"),
-                    commit_id=read.optional_text(item, "commit_id", "review commit_id"),
-                    submitted_at=read.optional_text(item, "submitted_at", "review submitted_at")
-                    or "",
-                    # the id only names the review in the record; 0 when GitHub omits it
-                    id=read.optional_integer(item, "id") or 0,
-                )
-                for item in self.paginate(f"{base}/pulls/{number}/reviews", f"reviews of {what}")
+            Review(
+                login=read.login(item, "user"),
+                state=read.text(item, "state", "review state"),
+                commit_id=read.optional_text(item, "commit_id", "review commit_id"),
+                submitted_at=read.optional_text(item, "submitted_at", "review submitted_at") or "",
+                body=read.optional_text(item, "body", "review body") or "",
+                review_id=read.optional_integer(item, "id") or 0,
             )
-            if as_of is None or _not_after(review.submitted_at, as_of)
+            for item in self.paginate(f"{base}/pulls/{number}/reviews", f"reviews of {what}")
         )
+        if as_of is not None:  # the reviews as they stood at that instant
+            reviews = tuple(r for r in reviews if _not_after(r.submitted_at, as_of))
         files = tuple(
             ChangedFile(
                 read.text(item, "filename", "file name"),
@@ -614,14 +611,14 @@ class _Reader:
     def optional_text(self, obj: Mapping[str, Any], key: str, where: str = "") -> str | None:
         return None if obj.get(key) is None else self.text(obj, key, where)
 
+    def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
+        return None if obj.get(key) is None else self.integer(obj, key)
+
     def integer(self, obj: Mapping[str, Any], key: str) -> int:
         value = obj.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.wrong(key, value, "an integer")
         return value
-
-    def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
-        return None if obj.get(key) is None else self.integer(obj, key)
 
     def sha(self, obj: Mapping[str, Any], key: str, where: str) -> str:
         value = self.text(obj, key, where)

@@ -611,7 +611,7 @@ def _record_approvers(approvals: Sequence[CountedApproval]) -> tuple[Approver, .
         found.append(
             Approver(
                 approval.login,
-                approval.review.id,
+                approval.review.review_id,
                 Capacity(approval.capacity),
                 submitted,
                 approval.stood_in_for,
