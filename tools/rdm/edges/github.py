@@ -635,6 +635,10 @@ class _Reader:
         return "" if user is None else self.text(user, "login", f"{key}.login")
 
 
+def _object(value: Any, where: str, what: str) -> dict[str, Any]:
+    return _Reader(what).object(value, where)
+
+
 def _pull_head(read: _Reader, answer: Any, where: str) -> PullHead:
     """A PR object of GitHub's (from pulls/N, or a list of PRs) as a `PullHead`."""
     pull = read.object(answer, where)
@@ -686,10 +690,6 @@ def _not_after(text: str, instant: datetime) -> bool:
     """Is GitHub's time `text` at or before `instant`? A missing or bad time is not."""
     value = parse_time(text)
     return value is not None and value <= instant
-
-
-def _object(value: Any, where: str, what: str) -> dict[str, Any]:
-    return _Reader(what).object(value, where)
 
 
 def _number(header: str | None) -> int | None:
