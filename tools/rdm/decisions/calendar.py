@@ -990,5 +990,4 @@ __all__ = [
     "window_at",
     "window_for_date",
     "windows",
-    "format_span",  # out of order: kept apart from the other branches' names
 ]
