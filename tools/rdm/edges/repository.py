@@ -798,7 +798,7 @@ def decide_from_git(
     )
     base = GitRevision(repo, pr.base_sha)
     head = GitRevision(repo, pr.head_sha)
-    committee, templates = _policy_at(base)
+    committee, templates, priorities = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
@@ -812,14 +812,25 @@ def decide_from_git(
             )
             for org_id in pr.topology_ids()
         )
-    return approvals.decide(
+    verdict = approvals.decide(
         committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    )
+    if priorities is None:
+        return verdict
+    # The priority shown beside each RDM, from the base's matrix as the policy is.
+    return replace(
+        verdict,
+        priorities={
+            rdm.id: priorities.priority(rdm.impact, rdm.urgency) for rdm in changes.values()
+        },
     )
 
 
 def _policy_at(
     source: GitRevision,
-) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+) -> tuple[
+    policy.CommitteePolicy, dict[str, policy.StandardTemplate], policy.PriorityMatrix | None
+]:
     repository = load_repository(source, only=["policy"])
     if repository.committee is None:
         details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
@@ -827,7 +838,7 @@ def _policy_at(
             f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
             + (f": {details}" if details else "")
         )
-    return repository.committee, repository.standard_changes
+    return repository.committee, repository.standard_changes, repository.priorities
 
 
 def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
