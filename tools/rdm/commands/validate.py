@@ -73,7 +73,20 @@ def command(
     if manifests:
         repository.problems = sorted(repository.problems + manifest_problems(repository, source))
     name = output_format or reporting.default_format(os.environ)
-    click.echo(reporting.REPORTERS[name](repository.problems, repository.files_checked))
+    summaries = [
+        reporting.RdmSummary(
+            rdm.id,
+            repository.rdm_paths[rdm_id],
+            str(rdm.type),
+            rdm.window.isoformat() if rdm.window else None,
+            rdm.targets,
+            repository.priority(rdm),
+        )
+        for rdm_id, rdm in sorted(repository.rdms.items())
+        if repository.rdm_paths.get(rdm_id) in repository.data
+    ]
+    reporter = reporting.REPORTERS[name]
+    click.echo(reporter(repository.problems, repository.files_checked, summaries))
     return 0 if repository.ok else 1
 
 
