@@ -194,3 +194,45 @@ def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(
     assert code == 3
     assert err.startswith(f"rdm: cannot write the manifests under {blocker / 'out'}:")
     assert "internal error" not in err
+
+
+def test_render_an_org_absent_at_the_revision_names_the_revision(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "topologies" / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("before the cooperative")
+    first = repo.head.commit.hexsha
+    (example_repo / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "topologies" / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("the cooperative arrives")
+    argv = ["render", "cooperativa-vale-verde", "--repo", str(example_repo)]
+    assert main([*argv, "--rev", first]) == 1
+    assert capsys.readouterr().err == (
+        f"rdm: no topology at revision {first} for cooperativa-vale-verde "
+        "(topologies/cooperativa-vale-verde.yaml)\n"
+    )
+    assert main(argv) == 0
+
+
+def test_a_revision_from_before_the_cluster_policy_renders_without_a_way_in(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "policy" / "cluster.yaml").unlink()
+    repo.git.add(A=True)
+    repo.index.commit("before policy/cluster.yaml")
+    assert main(["render", "grupo-alvorada", "--repo", str(example_repo), "--rev", "HEAD"]) == 0
+    kinds = {obj["kind"] for obj in yaml.safe_load_all(capsys.readouterr().out)}
+    assert "Deployment" in kinds and "Ingress" not in kinds

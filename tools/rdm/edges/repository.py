@@ -719,11 +719,16 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     from rdm.rendering import manifests as rendering
 
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
-    repository = load_repository(source, only=[*only, CLUSTER])
+    # The way in comes from policy/cluster.yaml; a revision from before it existed
+    # renders as the cluster ran then, without it; a broken one stops the render.
+    has_cluster = CLUSTER in set(source.files())
+    repository = load_repository(source, only=[*only, CLUSTER] if has_cluster else only)
     unknown = [org for org in org_ids if org not in repository.topology_ids]
     if unknown:
+        where = f" at revision {source.revision}" if isinstance(source, GitRevision) else ""
         raise RdmError(
-            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+            f"no topology{where} for "
+            + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
         )
     result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
     if result.problems:
