@@ -55,6 +55,8 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         text = (
             rdm_template.replace("RDM-2026-0041", rdm_id)
             .replace("window: 2026-12-03", f"window: {window.isoformat()}")
+            # the downtime then starts when the window does (its default)
+            .replace("  start: 2026-12-03T00:30:00-03:00\n", "")
             .replace(
                 "targets: [grupo-alvorada, hospital-santa-luzia]",
                 f"targets: [{org_ids[pair % topologies]}, {org_ids[(pair + 1) % topologies]}]",
