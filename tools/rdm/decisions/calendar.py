@@ -538,6 +538,7 @@ def _replaced_at(policy: CalendarPolicy, at: datetime) -> Move | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def window_for_date(policy: CalendarPolicy, day: date) -> Occurrence | None:
     """The window occurrence an RDM's `window: YYYY-MM-DD` refers to.
 

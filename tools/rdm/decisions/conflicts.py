@@ -32,6 +32,8 @@ API (the gate calls these; all pure, every finding names the other RDMs):
         what `rdm` changes, per target (diffs by org id).
     conflicts(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]
     capacity(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]
+    window_findings(changes, policy) -> list[Finding]
+        both of the above, grouping by window once.
     dependency_findings(rdms: Sequence[Rdm], known_ids: Collection[str],
                         policy: CalendarPolicy | None) -> list[Finding]
     fits_at(rdm: Rdm, instant: datetime, policy: CalendarPolicy) -> Finding | None
@@ -49,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from rdm.decisions import calendar
 from rdm.decisions.calendar import CalendarPolicy, Occurrence
@@ -77,6 +80,10 @@ class Change:
     rdm: Rdm
     parts: Mapping[str, frozenset[str]]  # org id -> workloads and top-level keys
     assumed: frozenset[str] = frozenset()  # targets whose parts are assumed, not known
+
+
+# (window start in UTC, org id) -> the occurrence and the RDMs changing that client in it
+_Groups = dict[tuple[datetime, str], tuple[Occurrence, list[Change]]]
 
 
 def parts_changed(
@@ -108,7 +115,11 @@ def parts_changed(
 
 def assumed_workloads(rdm: Rdm) -> frozenset[str]:
     """Every workload that serves one of the RDM's environments."""
-    environments = {str(e) for e in rdm.environments}
+    return _serving(frozenset(str(e) for e in rdm.environments))
+
+
+@lru_cache(maxsize=8)
+def _serving(environments: frozenset[str]) -> frozenset[str]:
     return frozenset(w for w in WORKLOADS if environments & set(workload_environments(w)))
 
 
@@ -141,9 +152,7 @@ def _window_name(occurrence: Occurrence) -> str:
     return f"the window of {calendar.format_instant(occurrence.start)}"
 
 
-def _groups(
-    changes: Sequence[Change], policy: CalendarPolicy
-) -> dict[tuple[datetime, str], tuple[Occurrence, list[Change]]]:
+def _groups(changes: Sequence[Change], policy: CalendarPolicy) -> _Groups:
     """RDMs by (window occurrence, topology): who shares a window on one client."""
     groups: dict[tuple[datetime, str], tuple[Occurrence, list[Change]]] = {}
     for change in changes:
@@ -252,11 +261,20 @@ class _Order:
         return earlier in self.within({later, earlier}).get(later, set())
 
 
+def window_findings(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
+    """`conflicts` and `capacity` together, grouping the RDMs by window once."""
+    groups = _groups(changes, policy)
+    return _conflicts(groups, _Order([c.rdm for c in changes])) + _capacity(groups, policy)
+
+
 def conflicts(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
     """Pairs of RDMs of one window that change the same part of the same topology, unordered."""
-    order = _Order([c.rdm for c in changes])
+    return _conflicts(_groups(changes, policy), _Order([c.rdm for c in changes]))
+
+
+def _conflicts(groups: _Groups, order: _Order) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(_groups(changes, policy).items()):
+    for (_, org), (occurrence, members) in sorted(groups.items()):
         if len(members) < 2:
             continue
         after = order.within({c.rdm.id for c in members})
@@ -304,8 +322,12 @@ def _conflict(
 
 def capacity(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
     """Per topology and window, implementation + rollback of all its RDMs fit the open time."""
+    return _capacity(_groups(changes, policy), policy)
+
+
+def _capacity(groups: _Groups, policy: CalendarPolicy) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(_groups(changes, policy).items()):
+    for (_, org), (occurrence, members) in sorted(groups.items()):
         unique = list({c.rdm.id: c for c in members}.values())
         if len(unique) < 2:
             continue  # one RDM alone: rdm-duration-exceeds-window says it
@@ -413,4 +435,5 @@ __all__ = [
     "fits_at",
     "parts_changed",
     "plan",
+    "window_findings",
 ]

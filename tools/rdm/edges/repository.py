@@ -502,9 +502,7 @@ def _across(
             for located in scope_findings(rdm, template, tuple(diffs.values())):
                 add(rdm.id, located)
     if repo.calendar is not None:
-        for finding in conflicts.conflicts(plans, repo.calendar) + conflicts.capacity(
-            plans, repo.calendar
-        ):
+        for finding in conflicts.window_findings(plans, repo.calendar):
             add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule))
     for finding in conflicts.dependency_findings(placed, repo.rdm_ids, repo.calendar):
         add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule, key=False))
