@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-cluster clean controlplane cluster-up cluster-down cluster-status catalogs browser
+
+# pt-BR text: the .po files are the source, the .mo files are built here (and by
+# a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
+CATALOG_PO := $(wildcard tools/rdm/i18n/locale/*/LC_MESSAGES/rdm.po)
+CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +20,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,manifests]'
 	touch $(STAMP)
 
+$(CATALOG_MO): %.mo: %.po $(STAMP)
+	$(BIN)/python -m rdm.i18n.catalogs compile
+
+## make catalogs: after adding or changing a message, bring the .po files up to date
+catalogs: $(STAMP)
+	$(BIN)/python -m rdm.i18n.catalogs update
+	$(BIN)/python -m rdm.i18n.catalogs compile
+
 ## make run: set up, then the main job on the bundled example repository:
 ## check every file (and the rendered manifests), show the calendar and whether
 ## a change may run now, and render the manifests to build/manifests.
-run: $(STAMP)
+run: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
 	$(BIN)/rdm calendar --weeks 4
 	@# exit 1 means "closed right now": information here, not a failure
@@ -27,10 +41,12 @@ run: $(STAMP)
 	else exit $$code; fi
 	$(BIN)/rdm render --out build/manifests
 
-## make test: set up and run the whole suite (lint and types included)
-test: $(STAMP)
+## make test: set up and run the whole suite (lint and types included); builds the
+## local control plane first, or reuses it (without Go, outside CI, the cluster tests skip)
+test: $(STAMP) $(CATALOG_MO)
 	$(BIN)/ruff check tools tests bench
 	$(BIN)/mypy
+	$(BIN)/python $(LOCALCLUSTER) build --skip-without-go
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -40,6 +56,30 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+
+## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
+bench-cluster: controlplane
+	$(BIN)/python bench/controlplane.py
+
+## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)
+controlplane: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) build
+
+## make cluster-up / cluster-down: a local control plane with kwok nodes (build/cluster/kubeconfig)
+cluster-up: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) up
+
+cluster-down: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) down
+
+cluster-status: $(STAMP)
+	$(BIN)/python $(LOCALCLUSTER) status
+
+## make browser: headless Chromium and chromium-driver (Debian packages) for the
+## browser tests; .ci/run calls it under CI=true
+browser:
+	.ci/install-chromium
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,15 +1,17 @@
-"""Shared fixtures: a throw-away copy of the bundled example repository."""
+"""Shared fixtures: a throw-away copy of the bundled example repository; the local
+cluster of tests marked `cluster` (tests/cluster_fixture.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from cluster_fixture import cluster, namespace, namespaces  # noqa: F401  (the cluster fixtures)
 from github_fake import FakeGitHub
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import Repository, load_work_tree
@@ -26,6 +28,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rewrite golden files from the current output instead of comparing "
         "(also RDM_UPDATE_GOLDEN=1)",
     )
+
+
+@pytest.fixture(autouse=True)
+def _language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs in the team's language, pt-BR, whatever the machine's locale;
+    a test of another language sets RDM_LANG itself."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RDM_LANG", "pt_BR")
+    from rdm import i18n
+
+    previous = i18n.activate("pt_BR")
+    yield
+    i18n.activate(previous)
 
 
 @pytest.fixture

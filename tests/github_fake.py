@@ -93,6 +93,22 @@ class FakePull:
         self.moves.append((reads, "base_ref", base_ref))
         return self
 
+    draft: bool = False
+    open: bool = True
+    merged_at: str | None = None
+    created_at: str = "2026-11-24T08:00:00Z"
+
+    def ready_for_review(self, actor: str, at: str) -> FakePull:
+        """The author marks a draft ready (GitHub's `ready_for_review` issue event)."""
+        self.draft = False
+        self._event("ready_for_review", actor, None, at)
+        return self
+
+    def convert_to_draft(self, actor: str, at: str) -> FakePull:
+        self.draft = True
+        self._event("convert_to_draft", actor, None, at)
+        return self
+
     def review(self, login: str, state: str, commit: str | None = None) -> FakePull:
         """Add a review (on head unless `commit` says otherwise), in submission order."""
         rid = 80 + len(self.reviews)
@@ -132,22 +148,24 @@ class FakePull:
         self._event("unlabeled", actor, name)
         return self
 
-    def _event(self, kind: str, actor: str, name: str) -> None:
+    def _event(
+        self, kind: str, actor: str, name: str | None, at: str = "2026-11-24T09:00:00Z"
+    ) -> None:
         eid = 5000 + len(self.events)
-        self.events.append(
-            {
-                "id": eid,
-                "node_id": f"LE_{eid}",
-                "url": f"https://api.github.com/repos/{SLUG}/issues/events/{eid}",
-                "actor": user(actor, 2000 + eid),
-                "event": kind,
-                "commit_id": None,
-                "commit_url": None,
-                "created_at": "2026-11-24T09:00:00Z",
-                "performed_via_github_app": None,
-                "label": {"name": name, "color": "d73a4a"},
-            }
-        )
+        event: dict[str, Any] = {
+            "id": eid,
+            "node_id": f"LE_{eid}",
+            "url": f"https://api.github.com/repos/{SLUG}/issues/events/{eid}",
+            "actor": user(actor, 2000 + eid),
+            "event": kind,
+            "commit_id": None,
+            "commit_url": None,
+            "created_at": at,
+            "performed_via_github_app": None,
+        }
+        if name is not None:
+            event["label"] = {"name": name, "color": "d73a4a"}
+        self.events.append(event)
 
     def change(
         self, filename: str, status: str = "modified", previous: str | None = None
@@ -177,16 +195,17 @@ class FakePull:
             "node_id": f"PR_{self.number}",
             "html_url": f"https://github.com/{SLUG}/pull/{self.number}",
             "number": self.number,
-            "state": self.state,
+            "state": self.state if self.open else "closed",  # open=False: closed
             "locked": False,
             "title": "RDM",
             "user": user(self.author, 7),
             "body": "",
             "labels": [label(name, i + 1) for i, name in enumerate(self.labels)],
-            "created_at": "2026-11-24T08:00:00Z",
+            "created_at": self.created_at,
             "updated_at": "2026-11-24T11:00:00Z",
-            "draft": False,
-            "merged": False,
+            "draft": self.draft,
+            "merged": self.merged_at is not None,
+            "merged_at": self.merged_at,
             "head": {
                 "label": f"saas-team:rdm-{self.number}",
                 "ref": f"rdm-{self.number}",
@@ -328,6 +347,14 @@ class FakeGitHub:
                 },
                 201,
             )
+        if rest == "/pulls":  # the list: ?state=open (GitHub's default) or all
+            wanted = request.args.get("state", "open")
+            listed = [
+                p.as_json()
+                for p in self.pulls.values()
+                if wanted == "all" or p.open == (wanted == "open")
+            ]
+            return self._page(request, listed)
         match = re.fullmatch(r"/(pulls|issues)/(\d+)(?:/(reviews|files|events))?", rest)
         if not match or int(match.group(2)) not in self.pulls:
             return self._not_found()

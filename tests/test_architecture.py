@@ -2,9 +2,12 @@
 
 The package is grouped by layer: `model` (the data and its own rules),
 `decisions` (calendar, committee, gate), `rendering` (manifests), `reports`
-(how results are printed), `edges` (files, git, GitHub, the cluster) and
+(how results are printed), `operations` (orchestration against the cluster:
+apply, snapshots, lock, drift), `edges` (files, git, GitHub, the cluster) and
 `commands` (the thin CLI). The pure layers take data and time as arguments;
-only the edges talk to git, GitHub, the network or the cluster, and only the
+`operations` receives the cluster edge through a Protocol and the clock and
+sleep as arguments, so it too imports no I/O library and reads no clock; only
+the edges talk to git, GitHub, the network or the cluster, and only the
 commands read the clock. An import or a call that breaks this fails here,
 naming the module.
 """
@@ -18,15 +21,21 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tools" / "rdm"
 
-PURE_LAYERS = ("model", "decisions", "rendering", "reports")
-LAYERS = (*PURE_LAYERS, "edges", "commands")
+PURE_LAYERS = ("model", "decisions", "rendering", "reports", "i18n")
+# Orchestration: no I/O library and no clock either; the cluster comes in as a Protocol.
+NO_IO_LAYERS = (*PURE_LAYERS, "operations")
+LAYERS = (*NO_IO_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py", "edges/notes.py"},
+    "git": {"edges/sources.py", "edges/notes.py", "edges/history.py"},
     # GitHub's REST API and UptimeRobot's API v2, each through its own client module
     "requests": {"edges/github.py", "edges/uptimerobot.py"},
     "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
+    "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport
+    "rich": {"commands/_progress.py"},  # terminal display, for the commands only
+    # build tooling: extracts and compiles the catalogs; rdm reads .mo with gettext
+    "babel": {"i18n/catalogs.py"},
 }
 FORBIDDEN_IN_CORE = {
     "socket",
@@ -37,6 +46,9 @@ FORBIDDEN_IN_CORE = {
     "git",
     "kubernetes",
     "smtplib",
+    "urllib3",
+    "rich",
+    "time",
     "ssl",
     "rdm.edges",
     "rdm.commands",
@@ -90,7 +102,7 @@ def test_every_module_sits_in_a_layer() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [path.relative_to(PACKAGE).as_posix() for layer in PURE_LAYERS for path in _modules(layer)],
+    [path.relative_to(PACKAGE).as_posix() for layer in NO_IO_LAYERS for path in _modules(layer)],
 )
 def test_pure_layers_do_no_io(module: str) -> None:
     path = PACKAGE / module
@@ -113,3 +125,11 @@ def test_only_commands_and_edges_read_the_clock() -> None:
         path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py") if _clock_calls(path)
     }
     assert all(reader.startswith(("commands/", "edges/")) for reader in readers), readers
+
+
+def test_operations_are_a_layer_that_commands_use() -> None:
+    """The orchestration sits between commands and edges: it never imports them."""
+    modules = _modules("operations")
+    assert modules, "tools/rdm/operations is missing"
+    for path in modules:
+        assert not _imports(path) & {"rdm.edges", "rdm.commands"}, path.name

@@ -7,13 +7,14 @@ the traceback in `rdm-error.log`, never on the terminal.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
-from rdm import __version__
+from rdm import __version__, i18n
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_USAGE
 from rdm.model.problems import ExternalError, RdmError, UsageError, one_line
 
@@ -27,29 +28,19 @@ def cli() -> None:
 
 
 def _register() -> None:
-    # Each command lives in its own module under rdm.commands; imported here so
-    # that `rdm --help` lists them all.
-    from rdm.commands import (
-        approvals,
-        calendar,
-        codeowners,
-        logs,
-        monitors,
-        notice,
-        render,
-        validate,
-        window,
-    )
+    # Every module of rdm.commands that defines `command` is a subcommand, so a
+    # new command is one new module and no edit here (and `rdm --help` lists it).
+    import importlib
+    import pkgutil
 
-    cli.add_command(render.command)
-    cli.add_command(validate.command)
-    cli.add_command(window.command)
-    cli.add_command(calendar.command)
-    cli.add_command(approvals.command)
-    cli.add_command(codeowners.command)
-    cli.add_command(notice.command)
-    cli.add_command(monitors.command)
-    cli.add_command(logs.command)
+    import rdm.commands
+
+    for module in pkgutil.iter_modules(rdm.commands.__path__):
+        if module.name.startswith("_") or module.name == "options":
+            continue
+        command = getattr(importlib.import_module(f"rdm.commands.{module.name}"), "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
 
 
 _register()
@@ -57,6 +48,13 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one clear line per failure, never a traceback on the terminal."""
+    i18n.activate(i18n.choose(os.environ))
+    if i18n.missing_catalog():
+        click.echo(
+            f"rdm: warning: the {i18n.language()} catalog is not compiled (run `make`); "
+            "showing English",
+            err=True,
+        )
     try:
         result = cli.main(args=argv, prog_name="rdm", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -623,12 +623,16 @@ def deadline_met(policy: CalendarPolicy, submitted: datetime, window: Occurrence
     return meeting is not None and _u(submitted) < _u(meeting.deadline)
 
 
-def first_window_for_submission(policy: CalendarPolicy, submitted: datetime) -> Occurrence | None:
+def first_window_for_submission(
+    policy: CalendarPolicy, submitted: datetime, needed: timedelta = timedelta(0)
+) -> Occurrence | None:
     """The first window an RDM submitted at `submitted` can still make.
 
     That is the first occurrence whose approving meeting's deadline is after the
-    submission and which is not entirely frozen. None when there is none within
-    the search horizon.
+    submission, which is not entirely frozen, and one of whose open periods (the
+    parts outside freezes) lasts at least `needed` (implementation + rollback;
+    `rdm validate` holds an RDM to the same). None when there is none within the
+    search horizon.
     """
     _require_aware(submitted)
     start = policy.local(submitted)
@@ -637,7 +641,8 @@ def first_window_for_submission(policy: CalendarPolicy, submitted: datetime) -> 
         for occurrence in windows(policy, start, stop):
             if _u(occurrence.start) <= _u(submitted):
                 continue
-            if not open_periods(occurrence, policy.freezes):
+            pieces = open_periods(occurrence, policy.freezes)
+            if not pieces or max(duration(p) for p in pieces) < needed:
                 continue
             if deadline_met(policy, submitted, occurrence):
                 return occurrence

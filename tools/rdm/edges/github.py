@@ -39,6 +39,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -52,6 +53,7 @@ from rdm.decisions.approvals import (
     PullRequest,
     Review,
 )
+from rdm.decisions.lifecycle import PullFacts
 from rdm.model.problems import ExternalError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -459,6 +461,48 @@ class GitHubClient:
             listed_files=files,
         )
 
+    def pull_facts(self, slug: str, number: int) -> PullFacts:
+        """Open, draft, merged, and when the PR was last marked ready for review.
+
+        Two requests and the pages of the issue events: `ready_for_review` and
+        `convert_to_draft` events say when a draft became ready (a PR opened
+        ready has none; its creation is its submission).
+        """
+        what = f"pull request #{number} of {slug}"
+        pull = _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what)
+        ready: datetime | None = None
+        for event in self.paginate(f"/repos/{slug}/issues/{number}/events", f"events of {what}"):
+            kind = event.get("event") if isinstance(event, dict) else None
+            if kind == "ready_for_review":
+                ready = _instant(event.get("created_at"), what)
+            elif kind == "convert_to_draft":
+                ready = None
+        try:
+            created = _instant(pull["created_at"], what)
+            merged_at = pull.get("merged_at")
+            return PullFacts(
+                number=int(pull["number"]),
+                open=pull["state"] == "open",
+                draft=bool(pull.get("draft")),
+                merged=bool(pull.get("merged")) or merged_at is not None,
+                created_at=created,
+                ready_at=ready,
+                merged_at=_instant(merged_at, what) if merged_at is not None else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
+
+    def open_pulls(self, slug: str) -> list[int]:
+        """Numbers of the repository's open pull requests (every page)."""
+        what = f"open pull requests of {slug}"
+        numbers: list[int] = []
+        for item in self.paginate(f"/repos/{slug}/pulls?state=open", what):
+            number = item.get("number") if isinstance(item, dict) else None
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise GitHubError(f"{what}: an item without a number")
+            numbers.append(number)
+        return numbers
+
     def set_status(
         self, slug: str, sha: str, state: str, description: str, target_url: str | None = None
     ) -> None:
@@ -555,6 +599,17 @@ def _json(response: requests.Response, what: str) -> Any:
         return response.json()
     except ValueError as exc:  # an HTML error page from a proxy, a cut-off body
         raise GitHubError(f"{what}: GitHub's answer is not JSON ({_short(response)})") from exc
+
+
+def _instant(value: Any, what: str) -> datetime:
+    """GitHub's `2026-11-24T12:00:00Z` as an aware datetime."""
+    try:
+        instant = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise GitHubError(f"{what}: {str(value)[:40]!r} is not a time") from exc
+    if instant.tzinfo is None:
+        raise GitHubError(f"{what}: {str(value)[:40]!r} has no offset")
+    return instant
 
 
 def _short(response: requests.Response) -> str:

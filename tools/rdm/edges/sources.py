@@ -69,6 +69,11 @@ class GitRevision:
     revision: str
 
     @cached_property
+    def sha(self) -> str:
+        """The full SHA of the commit the revision names (what `rdm apply` records)."""
+        return str(self.commit.hexsha)
+
+    @cached_property
     def _tree(self) -> Any:
         return self.commit.tree
 
@@ -172,6 +177,21 @@ def pull_request_diff(root: Path, base: str, head: str) -> Diff:
             f"cannot diff {merge_base.hexsha[:12]}...{head[:12]}: {' '.join(str(exc).split())}"
         ) from exc
     return Diff(merge_base.hexsha, tuple(changes))
+
+
+def work_tree_revision(root: Path) -> str:
+    """What a work tree's files are, for the record: HEAD's SHA, with `+changes` when
+    rdms/, topologies/ or policy/ differ from it; `work-tree` outside a git repository."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        head = repo.head.commit.hexsha
+        folders = [str(Path(root).resolve() / name) for name in ("rdms", "topologies", "policy")]
+        dirty = bool(repo.git.status("--porcelain", "--", *folders).strip())
+    except (git.exc.GitError, ValueError):
+        return "work-tree"
+    return f"{head}+changes" if dirty else head
 
 
 def load(source: Source, relative: str) -> LoadResult:

@@ -33,8 +33,10 @@ from rdm.model.problems import RdmError
 from rdm.model.topologies import RESERVED_ENV, Topology, Workload
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
-# (`schemas.kubernetes_errors` checks them against it).
-KUBERNETES_VERSION = "1.31"
+# (`schemas.kubernetes_errors` checks them against it): the minor of the control
+# plane the cluster tests run (tools/controlplane/kube/go.mod), which
+# kubernetes-validate >= 1.35 ships strict schemas for.
+KUBERNETES_VERSION = "1.35"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 MANAGED_BY = "rdm"
 WAVE_ANNOTATION = "rdm/wave"

@@ -1,0 +1,195 @@
+"""A fault-injecting proxy of the tests' own between rdm and the real API server.
+
+Plain HTTP towards the client (rdm connects with `connect(kubeconfig,
+server=proxy.url)`), TLS with the cluster's client certificate towards the API
+server, so the state behind it stays real. For each request a `Plan` (any
+callable) picks a `Fault` or None (pass through):
+
+- `Fault("status", code=503)` / `code=500`/`502`/`504`: answer with a Kubernetes
+  `Status` body and that code, without forwarding;
+- `Fault("status", code=429, retry_after=2)`: throttled, with `Retry-After`;
+- `Fault("status", code=409)`: a `Conflict` Status without field causes (an
+  optimistic-concurrency conflict, as the server answers a concurrent write);
+- `Fault("slow", delay=s)`: forward after `delay` seconds (past the client's
+  read timeout, the client gives up);
+- `Fault("drop")`: close the connection without an answer, the request not
+  forwarded; `Fault("drop-after")`: forward it, then close without the answer
+  (the change happened, the client does not know).
+
+`RandomFaults(rate, seed)` picks among them at random: the fault run of
+issue 10 (100 applies) builds on it. `injected` counts what was done.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import socket
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # status | slow | drop | drop-after
+    code: int = 503
+    retry_after: int | None = None
+    delay: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.code}" if self.kind == "status" else self.kind
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    number: int  # 1-based, in arrival order
+
+
+Plan = Callable[[Request], Fault | None]
+
+
+class RandomFaults:
+    """A fault for a share `rate` of requests, chosen at random (seeded)."""
+
+    def __init__(self, rate: float, seed: int = 0, slow: float = 3.0) -> None:
+        self.rate = rate
+        self.random = random.Random(seed)  # noqa: S311 - test faults, not security
+        self.lock = threading.Lock()
+        self.choices = [
+            Fault("status", 503),
+            Fault("status", 500),
+            Fault("status", 429, retry_after=1),
+            Fault("status", 409),
+            Fault("slow", delay=slow),
+            Fault("drop"),
+            Fault("drop-after"),
+        ]
+
+    def __call__(self, request: Request) -> Fault | None:
+        with self.lock:
+            if self.random.random() >= self.rate:
+                return None
+            return self.random.choice(self.choices)
+
+
+def _status_body(code: int) -> bytes:
+    reason = {409: "Conflict", 429: "TooManyRequests", 503: "ServiceUnavailable"}.get(
+        code, "InternalError"
+    )
+    return json.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f"injected by the fault proxy: {reason}",
+            "reason": reason,
+            "code": code,
+        }
+    ).encode()
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, context: ssl.SSLContext, plan: Plan) -> None:
+        parts = urlsplit(upstream)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 443
+        self.context = context
+        self.plan = plan
+        self.injected: Counter[str] = Counter()
+        self.requests = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                proxy._handle(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FaultProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        with self._lock:
+            self.requests += 1
+            number = self.requests
+        fault = self.plan(Request(handler.command, handler.path, number))
+        if fault is not None:
+            with self._lock:
+                self.injected[str(fault)] += 1
+        if fault is not None and fault.kind == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is not None and fault.kind == "status":
+            payload = _status_body(fault.code)
+            handler.send_response(fault.code)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            if fault.retry_after is not None:
+                handler.send_header("Retry-After", str(fault.retry_after))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        status, headers, payload = self._forward(handler, body)
+        if fault is not None and fault.kind == "drop-after":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            handler.send_response(status)
+            for name, value in headers:
+                if name.lower() not in _HOP and name.lower() != "content-length":
+                    handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except OSError:
+            handler.close_connection = True  # the client gave up (a slow answer)
+
+    def _forward(
+        self, handler: BaseHTTPRequestHandler, body: bytes | None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=60
+        )
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
+            connection.request(handler.command, handler.path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()

@@ -1,0 +1,161 @@
+"""The cluster edge's retries against the real API server behind a fault-injecting proxy.
+
+Every request goes through `KubeCluster.request`: these tests make the API
+server (through tests/fault_proxy.py) answer 503, 429 with `Retry-After`,
+a slow answer, a dropped connection or a 409, and check what the edge does:
+retry with the server's wait, give up after its attempts with rdm's own error,
+never retry a 4xx that will not change. The waits are recorded, not slept,
+where only their length matters. Then whole applies under random faults must
+end at their target or exactly at their snapshot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cluster_fixture import Cluster
+from fault_proxy import Fault, FaultProxy, RandomFaults, Request
+from rdm.edges.cluster import KubeCluster, RetryPolicy, connect
+from rdm.model.kube import NAMESPACE, Invalid, Timeout, Unavailable
+from rdm.operations import snapshots as stored
+from rdm.operations.applier import Outcome, Settings, apply_topologies, verify_state
+from test_applier_cluster import bad_release, plan_of, topology_repo
+
+pytestmark = pytest.mark.cluster
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def first(*faults: Fault) -> object:
+    """A plan: the given faults for the first requests, then pass everything."""
+
+    def plan(request: Request) -> Fault | None:
+        return faults[request.number - 1] if request.number <= len(faults) else None
+
+    return plan
+
+
+def through(
+    cluster: Cluster, proxy: FaultProxy, sleep: object = time.sleep, **policy: float
+) -> KubeCluster:
+    return connect(
+        cluster.kubeconfig,
+        server=proxy.url,
+        retry=RetryPolicy(**policy),  # type: ignore[arg-type]
+        sleep=sleep,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def proxy_for(cluster: Cluster) -> Iterator[object]:
+    proxies: list[FaultProxy] = []
+
+    def start(plan: object) -> FaultProxy:
+        proxy = FaultProxy(cluster.server, cluster.connection.ssl_context(), plan)  # type: ignore[arg-type]
+        proxies.append(proxy.__enter__())
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.__exit__()
+
+
+def test_5xx_429_and_dropped_connections_are_retried_honouring_retry_after(
+    cluster: Cluster, proxy_for: object
+) -> None:
+    proxy = proxy_for(  # type: ignore[operator]
+        first(Fault("status", 503), Fault("status", 429, retry_after=2), Fault("drop"))
+    )
+    sleeps = Sleeps()
+    kube = through(cluster, proxy, sleeps)
+    assert kube.get(NAMESPACE, "default") is not None
+    assert (kube.requests, kube.retries) == (4, 3)
+    assert proxy.injected == {"status 503": 1, "status 429": 1, "drop": 1}
+    assert 2.0 <= sleeps[1] <= 2.2  # the server's Retry-After, with a little jitter
+    assert all(0 <= s <= RetryPolicy().cap for s in (sleeps[0], sleeps[2]))
+
+
+def test_retries_end_with_unavailable_after_the_attempts(
+    cluster: Cluster, proxy_for: object
+) -> None:
+    proxy = proxy_for(lambda request: Fault("status", 503))  # type: ignore[operator]
+    kube = through(cluster, proxy, Sleeps(), attempts=4)
+    with pytest.raises(Unavailable) as raised:
+        kube.list(NAMESPACE)
+    assert str(raised.value) == (
+        "list Namespace: 503 ServiceUnavailable: injected by the fault proxy: "
+        "ServiceUnavailable (after 4 attempts)"
+    )
+    assert kube.requests == 4
+
+
+def test_a_long_retry_after_fails_at_once(cluster: Cluster, proxy_for: object) -> None:
+    proxy = proxy_for(first(Fault("status", 429, retry_after=600)))  # type: ignore[operator]
+    sleeps = Sleeps()
+    kube = through(cluster, proxy, sleeps)
+    with pytest.raises(Unavailable, match="asks to retry in 600 s"):
+        kube.get(NAMESPACE, "default")
+    assert (kube.requests, sleeps) == (1, [])
+
+
+def test_a_slow_answer_times_out_and_is_retried(cluster: Cluster, proxy_for: object) -> None:
+    proxy = proxy_for(first(Fault("slow", delay=3.0), Fault("slow", delay=3.0)))  # type: ignore[operator]
+    kube = through(cluster, proxy, Sleeps(), read_timeout=1.0)
+    assert kube.get(NAMESPACE, "default") is not None
+    assert (kube.requests, kube.retries) == (3, 2)
+    proxy2 = proxy_for(lambda request: Fault("slow", delay=3.0))  # type: ignore[operator]
+    stuck = through(cluster, proxy2, Sleeps(), read_timeout=1.0, attempts=2)
+    with pytest.raises(Timeout, match=r"no answer from http://127\.0\.0\.1:\d+ within 1 s"):
+        stuck.get(NAMESPACE, "default")
+
+
+def test_a_4xx_that_will_not_change_is_not_retried(cluster: Cluster, namespace: str) -> None:
+    kube = connect(cluster.kubeconfig, sleep=Sleeps())
+    assert kube.get(("v1", "ConfigMap"), "nothing-here", namespace) is None
+    bad = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "Not_A_Name", "namespace": namespace},
+    }
+    with pytest.raises(Invalid, match=r"^apply ConfigMap/Not_A_Name: 422 Invalid: "):
+        kube.apply(bad)
+    assert (kube.requests, kube.retries) == (2, 0)
+    kube.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_applies_under_random_faults_end_at_target_or_snapshot(
+    cluster: Cluster, namespace: str, tmp_path: Path, proxy_for: object, seed: int
+) -> None:
+    org = namespace
+    good = plan_of(topology_repo(tmp_path, org), org)
+    faults = RandomFaults(rate=0.2, seed=seed, slow=2.5)
+    proxy = proxy_for(faults)  # type: ignore[operator]
+    kube = through(cluster, proxy, read_timeout=2.0, base=0.05, cap=0.5)
+    direct = connect(cluster.kubeconfig)
+    settings = Settings(identity=f"fault-run {seed}", poll=0.5)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    outcomes = []
+    for plan in (good, bad_release(good), good):
+        (result,) = apply_topologies(kube, [plan], settings=settings, clock=clock, sleep=time.sleep)
+        outcomes.append(result.outcome)
+        snapshot = stored.load(direct, org, result.snapshot_id) if result.snapshot_id else None
+        state = verify_state(direct, plan, snapshot)
+        assert state.state in ("target", "snapshot"), (result, state)
+        if result.outcome in (Outcome.APPLIED, Outcome.UNCHANGED):
+            assert state.state == "target"
+    assert outcomes[1] in (Outcome.ROLLED_BACK, Outcome.FAILED)
+    assert sum(proxy.injected.values()) > 0
+    assert kube.retries > 0
+    direct.close()

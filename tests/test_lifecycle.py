@@ -1,0 +1,300 @@
+"""The RDM lifecycle, the agenda and `rdm list`, on a real git history with notes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import people_repo
+from conftest import ROOT
+from rdm.decisions import calendar, lifecycle
+from rdm.decisions.lifecycle import Facts, GitFacts, PullFacts, State
+from rdm.edges.repository import load_work_tree
+from rdm.model.records import Outcome
+
+Run = Callable[..., tuple[int, str, str]]
+T = datetime.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("people") / "repo"
+    people_repo.build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def policy() -> calendar.CalendarPolicy:
+    found = load_work_tree(ROOT).calendar
+    assert found is not None
+    return found
+
+
+def states(run_rdm: Run, repo: Path, at: str) -> dict[str, str]:
+    code, out, err = run_rdm("list", "--repo", str(repo), "--at", at, "--format", "json")
+    assert (code, err) == (0, "")
+    return {item["id"]: item["state"] for item in json.loads(out)["rdms"]}
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        # --at replays the history: what happened later is left out
+        ("2026-11-23T12:00:00-03:00", ["draft", "draft", "draft", "draft"]),
+        ("2026-11-30T12:00:00-03:00", ["submitted", "draft", "draft", "draft"]),
+        ("2026-12-02T12:00:00-03:00", ["scheduled", "draft", "rolled-back", "draft"]),
+        ("2026-12-04T12:00:00-03:00", ["executed", "draft", "rolled-back", "draft"]),
+        ("2026-12-08T10:00:00-03:00", ["executed", "submitted", "rolled-back", "draft"]),
+        # the meeting after the runs has ended: their results were on its agenda
+        ("2026-12-08T15:59:59-03:00", ["executed", "submitted", "rolled-back", "draft"]),
+        ("2026-12-08T16:00:00-03:00", ["reviewed", "submitted", "reviewed", "draft"]),
+        ("2026-12-17T06:00:00-03:00", ["reviewed", "submitted", "reviewed", "draft"]),
+    ],
+)
+def test_states_move_with_time(run_rdm: Run, history: Path, at: str, expected: list[str]) -> None:
+    ids = ["RDM-2026-0041", "RDM-2026-0042", "RDM-2026-0043", "RDM-2026-0044"]
+    assert states(run_rdm, history, at) == dict(zip(ids, expected, strict=True))
+
+
+def test_list_text_in_portuguese(run_rdm: Run, history: Path) -> None:
+    code, out, _ = run_rdm("list", "--repo", str(history), "--at", "2026-12-09T12:00:00-03:00")
+    assert code == 0
+    assert out.splitlines() == [
+        "RDM            estado     prioridade  janela      alvos",
+        "RDM-2026-0041  revisada   P3          2026-12-03  grupo-alvorada, hospital-santa-luzia",
+        "    submetida em 2026-11-24 09:00 -03:00 (commit que a adicionou); "
+        "no prazo da reunião de 2026-12-01",
+        "    executada de 2026-12-03 00:05 -03:00 a 2026-12-03 01:20 -03:00 "
+        "(estimativa 1h30m, levou 1h15m)",
+        "    revisada na reunião de 2026-12-08",
+        "RDM-2026-0042  submetida  P2          2026-12-10  metalurgica-sao-jorge",
+        "    submetida em 2026-12-08 10:00 -03:00 (commit que a adicionou); fora do prazo da "
+        "reunião de 2026-12-08 (prazo 2026-12-08 10:00 -03:00); agora pode entrar na janela "
+        "de 2026-12-17",
+        "RDM-2026-0043  revisada   P1          emergência  cooperativa-vale-verde",
+        "    submetida em 2026-12-02 08:30 -03:00 (commit que a adicionou)",
+        "    revertida de 2026-12-02 09:00 -03:00 a 2026-12-02 09:18 -03:00 "
+        "(estimativa 20m, levou 18m)",
+        "    revisada na reunião de 2026-12-08",
+        "RDM-2026-0044  rascunho   P4          2026-12-03  hospital-santa-luzia",
+        "4 RDM(s)",
+    ]
+
+
+def test_list_in_english(run_rdm: Run, history: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RDM_LANG", "en")
+    _, out, _ = run_rdm("list", "--repo", str(history), "--at", "2026-12-09T12:00:00-03:00")
+    assert out.splitlines()[0] == "RDM            state      priority  window      targets"
+    assert "    reviewed at the meeting of 2026-12-08" in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--state", "draft"], ["RDM-2026-0044"]),
+        (
+            ["--state", "reviewed", "--state", "draft"],
+            ["RDM-2026-0041", "RDM-2026-0043", "RDM-2026-0044"],
+        ),
+        (["--org", "hospital-santa-luzia"], ["RDM-2026-0041", "RDM-2026-0044"]),
+        (["--window", "2026-12-03"], ["RDM-2026-0041", "RDM-2026-0044"]),
+        (["--window", "2026-12-03", "--state", "draft"], ["RDM-2026-0044"]),
+        (["--org", "nobody"], []),
+    ],
+)
+def test_list_filters(run_rdm: Run, history: Path, args: list[str], expected: list[str]) -> None:
+    code, out, _ = run_rdm(
+        "list",
+        "--repo",
+        str(history),
+        "--at",
+        "2026-12-09T12:00:00-03:00",
+        "--format",
+        "json",
+        *args,
+    )
+    assert code == 0
+    assert [item["id"] for item in json.loads(out)["rdms"]] == expected
+
+
+def test_list_json_says_when_and_for_which_meeting(run_rdm: Run, history: Path) -> None:
+    _, out, _ = run_rdm(
+        "list", "--repo", str(history), "--at", "2026-12-09T12:00:00-03:00", "--format", "json"
+    )
+    item = {i["id"]: i for i in json.loads(out)["rdms"]}["RDM-2026-0042"]
+    assert item["submittedAt"] == "2026-12-08T10:00:00-03:00"
+    assert item["submissionSource"] == "commit"
+    assert item["meeting"] == "2026-12-08T14:00:00-03:00"
+    assert item["inTime"] is False
+    assert item["canMake"] == "2026-12-17T00:00:00-03:00"
+    assert item["pr"] is None
+    merged = {i["id"]: i for i in json.loads(out)["rdms"]}["RDM-2026-0041"]
+    assert (merged["pr"], merged["record"]["outcome"]) == (12, "executed")
+
+
+def test_a_folder_without_git_lists_drafts(run_rdm: Run, tmp_path: Path) -> None:
+    from conftest import copy_example
+
+    copy_example(tmp_path / "plain")
+    got = states(run_rdm, tmp_path / "plain", "2026-12-09T12:00:00-03:00")
+    assert set(got.values()) == {"draft"}
+
+
+def test_an_unreadable_note_is_reported_and_the_rest_listed(run_rdm: Run, tmp_path: Path) -> None:
+    import git
+
+    root = tmp_path / "repo"
+    merges = people_repo.build(root)
+    repo = git.Repo(root)
+    repo.git.notes(
+        "--ref", "refs/notes/rdm", "add", "-f", "-m", "{not json", merges["RDM-2026-0043"]
+    )
+    code, out, err = run_rdm("list", "--repo", str(root), "--at", "2026-12-09T12:00:00-03:00")
+    assert code == 0
+    assert err.startswith(f"rdm: note on {merges['RDM-2026-0043'][:12]}: the note is not JSON")
+    assert "RDM-2026-0043  agendada" in out
+
+
+# ------------------------------------------------------------------ pure rules
+
+
+def _facts(**changes: object) -> Facts:
+    rdm = load_work_tree(ROOT).rdms["RDM-2026-0042"]  # window 2026-12-10, meeting 12-08
+    base: dict[str, object] = {"rdm": rdm, "path": "rdms/2026/RDM-2026-0042.yaml"}
+    base.update(changes)
+    return Facts(**base)  # type: ignore[arg-type]
+
+
+def _pull(**changes: object) -> PullFacts:
+    base: dict[str, object] = {
+        "number": 7,
+        "open": True,
+        "draft": False,
+        "merged": False,
+        "created_at": T("2026-12-01T09:00:00-03:00"),
+    }
+    base.update(changes)
+    return PullFacts(**base)  # type: ignore[arg-type]
+
+
+NOW = T("2026-12-08T12:00:00-03:00")
+LATER = T("2026-12-11T12:00:00-03:00")
+
+
+@pytest.mark.parametrize(
+    ("facts", "state"),
+    [
+        (_facts(), State.DRAFT),
+        (
+            _facts(git=GitFacts(committed=True, added_at=T("2026-12-01T09:00:00-03:00"))),
+            State.SUBMITTED,
+        ),
+        (_facts(pull=_pull(draft=True)), State.DRAFT),
+        (_facts(pull=_pull(open=False)), State.WITHDRAWN),
+        (_facts(pull=_pull()), State.SUBMITTED),
+        (_facts(pull=_pull(merged=True, open=False)), State.SCHEDULED),
+        (
+            _facts(git=GitFacts(committed=True, merge_commit="a" * 40, pr=7)),
+            State.SCHEDULED,
+        ),
+    ],
+)
+def test_state_rules(policy: calendar.CalendarPolicy, facts: Facts, state: State) -> None:
+    assert lifecycle.derive(facts, policy, "P2", NOW).state is state
+
+
+def test_merged_and_window_over_without_record_is_missed(policy: calendar.CalendarPolicy) -> None:
+    facts = _facts(pull=_pull(merged=True, open=False))
+    assert (
+        lifecycle.derive(facts, policy, "P2", T("2026-12-10T05:59:59-03:00")).state
+        is State.SCHEDULED
+    )
+    assert (
+        lifecycle.derive(facts, policy, "P2", T("2026-12-10T06:00:00-03:00")).state is State.MISSED
+    )
+
+
+@pytest.mark.parametrize(
+    ("ready", "in_time"),
+    [
+        ("2026-12-08T09:59:59-03:00", True),
+        ("2026-12-08T10:00:00-03:00", False),
+        ("2026-12-08T12:59:59Z", True),
+    ],
+)
+def test_ready_for_review_decides_the_deadline(
+    policy: calendar.CalendarPolicy, ready: str, in_time: bool
+) -> None:
+    status = lifecycle.derive(_facts(pull=_pull(ready_at=T(ready))), policy, "P2", NOW)
+    assert status.submission is not None
+    assert (status.submission.source, status.submission.in_time) == ("ready-for-review", in_time)
+    expected = None if in_time else T("2026-12-17T00:00:00-03:00")
+    got = status.submission.can_make
+    assert (got.start if got else None) == expected
+
+
+def test_a_refusal_then_a_run_is_the_run(policy: calendar.CalendarPolicy) -> None:
+    from test_records import record
+
+    refused = record(rdm_id="RDM-2026-0042", outcome=Outcome.REFUSED)
+    ran = record(
+        rdm_id="RDM-2026-0042",
+        outcome=Outcome.EXECUTED,
+        started_at=refused.started_at + timedelta(hours=1),
+        finished_at=refused.started_at + timedelta(hours=2),
+    )
+    assert lifecycle.derive(_facts(records=(refused,)), policy, "P2", LATER).state is State.REFUSED
+    status = lifecycle.derive(_facts(records=(refused, ran)), policy, "P2", LATER)
+    assert (status.state, status.record) == (State.EXECUTED, ran)
+    failed = record(rdm_id="RDM-2026-0042", outcome=Outcome.FAILED)
+    assert lifecycle.derive(_facts(records=(failed,)), policy, "P2", LATER).state is State.FAILED
+
+
+def test_github_ready_for_review_and_verdict(
+    run_rdm: Run, tmp_path: Path, fake: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a token, PR #12's ready_for_review event is the submission and its
+    verdict is shown; an open PR whose head is not in the clone is reported."""
+    from github_fake import SLUG, FakeGitHub
+
+    assert isinstance(fake, FakeGitHub)
+    root = tmp_path / "repo"
+    merges = people_repo.build(root)
+    import git
+
+    repo = git.Repo(root)
+    merge = repo.commit(merges["RDM-2026-0041"])
+    base, head = merge.parents[0].hexsha, merge.parents[1].hexsha
+    pull = fake.pull(12, "bruno-infra", head=head, base=base)
+    pull.created_at = "2026-11-20T12:00:00Z"
+    pull.draft = True
+    pull.ready_for_review("bruno-infra", "2026-11-24T15:00:00Z")
+    pull.merged_at = "2026-11-26T19:00:00Z"
+    pull.open = False
+    pull.change("rdms/2026/RDM-2026-0041.yaml", "added")
+    for member in ("ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services"):
+        pull.review(member, "APPROVED")
+    squash = fake.pull(14, "plantao-noc", head="c" * 40, base=base)
+    squash.merged_at = "2026-12-02T11:30:00Z"
+    squash.open = False
+    squash.change("rdms/2026/RDM-2026-0043.yaml", "added")
+    waiting = fake.pull(20, "eduardo-gmud", head="d" * 40, base=base)
+    waiting.change("rdms/2026/RDM-2026-0050.yaml", "added")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
+    code, out, err = run_rdm(
+        "list", "--repo", str(root), "--repo-slug", SLUG, "--at", "2026-12-02T12:00:00-03:00",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    items = {i["id"]: i for i in json.loads(out)["rdms"]}
+    assert items["RDM-2026-0041"]["submittedAt"] == "2026-11-24T15:00:00+00:00"
+    assert items["RDM-2026-0041"]["submissionSource"] == "ready-for-review"
+    assert items["RDM-2026-0041"]["verdict"] == "pending"  # bruno-infra is the author
+    assert "PR #20: its head dddddddddddd is not in the clone" in err
+    assert "RDM-2026-0043: verdict of PR #14 not computed" in err
+    assert all(a == "Bearer ghs_test" for a in fake.authorizations)

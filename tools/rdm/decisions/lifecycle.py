@@ -1,0 +1,275 @@
+"""Where an RDM is in its life, derived from facts and never typed into a file.
+
+    draft -> submitted (in time, or late, for a meeting) -> approved / rejected
+          -> scheduled -> executed / rolled-back (execution record) -> reviewed
+
+plus the ways out of that line: withdrawn (PR closed unmerged), missed (merged,
+window over, no record), refused (the rollout's gate said no), failed (a change
+that could not be rolled back: a person must look).
+
+The facts come from the edges: git (the commit that added the file, the merge
+that brought it to the default branch), GitHub (the PR, its draft flag, when it
+was marked ready for review, the committee's verdict) and the execution records
+(git notes). The rules, in order:
+
+1. An execution record decides: its outcome, the last one that is not a refusal
+   (a refusal followed by a run is the run). An executed or rolled-back change is
+   *reviewed* once the first committee meeting after it has ended: that
+   meeting's agenda carries the results to review (`rdm agenda`).
+2. Merged (the PR was merged, or the file came to HEAD by a PR merge commit):
+   scheduled while its window has not ended (an emergency: until the rollout
+   runs it), missed after.
+3. A PR: closed unmerged is withdrawn; a draft PR is a draft; otherwise the
+   committee's verdict when known (approved, rejected), else submitted.
+4. No PR but committed: submitted, at the commit that added the file.
+5. Only in the work tree: draft.
+
+Everything is taken as it stood at `now` (`as_of`): a commit, merge, PR
+event or execution after it is left out, so `--at` replays the history.
+
+The submission instant is when the PR was last marked ready for review, or when
+it was opened ready, or (no PR) the commit that added the RDM. It is in time when
+strictly before the deadline of the meeting that approves the RDM's window;
+a late one gets the first window it can still make (deadline, freezes and the
+RDM's implementation + rollback time considered).
+
+Pure: no I/O, no clock (`now` is an argument).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rdm.decisions import approvals, calendar
+from rdm.i18n import N_
+from rdm.model.rdms import ChangeType, Rdm
+from rdm.model.records import ExecutionRecord, Outcome
+
+
+class State(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    SCHEDULED = "scheduled"
+    MISSED = "missed"
+    REFUSED = "refused"
+    EXECUTED = "executed"
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"
+    REVIEWED = "reviewed"
+
+
+# How people read each state (translated where shown: `_(LABELS[state])`).
+LABELS: dict[State, str] = {
+    State.DRAFT: N_("draft"),
+    State.SUBMITTED: N_("submitted"),
+    State.APPROVED: N_("approved"),
+    State.REJECTED: N_("rejected"),
+    State.WITHDRAWN: N_("withdrawn"),
+    State.SCHEDULED: N_("scheduled"),
+    State.MISSED: N_("not executed"),
+    State.REFUSED: N_("refused"),
+    State.EXECUTED: N_("executed"),
+    State.ROLLED_BACK: N_("rolled back"),
+    State.FAILED: N_("failed"),
+    State.REVIEWED: N_("reviewed"),
+}
+# Before the committee's decision and not a draft: what a meeting deliberates on.
+PENDING = frozenset({State.SUBMITTED, State.APPROVED, State.REJECTED})
+_DONE = (Outcome.EXECUTED, Outcome.ROLLED_BACK)
+
+
+@dataclass(frozen=True)
+class PullFacts:
+    """What GitHub says of the pull request that carries an RDM."""
+
+    number: int
+    open: bool
+    draft: bool
+    merged: bool
+    created_at: datetime
+    ready_at: datetime | None = None  # the last `ready_for_review` event
+    merged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    """What git says of an RDM file on the checked-out branch."""
+
+    committed: bool = False
+    added_at: datetime | None = None  # the first commit that added the file
+    added_commit: str | None = None
+    merge_commit: str | None = None  # the PR merge on HEAD's first-parent line that brought it
+    merged_at: datetime | None = None
+    pr: int | None = None  # the PR that merge names
+
+
+@dataclass(frozen=True)
+class Facts:
+    rdm: Rdm
+    path: str
+    git: GitFacts = GitFacts()
+    pull: PullFacts | None = None
+    verdict: approvals.Verdict | None = None
+    records: tuple[ExecutionRecord, ...] = ()
+
+    @property
+    def pr_number(self) -> int | None:
+        return self.pull.number if self.pull is not None else self.git.pr
+
+
+@dataclass(frozen=True)
+class Submission:
+    at: datetime
+    source: str  # "ready-for-review" | "pr-opened" | "commit"
+    meeting: calendar.Meeting | None  # the meeting that approves the declared window
+    in_time: bool | None  # None: no meeting decides it (an emergency)
+    can_make: calendar.Occurrence | None = None  # a late RDM: the first window it can make
+
+
+@dataclass(frozen=True)
+class Status:
+    facts: Facts
+    state: State
+    priority: str | None
+    window: calendar.Occurrence | None  # the declared window as the calendar has it
+    submission: Submission | None
+    record: ExecutionRecord | None  # the record that decided the state
+    review_meeting: calendar.Meeting | None = None  # where an executed change is reviewed
+
+    @property
+    def rdm(self) -> Rdm:
+        return self.facts.rdm
+
+
+def submission(
+    facts: Facts, policy: calendar.CalendarPolicy | None, window: calendar.Occurrence | None
+) -> Submission | None:
+    """When the RDM was submitted, and whether in time for the meeting of its window."""
+    pull = facts.pull
+    if pull is not None:
+        if pull.draft:
+            return None
+        at, source = (
+            (pull.ready_at, "ready-for-review")
+            if pull.ready_at is not None
+            else (pull.created_at, "pr-opened")
+        )
+    elif facts.git.added_at is not None:
+        at, source = facts.git.added_at, "commit"
+    else:
+        return None
+    if policy is None or facts.rdm.type is ChangeType.EMERGENCY:
+        return Submission(at, source, None, None)
+    meeting = calendar.approving_meeting(policy, window) if window is not None else None
+    in_time = meeting is not None and at < meeting.deadline
+    can_make = (
+        None
+        if in_time
+        else calendar.first_window_for_submission(policy, at, facts.rdm.total_duration)
+    )
+    return Submission(at, source, meeting, in_time, can_make)
+
+
+def _decisive(records: Sequence[ExecutionRecord]) -> ExecutionRecord | None:
+    for record in reversed(records):
+        if record.outcome is not Outcome.REFUSED:
+            return record
+    return records[-1] if records else None
+
+
+def review_meeting(
+    policy: calendar.CalendarPolicy | None, record: ExecutionRecord
+) -> calendar.Meeting | None:
+    """The first committee meeting that starts after the change ended."""
+    if policy is None:
+        return None
+    start = record.finished_at
+    upcoming = calendar.meetings(policy, start, start + 8 * calendar.WEEK)
+    return next((m for m in upcoming if m.start >= start), None)
+
+
+def as_of(facts: Facts, now: datetime) -> Facts:
+    """The facts as they stood at `now`: what happened later is left out, so that
+    `--at` replays the history (a merge, a commit, a PR or a run after `now` had
+    not happened yet)."""
+    git = facts.git
+    if git.merged_at is not None and git.merged_at > now:
+        git = GitFacts(git.committed, git.added_at, git.added_commit, None, None, git.pr)
+    if git.added_at is not None and git.added_at > now:
+        git = GitFacts()
+    pull = facts.pull
+    if pull is not None and pull.created_at > now:
+        pull = None
+    elif pull is not None:
+        merged = pull.merged and (pull.merged_at is None or pull.merged_at <= now)
+        ready = pull.ready_at if pull.ready_at is not None and pull.ready_at <= now else None
+        pull = PullFacts(
+            pull.number,
+            pull.open or (pull.merged and not merged),
+            pull.draft or (pull.ready_at is not None and ready is None),
+            merged,
+            pull.created_at,
+            ready,
+            pull.merged_at if merged else None,
+        )
+    records = tuple(r for r in facts.records if r.started_at <= now)
+    return Facts(facts.rdm, facts.path, git, pull, facts.verdict, records)
+
+
+def derive(
+    facts: Facts,
+    policy: calendar.CalendarPolicy | None,
+    priority: str | None,
+    now: datetime,
+) -> Status:
+    """The state of one RDM at `now` (see the module doc for the rules)."""
+    facts = as_of(facts, now)
+    rdm = facts.rdm
+    window = (
+        calendar.window_for_date(policy, rdm.window)
+        if policy is not None and rdm.window is not None
+        else None
+    )
+    sub = submission(facts, policy, window)
+    record = _decisive(facts.records)
+    pull = facts.pull
+
+    def status(state: State, meeting: calendar.Meeting | None = None) -> Status:
+        return Status(facts, state, priority, window, sub, record, meeting)
+
+    if record is not None:
+        if record.outcome in _DONE:
+            meeting = review_meeting(policy, record)
+            done = State.EXECUTED if record.outcome is Outcome.EXECUTED else State.ROLLED_BACK
+            reviewed = meeting is not None and meeting.end <= now
+            return status(State.REVIEWED if reviewed else done, meeting)
+        return status(State.FAILED if record.outcome is Outcome.FAILED else State.REFUSED)
+    merged = (pull is not None and pull.merged) or facts.git.merge_commit is not None
+    if merged:
+        over = window is not None and window.end <= now
+        return status(State.MISSED if over else State.SCHEDULED)
+    if pull is not None:
+        if not pull.open:
+            return status(State.WITHDRAWN)
+        if pull.draft:
+            return status(State.DRAFT)
+        verdict = facts.verdict.verdict if facts.verdict is not None else None
+        if verdict is approvals.Outcome.APPROVED:
+            return status(State.APPROVED)
+        if verdict is approvals.Outcome.REJECTED:
+            return status(State.REJECTED)
+        return status(State.SUBMITTED)
+    if facts.git.committed:
+        return status(State.SUBMITTED)
+    return status(State.DRAFT)
+
+
+def in_window(policy: calendar.CalendarPolicy, status: Status, asked: calendar.Occurrence) -> bool:
+    """Does the RDM run in `asked`? A moved window matches by either of its dates."""
+    return status.window is not None and status.window.start == asked.start

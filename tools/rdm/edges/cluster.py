@@ -1,0 +1,471 @@
+"""The cluster edge: every request rdm makes to Kubernetes goes through `KubeCluster.request`.
+
+The only module that imports `kubernetes` (tests/test_architecture.py checks
+it). It uses the official client for what it does well -- reading a kubeconfig
+(`--kubeconfig`, `KUBECONFIG`, `--context`) or the in-cluster service account,
+TLS, client certificates, tokens and their refresh -- and sends requests
+through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
+
+- server-side apply only: `PATCH` with `Content-Type: application/apply-patch+yaml`,
+  `fieldManager=rdm` (the body goes as JSON, which is YAML), `force=true` only
+  when asked, `dryRun=All` for diffs. The typed APIs (`AppsV1Api`, ...) are not
+  used: they validate answers with pydantic and fall back to a strategic-merge
+  patch when the content type is forgotten; the dynamic client's discovery
+  would cost requests and a cache file per server. rdm only talks to the
+  kinds in `RESOURCES`, so it needs no discovery at all.
+- one choke point, `request`: a timeout on every request (connect, read);
+  retries with exponential backoff and full jitter on 429, 5xx, timeouts and
+  dropped connections, honouring `Retry-After` (up to `max_retry_after`); a
+  409 that is not a field conflict is retried for a read and for an apply
+  (server-side apply is idempotent; the server had a concurrent write) or a
+  JSON patch (its `test` operations make a repeat fail rather than act twice);
+  no retry on other 4xx, which will not change. A create (POST) is retried
+  too: if the first attempt was stored and only its answer lost, the retry
+  gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
+  lock does). The client library's own urllib3 retries are turned
+  off so that retrying happens here only, counted and bounded.
+- `requests` counts every attempt, retries included; `retries` the retries.
+- failures become rdm's own errors (`model.kube`: NotFound, Conflict with the
+  field conflicts parsed, Forbidden, Unauthorized, Invalid, Unavailable,
+  Timeout), raised `from` the original, with the server's message cut short.
+  Request bodies, headers and credentials never appear in a message.
+
+`connect(server=...)` points the client at another URL (a test proxy in front
+of the API server); the kubeconfig's credentials go with it, so only use it
+for a proxy of your own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from rdm import __version__
+from rdm.model.kube import (
+    FIELD_MANAGER,
+    RESOURCES,
+    ClusterError,
+    Conflict,
+    FieldConflict,
+    Forbidden,
+    Invalid,
+    KubeObject,
+    NotFound,
+    ResourceKind,
+    Timeout,
+    Unauthorized,
+    Unavailable,
+)
+from rdm.model.problems import UsageError
+
+# The client's loaders are untyped; named here with the types rdm calls them with.
+load_kube_config: Callable[..., None] = k8s_config.load_kube_config
+load_incluster_config: Callable[..., None] = k8s_config.load_incluster_config
+
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+_MESSAGE_LIMIT = 300
+_LIST_PAGE = 500
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # in all, the first included
+    base: float = 0.2  # seconds; the n-th retry waits up to base * 2**n (full jitter)
+    cap: float = 5.0  # longest backoff between attempts
+    max_retry_after: float = 30.0  # a longer Retry-After fails at once
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
+
+
+def _status_of(raw: bytes) -> dict[str, Any]:
+    try:
+        status = json.loads(raw)
+    except ValueError:
+        return {"message": raw[:_MESSAGE_LIMIT].decode("utf-8", "replace")}
+    return status if isinstance(status, dict) else {}
+
+
+def _field_conflicts(status: Mapping[str, Any], what: str) -> tuple[FieldConflict, ...]:
+    causes = (status.get("details") or {}).get("causes") or []
+    found = []
+    for cause in causes:
+        if not isinstance(cause, Mapping) or cause.get("reason") != "FieldManagerConflict":
+            continue
+        message = str(cause.get("message", ""))
+        # 'conflict with "kubectl-edit" using apps/v1' (or 'with "x" with subresource "scale"')
+        quoted = message.split('"')
+        manager = quoted[1] if len(quoted) >= 3 else message
+        if "subresource" in message and len(quoted) >= 5:
+            manager = f"{manager} ({quoted[3]})"  # the label decisions.drift gives it
+        found.append(FieldConflict(what, str(cause.get("field", "")), manager))
+    return tuple(found)
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    return float(value) if value.isdigit() else None
+
+
+class KubeCluster:
+    """A Kubernetes API client with rdm's request discipline (see the module docstring)."""
+
+    def __init__(
+        self,
+        api: k8s_client.ApiClient,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        notify: Callable[[str], None] = lambda _message: None,
+    ) -> None:
+        self.api = api
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.notify = notify
+        self.requests = 0
+        self.retries = 0
+        self._lock = threading.Lock()
+        api.user_agent = f"rdm/{__version__}"
+
+    @property
+    def host(self) -> str:
+        return str(self.api.configuration.host)
+
+    # ------------------------------------------------------------ the choke point
+
+    def _count(self, retry: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            if retry:
+                self.retries += 1
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        what: str = "",
+        retry_conflicts: bool = False,
+    ) -> Any:
+        """One API call, retried as the module docstring says; the decoded JSON answer."""
+        url = self.host + path + (f"?{urlencode(query)}" if query else "")
+        what = what or f"{method} {path}"
+        policy = self.retry
+        timeout = (policy.connect_timeout, policy.read_timeout)
+        last: ClusterError | None = None
+        for attempt in range(policy.attempts):
+            if attempt:
+                wait = self._backoff(attempt, last)
+                self.sleep(wait)
+            self._count(retry=attempt > 0)
+            headers = {"Accept": "application/json", "Content-Type": content_type}
+            headers.update(self.api.default_headers)
+            self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, body)
+            try:
+                response: Any = self.api.call_api(
+                    method, url, header_params=headers, body=body, _request_timeout=timeout
+                )
+                raw = response.read()
+                response.response.release_conn()
+            except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+                last = Timeout(f"{what}: no answer from {self.host} within {timeout[1]:.0f} s")
+                last.__cause__ = exc
+                continue
+            except (urllib3.exceptions.HTTPError, ApiException, OSError) as exc:
+                last = Unavailable(f"{what}: cannot reach {self.host}: {_short(str(exc))}")
+                last.__cause__ = exc
+                continue
+            status = response.status
+            if 200 <= status < 300:
+                if not raw:
+                    return {}
+                try:
+                    return json.loads(raw)
+                except ValueError as exc:
+                    raise Unavailable(f"{what}: the answer is not JSON") from exc
+            error = self._error(status, raw, what, dict(response.headers or {}))
+            if status in _RETRY_STATUSES or (
+                (retry_conflicts or method == "GET")
+                and isinstance(error, Conflict)
+                and not error.conflicts
+                and error.reason == "Conflict"
+            ):
+                last = error
+                continue
+            raise error
+        assert last is not None
+        attempts = policy.attempts
+        if isinstance(last, Timeout):
+            raise Timeout(f"{last} ({attempts} attempts)", last.status) from last.__cause__
+        raise Unavailable(
+            f"{last} (after {attempts} attempts)", last.status, last.reason
+        ) from last.__cause__
+
+    def _backoff(self, attempt: int, last: ClusterError | None) -> float:
+        after = last.retry_after if last is not None else None
+        if after is not None:
+            if after > self.retry.max_retry_after:
+                raise Unavailable(
+                    f"{last}: the server asks to retry in {after:.0f} s "
+                    f"(waits of more than {self.retry.max_retry_after:.0f} s are not taken)",
+                    last.status if last is not None else None,
+                )
+            if after >= 5:
+                self.notify(f"{last}: waiting {after:.0f} s as the server asks")
+            return after + self.rng.uniform(0, 0.1 * max(after, 1.0))
+        return self.rng.uniform(0, min(self.retry.cap, self.retry.base * 2**attempt))
+
+    def _error(
+        self, status: int, raw: bytes, what: str, headers: Mapping[str, str]
+    ) -> ClusterError:
+        body = _status_of(raw)
+        reason = str(body.get("reason") or "")
+        message = f"{what}: {status} {reason}: {_short(str(body.get('message') or ''))}".rstrip(
+            ": "
+        )
+        error: ClusterError
+        if status == 404:
+            error = NotFound(message, status, reason)
+        elif status == 409:
+            error = Conflict(message, status, reason or "Conflict", _field_conflicts(body, what))
+        elif status == 401:
+            error = Unauthorized(f"{what}: the cluster refused the credentials (401)", status)
+        elif status == 403:
+            error = Forbidden(message, status, reason)
+        elif status in (400, 422):
+            error = Invalid(message, status, reason)
+        elif status in _RETRY_STATUSES:
+            error = Unavailable(message, status, reason)
+        else:
+            error = ClusterError(message, status, reason)
+        error.retry_after = _retry_after(headers)
+        return error
+
+    # ------------------------------------------------------------ paths
+
+    @staticmethod
+    def _resource(kind: tuple[str, str]) -> ResourceKind:
+        try:
+            return RESOURCES[kind]
+        except KeyError:
+            raise ClusterError(f"rdm does not handle {kind[1]} ({kind[0]})") from None
+
+    def _collection(self, kind: tuple[str, str], namespace: str | None) -> str:
+        resource = self._resource(kind)
+        if resource.namespaced and namespace:
+            return f"{resource.base}/namespaces/{quote(namespace, safe='')}/{resource.plural}"
+        return f"{resource.base}/{resource.plural}"
+
+    def _item(self, kind: tuple[str, str], name: str, namespace: str | None) -> str:
+        if self._resource(kind).namespaced and not namespace:
+            raise ClusterError(f"{kind[1]}/{name} needs a namespace")
+        return f"{self._collection(kind, namespace)}/{quote(name, safe='')}"
+
+    @staticmethod
+    def _kind_of(body: Mapping[str, Any]) -> tuple[tuple[str, str], str, str | None]:
+        metadata = body.get("metadata") or {}
+        name = metadata.get("name")
+        if not isinstance(name, str) or not name:
+            raise ClusterError(f"{body.get('kind')}: metadata.name is missing")
+        return (str(body.get("apiVersion")), str(body.get("kind"))), name, metadata.get("namespace")
+
+    # ------------------------------------------------------------ the Cluster protocol
+
+    def get(
+        self, kind: tuple[str, str], name: str, namespace: str | None = None
+    ) -> KubeObject | None:
+        try:
+            found: KubeObject = self.request(
+                "GET", self._item(kind, name, namespace), what=f"get {kind[1]}/{name}"
+            )
+        except NotFound:
+            return None
+        return found
+
+    def list(
+        self, kind: tuple[str, str], *, namespace: str | None = None, selector: str = ""
+    ) -> list[KubeObject]:
+        path = self._collection(kind, namespace)
+        items: list[KubeObject] = []
+        token = ""
+        while True:
+            query = {"limit": str(_LIST_PAGE)}
+            if selector:
+                query["labelSelector"] = selector
+            if token:
+                query["continue"] = token
+            page = self.request("GET", path, query=query, what=f"list {kind[1]}")
+            for item in page.get("items") or []:
+                # list items come without apiVersion and kind
+                item.setdefault("apiVersion", kind[0])
+                item.setdefault("kind", kind[1])
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
+
+    def apply(
+        self,
+        body: Mapping[str, Any],
+        *,
+        field_manager: str = FIELD_MANAGER,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> KubeObject:
+        kind, name, namespace = self._kind_of(body)
+        query = {"fieldManager": field_manager}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        result: KubeObject = self.request(
+            "PATCH",
+            self._item(kind, name, namespace),
+            query=query,
+            body=dict(body),
+            content_type=APPLY_CONTENT_TYPE,
+            what=f"apply {kind[1]}/{name}" + (" (dry run)" if dry_run else ""),
+            retry_conflicts=True,
+        )
+        return result
+
+    def patch(
+        self,
+        kind: tuple[str, str],
+        name: str,
+        namespace: str | None,
+        operations: Sequence[Mapping[str, Any]],
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> KubeObject:
+        result: KubeObject = self.request(
+            "PATCH",
+            self._item(kind, name, namespace),
+            query={"fieldManager": field_manager},
+            body=[dict(op) for op in operations],
+            content_type="application/json-patch+json",
+            what=f"patch {kind[1]}/{name}",
+            retry_conflicts=True,  # its test operations make a repeated patch fail, never twice
+        )
+        return result
+
+    def create(self, body: Mapping[str, Any]) -> KubeObject:
+        kind, name, namespace = self._kind_of(body)
+        result: KubeObject = self.request(
+            "POST",
+            self._collection(kind, namespace),
+            body=dict(body),
+            what=f"create {kind[1]}/{name}",
+        )
+        return result
+
+    def replace(self, body: Mapping[str, Any]) -> KubeObject:
+        kind, name, namespace = self._kind_of(body)
+        result: KubeObject = self.request(
+            "PUT",
+            self._item(kind, name, namespace),
+            body=dict(body),
+            what=f"replace {kind[1]}/{name}",
+        )
+        return result
+
+    def delete(
+        self,
+        kind: tuple[str, str],
+        name: str,
+        namespace: str | None = None,
+        *,
+        preconditions: Mapping[str, str] | None = None,
+    ) -> bool:
+        options: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+        }
+        if preconditions:
+            options["preconditions"] = dict(preconditions)
+        try:
+            self.request(
+                "DELETE",
+                self._item(kind, name, namespace),
+                body=options,
+                what=f"delete {kind[1]}/{name}",
+            )
+        except NotFound:
+            return False
+        return True
+
+    def close(self) -> None:
+        closer: Callable[[], None] = self.api.close
+        closer()
+
+
+def connect(
+    kubeconfig: str | Path | None = None,
+    context: str | None = None,
+    *,
+    server: str | None = None,
+    pool: int = 16,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    notify: Callable[[str], None] = lambda _message: None,
+    env: Mapping[str, str] | None = None,
+) -> KubeCluster:
+    """A client from `kubeconfig` (else `KUBECONFIG`, else ~/.kube/config), or the
+    in-cluster service account when there is no kubeconfig and rdm runs in a pod."""
+    env = os.environ if env is None else env
+    configuration = k8s_client.Configuration()
+    explicit = kubeconfig or env.get("KUBECONFIG")
+    default = Path("~/.kube/config").expanduser()
+    try:
+        if explicit or default.exists():
+            load_kube_config(
+                config_file=str(explicit) if explicit else str(default),
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        elif env.get("KUBERNETES_SERVICE_HOST"):
+            if context:
+                raise UsageError("--context needs a kubeconfig; in a pod there is none")
+            load_incluster_config(client_configuration=configuration)
+        else:
+            raise UsageError(
+                "no cluster configured: pass --kubeconfig FILE, set KUBECONFIG, "
+                "or run inside the cluster"
+            )
+    except (ConfigException, OSError, ValueError, TypeError) as exc:
+        where = explicit or default
+        raise ClusterError(f"cannot use the kubeconfig {where}: {_short(str(exc))}") from exc
+    if server:
+        configuration.host = server.rstrip("/")
+    configuration.retries = False  # retries happen in KubeCluster.request only
+    configuration.connection_pool_maxsize = pool
+    return KubeCluster(k8s_client.ApiClient(configuration), retry=retry, sleep=sleep, notify=notify)

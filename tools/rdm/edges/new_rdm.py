@@ -1,0 +1,68 @@
+"""Check a new RDM against the repository and write it without ever overwriting.
+
+The new file is checked as `rdm validate` would check it, laid over the work
+tree in memory (`Overlay`), so the schema, the RDM's own rules and the rules
+that need other files (targets exist, the window is scheduled, not frozen and
+holds implementation + rollback) all apply before anything is written. The
+write is `O_CREAT | O_EXCL`: a file that appeared meanwhile is never replaced.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdm.edges.repository import load_repository
+from rdm.edges.sources import WorkTree
+from rdm.model.problems import ExternalError, Problem
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A work tree with extra files held in memory."""
+
+    base: WorkTree
+    extra: dict[str, bytes] = field(default_factory=dict)
+
+    def files(self) -> Iterator[str]:
+        seen = set(self.extra)
+        yield from sorted(seen)
+        yield from (f for f in self.base.files() if f not in seen)
+
+    def read(self, relative: str) -> bytes:
+        if relative in self.extra:
+            return self.extra[relative]
+        return self.base.read(relative)
+
+    def display(self, relative: str) -> str:
+        return self.base.display(relative)
+
+
+def existing_ids(root: Path, year: int) -> list[str]:
+    folder = root / "rdms" / str(year)
+    if not folder.is_dir():
+        return []
+    return [p.stem for p in folder.iterdir() if p.suffix == ".yaml"]
+
+
+def check(root: Path, label: str, relative: str, text: str) -> list[Problem]:
+    """The problems `rdm validate` would report for the new file."""
+    source = Overlay(WorkTree(root, label), {relative: text.encode("utf-8")})
+    return load_repository(source, only=[relative]).problems
+
+
+def write_new(root: Path, relative: str, text: str) -> bool:
+    """Create the file; False when it already exists (nothing is written then)."""
+    path = root / relative
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ExternalError(f"cannot create {relative}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return True

@@ -1,0 +1,294 @@
+"""Restoring a snapshot: exactly the objects it holds, nothing more, in waves, with health.
+
+`restore` brings a topology back to a snapshot (the applier's automatic
+rollback and `rdm rollback` both use it):
+
+1. read what the topology owns now;
+2. wave by wave, apply each snapshot object whole with server-side apply and
+   force. Fields other managers changed since the snapshot are taken back
+   (force); fields other managers *added* since (an env var, an annotation)
+   are first taken into rdm's ownership and then dropped by applying the
+   snapshot object alone -- server-side apply removes only fields their last
+   owner stops applying. Both are reported, with the manager and its time.
+   After each wave, its restored Deployments must become healthy;
+3. delete the objects with the topology's labels that the snapshot does not
+   hold (what the failed change created). A Namespace is never deleted (it
+   holds the client's Secrets): rdm only gives up its fields on it;
+4. wait until the Deployments it restored are healthy, within the declared
+   rollback time, and record the snapshot's revision and the rollback on the
+   Namespace.
+
+`rollback_topology` is `rdm rollback`: under the topology's lock, it snapshots
+the current state first (so the rollback itself can be undone), then restores.
+
+Every step is idempotent, so a step that fails after the edge's retries is
+tried again, the whole restore up to `attempts` times, while the deadline
+allows. A restore whose objects are all back but whose Deployments do not get
+healthy in time still restored the snapshot exactly; that is reported
+(`healthy=False`), not treated as a failed rollback.
+
+No I/O but through the `Cluster`; time from the clock and sleep passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rdm.decisions.changes import to_prune
+from rdm.decisions.drift import as_conflicts, foreign_fields, group_added, removal_patch
+from rdm.model import snapshots as snapshot_model
+from rdm.model.kube import (
+    APPLIED_AT,
+    APPLIED_RDM,
+    APPLIED_REVISION,
+    APPLIED_SNAPSHOT,
+    LAST_ROLLBACK,
+    ClusterError,
+    FieldConflict,
+    KubeObject,
+    ObjectRef,
+    comparable,
+    for_apply,
+    index,
+    wave,
+)
+from rdm.model.rdms import format_duration
+from rdm.model.snapshots import DEFAULT_KEEP, Snapshot
+from rdm.operations import record
+from rdm.operations import snapshots as stored
+from rdm.operations.health import HealthFailed, wait_healthy
+from rdm.operations.lock import DEFAULT_DURATION, Lock
+from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
+from rdm.operations.snapshots import live_objects
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    snapshot_id: str
+    started: datetime
+    finished: datetime
+    declared: timedelta  # the RDM's rollback.estimatedDuration (or the budget given)
+    reason: str  # why: what failed, or "asked by <who>"
+    restored: tuple[str, ...] = ()  # objects re-applied that had changed or were gone
+    deleted: tuple[str, ...] = ()  # objects the change had created
+    taken: tuple[FieldConflict, ...] = ()  # fields taken back from other managers
+    healthy: bool = True
+    health: str = ""  # why not healthy
+    complete: bool = True  # every object restored (False: rollback failed)
+    error: str | None = None
+
+    @property
+    def duration(self) -> timedelta:
+        return self.finished - self.started
+
+    @property
+    def within_declared(self) -> bool:
+        return self.duration <= self.declared
+
+
+def _waves(objects: Sequence[KubeObject]) -> list[tuple[int, list[KubeObject]]]:
+    grouped: dict[int, list[KubeObject]] = {}
+    for obj in sorted(objects, key=lambda o: ObjectRef.of(o)):
+        grouped.setdefault(wave(obj), []).append(obj)
+    return sorted(grouped.items())
+
+
+def _deployment(ref: ObjectRef) -> bool:
+    return ref.kind == "Deployment"
+
+
+@dataclass
+class _Progress:
+    restored: set[str]
+    deleted: set[str]
+    taken: dict[tuple[str, str, str], FieldConflict]
+
+
+def restore(
+    cluster: Cluster,
+    snapshot: Snapshot,
+    *,
+    reason: str,
+    declared: timedelta,
+    clock: Clock,
+    sleep: Sleep,
+    poll: float = 1.0,
+    keep: Callable[[], None] = lambda: None,
+    reporter: Reporter = quiet,
+    attempts: int = 3,
+    extra: dict[str, str | None] | None = None,
+) -> RestoreReport:
+    """Bring topology `snapshot.org_id` back to `snapshot` (see the module docstring)."""
+    org = snapshot.org_id
+    started = clock()
+    deadline = started + declared
+    progress = _Progress(set(), set(), {})
+    error: str | None = None
+    for attempt in range(attempts):
+        try:
+            _restore_once(cluster, snapshot, progress, keep, reporter)
+            error = None
+            break
+        except ClusterError as exc:
+            error = str(exc)
+            reporter(org, f"rollback step failed ({error}); trying again")
+            if clock() >= deadline or attempt == attempts - 1:
+                break
+            sleep(min(poll * 2**attempt, 10.0))
+    healthy, health = True, ""
+    if error is None:
+        restored_deployments = [
+            ObjectRef.of(o).name
+            for o in snapshot.objects
+            if _deployment(ObjectRef.of(o)) and str(ObjectRef.of(o)) in progress.restored
+        ]
+        try:
+            wait_healthy(
+                cluster,
+                org,
+                restored_deployments,
+                deadline=max(deadline, clock() + timedelta(seconds=poll)),
+                budget_text=f"the declared rollback time {format_duration(declared)}",
+                clock=clock,
+                sleep=sleep,
+                poll=poll,
+                keep=keep,
+            )
+        except HealthFailed as exc:
+            healthy, health = False, str(exc)
+        updates: dict[str, str | None] = {
+            APPLIED_REVISION: snapshot.revision,
+            APPLIED_RDM: snapshot.rdm_id,
+            APPLIED_AT: snapshot.applied_at,
+            APPLIED_SNAPSHOT: None,
+            LAST_ROLLBACK: record.compact(
+                {
+                    "at": clock().isoformat(timespec="seconds"),
+                    "snapshot": snapshot.snapshot_id,
+                    "reason": reason[:500],
+                    "seconds": int((clock() - started).total_seconds()),
+                    "declaredSeconds": int(declared.total_seconds()),
+                }
+            ),
+            **(extra or {}),
+        }
+        try:
+            record.write(cluster, org, updates)
+        except ClusterError as exc:
+            reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
+    finished = clock()
+    return RestoreReport(
+        snapshot_id=snapshot.snapshot_id,
+        started=started,
+        finished=finished,
+        declared=declared,
+        reason=reason,
+        restored=tuple(sorted(progress.restored)),
+        deleted=tuple(sorted(progress.deleted)),
+        taken=tuple(progress.taken[k] for k in sorted(progress.taken)),
+        healthy=healthy,
+        health=health,
+        complete=error is None,
+        error=error,
+    )
+
+
+def _restore_once(
+    cluster: Cluster,
+    snapshot: Snapshot,
+    progress: _Progress,
+    keep: Callable[[], None],
+    reporter: Reporter,
+) -> None:
+    org = snapshot.org_id
+    live = live_objects(cluster, org)
+    live_by_ref = index(live)
+    for number, objects in _waves(snapshot.objects):
+        keep()
+        for obj in objects:
+            body = for_apply(obj)
+            ref = ObjectRef.of(body)
+            current = live_by_ref.get(ref)
+            if current is not None:
+                changed, added = foreign_fields(current, body)
+                grouped = group_added(added, body, current)
+                for conflict in as_conflicts(ref, [*changed, *grouped]):
+                    progress.taken[(conflict.object, conflict.field, conflict.manager)] = conflict
+                removal = removal_patch(current, grouped)
+                if removal:
+                    cluster.patch((ref.api_version, ref.kind), ref.name, ref.namespace, removal)
+            result = cluster.apply(body, force=True)
+            if current is None or removal or comparable(result) != comparable(current):
+                progress.restored.add(str(ref))
+        reporter(org, f"rollback wave {number}: {len(objects)} objects applied")
+    wanted = snapshot.refs()
+    for ref in to_prune(org, live, wanted):
+        keep()
+        cluster.delete((ref.api_version, ref.kind), ref.name, ref.namespace)
+        progress.deleted.add(str(ref))
+    namespace_ref = ObjectRef("v1", "Namespace", None, org)
+    if namespace_ref in live_by_ref and namespace_ref not in wanted:
+        # the change created the Namespace: rdm lets go of its fields, never deletes it
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": org}})
+        progress.deleted.add(f"{namespace_ref} (rdm's labels only; a Namespace is never deleted)")
+    if progress.deleted:
+        reporter(org, f"rollback removed {len(progress.deleted)} objects the change created")
+
+
+@dataclass(frozen=True)
+class RollbackRun:
+    """`rdm rollback`: the snapshot taken of the state rolled back from, and the restore."""
+
+    org_id: str
+    before: Snapshot | None  # the state before the rollback, itself restorable
+    report: RestoreReport
+
+
+def rollback_topology(
+    cluster: Cluster,
+    org_id: str,
+    *,
+    snapshot_id: str | None = None,
+    snapshot: Snapshot | None = None,
+    identity: str,
+    declared: timedelta,
+    clock: Clock,
+    sleep: Sleep,
+    poll: float = 1.0,
+    lease_seconds: int = DEFAULT_DURATION,
+    keep_snapshots: int = DEFAULT_KEEP,
+    reporter: Reporter = quiet,
+) -> RollbackRun:
+    """Restore a snapshot (the newest by default, or `snapshot` read from a file) under
+    the topology's lock, after snapshotting the state it replaces."""
+    stored.ensure_system_namespace(cluster)
+    lock = Lock(cluster, org_id, identity, clock, lease_seconds)
+    lock.acquire()
+    try:
+        target = snapshot or stored.load(cluster, org_id, snapshot_id)
+        if target.org_id != org_id:
+            raise snapshot_model.SnapshotError(
+                f"snapshot {target.snapshot_id} is of {target.org_id}, not {org_id}"
+            )
+        reporter(org_id, f"rolling back to snapshot {target.snapshot_id} ({target.reason})")
+        before = stored.take_and_store(
+            cluster, org_id, clock(), f"before rolling back to {target.snapshot_id}"
+        )
+        reporter(org_id, f"snapshot {before.snapshot_id} of the current state taken")
+        stored.retain(cluster, org_id, keep_snapshots)
+        report = restore(
+            cluster,
+            target,
+            reason=f"rdm rollback by {identity}",
+            declared=declared,
+            clock=clock,
+            sleep=sleep,
+            poll=poll,
+            keep=lock.keep,
+            reporter=reporter,
+        )
+    finally:
+        lock.release()
+    return RollbackRun(org_id, before, report)
