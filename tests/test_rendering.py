@@ -624,3 +624,12 @@ def test_the_schema_check_covers_the_ingress() -> None:
     assert len(errors) == 2
     assert any("'nome' was unexpected" in e for e in errors)
     assert any("'secret' was unexpected" in e for e in errors)
+
+
+def test_the_applier_owns_every_kind_the_renderer_makes() -> None:
+    # What is rendered is snapshotted, pruned and checked for drift: an Ingress a
+    # change adds must go away with its rollback.
+    from rdm.model import kube
+
+    assert set(rendering.KINDS) <= set(kube.OWNED_KINDS)
+    assert all(kind in kube.RESOURCES for kind in rendering.KINDS)
