@@ -10,8 +10,9 @@ or drops, reorders or re-words a problem.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rdm.model.problems import Level, Problem
 
@@ -38,7 +39,12 @@ class RdmSummary:
         }
 
 
-Reporter = Callable[[Sequence[Problem], int, Sequence[RdmSummary]], str]
+class Reporter(Protocol):
+    """Problems, the number of files checked and (optionally) the RDMs checked -> text."""
+
+    def __call__(
+        self, problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ...
+    ) -> str: ...
 
 
 def text(problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ()) -> str:
