@@ -275,3 +275,15 @@ def test_outside_a_repository_it_says_so_and_suggests_repo(
         "rdm: usage: . does not look like an rdm repository (it has no policy/ folder); run rdm "
         "in the repository's root or name it with --repo DIR\n"
     )
+
+
+def test_since_and_at_are_checked_like_the_other_commands(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _, err = run_rdm("validate", "--repo", str(example_repo), "--at", "2026-11-30")
+    assert code == 2
+    assert "write e.g. 2026-11-30T00:00:00-03:00 or 2026-11-30T00:00:00Z" in err
+    git.Repo.init(example_repo)
+    code, out, err = run_rdm("validate", "--repo", str(example_repo), "--since", "no-such-rev")
+    assert (code, out) == (3, "")
+    assert err.startswith("rdm: cannot read revision 'no-such-rev'")
