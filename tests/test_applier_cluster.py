@@ -1,11 +1,12 @@
 """The applier against the real local control plane (tests/cluster_fixture.py).
 
 Each test gets a fresh namespace and uses it as the org id of a copy of the
-example topology `metalurgica-sao-jorge` (34 objects, 9 Deployments in 7
-waves, its 2 Ingresses and 3 NetworkPolicies for the ingress controller in the last), so tests never see each other's objects. Commands run through the real
-entry point; the library API (`apply_topologies`) where a test needs what no
-topology can render (a bad release). Another field manager's edit is made with
-the client library's own dynamic client, as Rancher or kubectl would make it.
+example topology `metalurgica-sao-jorge` (34 objects, 9 Deployments in 7 waves,
+the last its 2 Ingresses and the 3 NetworkPolicies that admit the ingress
+controller), so tests never see each other's objects. Commands run through the
+real entry point; the library API (`apply_topologies`) where a test needs what
+no topology can render (a bad release). Another field manager's edit is made
+with the client library's own dynamic client, as Rancher or kubectl would make it.
 """
 
 from __future__ import annotations
