@@ -55,7 +55,8 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         text = (
             rdm_template.replace("RDM-2026-0041", rdm_id)
             .replace("window: 2026-12-03", f"window: {window.isoformat()}")
-            # the downtime then starts when the window does (its default)
+            # no fixed downtime start: it would fall outside a moved window
+            # (rdm-downtime-outside-window); without one it starts with the window
             .replace("  start: 2026-12-03T00:30:00-03:00\n", "")
             .replace(
                 "targets: [grupo-alvorada, hospital-santa-luzia]",

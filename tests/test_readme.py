@@ -1,12 +1,13 @@
 """The README's console examples are the tool's real output.
 
 Every `$ rdm window …` and `$ rdm calendar …` example with a fixed instant or
-date, every `$ rdm notice RDM-…` (without --send) and `$ rdm logs …` example,
-and every `$ rdm validate …` example, is run and compared line by line, so the
-documentation cannot drift from the behaviour it shows. The examples run
-against the bundled example repository; a console block preceded by
-`<!-- example repository + tests/cases/... -->` runs in a copy of it with that
-case folder laid over, from the copy's root (as a user in their repository).
+date, every `$ rdm notice RDM-…` (without --send), `$ rdm logs …` and
+`$ rdm committee` example, and every `$ rdm validate …` example, is run and
+compared line by line, so the documentation cannot drift from the behaviour it
+shows. The examples run against the bundled example repository; a console
+block preceded by `<!-- example repository + tests/cases/... -->` runs in a
+copy of it with that case folder laid over, from the copy's root (as a user in
+their repository).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def _examples() -> list[tuple[str, str, str | None]]:
                 "$ rdm calendar --from",
                 "$ rdm notice RDM-",
                 "$ rdm logs ",
+                "$ rdm committee",
                 "$ rdm validate",
             )
         )
