@@ -254,11 +254,85 @@ def test_a_redirect_is_not_followed_with_the_key(httpserver: HTTPServer) -> None
     assert len(httpserver.log) == 1
 
 
-def test_pagination_that_lies_stops(httpserver: HTTPServer) -> None:
+def test_pagination_that_lies_is_an_outside_failure(httpserver: HTTPServer) -> None:
+    # An empty page that claims a billion monitors is not "no monitors": --sync would
+    # then create every declared monitor again.
     httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_json(
         {"stat": "ok", "pagination": {"offset": 0, "limit": 50, "total": 10**9}, "monitors": []}
     )
-    assert UptimeRobotClient(API_KEY, httpserver.url_for("/v2")).monitors() == []
+    with pytest.raises(UptimeRobotError) as raised:
+        UptimeRobotClient(API_KEY, httpserver.url_for("/v2"), sleep=lambda _s: None).monitors()
+    assert str(raised.value) == (
+        "getMonitors: the account changed while it was read, 3 times in a row (UptimeRobot "
+        "said 1000000000 monitors, the pages held 0); nothing was compared"
+    )
+    assert len(httpserver.log) == 3
+
+
+def _many(count: int) -> list[dict[str, object]]:
+    return [monitor(i, f"m-{i}", f"https://m{i}.example.com") for i in range(1, count + 1)]
+
+
+def test_a_monitor_deleted_between_pages_is_not_taken_for_missing(
+    account: FakeUptimeRobot, sleeps: Sleeps
+) -> None:
+    # Someone deletes monitor 1 while page 1 is read: page 2, at offset 50, starts
+    # at monitor 52, and monitor 51 would be skipped (then "missing", then created
+    # twice by --sync). The listing is read again instead.
+    account.monitors = _many(60)
+
+    def delete_the_first_once(fake: FakeUptimeRobot) -> None:
+        if fake.monitors[0]["id"] == 1:
+            del fake.monitors[0]
+
+    account.between_pages = delete_the_first_once
+    notes: list[str] = []
+    found = client(account, sleeps, notify=notes.append).monitors()
+    assert [m.id for m in found] == list(range(2, 61))
+    assert [c[1]["offset"] for c in account.calls] == ["0", "50", "0", "50"]
+    assert notes == ["getMonitors: the account changed while it was read; reading it again"]
+
+
+def test_a_monitor_added_between_pages_is_not_listed_twice(
+    account: FakeUptimeRobot, sleeps: Sleeps
+) -> None:
+    account.monitors = _many(60)
+
+    def add_one_at_the_front_once(fake: FakeUptimeRobot) -> None:
+        if fake.monitors[0]["id"] == 1:
+            fake.monitors.insert(0, monitor(999, "m-999", "https://m999.example.com"))
+
+    account.between_pages = add_one_at_the_front_once
+    found = client(account, sleeps).monitors()
+    assert sorted(m.id for m in found) == [*range(1, 61), 999]
+    assert len(found) == 61  # monitor 50 was on both page 1 and page 2 of the first read
+
+
+def test_an_account_that_keeps_changing_is_an_outside_failure(
+    account: FakeUptimeRobot, sleeps: Sleeps
+) -> None:
+    account.monitors = _many(60)
+    counter = iter(range(1000, 2000))
+
+    def add_one(fake: FakeUptimeRobot) -> None:
+        n = next(counter)
+        fake.monitors.insert(0, monitor(n, f"m-{n}", f"https://m{n}.example.com"))
+
+    account.between_pages = add_one
+    with pytest.raises(UptimeRobotError) as raised:
+        client(account, sleeps).monitors()
+    assert str(raised.value).startswith(
+        "getMonitors: the account changed while it was read, 3 times in a row"
+    )
+
+
+def test_the_same_monitor_twice_in_one_listing_is_read_again(httpserver: HTTPServer) -> None:
+    same = monitor(7, "grupo-alvorada-producao", url("grupo-alvorada", "producao"))
+    httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_json(
+        {"stat": "ok", "pagination": {"offset": 0, "limit": 50, "total": 1}, "monitors": [same, same]}
+    )
+    with pytest.raises(UptimeRobotError):
+        UptimeRobotClient(API_KEY, httpserver.url_for("/v2"), sleep=lambda _s: None).monitors()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,13 @@ followed: a redirected POST would carry the key to another host. The key never
 appears in a message: error texts are cut short and scrubbed of it, and the
 ``passed_value`` UptimeRobot echoes back is never shown.
 
+The listing is read whole or not at all: `getMonitors` pages by offset, so a
+monitor created or deleted while the pages are read shifts the later pages (one
+monitor seen twice, or one never seen and then taken for missing, which `--sync`
+would create a second time). A listing whose `total` changes between pages, that
+repeats a monitor id or that holds another number of monitors than `total` is
+read again from the start, up to `LIST_ATTEMPTS` times, and is then an error.
+
 Rate limits: a 429 is waited out for ``Retry-After`` seconds (or until
 ``X-RateLimit-Reset``) when that is at most `max_wait`, otherwise it fails saying
 when to retry; a response with ``X-RateLimit-Remaining: 0`` makes the next call
@@ -39,6 +46,7 @@ ENV_KEY = "RDM_UPTIMEROBOT_API_KEY"
 ENV_URL = "RDM_UPTIMEROBOT_API_URL"
 PAGE = 50  # UptimeRobot's largest page
 MAX_PAGES = 2000  # 100,000 monitors: past that an answer is lying about `total`
+LIST_ATTEMPTS = 3  # reads of the whole listing before a changing account is an error
 _TEXT_LIMIT = 200
 
 
@@ -223,20 +231,50 @@ class UptimeRobotClient:
     # ----------------------------------------------------------- methods
 
     def monitors(self) -> list[Existing]:
-        """Every monitor of the account, page by page."""
+        """Every monitor of the account, page by page, as one consistent listing."""
+        said = held = 0
+        for attempt in range(1, LIST_ATTEMPTS + 1):
+            found, said, held = self._listing()
+            if found is not None:
+                return found
+            if attempt < LIST_ATTEMPTS:
+                self.notify("getMonitors: the account changed while it was read; reading it again")
+        raise UptimeRobotError(
+            f"getMonitors: the account changed while it was read, {LIST_ATTEMPTS} times in a "
+            f"row (UptimeRobot said {said} monitors, the pages held {held}); nothing was compared"
+        )
+
+    def _listing(self) -> tuple[list[Existing] | None, int, int]:
+        """One read of every page: (the monitors or None when inconsistent, total, held)."""
         found: list[Existing] = []
+        seen: set[int] = set()
+        first_total: int | None = None
+        consistent = True
         offset = 0
         for _ in range(MAX_PAGES):
             answer = self.call("getMonitors", {"offset": str(offset), "limit": str(PAGE)})
             page = answer.get("monitors")
             if not isinstance(page, list):
                 raise UptimeRobotError("getMonitors: UptimeRobot's answer has no monitor list")
-            found += [_existing(item) for item in page]
+            for item in page:
+                monitor = _existing(item)
+                consistent = consistent and monitor.id not in seen
+                if monitor.id not in seen:
+                    seen.add(monitor.id)
+                    found.append(monitor)
             pagination = answer.get("pagination")
             total = pagination.get("total") if isinstance(pagination, dict) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                total = None  # an answer without pagination is the whole listing
+            if first_total is None:
+                first_total = total
+            consistent = consistent and total == first_total
             offset += len(page)
-            if not page or not isinstance(total, int) or offset >= total:
-                return found
+            if not page or total is None or offset >= total:
+                said = len(found) if first_total is None else first_total
+                if consistent and said == len(found):
+                    return found, said, len(found)
+                return None, said, len(found)
         raise UptimeRobotError(
             f"getMonitors: still more pages after {MAX_PAGES * PAGE} monitors; giving up"
         )
