@@ -335,6 +335,26 @@ def test_the_same_monitor_twice_in_one_listing_is_read_again(httpserver: HTTPSer
         UptimeRobotClient(API_KEY, httpserver.url_for("/v2"), sleep=lambda _s: None).monitors()
 
 
+@pytest.mark.parametrize("header", ["Retry-After", "X-RateLimit-Reset"])
+@pytest.mark.parametrize("value", ["\u00b2", "\u00b3", "1e3", "-5", " 20 x"])
+def test_rate_limit_headers_that_are_not_ascii_digits(
+    account: FakeUptimeRobot, sleeps: Sleeps, header: str, value: str
+) -> None:
+    # '²'.isdigit() is True and float('²') raises: such a header must not crash rdm.
+    account.rate_limited, account.retry_after = 1, None
+    original = account._answer
+
+    def hostile(body: dict[str, object], status: int = 200, **headers: str) -> object:
+        headers[header] = value
+        return original(body, status, **headers)
+
+    account._answer = hostile  # type: ignore[method-assign]
+    assert len(client(account, sleeps).monitors()) == len(ACCOUNT)
+    # An unreadable Retry-After falls back to X-RateLimit-Reset (10 s ahead, plus one);
+    # an unreadable reset falls back to the free plan's minute.
+    assert sleeps == ([11.0] if header == "Retry-After" else [60.0])
+
+
 @pytest.mark.parametrize(
     ("api_url", "ok"),
     [

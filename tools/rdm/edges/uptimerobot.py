@@ -30,6 +30,7 @@ The sleep and the clock are injected so tests never sleep.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ PAGE = 50  # UptimeRobot's largest page
 MAX_PAGES = 2000  # 100,000 monitors: past that an answer is lying about `total`
 LIST_ATTEMPTS = 3  # reads of the whole listing before a changing account is an error
 _TEXT_LIMIT = 200
+# Header numbers are ASCII digits only: str.isdigit() accepts '²', which float() refuses.
+_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class UptimeRobotError(ExternalError):
@@ -191,17 +194,17 @@ class UptimeRobotClient:
 
     def _record_rate(self, response: requests.Response) -> None:
         remaining = response.headers.get("x-ratelimit-remaining", "").strip()
-        reset = response.headers.get("x-ratelimit-reset", "").strip()
-        if remaining == "0" and reset.isdigit():
-            self._reset_at = float(reset)
+        reset = _number(response.headers.get("x-ratelimit-reset", ""))
+        if remaining == "0" and reset is not None:
+            self._reset_at = reset
 
     def _retry_after(self, response: requests.Response) -> float:
-        retry_after = response.headers.get("retry-after", "").strip()
-        if retry_after.isdigit():
-            return float(retry_after)
-        reset = response.headers.get("x-ratelimit-reset", "").strip()
-        if reset.isdigit():
-            return max(0.0, float(reset) - self.clock()) + 1.0
+        retry_after = _number(response.headers.get("retry-after", ""))
+        if retry_after is not None:
+            return retry_after
+        reset = _number(response.headers.get("x-ratelimit-reset", ""))
+        if reset is not None:
+            return max(0.0, reset - self.clock()) + 1.0
         return 60.0  # the free plan's window is a minute
 
     def _wait_for_reset(self, method: str) -> None:
@@ -288,6 +291,12 @@ class UptimeRobotClient:
         if not isinstance(monitor, dict) or not isinstance(monitor.get("id"), int):
             raise UptimeRobotError("newMonitor: UptimeRobot's answer has no monitor id")
         return int(monitor["id"])
+
+
+def _number(text: str) -> float | None:
+    """A header's whole number of seconds, or None when it is not plain ASCII digits."""
+    text = text.strip()
+    return float(text) if _SECONDS.fullmatch(text) else None
 
 
 def _existing(item: Any) -> Existing:
