@@ -117,6 +117,33 @@ def test_an_extra_belongs_to_the_longest_org_id(example: Repository) -> None:
     ]
 
 
+class CountingIds(list[str]):
+    """Org ids that count how often they are read whole (iterated or searched)."""
+
+    reads = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        CountingIds.reads += 1
+        return super().__iter__()
+
+    def __contains__(self, item: object) -> bool:
+        CountingIds.reads += 1
+        return super().__contains__(item)
+
+
+def test_compare_reads_the_org_ids_a_fixed_number_of_times(example: Repository) -> None:
+    # Each monitor's owner used to be searched among every org id, once per topology:
+    # topologies x monitors x org ids (500 clients took three minutes). The org ids are
+    # now read once, whatever the number of clients and monitors.
+    topology = example.topologies["grupo-alvorada"]
+    existing = [Existing(n, f"cliente-{n:04d}-producao", "https://x", 1, 2) for n in range(300)]
+    ids = CountingIds([f"cliente-{n:04d}" for n in range(300)] + ["grupo-alvorada"])
+    CountingIds.reads = 0
+    findings = monitors.compare([topology] * 5, existing, ids)
+    assert CountingIds.reads <= 1
+    assert {f.state for f in findings} == {State.MISSING}
+
+
 def test_one_monitor_can_need_several_things(example: Repository) -> None:
     topology = example.topologies["grupo-alvorada"]
     name, declared = "grupo-alvorada-producao", url("grupo-alvorada", "producao")

@@ -85,9 +85,18 @@ class Finding:
 
 
 def owner(name: str, org_ids: Collection[str]) -> str | None:
-    """The client a monitor name belongs to: the longest org id it starts with + '-'."""
-    candidates = [org for org in org_ids if name.startswith(f"{org}-")]
-    return max(candidates, key=len) if candidates else None
+    """The client a monitor name belongs to: the longest org id it starts with + '-'.
+
+    Looked up by the name's own prefixes (each one ending before a '-'), longest
+    first, so the cost is the name's length and not the number of clients.
+    """
+    known = org_ids if isinstance(org_ids, (set, frozenset)) else set(org_ids)
+    cut = name.rfind("-")
+    while cut > 0:
+        if name[:cut] in known:
+            return name[:cut]
+        cut = name.rfind("-", 0, cut)
+    return None
 
 
 def compare(
@@ -101,13 +110,20 @@ def compare(
     by_name: dict[str, list[Existing]] = {}
     for monitor in existing:
         by_name.setdefault(monitor.name, []).append(monitor)
+    # Each monitor's owner once (not once per topology): linear in clients and monitors.
+    known = set(all_org_ids)
+    by_owner: dict[str, list[Existing]] = {}
+    for monitor in existing:
+        found_owner = owner(monitor.name, known)
+        if found_owner is not None:
+            by_owner.setdefault(found_owner, []).append(monitor)
     findings: list[Finding] = []
     for topology in topologies:
         declared = {m.name for m in topology.monitors}
         for wanted in topology.monitors:
             findings += _declared(topology.org_id, wanted, by_name.get(wanted.name, []))
-        for found in existing:
-            if found.name not in declared and owner(found.name, all_org_ids) == topology.org_id:
+        for found in by_owner.get(topology.org_id, ()):
+            if found.name not in declared:
                 findings.append(
                     Finding(
                         topology.org_id,
