@@ -204,14 +204,15 @@ def test_a_refused_recipient_is_reported(starttls: SmtpServer) -> None:
     assert starttls.received[0].rcpt_tos == ["ti@valeverde.coop.com.br"]
 
 
-def test_nobody_reachable_is_an_outside_failure(starttls: SmtpServer) -> None:
+def test_a_message_nobody_takes_is_not_sent_and_the_next_one_goes(starttls: SmtpServer) -> None:
     starttls.recorder.refuse.update({"ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br"})
     url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
-    with pytest.raises(mail.MailError) as raised:
-        mail.Mailer(url, starttls.client_context()).send([message()], AT)
-    assert str(raised.value).endswith(
-        "every recipient was refused: fiscal@valeverde.coop.com.br, ti@valeverde.coop.com.br"
-    )
+    other = message(to=(("Renata Lima", "ti@grupoalvorada.com.br"),), id_left="rdm.other")
+    refused, sent = mail.Mailer(url, starttls.client_context()).send([message(), other], AT)
+    assert (refused.delivered, refused.accepted) == (False, ())
+    assert refused.refused == ("fiscal@valeverde.coop.com.br", "ti@valeverde.coop.com.br")
+    assert (sent.delivered, sent.accepted) == (True, ("ti@grupoalvorada.com.br",))
+    assert [r.rcpt_tos for r in starttls.received] == [["ti@grupoalvorada.com.br"]]
 
 
 @pytest.mark.parametrize(

@@ -214,3 +214,87 @@ def test_a_broken_target_topology_is_shown(run_rdm: Run, example_repo: Path) -> 
     assert (code, out) == (1, "")
     assert "topologies/cooperativa-vale-verde.yaml" in err and "[schema]" in err
     assert "rdm: RDM-2026-0043: target cooperativa-vale-verde has no usable topology" in err
+
+
+def _recorded(out: str) -> dict[str, object]:
+    """The `communication` block the run said to write."""
+    block = out.split(":\ncommunication:\n", 1)[1]
+    found = yaml.safe_load("communication:\n" + block)["communication"]
+    assert isinstance(found, dict)
+    return found
+
+
+def test_a_client_whose_every_contact_is_refused_does_not_stop_the_others(
+    run_rdm: Run, smtp: SmtpServer
+) -> None:
+    smtp.recorder.refuse.update({"ti@grupoalvorada.com.br", "rh.sistemas@grupoalvorada.com.br"})
+    code, out, err = run_rdm("notice", "RDM-2026-0041", "--send", "--repo", str(ROOT))
+    assert code == 3
+    (received,) = smtp.received
+    assert received.rcpt_tos == ["ti@hsl.org.com.br", "rh.sistemas@hsl.org.com.br"]
+    lines = out.splitlines()
+    message_id = str(received.message["Message-ID"])
+    assert lines[0] == f"sent to hospital-santa-luzia: 2 contact(s), Message-ID {message_id}"
+    recorded = _recorded(out)
+    assert recorded["notified"] is False  # grupo-alvorada was not told
+    assert recorded["messageIds"] == [str(received.message["Message-ID"])]
+    assert "# not told: grupo-alvorada" in out
+    assert err == (
+        "rdm: not sent to grupo-alvorada: the server refused every contact "
+        "(rh.sistemas@grupoalvorada.com.br, ti@grupoalvorada.com.br)\n"
+    )
+
+
+def test_a_connection_lost_in_the_middle_records_only_what_was_sent(
+    run_rdm: Run, smtp: SmtpServer
+) -> None:
+    smtp.recorder.drop_data.add(2)  # the second message's DATA is cut
+    code, out, err = run_rdm("notice", "RDM-2026-0041", "--send", "--repo", str(ROOT))
+    assert code == 3
+    (received,) = smtp.received
+    message_id = str(received.message["Message-ID"])
+    assert out.splitlines()[0] == f"sent to grupo-alvorada: 2 contact(s), Message-ID {message_id}"
+    recorded = _recorded(out)
+    assert recorded["notified"] is False
+    assert recorded["messageIds"] == [message_id]
+    assert "# not told: hospital-santa-luzia" in out
+    assert out.splitlines()[-1] == (
+        "When the server is back: rdm notice RDM-2026-0041 --send --target hospital-santa-luzia"
+    )
+    assert err.startswith("rdm: smtp://notices@saas.com.br:***@127.0.0.1:")
+    assert err.endswith(": Connection unexpectedly closed\n")
+    assert PASSWORD not in out + err
+    # That command tells only the client left out.
+    code, out, err = run_rdm(
+        "notice", "RDM-2026-0041", "--send", "--target", "hospital-santa-luzia", "--repo", str(ROOT)
+    )
+    assert (code, err) == (0, "")
+    assert [r.rcpt_tos for r in smtp.received[1:]] == [
+        ["ti@hsl.org.com.br", "rh.sistemas@hsl.org.com.br"]
+    ]
+    assert _recorded(out)["notified"] is True
+
+
+def test_a_target_that_is_not_one_is_a_usage_error(run_rdm: Run) -> None:
+    code, out, err = run_rdm(
+        "notice", "RDM-2026-0041", "--target", "cooperativa-vale-verde", "--repo", str(ROOT)
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "rdm: usage: --target cooperativa-vale-verde: not a target of RDM-2026-0041 "
+        "(grupo-alvorada, hospital-santa-luzia)\n"
+    )
+
+
+def test_a_failed_quit_after_every_message_was_accepted_is_not_a_failure(
+    run_rdm: Run, smtp: SmtpServer
+) -> None:
+    # The server answered 250 to each DATA: the messages are its to deliver. A bad
+    # answer to QUIT must not make the operator send them all again.
+    smtp.recorder.quit_reply = "421 4.3.2 shutting down"
+    code, out, err = run_rdm("notice", "RDM-2026-0041", "--send", "--repo", str(ROOT))
+    assert (code, err) == (0, "")
+    assert len(smtp.received) == 2
+    recorded = _recorded(out)
+    assert recorded["notified"] is True
+    assert recorded["messageIds"] == [str(r.message["Message-ID"]) for r in smtp.received]

@@ -130,9 +130,15 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Sent:
+    """What the server did with one message: `accepted` empty means nobody got it."""
+
     message_id: str
     accepted: tuple[str, ...]
     refused: tuple[str, ...]
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.accepted)
 
 
 def build(message: Outgoing, at: datetime) -> EmailMessage:
@@ -172,8 +178,13 @@ class Mailer:
     def send(self, messages: Sequence[Outgoing], at: datetime) -> list[Sent]:
         """Send every message over one connection; `MailError` when the server fails.
 
-        Messages sent before a failure are listed in the error's `sent`, so the
-        caller can say which clients were told.
+        One `Sent` per message, in order. A message whose every recipient the
+        server refuses is not sent (`accepted` empty) and the next one still
+        goes: one client's bad contacts must not keep the others uninformed.
+        Messages handled before a failure are listed in the error's `sent`, so
+        the caller can say which clients were told. Once the server has
+        accepted a message (250 after DATA) it is the server's to deliver: a bad
+        answer to QUIT is no failure.
         """
         built = []
         for message in messages:
@@ -182,20 +193,27 @@ class Mailer:
             except ValueError as exc:
                 raise MailError(f"not sent: {exc}") from exc
         sent: list[Sent] = []
+        smtp: smtplib.SMTP | None = None
         try:
-            with self._connect() as smtp:
-                for message, email in built:
-                    recipients = [address for _, address in message.to]
+            smtp = self._connect()
+            for message, email in built:
+                recipients = [address for _, address in message.to]
+                message_id = str(email["Message-ID"])
+                try:
                     refused = smtp.send_message(
                         email, from_addr=message.sender_email, to_addrs=recipients
                     )
-                    sent.append(
-                        Sent(
-                            str(email["Message-ID"]),
-                            tuple(r for r in recipients if r not in refused),
-                            tuple(sorted(refused)),
-                        )
+                except smtplib.SMTPRecipientsRefused as exc:
+                    # smtplib reset the transaction: the connection serves the next one.
+                    sent.append(Sent(message_id, (), tuple(sorted(exc.recipients))))
+                    continue
+                sent.append(
+                    Sent(
+                        message_id,
+                        tuple(r for r in recipients if r not in refused),
+                        tuple(sorted(refused)),
                     )
+                )
         except MailError as exc:
             raise MailError(str(exc), sent) from exc
         except smtplib.SMTPAuthenticationError as exc:
@@ -204,15 +222,12 @@ class Mailer:
                 f"{self.url.username} ({exc.smtp_code})",
                 sent,
             ) from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise MailError(
-                f"{self.url.redacted()}: every recipient was refused: "
-                f"{', '.join(sorted(exc.recipients))}",
-                sent,
-            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             reason = self._scrub(str(exc) or type(exc).__name__)
             raise MailError(f"{self.url.redacted()}: {reason}", sent) from exc
+        finally:
+            if smtp is not None:
+                _quit(smtp)
         return sent
 
     def _connect(self) -> smtplib.SMTP:
@@ -255,6 +270,14 @@ class Mailer:
         for secret in secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; whatever QUIT gets, the messages already accepted stay sent."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _no_password(text: str, exc: Exception) -> str:
