@@ -152,3 +152,40 @@ def test_percent_encoding_is_urllib_s(text: str) -> None:
     from urllib.parse import quote
 
     assert logs.percent_encode(text) == quote(text, safe="")
+
+
+def test_a_client_with_nothing_running_and_no_namespace_search(
+    run_rdm: Run, example_repo: Path
+) -> None:
+    # A client being shut down (desativação): every workload disabled. Without a
+    # namespace-wide search there is no link to give; that is said, not a crash.
+    policy = example_repo / "policy/operations.yaml"
+    policy.write_text(
+        "\n".join(
+            line
+            for line in policy.read_text(encoding="utf-8").splitlines()
+            if "namespaceQuery" not in line
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    topology = example_repo / "topologies/metalurgica-sao-jorge.yaml"
+    text = topology.read_text(encoding="utf-8")
+    for name in (
+        "protheus-appserver-prod", "protheus-appserver-homolog", "protheus-dbaccess",
+        "protheus-license", "protheus-lockserver", "protheus-status", "protheus-tss",
+        "protheus-webservice-prod", "protheus-webservice-homolog",
+    ):  # fmt: skip
+        text = text.replace(f"\n  {name}:\n", f"\n  {name}:\n    enabled: false\n", 1)
+    topology.write_text(text, encoding="utf-8")
+    assert run_rdm("validate", "--repo", str(example_repo))[0] == 0
+    code, out, err = run_rdm("logs", "metalurgica-sao-jorge", "--repo", str(example_repo))
+    assert (code, out) == (1, "")
+    assert err == (
+        "rdm: metalurgica-sao-jorge has no workload running and policy/operations.yaml has no "
+        "logs.namespaceQuery: no link to give (--workload NAME gives any workload's)\n"
+    )
+    code, out, _ = run_rdm(
+        "logs", "metalurgica-sao-jorge", "--format", "json", "--repo", str(example_repo)
+    )
+    assert (code, json.loads(out)) == (1, {"orgId": "metalurgica-sao-jorge", "links": []})

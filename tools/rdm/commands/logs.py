@@ -71,4 +71,13 @@ def command(org_id: str, repo: Path, workload: str | None, output_format: str) -
         click.echo(logs.as_json(org_id, found), nl=False)
     else:
         click.echo(logs.text(found), nl=False)
+    if not found:
+        click.echo(
+            _(
+                "rdm: {org} has no workload running and {policy} has no logs.namespaceQuery: "
+                "no link to give (--workload NAME gives any workload's)"
+            ).format(org=org_id, policy=OPERATIONS),
+            err=True,
+        )
+        return EXIT_FINDINGS
     return 0

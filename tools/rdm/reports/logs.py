@@ -61,7 +61,7 @@ def known_workload(name: str) -> bool:
 
 
 def text(found: Sequence[LogLink]) -> str:
-    width = max(len(link.app or ALL) for link in found)
+    width = max((len(link.app or ALL) for link in found), default=0)
     return "".join(f"{(link.app or ALL).ljust(width)}  {link.url}\n" for link in found)
 
 
