@@ -81,7 +81,9 @@ def command(
         )
     submitted = {s.rdm.id: s.submission.at for s in people.statuses if s.submission is not None}
     rdms = {s.rdm.id: s.rdm for s in people.statuses}
-    rows = review.rows(people.gathered.records(), rdms, submitted, period.start, period.end)
+    # As `rdm list` does: a record that starts after now had not happened (--at replays).
+    records = [r for r in people.gathered.records() if r.started_at <= people.now]
+    rows = review.rows(records, rdms, submitted, period.start, period.end)
     metrics = review.metrics(rows)
     weeks = review.weeks(rows, period.first, period.last)
     if output == "json":

@@ -5,7 +5,12 @@
 - git: the commit that added each file and the PR merge that brought it
   (`history.rdm_facts`);
 - execution records: every note under `refs/notes/rdm` (`notes.read_all`); a
-  note that cannot be read is reported, never fatal;
+  note that cannot be read is reported, never fatal; a record that ends before
+  it starts (or holds such a rollback) is left out and reported, since every
+  duration and rate built on it would be wrong; records of an RDM that is not
+  in the work tree (its file deleted) are kept in `orphans` and reported;
+- an RDM file that does not load is left out and reported (the lifecycle
+  cannot be derived from a file that is not an RDM; `rdm validate` says why);
 - with a GitHub client: for each RDM merged by a PR, that PR (draft flag, ready
   for review) and the committee's verdict recomputed from its reviews; and every
   open PR, with the RDMs it adds read at its head commit from the clone.
@@ -17,6 +22,7 @@ the RDM is listed without it. This module decides nothing: `lifecycle` does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +31,7 @@ from rdm.decisions.lifecycle import Facts, GitFacts
 from rdm.edges import history, notes
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import Repository, decide_from_git, load_repository, load_work_tree
-from rdm.edges.sources import GitRevision, pull_request_diff
+from rdm.edges.sources import GitRevision, WorkTree, pull_request_diff
 from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import Rdm
 from rdm.model.records import ExecutionRecord
@@ -36,9 +42,15 @@ class Gathered:
     repository: Repository
     facts: list[Facts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, one line each
+    orphans: list[ExecutionRecord] = field(default_factory=list)  # of RDMs not in the tree
 
     def records(self) -> list[ExecutionRecord]:
-        return [r for f in self.facts for r in f.records]
+        """Every usable record: those of the RDMs listed, then the orphans."""
+        return [*(r for f in self.facts for r in f.records), *self.orphans]
+
+
+# An RDM file under rdms/, whatever its name's mistake (the layout rule says which).
+_RDM_FILE = re.compile(r"(^|/)rdms/[^/]+/[^/]*\.ya?ml$", re.IGNORECASE)
 
 
 def rdm_path(rdm_id: str) -> str:
@@ -50,12 +62,29 @@ def gather(
 ) -> Gathered:
     repository = load_work_tree(root, label)
     found = Gathered(repository)
+    source = WorkTree(root, label)
+    loaded = {source.display(rdm_path(rdm_id)) for rdm_id in repository.rdms}
+    for path in sorted(
+        {p.path for p in repository.problems if p.level == "error" and _is_rdm_file(p.path)}
+        - loaded
+    ):
+        found.notes.append(f"{path} is not a valid RDM and is left out (`rdm validate` says why)")
     by_rdm: dict[str, list[ExecutionRecord]] = {}
     annotated = notes.read_all(root) if history.is_repository(root) else {}
     for commit, (records, errors) in sorted(annotated.items()):
         found.notes += [f"note on {commit[:12]}: {error}" for error in errors]
-        for record in records:
+        for index, record in enumerate(records, start=1):
+            backwards = _backwards(record)
+            if backwards:
+                found.notes.append(f"note on {commit[:12]}: record {index}: {backwards}; left out")
+                continue
             by_rdm.setdefault(record.rdm_id, []).append(record)
+    for rdm_id in sorted(set(by_rdm) - set(repository.rdms)):
+        found.orphans += sorted(by_rdm[rdm_id], key=lambda r: r.started_at)
+        found.notes.append(
+            f"{rdm_id}: execution records of an RDM that is not in the work tree; "
+            "reported from the records alone"
+        )
     git_facts = history.rdm_facts(root)
     github = client if client is not None and slug else None
     for rdm_id in sorted(repository.rdms):
@@ -80,6 +109,27 @@ def gather(
                 found.facts.append(_with_records(facts, by_rdm))
         found.facts.sort(key=lambda f: f.rdm.id)
     return found
+
+
+def _is_rdm_file(path: str) -> bool:
+    """Is this problem's path (shown under the work tree's label) an RDM file's?"""
+    return bool(_RDM_FILE.search(path))
+
+
+def _backwards(record: ExecutionRecord) -> str | None:
+    """Why a record cannot be used as a span of time, or None when it can."""
+    if record.finished_at < record.started_at:
+        return (
+            f"{record.rdm_id} ends ({record.finished_at.isoformat()}) before it starts "
+            f"({record.started_at.isoformat()})"
+        )
+    for topology in record.topologies:
+        if topology.finished_at < topology.started_at:
+            return f"{record.rdm_id}: the run of {topology.org_id} ends before it starts"
+        rollback = topology.rollback
+        if rollback is not None and rollback.finished_at < rollback.started_at:
+            return f"{record.rdm_id}: the rollback of {topology.org_id} ends before it starts"
+    return None
 
 
 def _with_records(facts: Facts, by_rdm: dict[str, list[ExecutionRecord]]) -> Facts:

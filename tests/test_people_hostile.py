@@ -1,0 +1,147 @@
+"""`rdm list`, `rdm agenda` and `rdm report` over a hostile history: records that
+lie about time, records of RDMs that are gone, RDM files that do not load."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import git
+import pytest
+
+import people_repo
+from rdm.model.records import note_text
+
+Run = Callable[..., tuple[int, str, str]]
+AT = "2026-12-09T12:00:00-03:00"
+
+
+def _record(sha: str, **changes: Any) -> dict[str, Any]:
+    """RDM-0041's record of the people history, as JSON, with changes."""
+    record: dict[str, Any] = json.loads(note_text([people_repo.record_0041(sha)]))["records"][0]
+    record.update(changes)
+    return record
+
+
+def _note(root: Path, sha: str, *records: dict[str, Any]) -> None:
+    body = json.dumps({"schema": "rdm.execution/v1", "records": list(records)})
+    git.Repo(root).git.notes("--ref", "refs/notes/rdm", "add", "-f", "-m", body, sha)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    root = tmp_path / "repo"
+    return root, people_repo.build(root)
+
+
+def _window_report(run_rdm: Run, root: Path, *extra: str) -> dict[str, Any]:
+    code, out, _ = run_rdm(
+        "report", "--repo", str(root), "--window", "2026-12-03", "--format", "json", *extra
+    )
+    assert code == 0
+    body: dict[str, Any] = json.loads(out)
+    return body
+
+
+def test_a_record_from_the_future_does_not_hide_what_ran(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    # A record dated after `--at` (a clock gone wrong, or a replay of the past) had not
+    # happened at that instant: the report, like `rdm list`, leaves it out.
+    root, merges = history
+    sha = merges["RDM-2026-0041"]
+    future = _record(
+        sha, startedAt="2099-12-03T00:05:00-03:00", finishedAt="2099-12-03T01:00:00-03:00"
+    )
+    _note(root, sha, _record(sha), future)
+    body = _window_report(run_rdm, root, "--at", AT)
+    assert [(r["id"], r["startedAt"]) for r in body["rdms"]] == [
+        ("RDM-2026-0041", "2026-12-03T00:05:00-03:00")
+    ]
+    code, out, _ = run_rdm("list", "--repo", str(root), "--at", AT, "--format", "json")
+    rdms = {r["id"]: r for r in json.loads(out)["rdms"]}
+    assert rdms["RDM-2026-0041"]["record"]["startedAt"] == "2026-12-03T00:05:00-03:00"
+
+
+def test_a_record_that_ends_before_it_starts_is_left_out_and_said(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    root, merges = history
+    sha = merges["RDM-2026-0041"]
+    backwards = _record(
+        sha, startedAt="2026-12-03T02:00:00-03:00", finishedAt="2026-12-03T01:00:00-03:00"
+    )
+    _note(root, sha, _record(sha), backwards)
+    code, out, err = run_rdm("list", "--repo", str(root), "--at", AT)
+    assert code == 0
+    assert "levou -" not in out
+    assert "executada de 2026-12-03 00:05 -03:00 a 2026-12-03 01:20 -03:00" in out
+    assert err == (
+        f"rdm: note on {sha[:12]}: record 2: RDM-2026-0041 ends (2026-12-03T01:00:00-03:00) "
+        "before it starts (2026-12-03T02:00:00-03:00); left out\n"
+    )
+
+
+def test_a_rollback_that_ends_before_it_starts_is_left_out(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    root, merges = history
+    sha = merges["RDM-2026-0043"]
+    record: dict[str, Any] = json.loads(note_text([people_repo.record_0043(sha)]))["records"][0]
+    record["topologies"][0]["rollback"]["finishedAt"] = "2026-12-02T08:00:00-03:00"
+    _note(root, sha, record)
+    code, out, err = run_rdm(
+        "report", "--repo", str(root), "--from", "2026-12-01", "--to", "2026-12-02", "--at", AT
+    )
+    assert code == 0
+    assert "RDM-2026-0043" not in out
+    assert "rollback of cooperativa-vale-verde ends" in err
+
+
+def test_a_record_of_an_rdm_no_longer_in_the_tree_still_counts(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    # An RDM file deleted after it ran: the change ran all the same, and the report's
+    # rates must count it. It is reported by its record, and said.
+    root, merges = history
+    sha = merges["RDM-2026-0041"]
+    gone = _record(
+        sha,
+        rdm="RDM-2026-0031",
+        startedAt="2026-12-03T02:00:00-03:00",
+        finishedAt="2026-12-03T02:30:00-03:00",
+        outcome="rolled-back",
+    )
+    _note(root, sha, _record(sha), gone)
+    code, out, err = run_rdm(
+        "report", "--repo", str(root), "--window", "2026-12-03", "--format", "json", "--at", AT
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert [r["id"] for r in body["rdms"]] == ["RDM-2026-0041", "RDM-2026-0031"]
+    assert body["metrics"]["rollbackRate"] == 0.5
+    assert err == (
+        "rdm: RDM-2026-0031: execution records of an RDM that is not in the work tree; "
+        "reported from the records alone\n"
+    )
+
+
+def test_an_rdm_file_that_does_not_load_is_said_not_silently_dropped(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    # A typo in a submitted RDM (a title over 120 characters) took it off the list and
+    # the agenda without a word: the change manager never knew it was there.
+    root, _ = history
+    path = root / "rdms/2026/RDM-2026-0042.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: Aumentar", "title: " + "x" * 130 + " Aumentar"))
+    for argv in (["list"], ["agenda", "--meeting", "2026-12-08"]):
+        code, out, err = run_rdm(*argv, "--repo", str(root), "--at", AT)
+        assert code == 0
+        assert "RDM-2026-0042" not in out
+        assert err == (
+            f"rdm: {root}/rdms/2026/RDM-2026-0042.yaml is not a valid RDM and is left out "
+            "(`rdm validate` says why)\n"
+        )
