@@ -74,9 +74,7 @@ class Recorder:
         )
         return "250 2.0.0 Message accepted for delivery"
 
-    async def handle_QUIT(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str | object:
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str | object:
         from aiosmtpd.smtp import MISSING
 
         return self.quit_reply if self.quit_reply is not None else MISSING

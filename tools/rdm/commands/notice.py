@@ -145,9 +145,7 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
     if told:
         click.echo()
         click.echo(_("Write in {path}:").format(path=relative))
-        click.echo(
-            _communication(planned.summary, now, [r.message_id for _n, r in told], not_told)
-        )
+        click.echo(_communication(planned.summary, now, [r.message_id for _n, r in told], not_told))
         if not_told:
             again_flag = " --again" if again else ""
             targets = "".join(f" --target {org}" for org in not_told)
@@ -225,8 +223,5 @@ def _communication(
         f"  messageIds: [{ids}]",
     ]
     if not_told:
-        lines.append(
-            "  # "
-            + _("not told: {orgs}").format(orgs=", ".join(not_told))
-        )
+        lines.append("  # " + _("not told: {orgs}").format(orgs=", ".join(not_told)))
     return "\n".join(lines)
