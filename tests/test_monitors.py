@@ -356,7 +356,11 @@ def test_an_account_that_keeps_changing_is_an_outside_failure(
 def test_the_same_monitor_twice_in_one_listing_is_read_again(httpserver: HTTPServer) -> None:
     same = monitor(7, "grupo-alvorada-producao", url("grupo-alvorada", "producao"))
     httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_json(
-        {"stat": "ok", "pagination": {"offset": 0, "limit": 50, "total": 1}, "monitors": [same, same]}
+        {
+            "stat": "ok",
+            "pagination": {"offset": 0, "limit": 50, "total": 1},
+            "monitors": [same, same],
+        }
     )
     with pytest.raises(UptimeRobotError):
         UptimeRobotClient(API_KEY, httpserver.url_for("/v2"), sleep=lambda _s: None).monitors()
@@ -522,3 +526,12 @@ def test_uptimerobot_down_is_exit_3(
         "(waits of more than 60 s are not taken)\n"
     )
     assert API_KEY not in err
+
+
+def test_terminal_escapes_in_monitor_names_are_shown_not_obeyed(
+    run_rdm: Run, env: FakeUptimeRobot
+) -> None:
+    env.monitors.append(monitor(111, "grupo-alvorada-\x1b[2J\u202ex", "https://x\x07"))
+    _, out, _ = run_rdm("monitors", "grupo-alvorada", "--repo", str(ROOT))
+    assert not any(c in out for c in "\x1b\x07\u202e")
+    assert "grupo-alvorada-\\x1b[2J\\u202ex" in out

@@ -60,7 +60,7 @@ def test_a_record_from_the_future_does_not_hide_what_ran(
     assert [(r["id"], r["startedAt"]) for r in body["rdms"]] == [
         ("RDM-2026-0041", "2026-12-03T00:05:00-03:00")
     ]
-    code, out, _ = run_rdm("list", "--repo", str(root), "--at", AT, "--format", "json")
+    _, out, _ = run_rdm("list", "--repo", str(root), "--at", AT, "--format", "json")
     rdms = {r["id"]: r for r in json.loads(out)["rdms"]}
     assert rdms["RDM-2026-0041"]["record"]["startedAt"] == "2026-12-03T00:05:00-03:00"
 
@@ -145,3 +145,41 @@ def test_an_rdm_file_that_does_not_load_is_said_not_silently_dropped(
             f"rdm: {root}/rdms/2026/RDM-2026-0042.yaml is not a valid RDM and is left out "
             "(`rdm validate` says why)\n"
         )
+
+
+ESCAPES = '"Troca \\e[2J\\e]0;pwned\\a de \\u202eetnemadiurg\\u202c certificado"'
+
+
+def test_terminal_escapes_in_a_title_are_shown_not_obeyed(run_rdm: Run, tmp_path: Path) -> None:
+    # YAML's double quotes can carry ESC (\e), BEL and the bidi overrides that
+    # reorder what a reader sees; a title must not clear the change manager's
+    # terminal, retitle the window or read backwards in the agenda.
+    root = tmp_path / "repo"
+    people_repo.build(root, title_0041=ESCAPES)
+    for argv in (
+        ["agenda", "--meeting", "2026-12-08", "--at", "2026-12-08T13:00:00-03:00"],
+        ["report", "--window", "2026-12-03", "--at", AT],
+        ["agenda", "--meeting", "2026-12-08", "--at", "2026-12-08T13:00:00-03:00",
+         "--format", "html"],
+        ["report", "--window", "2026-12-03", "--at", AT, "--format", "html"],
+    ):  # fmt: skip
+        code, out, _ = run_rdm(*argv, "--repo", str(root))
+        assert code == 0
+        assert not any(c in out for c in "\x1b\x07\u202e\u202c"), argv
+        if "html" in argv:  # shown as written: \x1b
+            assert "Troca \\x1b[2J\\x1b]0;pwned\\x07 de \\u202eetnemadiurg\\u202c" in out
+        else:  # Markdown source: the backslash itself escaped, so it renders as \x1b
+            assert "Troca \\\\x1b\\[2J\\\\x1b\\]0;pwned\\\\x07 de " in out
+            assert "\\\\u202eetnemadiurg\\\\u202c" in out
+
+
+def test_a_hostile_rdm_id_in_a_note_reaches_the_terminal_escaped(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    root, merges = history
+    sha = merges["RDM-2026-0041"]
+    _note(root, sha, _record(sha), _record(sha, rdm="RDM-\x1b[31m-0001"))
+    code, _, err = run_rdm("list", "--repo", str(root), "--at", AT)
+    assert code == 0
+    assert "\x1b" not in err
+    assert "rdm: RDM-\\x1b[31m-0001: execution records of an RDM" in err

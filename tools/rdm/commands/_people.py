@@ -15,6 +15,7 @@ from rdm.edges.github import GitHubClient
 from rdm.edges.rdm_facts import Gathered, gather
 from rdm.i18n import _
 from rdm.model.problems import RdmError
+from rdm.reports.printable import printable
 
 repo_slug_option = click.option(
     "--repo-slug",
@@ -74,5 +75,5 @@ def load(repo: Path, at: datetime | None, repo_slug: str | None) -> People:
         for f in gathered.facts
     ]
     for note in gathered.notes:
-        click.echo(f"rdm: {note}", err=True)
+        click.echo(f"rdm: {printable(note)}", err=True)
     return People(gathered, policy, now, statuses, client is not None)
