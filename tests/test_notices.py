@@ -187,3 +187,18 @@ def test_hostile_titles_and_names_stay_on_one_line(example: Repository) -> None:
     assert len(notice.subject) == notices.SUBJECT_LIMIT and notice.subject.endswith("…")
     assert notice.client_name == "Vale Bcc: rival@example.com"
     assert "\r" not in notice.body and "\x00" not in notice.body
+
+
+def test_a_title_cannot_reorder_or_drive_what_the_client_reads(example: Repository) -> None:
+    # C1 controls (0x9b is a terminal's CSI) and the bidi overrides survived one_line:
+    # "\u202eodnevlover" reads "revolvendo" backwards in the client's mail reader.
+    rdm = replace(
+        example.rdms["RDM-2026-0043"],
+        title="TSS \u202eodnevlover\u202c \x9b2J \u2066x\u2069 fim",
+        type=ChangeType.EMERGENCY,
+    )
+    assert example.operations is not None
+    (notice,) = notices.plan(rdm, example.topologies, example.operations, SP, None).notices
+    for text in (notice.subject, notice.body):
+        assert not any(c in text for c in "\u202e\u202c\x9b\u2066\u2069")
+    assert notice.subject.endswith(": TSS odnevlover 2J x fim")

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from rdm.model.policy import OperationsPolicy
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.topologies import Contact, Topology
+from rdm.reports.printable import UNSAFE
 
 # One place for every pt-BR sentence of the notice.
 PT_BR: Mapping[str, str] = {
@@ -223,9 +224,11 @@ def plan(
 
 
 def one_line(text: str) -> str:
-    """Every run of whitespace (line breaks, tabs) and control character -> one space."""
-    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
-    return " ".join(cleaned.split())
+    """Every run of whitespace, control and reordering characters -> one space.
+
+    (A title with U+202E would read backwards in the client's mail reader.)
+    """
+    return " ".join(UNSAFE.sub(" ", text).split())
 
 
 def _cut(text: str) -> str:

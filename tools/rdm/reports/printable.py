@@ -18,7 +18,7 @@ import re
 # C0 and C1 controls, DEL, and the Unicode formatting characters that reorder or
 # hide text: bidi embeddings/overrides/isolates and marks, zero-width joiners and
 # spaces, the line and paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -28,4 +28,4 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: object) -> str:
     """`text` with every control or reordering character shown as an escape."""
-    return _UNSAFE.sub(_escape, str(text))
+    return UNSAFE.sub(_escape, str(text))
