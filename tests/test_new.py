@@ -194,3 +194,116 @@ def test_the_first_window_an_rdm_can_make(
 ) -> None:
     found = calendar.first_window_for_submission(policy, T(submitted), needed)
     assert (found.start if found else None) == (T(expected) if expected else None)
+
+
+# ------------------------------------------------------------ attacks on the form
+
+
+def _form(repo: Path, answers: list[str], at: str = "2026-12-01T09:00:00-03:00") -> object:
+    from rdm import i18n
+
+    i18n.activate("pt_BR")
+    return CliRunner().invoke(
+        cli, ["new", "--repo", str(repo), "--at", at], input="\n".join(answers) + "\n"
+    )
+
+
+ANSWERS = [
+    "Aumentar a memória do appserver do Grupo Alvorada",  # title
+    "",  # type: normal
+    "configuracao",
+    "bruno-infra",
+    "O fechamento de dezembro estoura a memória do appserver.",
+    "carla-dba",
+    "Reinício em sequência, sem indisponibilidade.",
+    "",  # risk
+    "high",
+    "medium",
+    "grupo-alvorada",
+    "",  # environments
+    "1h",
+    "Reverter o commit da topologia e reaplicar.",
+    "30m",
+    "Teste de carga em homologação (CH-88200).",
+    "fiscal-qa",
+]
+
+
+@pytest.mark.parametrize(
+    ("window", "at", "message"),
+    [
+        # already run
+        (
+            "2026-11-26",
+            "2026-12-01T09:00:00-03:00",
+            "a janela de 2026-11-26 já começou; a primeira janela possível é 2026-12-03",
+        ),
+        # its meeting's deadline (10:00 on 12-01) has passed
+        (
+            "2026-12-03",
+            "2026-12-01T10:00:00-03:00",
+            "tarde demais para a janela de 2026-12-03: o prazo da reunião de 2026-12-01 era "
+            "2026-12-01 10:00 -03:00; a primeira janela possível é 2026-12-10",
+        ),
+    ],
+)
+def test_a_window_the_rdm_can_no_longer_make_is_refused(
+    run_rdm: Run, example_repo: Path, window: str, at: str, message: str
+) -> None:
+    code, out, err = run_rdm(
+        "new", "--repo", str(example_repo), "--no-input", "--at", at, *FIELDS, "--window", window
+    )
+    assert (code, out) == (2, "")
+    assert err == f"rdm: usage: --window: {message}\n"
+    assert not (example_repo / "rdms/2026/RDM-2026-0045.yaml").exists()
+
+
+def test_no_window_can_hold_it_is_said(run_rdm: Run, example_repo: Path) -> None:
+    args = [a if a != "1h" else "6h" for a in FIELDS]  # 6h + 30m: more than any window
+    code, out, err = run_rdm(
+        "new", "--repo", str(example_repo), "--no-input", "--at", "2026-12-01T09:00:00-03:00",
+        *args,
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err == (
+        "rdm: usage: nenhuma janela dos próximos anos comporta 6h + 30m (implementação + "
+        "rollback) fora dos congelamentos; divida a mudança ou reveja as estimativas\n"
+    )
+
+
+def test_the_form_asks_again_what_the_file_would_refuse(example_repo: Path) -> None:
+    # Each answer is checked as typed against what `rdm validate` will say of the file,
+    # so a short title or a login with a space never costs the whole form at the end.
+    answers = list(ANSWERS)
+    answers[3:4] = ["not a login!", "bruno-infra"]  # requester
+    answers += [
+        "03/12/2026",  # window: not a date
+        "2026-12-02",  # a Wednesday: not a window
+        "2026-11-26",  # already run
+        "2026-12-31",  # frozen (year-end)
+        "",  # the proposal
+    ]
+    result = _form(example_repo, answers)
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, output  # type: ignore[attr-defined]
+    for expected in (
+        "Error: 'not a login!' não é um login do GitHub (letras, dígitos e hífens simples, "
+        "até 39)",
+        "Error: '03/12/2026' não é uma data AAAA-MM-DD",
+        "Error: 2026-12-02 não é uma janela de mudança (veja `rdm calendar`)",
+        "Error: a janela de 2026-11-26 já começou; a primeira janela possível é 2026-12-03",
+        "Error: a janela de 2026-12-31 está toda congelada (Fechamento fiscal e contábil de "
+        "fim de ano dos clientes)",
+    ):
+        assert expected in output, expected
+    text = (example_repo / "rdms/2026/RDM-2026-0045.yaml").read_text(encoding="utf-8")
+    assert "window: '2026-12-03'" in text
+    assert "requester: bruno-infra" in text
+
+
+def test_a_short_title_is_asked_again(example_repo: Path) -> None:
+    answers = ["Ok", *ANSWERS, ""]
+    result = _form(example_repo, answers)
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, output  # type: ignore[attr-defined]
+    assert "Error: 'Ok' é curto demais: no mínimo 5 caracteres" in output

@@ -6,7 +6,7 @@ an existing file."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import click
 
 from rdm.commands._people import at_option
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
-from rdm.decisions import calendar
+from rdm.decisions import calendar, lifecycle
 from rdm.edges import new_rdm
 from rdm.edges.repository import load_repository
 from rdm.edges.sources import WorkTree
@@ -122,19 +122,42 @@ def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
     else:
         needed = parse_duration(values["estimate"]) + parse_duration(values["rollback_estimate"])
         proposal = calendar.first_window_for_submission(policy, now, needed)
-        proposed = policy.local(proposal.start).date().isoformat() if proposal else None
-        if proposal is not None:
-            meeting = calendar.approving_meeting(policy, proposal)
-            ask.say(
-                _(
-                    "First window it can make: {day} (meeting {meeting}, deadline {deadline})"
-                ).format(
-                    day=proposed,
-                    meeting=policy.local(meeting.start).date().isoformat() if meeting else "—",
-                    deadline=calendar.format_instant(meeting.deadline) if meeting else "—",
-                )
+        if proposal is None:
+            message = _(
+                "no window in the coming years holds {estimate} + {rollback} (implementation + "
+                "rollback) outside the freezes; split the change or review the estimates"
+            ).format(estimate=values["estimate"], rollback=values["rollback_estimate"])
+            raise UsageError(message) if no_input else RdmError(message)
+        proposed = policy.local(proposal.start).date().isoformat()
+        meeting = calendar.approving_meeting(policy, proposal)
+        ask.say(
+            _("First window it can make: {day} (meeting {meeting}, deadline {deadline})").format(
+                day=proposed,
+                meeting=policy.local(meeting.start).date().isoformat() if meeting else "—",
+                deadline=calendar.format_instant(meeting.deadline) if meeting else "—",
             )
-        window = ask.text("window", _("Window (YYYY-MM-DD)"), proposed)
+        )
+
+        def window_check(value: str, timing_only: bool = False) -> str:
+            """A window the RDM can still make (the late ones are refused here: rdm
+            validate reads no clock and cannot see them)."""
+            problem = rdm_form.answer_problem("window", value)
+            if problem is None:
+                problem = lifecycle.window_refusal(
+                    policy, now, date.fromisoformat(value), needed, timing_only
+                )
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+
+        window = ask.text(
+            "window",
+            _("Window (YYYY-MM-DD)"),
+            proposed,
+            check=window_check,
+            # A given --window: only what validate cannot see; the rest are its findings.
+            given_check=lambda value: window_check(value, timing_only=True),
+        )
     year = policy.local(now).year
     answers = rdm_form.Answers(
         title=values["title"],
@@ -214,15 +237,34 @@ class _Asker:
         result: str = click.prompt(label, default=default, value_proc=proc, err=True)
         return result
 
-    def text(self, name: str, label: str, default: str | None = None) -> str:
+    def text(
+        self,
+        name: str,
+        label: str,
+        default: str | None = None,
+        check: Callable[[str], str] | None = None,
+        given_check: Callable[[str], str] | None = None,
+    ) -> str:
+        """A free-text answer, checked as typed against what the file will be held to
+        (`rdm_form.answer_problem`, or `check`): a bad one is asked again."""
+
+        def typed(value: str) -> str:
+            value = _non_empty(value)
+            if check is not None:
+                return check(value)
+            problem = rdm_form.answer_problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+
         value = self.given.get(name)
         if value:
-            return str(value)
+            return _checked(name, given_check, str(value)) if given_check else str(value)
         if self.no_input:
             if default is not None:
                 return default
             raise self._missing(name)
-        return self._prompt(label, default, _non_empty)
+        return self._prompt(label, default, typed)
 
     def choice(
         self, name: str, label: str, options: Sequence[str], default: str | None = None
