@@ -307,3 +307,54 @@ def test_a_short_title_is_asked_again(example_repo: Path) -> None:
     output = result.output  # type: ignore[attr-defined]
     assert result.exit_code == 0, output  # type: ignore[attr-defined]
     assert "Error: 'Ok' é curto demais: no mínimo 5 caracteres" in output
+
+
+@pytest.mark.parametrize(
+    "misnamed",
+    [
+        "rdms/2026/RDM-2026-0050.yml",
+        "rdms/2026/rdm-2026-0050.yaml",
+        "rdms/2025/RDM-2026-0050.yaml",
+        "rdms/2026/RDM-2026-0050 (cópia).yaml",
+        "rdms/2026/rascunho.yaml",  # its id says RDM-2026-0050
+    ],
+)
+def test_the_next_id_skips_ids_taken_by_misnamed_files(
+    run_rdm: Run, example_repo: Path, misnamed: str
+) -> None:
+    path = example_repo / misnamed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("id: RDM-2026-0050\ntitle: rascunho\n", encoding="utf-8")
+    code, out, err = run_rdm(
+        "new", "--repo", str(example_repo), "--no-input", "--at", "2026-12-01T09:00:00-03:00",
+        *FIELDS,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "RDM-2026-0051 gravada" in out
+
+
+def test_the_next_id_never_reuses_one_from_the_history(
+    run_rdm: Run, example_repo: Path
+) -> None:
+    # An id once used keeps its execution records (git notes name it) and its PR: a
+    # deleted RDM's id, or one taken on another branch, is never handed out again.
+    import git
+
+    repo = git.Repo.init(example_repo, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "t").set_value("user", "email", "t@example.invalid")
+    repo.index.add([str(p.relative_to(example_repo)) for p in example_repo.rglob("*.yaml")])
+    repo.index.commit("base")
+    repo.git.checkout("-b", "rdm-60")
+    other = example_repo / "rdms/2026/RDM-2026-0060.yaml"
+    other.write_text("id: RDM-2026-0060\n", encoding="utf-8")
+    repo.index.add([str(other.relative_to(example_repo))])
+    repo.index.commit("RDM-2026-0060 on another branch")
+    repo.git.checkout("main")
+    assert not other.exists()
+    code, out, err = run_rdm(
+        "new", "--repo", str(example_repo), "--no-input", "--at", "2026-12-01T09:00:00-03:00",
+        *FIELDS,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "RDM-2026-0061 gravada" in out
