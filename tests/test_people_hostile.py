@@ -183,3 +183,17 @@ def test_a_hostile_rdm_id_in_a_note_reaches_the_terminal_escaped(
     assert code == 0
     assert "\x1b" not in err
     assert "rdm: RDM-\\x1b[31m-0001: execution records of an RDM" in err
+
+
+def test_a_note_that_is_not_utf8_is_a_message_not_a_crash(
+    run_rdm: Run, history: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root, merges = history
+    body = tmp_path / "note"
+    body.write_bytes(b"\xff\xfe{}")
+    sha = merges["RDM-2026-0043"]
+    git.Repo(root).git.notes("--ref", "refs/notes/rdm", "add", "-f", "-F", str(body), sha)
+    code, out, err = run_rdm("list", "--repo", str(root), "--at", AT)
+    assert code == 0
+    assert "RDM-2026-0043" in out
+    assert err.startswith(f"rdm: note on {sha[:12]}: the note is not JSON: 'utf-8' codec")
