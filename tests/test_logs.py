@@ -118,11 +118,11 @@ def test_one_workload_as_json(run_rdm: Run) -> None:
     [
         (
             ["padaria-do-ze"],
-            "rdm: usage: no topology for padaria-do-ze (topologies/<org-id>.yaml)\n",
+            "rdm: usage: sem topologia para padaria-do-ze (topologies/<org-id>.yaml)\n",
         ),
         (
             ["grupo-alvorada", "--workload", "appserver"],
-            "rdm: usage: --workload 'appserver' is not a workload; one of "
+            "rdm: usage: --workload 'appserver' não é um workload; use um destes: "
             "protheus-appserver-prod, protheus-appserver-homolog, protheus-appserver-update, "
             "protheus-dbaccess, protheus-license, protheus-lockserver, protheus-status, "
             "protheus-tss, protheus-webservice-prod, protheus-webservice-homolog\n",
@@ -182,8 +182,9 @@ def test_a_client_with_nothing_running_and_no_namespace_search(
     code, out, err = run_rdm("logs", "metalurgica-sao-jorge", "--repo", str(example_repo))
     assert (code, out) == (1, "")
     assert err == (
-        "rdm: metalurgica-sao-jorge has no workload running and policy/operations.yaml has no "
-        "logs.namespaceQuery: no link to give (--workload NAME gives any workload's)\n"
+        "rdm: metalurgica-sao-jorge não tem nenhum workload em execução e "
+        "policy/operations.yaml não tem logs.namespaceQuery: não há link a mostrar "
+        "(--workload NOME dá o de qualquer workload)\n"
     )
     code, out, _ = run_rdm(
         "logs", "metalurgica-sao-jorge", "--format", "json", "--repo", str(example_repo)

@@ -41,17 +41,17 @@ ACCOUNT = [
     monitor(109, "site-institucional", "https://www.saas.com.br"),
 ]
 REPORT = """\
-cooperativa-vale-verde-producao     up               up
-cooperativa-vale-verde-homologacao  not-checked-yet  not checked yet
-grupo-alvorada-producao             up               up
-grupo-alvorada-homologacao          missing          not in UptimeRobot (--sync creates it)
-grupo-alvorada-teste                extra            not declared in topologies/grupo-alvorada.yaml
-hospital-santa-luzia-producao       paused           paused: nobody is told when it goes down
-hospital-santa-luzia-homologacao    other-url        checks https://hsl-old.saas.com.br/status; \
-the topology says https://hospital-santa-luzia-homolog.protheus.saas.com.br/status
-metalurgica-sao-jorge-producao      down             down
-metalurgica-sao-jorge-homologacao   down             seems down
-8 monitor(s) declared in 4 topology(ies): 2 up, 1 not-checked-yet, 1 missing, 1 extra, \
+cooperativa-vale-verde-producao     up               no ar
+cooperativa-vale-verde-homologacao  not-checked-yet  ainda não verificado
+grupo-alvorada-producao             up               no ar
+grupo-alvorada-homologacao          missing          não existe no UptimeRobot (--sync o cria)
+grupo-alvorada-teste                extra            não declarado em topologies/grupo-alvorada.yaml
+hospital-santa-luzia-producao       paused           pausado: ninguém é avisado quando cair
+hospital-santa-luzia-homologacao    other-url        verifica https://hsl-old.saas.com.br/status; \
+a topologia diz https://hospital-santa-luzia-homolog.protheus.saas.com.br/status
+metalurgica-sao-jorge-producao      down             fora do ar
+metalurgica-sao-jorge-homologacao   down             parece fora do ar
+8 monitor(es) declarado(s) em 4 topologia(s): 2 up, 1 not-checked-yet, 1 missing, 1 extra, \
 1 paused, 2 down, 1 other-url
 """
 
@@ -155,11 +155,11 @@ def test_one_monitor_can_need_several_things(example: Repository) -> None:
         f for f in monitors.compare([topology], existing, {"grupo-alvorada"}) if f.name == name
     ]
     assert [(f.state, f.monitor_id, f.message) for f in findings] == [
-        (State.DUPLICATE, None, "2 monitors have this name (ids 1, 2); keep one"),
-        (State.OTHER_TYPE, 1, "type 3, not an HTTP(s) monitor (type 1)"),
-        (State.OTHER_URL, 1, f"checks https://elsewhere/status; the topology says {declared}"),
-        (State.PAUSED, 1, "paused: nobody is told when it goes down"),
-        (State.UP, 2, "up"),
+        (State.DUPLICATE, None, "2 monitores têm este nome (ids 1, 2); mantenha um só"),
+        (State.OTHER_TYPE, 1, "tipo 3, não é um monitor HTTP(s) (tipo 1)"),
+        (State.OTHER_URL, 1, f"verifica https://elsewhere/status; a topologia diz {declared}"),
+        (State.PAUSED, 1, "pausado: ninguém é avisado quando cair"),
+        (State.UP, 2, "no ar"),
     ]
 
 
@@ -198,8 +198,8 @@ def test_a_long_rate_limit_fails_at_once(account: FakeUptimeRobot, sleeps: Sleep
     with pytest.raises(uptimerobot.RateLimited) as raised:
         client(account, sleeps).monitors()
     assert str(raised.value) == (
-        "getMonitors: UptimeRobot rate limit reached; retry in 600 s "
-        "(waits of more than 60 s are not taken)"
+        "getMonitors: limite de requisições do UptimeRobot atingido; tente de novo em 600 s "
+        "(esperas de mais de 60 s não são feitas)"
     )
     assert sleeps == [] and len(account.calls) == 1
 
@@ -220,7 +220,7 @@ def test_server_errors_are_retried(account: FakeUptimeRobot, sleeps: Sleeps) -> 
     with pytest.raises(UptimeRobotError) as raised:
         client(account, sleeps).monitors()
     assert str(raised.value) == (
-        "getMonitors: UptimeRobot answered 502 4 times: <html>502 Bad Gateway</html>"
+        "getMonitors: o UptimeRobot respondeu 502 4 vezes: <html>502 Bad Gateway</html>"
     )
 
 
@@ -229,7 +229,7 @@ def test_a_refused_key_is_named_but_never_shown(account: FakeUptimeRobot, sleeps
     with pytest.raises(UptimeRobotError) as raised:
         UptimeRobotClient(wrong, account.api_url, sleep=sleeps).monitors()
     assert str(raised.value) == (
-        "getMonitors: UptimeRobot refused: invalid_parameter (api_key): api_key is invalid."
+        "getMonitors: o UptimeRobot recusou: invalid_parameter (api_key): api_key is invalid."
     )
     assert wrong not in str(raised.value)
 
@@ -248,7 +248,7 @@ def test_new_monitor(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
         client(account, sleeps).new_monitor("acme-producao", "https://acme/status")
     assert (
         str(raised.value)
-        == "newMonitor: UptimeRobot refused: already_exists: Monitor already exists."
+        == "newMonitor: o UptimeRobot recusou: already_exists: Monitor already exists."
     )
 
 
@@ -275,8 +275,9 @@ def test_a_redirect_is_not_followed_with_the_key(httpserver: HTTPServer) -> None
     with pytest.raises(UptimeRobotError) as raised:
         UptimeRobotClient(API_KEY, httpserver.url_for("/v2")).monitors()
     assert str(raised.value) == (
-        "getMonitors: UptimeRobot redirected (307) to https://attacker.example/v2/getMonitors; "
-        "the API key is not sent there (set RDM_UPTIMEROBOT_API_URL to the final URL)"
+        "getMonitors: o UptimeRobot redirecionou (307) para "
+        "https://attacker.example/v2/getMonitors; a chave da API não é enviada para lá "
+        "(defina RDM_UPTIMEROBOT_API_URL com a URL final)"
     )
     assert len(httpserver.log) == 1
 
@@ -290,8 +291,8 @@ def test_pagination_that_lies_is_an_outside_failure(httpserver: HTTPServer) -> N
     with pytest.raises(UptimeRobotError) as raised:
         UptimeRobotClient(API_KEY, httpserver.url_for("/v2"), sleep=lambda _s: None).monitors()
     assert str(raised.value) == (
-        "getMonitors: the account changed while it was read, 3 times in a row (UptimeRobot "
-        "said 1000000000 monitors, the pages held 0); nothing was compared"
+        "getMonitors: a conta mudou durante a leitura 3 vezes seguidas (o UptimeRobot "
+        "informou 1000000000 monitores, as páginas trouxeram 0); nada foi comparado"
     )
     assert len(httpserver.log) == 3
 
@@ -317,7 +318,7 @@ def test_a_monitor_deleted_between_pages_is_not_taken_for_missing(
     found = client(account, sleeps, notify=notes.append).monitors()
     assert [m.id for m in found] == list(range(2, 61))
     assert [c[1]["offset"] for c in account.calls] == ["0", "50", "0", "50"]
-    assert notes == ["getMonitors: the account changed while it was read; reading it again"]
+    assert notes == ["getMonitors: a conta mudou durante a leitura; lendo de novo"]
 
 
 def test_a_monitor_added_between_pages_is_not_listed_twice(
@@ -349,7 +350,7 @@ def test_an_account_that_keeps_changing_is_an_outside_failure(
     with pytest.raises(UptimeRobotError) as raised:
         client(account, sleeps).monitors()
     assert str(raised.value).startswith(
-        "getMonitors: the account changed while it was read, 3 times in a row"
+        "getMonitors: a conta mudou durante a leitura 3 vezes seguidas"
     )
 
 
@@ -427,7 +428,7 @@ def test_only_the_clients_asked_for(run_rdm: Run, env: FakeUptimeRobot) -> None:
     code, out, _ = run_rdm("monitors", "cooperativa-vale-verde", "--repo", str(ROOT))
     assert code == 0
     assert out.splitlines()[-1] == (
-        "2 monitor(s) declared in 1 topology(ies): 1 up, 1 not-checked-yet"
+        "2 monitor(es) declarado(s) em 1 topologia(s): 1 up, 1 not-checked-yet"
     )
 
 
@@ -438,11 +439,11 @@ def test_sync_creates_the_missing_and_touches_nothing_else(
     code, out, _ = run_rdm("monitors", "grupo-alvorada", "--sync", "--repo", str(ROOT))
     assert code == 1  # the extra monitor is still there: --sync never deletes
     assert out.splitlines() == [
-        "grupo-alvorada-producao     up       up",
-        "grupo-alvorada-homologacao  created  created (id 800000001), checking "
+        "grupo-alvorada-producao     up       no ar",
+        "grupo-alvorada-homologacao  created  criado (id 800000001), verificando "
         "https://grupo-alvorada-homolog.protheus.saas.com.br/status",
-        "grupo-alvorada-teste        extra    not declared in topologies/grupo-alvorada.yaml",
-        "2 monitor(s) declared in 1 topology(ies): 1 up, 1 created, 1 extra",
+        "grupo-alvorada-teste        extra    não declarado em topologies/grupo-alvorada.yaml",
+        "2 monitor(es) declarado(s) em 1 topologia(s): 1 up, 1 created, 1 extra",
     ]
     assert env.monitors[: len(before)] == before
     assert env.monitors[-1]["friendly_name"] == "grupo-alvorada-homologacao"
@@ -462,7 +463,7 @@ def test_json(run_rdm: Run, env: FakeUptimeRobot) -> None:
         "orgId": "hospital-santa-luzia",
         "name": "hospital-santa-luzia-producao",
         "state": "paused",
-        "message": "paused: nobody is told when it goes down",
+        "message": "pausado: ninguém é avisado quando cair",
         "url": "https://hospital-santa-luzia.protheus.saas.com.br/status",
         "id": 103,
     }
@@ -482,21 +483,22 @@ def test_hostile_names_stay_on_one_line(run_rdm: Run, env: FakeUptimeRobot) -> N
             ["padaria-do-ze"],
             {"RDM_UPTIMEROBOT_API_KEY": API_KEY},
             2,
-            "rdm: usage: no topology for padaria-do-ze (topologies/<org-id>.yaml)\n",
+            "rdm: usage: sem topologia para padaria-do-ze (topologies/<org-id>.yaml)\n",
         ),
         (
             [],
             {},
             2,
-            "rdm: usage: set RDM_UPTIMEROBOT_API_KEY to the UptimeRobot API key (My Settings -> "
-            "API Settings; a read-only key is enough without --sync)\n",
+            "rdm: usage: defina RDM_UPTIMEROBOT_API_KEY com a chave da API do UptimeRobot "
+            "(My Settings -> API Settings; sem --sync basta uma chave somente leitura)\n",
         ),
         (
             [],
             {"RDM_UPTIMEROBOT_API_KEY": API_KEY, "RDM_UPTIMEROBOT_API_URL": "http://10.0.0.9/v2"},
             2,
-            "rdm: usage: RDM_UPTIMEROBOT_API_URL must be an https:// URL (http:// only to a "
-            "loopback address), not http://10.0.0.9: the API key would travel in the clear\n",
+            "rdm: usage: RDM_UPTIMEROBOT_API_URL deve ser uma URL https:// (http:// só para um "
+            "endereço de loopback), não http://10.0.0.9: a chave da API trafegaria sem "
+            "criptografia\n",
         ),
     ],
 )
@@ -522,8 +524,8 @@ def test_uptimerobot_down_is_exit_3(
     code, out, err = run_rdm("monitors", "--repo", str(ROOT))
     assert (code, out) == (3, "")
     assert err == (
-        "rdm: getMonitors: UptimeRobot rate limit reached; retry in 3600 s "
-        "(waits of more than 60 s are not taken)\n"
+        "rdm: getMonitors: limite de requisições do UptimeRobot atingido; tente de novo em "
+        "3600 s (esperas de mais de 60 s não são feitas)\n"
     )
     assert API_KEY not in err
 

@@ -93,7 +93,7 @@ def test_an_unknown_target_is_refused(run_rdm: Run, example_repo: Path) -> None:
     args = [a if a != "grupo-alvorada" else "padaria-do-ze" for a in FIELDS]
     code, _, err = run_rdm("new", "--repo", str(example_repo), "--no-input", *args)
     assert code == 2
-    assert "'padaria-do-ze' não é um de:" in err
+    assert "'padaria-do-ze' não é uma das opções:" in err
 
 
 def test_hostile_text_is_written_as_text(run_rdm: Run, example_repo: Path) -> None:
@@ -147,7 +147,7 @@ def test_the_form_prompts_in_portuguese(
     output = result.output
     assert "Prioridade (impacto x urgência): P2" in output
     assert "Clientes: cooperativa-vale-verde, grupo-alvorada, hospital-santa-luzia" in output
-    assert "'alta' não é um de: high, medium, low" in output
+    assert "'alta' não é uma das opções: high, medium, low" in output
     assert "'uma hora' não é uma duração como 45m, 2h ou 1h30m" in output
     assert (
         "Primeira janela possível: 2026-12-03 "

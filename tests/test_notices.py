@@ -123,21 +123,22 @@ def test_no_downtime_no_notice(example: Repository) -> None:
     planned = _plan(example, "RDM-2026-0042")
     assert planned.notices == ()
     assert planned.problems == (
-        "RDM-2026-0042 declares no downtime (`downtime`): the clients lose nothing, "
-        "so there is nothing to tell them",
+        "RDM-2026-0042 não declara indisponibilidade (`downtime`): os clientes não perdem "
+        "nada, então não há o que avisar",
     )
 
 
 def test_an_emergency_must_say_when(example: Repository) -> None:
     planned = _plan(example, "RDM-2026-0043", downtime=None)
     assert planned.problems == (
-        "RDM-2026-0043 is an emergency without `downtime`: add `downtime: {start: <when it "
-        "starts, with offset>, duration: <e.g. 30m>}` so that the notice can say when and "
-        "for how long",
+        "RDM-2026-0043 é uma emergência sem `downtime`: acrescente `downtime: {start: <quando "
+        "começa, com fuso>, duration: <ex.: 30m>}` para que o aviso diga quando e por quanto "
+        "tempo",
     )
     planned = _plan(example, "RDM-2026-0043", downtime=Downtime(timedelta(minutes=30)))
     assert planned.problems == (
-        "RDM-2026-0043 is an emergency: say when the downtime starts in `downtime.start`",
+        "RDM-2026-0043 é uma emergência: informe em `downtime.start` quando a "
+        "indisponibilidade começa",
     )
 
 
@@ -146,8 +147,8 @@ def test_a_normal_change_outside_the_calendar_cannot_say_when(example: Repositor
     assert example.operations is not None
     planned = notices.plan(rdm, example.topologies, example.operations, SP, None)
     assert planned.problems == (
-        "RDM-2026-0041: window 2026-12-03 is not a change window of the calendar, and "
-        "`downtime.start` is not set: the notice cannot say when",
+        "RDM-2026-0041: a janela 2026-12-03 não é uma janela de mudança do calendário e "
+        "`downtime.start` não foi informado: o aviso não tem como dizer quando",
     )
 
 
@@ -161,9 +162,9 @@ def test_every_target_needs_contacts(example: Repository) -> None:
     )
     assert planned.notices == ()
     assert planned.problems == (
-        "RDM-2026-0041: target grupo-alvorada has no usable topology",
-        "hospital-santa-luzia: topologies/hospital-santa-luzia.yaml has no contacts "
-        "(client.contacts): nobody to send the notice to",
+        "RDM-2026-0041: o alvo grupo-alvorada não tem topologia utilizável",
+        "hospital-santa-luzia: topologies/hospital-santa-luzia.yaml não tem contatos "
+        "(client.contacts): não há a quem enviar o aviso",
     )
 
 

@@ -79,8 +79,8 @@ def test_a_record_that_ends_before_it_starts_is_left_out_and_said(
     assert "levou -" not in out
     assert "executada de 2026-12-03 00:05 -03:00 a 2026-12-03 01:20 -03:00" in out
     assert err == (
-        f"rdm: note on {sha[:12]}: record 2: RDM-2026-0041 ends (2026-12-03T01:00:00-03:00) "
-        "before it starts (2026-12-03T02:00:00-03:00); left out\n"
+        f"rdm: nota em {sha[:12]}: registro 2: RDM-2026-0041 termina (2026-12-03T01:00:00-03:00) "
+        "antes de começar (2026-12-03T02:00:00-03:00); ficou de fora\n"
     )
 
 
@@ -97,7 +97,7 @@ def test_a_rollback_that_ends_before_it_starts_is_left_out(
     )
     assert code == 0
     assert "RDM-2026-0043" not in out
-    assert "rollback of cooperativa-vale-verde ends" in err
+    assert "o rollback de cooperativa-vale-verde termina antes de começar" in err
 
 
 def test_a_record_of_an_rdm_no_longer_in_the_tree_still_counts(
@@ -123,8 +123,8 @@ def test_a_record_of_an_rdm_no_longer_in_the_tree_still_counts(
     assert [r["id"] for r in body["rdms"]] == ["RDM-2026-0041", "RDM-2026-0031"]
     assert body["metrics"]["rollbackRate"] == 0.5
     assert err == (
-        "rdm: RDM-2026-0031: execution records of an RDM that is not in the work tree; "
-        "reported from the records alone\n"
+        "rdm: RDM-2026-0031: registros de execução de uma RDM que não está na árvore de "
+        "trabalho; relatada só pelos registros\n"
     )
 
 
@@ -142,8 +142,8 @@ def test_an_rdm_file_that_does_not_load_is_said_not_silently_dropped(
         assert code == 0
         assert "RDM-2026-0042" not in out
         assert err == (
-            f"rdm: {root}/rdms/2026/RDM-2026-0042.yaml is not a valid RDM and is left out "
-            "(`rdm validate` says why)\n"
+            f"rdm: {root}/rdms/2026/RDM-2026-0042.yaml não é uma RDM válida e ficou de fora "
+            "(`rdm validate` diz por quê)\n"
         )
 
 
@@ -182,7 +182,7 @@ def test_a_hostile_rdm_id_in_a_note_reaches_the_terminal_escaped(
     code, _, err = run_rdm("list", "--repo", str(root), "--at", AT)
     assert code == 0
     assert "\x1b" not in err
-    assert "rdm: RDM-\\x1b[31m-0001: execution records of an RDM" in err
+    assert "rdm: RDM-\\x1b[31m-0001: registros de execução de uma RDM" in err
 
 
 def test_a_note_that_is_not_utf8_is_a_message_not_a_crash(
@@ -196,4 +196,4 @@ def test_a_note_that_is_not_utf8_is_a_message_not_a_crash(
     code, out, err = run_rdm("list", "--repo", str(root), "--at", AT)
     assert code == 0
     assert "RDM-2026-0043" in out
-    assert err.startswith(f"rdm: note on {sha[:12]}: the note is not JSON: 'utf-8' codec")
+    assert err.startswith(f"rdm: nota em {sha[:12]}: the note is not JSON: 'utf-8' codec")

@@ -14,16 +14,12 @@ import click
 
 from rdm.commands.options import EXIT_FINDINGS, repo_option
 from rdm.edges.repository import load_work_tree
+from rdm.i18n import _
 from rdm.model.problems import UsageError
 from rdm.model.topologies import WORKLOADS
 from rdm.reports import logs
 
 OPERATIONS = "policy/operations.yaml"
-
-
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
 
 
 @click.command("logs")

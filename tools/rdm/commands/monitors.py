@@ -17,13 +17,9 @@ from rdm.commands.options import EXIT_FINDINGS, repo_option
 from rdm.decisions import monitors
 from rdm.edges.repository import load_work_tree
 from rdm.edges.uptimerobot import UptimeRobotClient, UptimeRobotError
+from rdm.i18n import _
 from rdm.model.problems import UsageError
 from rdm.reports import monitors as report
-
-
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
 
 
 @click.command("monitors")

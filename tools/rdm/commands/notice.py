@@ -21,16 +21,12 @@ from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
 from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
+from rdm.i18n import _
 from rdm.model.problems import RdmError, UsageError
 from rdm.reports import notices
 
 _RDM_ID = re.compile(r"^RDM-(\d{4})-\d{4}$")
 OPERATIONS = "policy/operations.yaml"
-
-
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
 
 
 @click.command("notice")

@@ -8,7 +8,8 @@ twice. Which client an undeclared monitor belongs to is decided by the longest
 org id its name starts with, so `grupo-alvorada-teste` belongs to
 `grupo-alvorada` and not to a client called `grupo`.
 
-Pure: takes the topologies and the monitors the edge read; no I/O.
+Pure: takes the topologies and the monitors the edge read; no I/O. Messages are
+in the active language (`rdm.i18n`); states stay identifiers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from rdm.i18n import _
 from rdm.model.topologies import Monitor, Topology
 
 HTTP_TYPE = 1  # UptimeRobot's monitor type 1: HTTP(s)
@@ -129,7 +131,7 @@ def compare(
                         topology.org_id,
                         found.name,
                         State.EXTRA,
-                        f"not declared in topologies/{topology.org_id}.yaml",
+                        _("not declared in topologies/{org}.yaml").format(org=topology.org_id),
                         found.url,
                         found.id,
                     )
@@ -144,7 +146,7 @@ def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[
                 org_id,
                 monitor.name,
                 State.MISSING,
-                "not in UptimeRobot (--sync creates it)",
+                _("not in UptimeRobot (--sync creates it)"),
                 monitor.url,
             )
         ]
@@ -156,7 +158,9 @@ def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[
                 org_id,
                 monitor.name,
                 State.DUPLICATE,
-                f"{len(found)} monitors have this name (ids {ids}); keep one",
+                _("{n} monitors have this name (ids {ids}); keep one").format(
+                    n=len(found), ids=ids
+                ),
                 monitor.url,
             )
         )
@@ -172,27 +176,34 @@ def _one(org_id: str, monitor: Monitor, existing: Existing) -> list[Finding]:
     findings: list[Finding] = []
     if existing.type != HTTP_TYPE:
         findings.append(
-            finding(State.OTHER_TYPE, f"type {existing.type}, not an HTTP(s) monitor (type 1)")
+            finding(
+                State.OTHER_TYPE,
+                _("type {type}, not an HTTP(s) monitor (type 1)").format(type=existing.type),
+            )
         )
     if existing.url != monitor.url:
         findings.append(
             finding(
                 State.OTHER_URL,
-                f"checks {existing.url}; the topology says {monitor.url}",
+                _("checks {url}; the topology says {declared}").format(
+                    url=existing.url, declared=monitor.url
+                ),
             )
         )
     if existing.status == Status.PAUSED:
-        findings.append(finding(State.PAUSED, "paused: nobody is told when it goes down"))
+        findings.append(finding(State.PAUSED, _("paused: nobody is told when it goes down")))
     elif existing.status in (Status.SEEMS_DOWN, Status.DOWN):
-        word = "seems down" if existing.status == Status.SEEMS_DOWN else "down"
+        word = _("seems down") if existing.status == Status.SEEMS_DOWN else _("down")
         findings.append(finding(State.DOWN, word))
     elif existing.status not in (Status.UP, Status.NOT_CHECKED_YET):
-        findings.append(finding(State.DOWN, f"unknown status {existing.status}"))
+        findings.append(
+            finding(State.DOWN, _("unknown status {status}").format(status=existing.status))
+        )
     if findings:
         return findings
     if existing.status == Status.NOT_CHECKED_YET:
-        return [finding(State.NOT_CHECKED_YET, "not checked yet")]
-    return [finding(State.UP, "up")]
+        return [finding(State.NOT_CHECKED_YET, _("not checked yet"))]
+    return [finding(State.UP, _("up"))]
 
 
 def summary(findings: Sequence[Finding], declared: int, topologies: int) -> str:
@@ -201,5 +212,7 @@ def summary(findings: Sequence[Finding], declared: int, topologies: int) -> str:
     for item in findings:
         counts[item.state] = counts.get(item.state, 0) + 1
     parts = [f"{counts[state]} {state.value}" for state in State if counts.get(state)]
-    found = ", ".join(parts) if parts else "nothing"
-    return f"{declared} monitor(s) declared in {topologies} topology(ies): {found}"
+    found = ", ".join(parts) if parts else _("nothing")
+    return _("{declared} monitor(s) declared in {topologies} topology(ies): {found}").format(
+        declared=declared, topologies=topologies, found=found
+    )

@@ -35,6 +35,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
 ENV_URL = "RDM_SMTP_URL"
@@ -75,19 +76,25 @@ def parse_smtp_url(text: str) -> SmtpUrl:
         parts = urlsplit(text.strip())
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"{ENV_URL} is not a URL: {_no_password(text, exc)}") from exc
+        raise UsageError(
+            _("{var} is not a URL: {reason}").format(var=ENV_URL, reason=_no_password(text, exc))
+        ) from exc
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise UsageError(
-            f"{ENV_URL} must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
-            f"(a relay on this machine), not {scheme or 'nothing'}://"
+            _(
+                "{var} must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
+                "(a relay on this machine), not {scheme}://"
+            ).format(var=ENV_URL, scheme=scheme or _("nothing"))
         )
     host = parts.hostname
     if not host:
-        raise UsageError(f"{ENV_URL} names no host (smtp://HOST:PORT)")
+        raise UsageError(_("{var} names no host (smtp://HOST:PORT)").format(var=ENV_URL))
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise UsageError(
-            f"{ENV_URL} takes no path, query or fragment: {scheme}://[USER:PASSWORD@]HOST[:PORT]"
+            _(
+                "{var} takes no path, query or fragment: {scheme}://[USER:PASSWORD@]HOST[:PORT]"
+            ).format(var=ENV_URL, scheme=scheme)
         )
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
@@ -95,13 +102,18 @@ def parse_smtp_url(text: str) -> SmtpUrl:
     if scheme == "smtp+insecure":
         if not is_loopback(host):
             raise UsageError(
-                f"{ENV_URL}: smtp+insecure:// sends in the clear and is only for a relay on "
-                f"this machine (localhost, 127.0.0.1, ::1), not {host}; use smtps:// or smtp://"
+                _(
+                    "{var}: smtp+insecure:// sends in the clear and is only for a relay on "
+                    "this machine (localhost, 127.0.0.1, ::1), not {host}; use smtps:// or "
+                    "smtp://"
+                ).format(var=ENV_URL, host=host)
             )
         if username is not None:
             raise UsageError(
-                f"{ENV_URL}: no credentials over smtp+insecure:// (they would travel in the "
-                "clear); use smtps:// or smtp:// (STARTTLS)"
+                _(
+                    "{var}: no credentials over smtp+insecure:// (they would travel in the "
+                    "clear); use smtps:// or smtp:// (STARTTLS)"
+                ).format(var=ENV_URL)
             )
     return url
 
@@ -151,7 +163,9 @@ def build(message: Outgoing, at: datetime) -> EmailMessage:
         *(part for pair in message.to for part in pair if part),
     ):
         if "\r" in value or "\n" in value:
-            raise ValueError(f"a line break in a header value: {value[:40]!r}")
+            raise ValueError(
+                _("a line break in a header value: {value!r}").format(value=value[:40])
+            )
     # Lines up to RFC 5322's 998: Python folds a long subject before its first word,
     # which some readers show with a leading space.
     email = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
@@ -191,7 +205,7 @@ class Mailer:
             try:
                 built.append((message, build(message, at)))
             except ValueError as exc:
-                raise MailError(f"not sent: {exc}") from exc
+                raise MailError(_("not sent: {reason}").format(reason=exc)) from exc
         sent: list[Sent] = []
         smtp: smtplib.SMTP | None = None
         try:
@@ -218,8 +232,9 @@ class Mailer:
             raise MailError(str(exc), sent) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(
-                f"{self.url.redacted()}: the server refused the login of "
-                f"{self.url.username} ({exc.smtp_code})",
+                _("{server}: the server refused the login of {user} ({code})").format(
+                    server=self.url.redacted(), user=self.url.username, code=exc.smtp_code
+                ),
                 sent,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
@@ -243,9 +258,11 @@ class Mailer:
             if url.scheme == "smtp":
                 if not smtp.has_extn("starttls"):
                     raise MailError(
-                        f"{url.redacted()} does not offer STARTTLS; rdm sends neither a "
-                        "password nor a notice in the clear (use smtps:// if the server "
-                        "speaks TLS on connect)"
+                        _(
+                            "{server} does not offer STARTTLS; rdm sends neither a password "
+                            "nor a notice in the clear (use smtps:// if the server speaks TLS "
+                            "on connect)"
+                        ).format(server=url.redacted())
                     )
                 smtp.starttls(context=context)
                 smtp.ehlo()

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import requests
 
 from rdm.decisions.monitors import HTTP_TYPE, Existing
+from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
 DEFAULT_API_URL = "https://api.uptimerobot.com/v2"
@@ -70,8 +71,10 @@ def check_api_url(url: str) -> str:
     if parts.scheme == "http" and _loopback(host):
         return url.rstrip("/")
     raise UsageError(
-        f"{ENV_URL} must be an https:// URL (http:// only to a loopback address), "
-        f"not {parts.scheme or 'nothing'}://{host}: the API key would travel in the clear"
+        _(
+            "{var} must be an https:// URL (http:// only to a loopback address), "
+            "not {scheme}://{host}: the API key would travel in the clear"
+        ).format(var=ENV_URL, scheme=parts.scheme or _("nothing"), host=host)
     )
 
 
@@ -103,8 +106,10 @@ class UptimeRobotClient:
         key = env.get(ENV_KEY, "").strip()
         if not key:
             raise UsageError(
-                f"set {ENV_KEY} to the UptimeRobot API key (My Settings -> API Settings; "
-                "a read-only key is enough without --sync)"
+                _(
+                    "set {var} to the UptimeRobot API key (My Settings -> API Settings; "
+                    "a read-only key is enough without --sync)"
+                ).format(var=ENV_KEY)
             )
         url = check_api_url(env.get(ENV_URL, "").strip() or DEFAULT_API_URL)
         return cls(api_key=key, api_url=url, **kwargs)
@@ -131,8 +136,9 @@ class UptimeRobotClient:
                 failures += 1
                 if failures > self.retries:
                     raise UptimeRobotError(
-                        f"{method}: cannot reach UptimeRobot at {self.api_url}: "
-                        f"{self._clean(str(exc))}"
+                        _("{method}: cannot reach UptimeRobot at {url}: {reason}").format(
+                            method=method, url=self.api_url, reason=self._clean(str(exc))
+                        )
                     ) from exc
                 self.sleep(2.0 ** (failures - 1))
                 continue
@@ -143,10 +149,17 @@ class UptimeRobotClient:
                 waits += 1
                 if wait > self.max_wait or waits > self.retries:
                     raise RateLimited(
-                        f"{method}: UptimeRobot rate limit reached; retry in {wait:.0f} s "
-                        f"(waits of more than {self.max_wait:.0f} s are not taken)"
+                        _(
+                            "{method}: UptimeRobot rate limit reached; retry in {wait} s "
+                            "(waits of more than {limit} s are not taken)"
+                        ).format(method=method, wait=f"{wait:.0f}", limit=f"{self.max_wait:.0f}")
                     )
-                self._pause(wait, f"{method}: UptimeRobot rate limit; waiting {wait:.0f} s")
+                self._pause(
+                    wait,
+                    _("{method}: UptimeRobot rate limit; waiting {wait} s").format(
+                        method=method, wait=f"{wait:.0f}"
+                    ),
+                )
                 self._reset_at = None
                 continue
             if status >= 500:
@@ -155,18 +168,27 @@ class UptimeRobotClient:
                     self.sleep(2.0 ** (failures - 1))
                     continue
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot answered {status} {failures} times: "
-                    f"{self._body(response)}"
+                    _("{method}: UptimeRobot answered {status} {n} times: {body}").format(
+                        method=method, status=status, n=failures, body=self._body(response)
+                    )
                 )
             if 300 <= status < 400:
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot redirected ({status}) to "
-                    f"{response.headers.get('location', '?')}; the API key is not sent there "
-                    f"(set {ENV_URL} to the final URL)"
+                    _(
+                        "{method}: UptimeRobot redirected ({status}) to {location}; the API key "
+                        "is not sent there (set {var} to the final URL)"
+                    ).format(
+                        method=method,
+                        status=status,
+                        location=self._clean(response.headers.get("location", "?")),
+                        var=ENV_URL,
+                    )
                 )
             if status >= 400:
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot answered {status}: {self._body(response)}"
+                    _("{method}: UptimeRobot answered {status}: {body}").format(
+                        method=method, status=status, body=self._body(response)
+                    )
                 )
             return self._ok(method, response)
 
@@ -175,10 +197,14 @@ class UptimeRobotClient:
             answer = response.json()
         except ValueError as exc:
             raise UptimeRobotError(
-                f"{method}: UptimeRobot's answer is not JSON ({self._body(response)})"
+                _("{method}: UptimeRobot's answer is not JSON ({body})").format(
+                    method=method, body=self._body(response)
+                )
             ) from exc
         if not isinstance(answer, dict):
-            raise UptimeRobotError(f"{method}: UptimeRobot's answer is not a JSON object")
+            raise UptimeRobotError(
+                _("{method}: UptimeRobot's answer is not a JSON object").format(method=method)
+            )
         if answer.get("stat") == "ok":
             return answer
         found = answer.get("error")
@@ -189,7 +215,10 @@ class UptimeRobotClient:
         about = f" ({self._clean(str(parameter))})" if parameter else ""
         # `passed_value` is never shown: for api_key it is the key itself.
         raise UptimeRobotError(
-            f"{method}: UptimeRobot refused: {kind}{about}" + (f": {message}" if message else "")
+            _("{method}: UptimeRobot refused: {kind}{about}").format(
+                method=method, kind=kind, about=about
+            )
+            + (f": {message}" if message else "")
         )
 
     def _record_rate(self, response: requests.Response) -> None:
@@ -213,10 +242,17 @@ class UptimeRobotClient:
         wait = max(0.0, self._reset_at - self.clock()) + 1.0
         if wait > self.max_wait:
             raise RateLimited(
-                f"{method}: UptimeRobot rate limit exhausted; it resets in {wait:.0f} s "
-                f"(waits of more than {self.max_wait:.0f} s are not taken)"
+                _(
+                    "{method}: UptimeRobot rate limit exhausted; it resets in {wait} s "
+                    "(waits of more than {limit} s are not taken)"
+                ).format(method=method, wait=f"{wait:.0f}", limit=f"{self.max_wait:.0f}")
             )
-        self._pause(wait, f"{method}: UptimeRobot rate limit exhausted; waiting {wait:.0f} s")
+        self._pause(
+            wait,
+            _("{method}: UptimeRobot rate limit exhausted; waiting {wait} s").format(
+                method=method, wait=f"{wait:.0f}"
+            ),
+        )
         self._reset_at = None
 
     def _pause(self, seconds: float, why: str) -> None:
@@ -241,10 +277,14 @@ class UptimeRobotClient:
             if found is not None:
                 return found
             if attempt < LIST_ATTEMPTS:
-                self.notify("getMonitors: the account changed while it was read; reading it again")
+                self.notify(
+                    _("getMonitors: the account changed while it was read; reading it again")
+                )
         raise UptimeRobotError(
-            f"getMonitors: the account changed while it was read, {LIST_ATTEMPTS} times in a "
-            f"row (UptimeRobot said {said} monitors, the pages held {held}); nothing was compared"
+            _(
+                "getMonitors: the account changed while it was read, {n} times in a row "
+                "(UptimeRobot said {said} monitors, the pages held {held}); nothing was compared"
+            ).format(n=LIST_ATTEMPTS, said=said, held=held)
         )
 
     def _listing(self) -> tuple[list[Existing] | None, int, int]:
@@ -254,11 +294,11 @@ class UptimeRobotClient:
         first_total: int | None = None
         consistent = True
         offset = 0
-        for _ in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             answer = self.call("getMonitors", {"offset": str(offset), "limit": str(PAGE)})
             page = answer.get("monitors")
             if not isinstance(page, list):
-                raise UptimeRobotError("getMonitors: UptimeRobot's answer has no monitor list")
+                raise UptimeRobotError(_("getMonitors: UptimeRobot's answer has no monitor list"))
             for item in page:
                 monitor = _existing(item)
                 consistent = consistent and monitor.id not in seen
@@ -279,7 +319,9 @@ class UptimeRobotClient:
                     return found, said, len(found)
                 return None, said, len(found)
         raise UptimeRobotError(
-            f"getMonitors: still more pages after {MAX_PAGES * PAGE} monitors; giving up"
+            _("getMonitors: still more pages after {n} monitors; giving up").format(
+                n=MAX_PAGES * PAGE
+            )
         )
 
     def new_monitor(self, name: str, url: str) -> int:
@@ -289,7 +331,7 @@ class UptimeRobotClient:
         )
         monitor = answer.get("monitor")
         if not isinstance(monitor, dict) or not isinstance(monitor.get("id"), int):
-            raise UptimeRobotError("newMonitor: UptimeRobot's answer has no monitor id")
+            raise UptimeRobotError(_("newMonitor: UptimeRobot's answer has no monitor id"))
         return int(monitor["id"])
 
 
@@ -310,6 +352,6 @@ def _existing(item: Any) -> Existing:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UptimeRobotError(
-            f"getMonitors: a monitor in UptimeRobot's answer lacks {exc}"
+            _("getMonitors: a monitor in UptimeRobot's answer lacks {what}").format(what=exc)
         ) from exc
     return monitor

@@ -6,7 +6,8 @@ the RDM runs in (already looked up in the calendar) and returns one `Notice` per
 target client, or the reasons no notice can be written. Everything a client
 reads is in pt-BR whatever the operator's locale (the clients are Brazilian), so
 the texts are kept here, in `PT_BR` and the helpers below, and not in the
-operator-facing message catalogs.
+operator-facing message catalogs; the reasons no notice can be written are for
+the operator, in the active language (`rdm.i18n`).
 
 Values from files are hostile: every one that reaches a header (subject, names)
 is collapsed to a single line here, and the mail edge refuses a line break in a
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rdm.i18n import _
 from rdm.model.policy import OperationsPolicy
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.topologies import Contact, Topology
@@ -137,36 +139,48 @@ def plan(
     if downtime is None:
         if rdm.type is ChangeType.EMERGENCY:
             problems.append(
-                f"{rdm.id} is an emergency without `downtime`: add "
-                "`downtime: {start: <when it starts, with offset>, duration: <e.g. 30m>}` "
-                "so that the notice can say when and for how long"
+                _(
+                    "{rdm} is an emergency without `downtime`: add "
+                    "`downtime: {{start: <when it starts, with offset>, duration: <e.g. 30m>}}` "
+                    "so that the notice can say when and for how long"
+                ).format(rdm=rdm.id)
             )
         else:
             problems.append(
-                f"{rdm.id} declares no downtime (`downtime`): the clients lose nothing, "
-                "so there is nothing to tell them"
+                _(
+                    "{rdm} declares no downtime (`downtime`): the clients lose nothing, "
+                    "so there is nothing to tell them"
+                ).format(rdm=rdm.id)
             )
     elif downtime.start is not None:
         start = downtime.start
     elif rdm.type is ChangeType.EMERGENCY:  # it runs at any hour: no window to start with
         problems.append(
-            f"{rdm.id} is an emergency: say when the downtime starts in `downtime.start`"
+            _("{rdm} is an emergency: say when the downtime starts in `downtime.start`").format(
+                rdm=rdm.id
+            )
         )
     elif window_start is not None:
         start = window_start
     else:
         problems.append(
-            f"{rdm.id}: window {rdm.window} is not a change window of the calendar, "
-            "and `downtime.start` is not set: the notice cannot say when"
+            _(
+                "{rdm}: window {window} is not a change window of the calendar, "
+                "and `downtime.start` is not set: the notice cannot say when"
+            ).format(rdm=rdm.id, window=rdm.window)
         )
     for target in rdm.targets:
         topology = topologies.get(target)
         if topology is None:
-            problems.append(f"{rdm.id}: target {target} has no usable topology")
+            problems.append(
+                _("{rdm}: target {target} has no usable topology").format(rdm=rdm.id, target=target)
+            )
         elif not topology.contacts:
             problems.append(
-                f"{target}: topologies/{target}.yaml has no contacts (client.contacts): "
-                "nobody to send the notice to"
+                _(
+                    "{target}: topologies/{target}.yaml has no contacts (client.contacts): "
+                    "nobody to send the notice to"
+                ).format(target=target)
             )
     if problems or downtime is None or start is None:
         return NoticePlan((), "", None, None, tuple(problems))
