@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, repo_option
 from rdm.edges.repository import load_work_tree
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.model.topologies import WORKLOADS
 from rdm.reports import logs
@@ -22,14 +23,22 @@ from rdm.reports import logs
 OPERATIONS = "policy/operations.yaml"
 
 
-@click.command("logs")
+@click.command(
+    "logs",
+    cls=TranslatedCommand,
+    help=N_(
+        "Print the log service's links for client ORG_ID, one per workload.\n\nThe search "
+        "URL and query come from policy/operations.yaml (logs). Exit 0; 1 when the "
+        "topology or the policy has errors, or there is no link to give; 2 usage error."
+    ),
+)
 @click.argument("org_id")
 @repo_option
 @click.option(
     "--workload",
     default=None,
     metavar="NAME",
-    help="Only this workload's link (protheus-appserver-prod, protheus-dbaccess, ...).",
+    help=N_("Only this workload's link (protheus-appserver-prod, protheus-dbaccess, ...)."),
 )
 @click.option(
     "--format",
@@ -37,14 +46,9 @@ OPERATIONS = "policy/operations.yaml"
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 def command(org_id: str, repo: Path, workload: str | None, output_format: str) -> int:
-    """Print the log service's links for client ORG_ID, one per workload.
-
-    The search URL and query come from policy/operations.yaml (logs). Exit 0,
-    1 when the topology or the policy has errors, 2 usage error.
-    """
     if workload is not None and not logs.known_workload(workload):
         raise UsageError(
             _("--workload {name!r} is not a workload; one of {names}").format(

@@ -13,12 +13,13 @@ from typing import Any
 import click
 
 from rdm.commands._people import at_option
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
 from rdm.decisions import calendar, lifecycle
 from rdm.edges import new_rdm
 from rdm.edges.repository import load_repository
 from rdm.edges.sources import WorkTree
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model import rdm_form
 from rdm.model.problems import RdmError, UsageError
 from rdm.model.rdms import parse_duration
@@ -37,42 +38,49 @@ def _option(name: str, help_text: str, **kwargs: Any) -> Callable[..., Any]:
     return click.option(f"--{name.replace('_', '-')}", name, help=help_text, **kwargs)
 
 
-@click.command("new")
+@click.command(
+    "new",
+    cls=TranslatedCommand,
+    help=N_(
+        "Fill in a new RDM: asks what the committee requires, offers the targets from "
+        "topologies/, shows the derived priority, proposes the first window the RDM can "
+        "still make, checks it and writes rdms/<year>/RDM-<year>-<n>.yaml."
+    ),
+)
 @repo_option
-@_option("title", "Title of the change.")
-@_option("type", "normal, emergency or standard.", type=click.Choice(TYPES))
-@_option("category", "Category of the change.", type=click.Choice(CATEGORIES))
-@_option("requester", "Who asks for the change (GitHub login).")
-@_option("description", "What changes and why.")
-@_option("opinion_author", "Author of the technical opinion (parecer técnico).")
-@_option("opinion", "The technical opinion (parecer técnico).")
-@_option("risk", "Risk in the technical opinion.", type=click.Choice(RISKS))
-@_option("impact", "Impact: high, medium or low.", type=click.Choice(LEVELS))
-@_option("urgency", "Urgency: high, medium or low.", type=click.Choice(LEVELS))
-@click.option("--target", "targets", multiple=True, help="A client org id (repeatable).")
+@_option("title", N_("Title of the change."))
+@_option("type", N_("normal, emergency or standard."), type=click.Choice(TYPES))
+@_option("category", N_("Category of the change."), type=click.Choice(CATEGORIES))
+@_option("requester", N_("Who asks for the change (GitHub login)."))
+@_option("description", N_("What changes and why."))
+@_option("opinion_author", N_("Author of the technical opinion (parecer técnico)."))
+@_option("opinion", N_("The technical opinion (parecer técnico)."))
+@_option("risk", N_("Risk in the technical opinion."), type=click.Choice(RISKS))
+@_option("impact", N_("Impact: high, medium or low."), type=click.Choice(LEVELS))
+@_option("urgency", N_("Urgency: high, medium or low."), type=click.Choice(LEVELS))
+@click.option("--target", "targets", multiple=True, help=N_("A client org id (repeatable)."))
 @click.option(
     "--environment",
     "environments",
     multiple=True,
     type=click.Choice(ENVIRONMENTS),
-    help="producao or homologacao (repeatable).",
+    help=N_("producao or homologacao (repeatable)."),
 )
-@_option("window", "The window's date (YYYY-MM-DD). Default: the first one it can make.")
-@_option("estimate", "Estimated implementation time (45m, 2h, 1h30m).")
-@_option("rollback_plan", "How the change is rolled back.")
-@_option("rollback_estimate", "Estimated rollback time (20m).")
-@_option("evidence", "Homologation evidence: link or ticket.")
-@_option("tested_by", "Who tested it in homologation (GitHub login).")
-@_option("incident", "Emergencies: the incident ticket (INC-20931).")
-@_option("notice", "Emergencies: the notice sent to the clients.")
-@_option("notified_at", "Emergencies: when the clients were told (ISO 8601 with offset).")
-@_option("template", "Standard changes: the template of policy/standard-changes.yaml.")
-@click.option("--no-input", is_flag=True, help="Never prompt; every required field is an option.")
+@_option("window", N_("The window's date (YYYY-MM-DD). Default: the first one it can make."))
+@_option("estimate", N_("Estimated implementation time (45m, 2h, 1h30m)."))
+@_option("rollback_plan", N_("How the change is rolled back."))
+@_option("rollback_estimate", N_("Estimated rollback time (20m)."))
+@_option("evidence", N_("Homologation evidence: link or ticket."))
+@_option("tested_by", N_("Who tested it in homologation (GitHub login)."))
+@_option("incident", N_("Emergencies: the incident ticket (INC-20931)."))
+@_option("notice", N_("Emergencies: the notice sent to the clients."))
+@_option("notified_at", N_("Emergencies: when the clients were told (ISO 8601 with offset)."))
+@_option("template", N_("Standard changes: the template of policy/standard-changes.yaml."))
+@click.option(
+    "--no-input", is_flag=True, help=N_("Never prompt; every required field is an option.")
+)
 @at_option
 def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
-    """Fill in a new RDM: asks what the committee requires, offers the targets
-    from topologies/, shows the derived priority, proposes the first window the
-    RDM can still make, checks it and writes rdms/<year>/RDM-<year>-<n>.yaml."""
     now = parse_instant(at) or datetime.now(UTC)
     setup = load_repository(WorkTree(repo, str(repo)), only=["policy", "topologies"])
     policy, priorities = setup.calendar, setup.priorities

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
 from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import RdmError, UsageError
 from rdm.reports import notices
 
@@ -29,35 +30,39 @@ _RDM_ID = re.compile(r"^RDM-(\d{4})-\d{4}$")
 OPERATIONS = "policy/operations.yaml"
 
 
-@click.command("notice")
+@click.command(
+    "notice",
+    cls=TranslatedCommand,
+    help=N_(
+        "Write (and with --send, mail) the downtime notice of RDM-ID to each target "
+        "client.\n\nFor an emergency, or a change that declares `downtime`: what, when, "
+        "how long and whom to call, in pt-BR, to the `client.contacts` of each target "
+        "topology. RDM_SMTP_URL: smtps://USER:PASSWORD@HOST[:465], "
+        "smtp://USER:PASSWORD@HOST[:587] (STARTTLS required) or "
+        "smtp+insecure://localhost[:25]. Exit 0 written/sent, 1 no notice can be written, "
+        "2 usage error, 3 the SMTP server failed."
+    ),
+)
 @click.argument("rdm_id", metavar="RDM-ID")
 @repo_option
 @click.option(
     "--send",
     is_flag=True,
-    help="Mail the notices through RDM_SMTP_URL and print what to write in `communication`.",
+    help=N_("Mail the notices through RDM_SMTP_URL and print what to write in `communication`."),
 )
 @click.option(
     "--again",
     is_flag=True,
-    help="With --send: send even though the RDM already records a notice.",
+    help=N_("With --send: send even though the RDM already records a notice."),
 )
 @click.option(
     "--target",
     "only",
     multiple=True,
     metavar="ORG_ID",
-    help="Only this target client (repeatable): to send again to those a failure left out.",
+    help=N_("Only this target client (repeatable): to send again to those a failure left out."),
 )
 def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, ...]) -> int:
-    """Write (and with --send, mail) the downtime notice of RDM-ID to each target client.
-
-    For an emergency, or a change that declares `downtime`: what, when, how long
-    and whom to call, in pt-BR, to the `client.contacts` of each target topology.
-    RDM_SMTP_URL: smtps://USER:PASSWORD@HOST[:465], smtp://USER:PASSWORD@HOST[:587]
-    (STARTTLS required) or smtp+insecure://localhost[:25]. Exit 0 written/sent,
-    1 no notice can be written, 2 usage error, 3 the SMTP server failed.
-    """
     match = _RDM_ID.fullmatch(rdm_id)
     if match is None:
         raise click.BadParameter(
