@@ -53,6 +53,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/people.py
 
 ## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
 bench-cluster: controlplane
