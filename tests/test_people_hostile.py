@@ -197,3 +197,24 @@ def test_a_note_that_is_not_utf8_is_a_message_not_a_crash(
     assert code == 0
     assert "RDM-2026-0043" in out
     assert err.startswith(f"rdm: nota em {sha[:12]}: the note is not JSON: 'utf-8' codec")
+
+
+def test_a_record_written_in_utc_counts_in_its_local_week(
+    run_rdm: Run, history: tuple[Path, dict[str, str]]
+) -> None:
+    # Sunday 2026-12-06 22:00 in São Paulo is Monday 01:00 in UTC: the week (and the
+    # period's last day) is the team's, whatever offset the record was written with.
+    root, merges = history
+    sha = merges["RDM-2026-0041"]
+    utc = _record(
+        sha, startedAt="2026-12-07T01:00:00+00:00", finishedAt="2026-12-07T01:30:00+00:00"
+    )
+    _note(root, sha, utc)
+    code, out, _ = run_rdm(
+        "report", "--repo", str(root), "--from", "2026-11-30", "--to", "2026-12-06",
+        "--format", "json", "--at", AT,
+    )  # fmt: skip
+    assert code == 0
+    body = json.loads(out)
+    assert "RDM-2026-0041" in [r["id"] for r in body["rdms"]]
+    assert [(w["monday"], w["executed"]) for w in body["weeks"]] == [("2026-11-30", 1)]

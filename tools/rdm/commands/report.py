@@ -91,7 +91,7 @@ def command(
     records = [r for r in people.gathered.records() if r.started_at <= people.now]
     rows = review.rows(records, rdms, submitted, period.start, period.end)
     metrics = review.metrics(rows)
-    weeks = review.weeks(rows, period.first, period.last)
+    weeks = review.weeks(rows, period.first, period.last, policy.zone)
     if output == "json":
         click.echo(review_report.report_json(period, rows, metrics, weeks))
     elif output == "html":
