@@ -358,3 +358,20 @@ def test_the_next_id_never_reuses_one_from_the_history(
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert "RDM-2026-0061 gravada" in out
+
+
+def test_a_target_named_twice_is_taken_once(run_rdm: Run, example_repo: Path) -> None:
+    # The file would be refused (targets must be unique) and the whole form lost.
+    code, _, err = run_rdm(
+        "new", "--repo", str(example_repo), "--no-input", "--at", "2026-12-01T09:00:00-03:00",
+        *FIELDS, "--target", "grupo-alvorada", "--environment", "producao",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    answers = list(ANSWERS)
+    answers[10] = "grupo-alvorada, hospital-santa-luzia,grupo-alvorada"
+    answers[11] = "producao,producao"
+    result = _form(example_repo, [*answers, ""])
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    loaded = load_work_tree(example_repo).rdms
+    assert loaded["RDM-2026-0045"].targets == ("grupo-alvorada",)
+    assert loaded["RDM-2026-0046"].targets == ("grupo-alvorada", "hospital-santa-luzia")

@@ -292,7 +292,9 @@ class _Asker:
     ) -> list[str]:
         value = self.given.get(name)
         if value:
-            return [_checked(name, lambda v: _one_of(v, options), v) for v in value]
+            # Named twice is meant once (the file allows each target only once).
+            found = [_checked(name, lambda v: _one_of(v, options), v) for v in value]
+            return list(dict.fromkeys(found))
         if self.no_input:
             raise self._missing(name)
         text = self._prompt(label, default, lambda v: ",".join(_split(v, options)))
@@ -334,7 +336,7 @@ def _split(value: str, options: Sequence[str]) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     if not items:
         raise ValueError(_("this field is required"))
-    return [_one_of(v, options) for v in items]
+    return list(dict.fromkeys(_one_of(v, options) for v in items))
 
 
 def _duration(value: str) -> str:
