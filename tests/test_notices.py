@@ -203,3 +203,28 @@ def test_a_title_cannot_reorder_or_drive_what_the_client_reads(example: Reposito
     for text in (notice.subject, notice.body):
         assert not any(c in text for c in "\u202e\u202c\x9b\u2066\u2069")
     assert notice.subject.endswith(": TSS odnevlover 2J x fim")
+
+
+def test_a_contact_listed_twice_gets_one_copy(example: Repository) -> None:
+    # The same mailbox under a second entry (a bare address, another case) was a
+    # second RCPT and a second name in To: one notice per person.
+    from rdm.model.topologies import Contact
+
+    topologies = dict(example.topologies)
+    alvorada = topologies["grupo-alvorada"]
+    topologies["grupo-alvorada"] = replace(
+        alvorada,
+        contacts=(
+            *alvorada.contacts,
+            Contact("ti@grupoalvorada.com.br"),
+            Contact("TI@GrupoAlvorada.com.br", "Renata (TI)"),
+        ),
+    )
+    assert example.operations is not None
+    first, _ = notices.plan(
+        example.rdms["RDM-2026-0041"], topologies, example.operations, SP, WINDOW
+    ).notices
+    assert [(c.name, c.email) for c in first.recipients] == [
+        ("Renata Lima", "ti@grupoalvorada.com.br"),
+        ("Paulo Henrique Souza", "rh.sistemas@grupoalvorada.com.br"),
+    ]

@@ -224,7 +224,9 @@ def plan(
         subject = PT_BR["subject"].format(
             rdm=rdm.id, kind=kind, when=start.strftime("%d/%m/%Y %H:%M"), title=title
         )
-        notices.append(Notice(rdm.id, target, client, topology.contacts, _cut(subject), body))
+        notices.append(
+            Notice(rdm.id, target, client, _once(topology.contacts), _cut(subject), body)
+        )
     summary = PT_BR["summary"].format(
         kind=kind,
         duration=duration,
@@ -243,6 +245,19 @@ def one_line(text: str) -> str:
     (A title with U+202E would read backwards in the client's mail reader.)
     """
     return " ".join(UNSAFE.sub(" ", text).split())
+
+
+def _once(contacts: Sequence[Contact]) -> tuple[Contact, ...]:
+    """Each mailbox once (the first entry, with its name): an address listed twice, or
+    in another case, would get the notice twice and show twice in To."""
+    seen: set[str] = set()
+    found: list[Contact] = []
+    for contact in contacts:
+        key = contact.email.casefold()
+        if key not in seen:
+            seen.add(key)
+            found.append(contact)
+    return tuple(found)
 
 
 def _cut(text: str) -> str:
