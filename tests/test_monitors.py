@@ -537,3 +537,23 @@ def test_terminal_escapes_in_monitor_names_are_shown_not_obeyed(
     _, out, _ = run_rdm("monitors", "grupo-alvorada", "--repo", str(ROOT))
     assert not any(c in out for c in "\x1b\x07\u202e")
     assert "grupo-alvorada-\\x1b[2J\\u202ex" in out
+
+
+def test_the_key_is_not_shown_even_as_the_server_echoes_it_encoded(
+    httpserver: HTTPServer,
+) -> None:
+    # A proxy that echoes the form it got puts the key in its error page the way it
+    # travelled: percent-encoded.
+    from werkzeug import Request, Response
+
+    key = "u77-a+b/c=d e"
+
+    def echo(request: Request) -> Response:
+        return Response(f"bad request: {request.get_data(as_text=True)}", status=400)
+
+    httpserver.expect_request("/v2/getMonitors", method="POST").respond_with_handler(echo)
+    with pytest.raises(UptimeRobotError) as raised:
+        UptimeRobotClient(key, httpserver.url_for("/v2")).monitors()
+    message = str(raised.value)
+    assert "api_key=***" in message
+    assert "a%2Bb" not in message and "a+b" not in message

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 
@@ -261,7 +261,10 @@ class UptimeRobotClient:
         self.sleep(seconds)
 
     def _clean(self, text: str) -> str:
-        text = " ".join(text.replace(self.api_key, "***").split())
+        # The key as sent (form-encoded, as a proxy's error page may echo it) and as is.
+        for secret in (quote_plus(self.api_key), quote(self.api_key, safe=""), self.api_key):
+            text = text.replace(secret, "***")
+        text = " ".join(text.split())
         return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
 
     def _body(self, response: requests.Response) -> str:
