@@ -557,3 +557,24 @@ def test_the_key_is_not_shown_even_as_the_server_echoes_it_encoded(
     message = str(raised.value)
     assert "api_key=***" in message
     assert "a%2Bb" not in message and "a+b" not in message
+
+
+def test_a_renamed_monitor_is_not_missing_and_not_created_again(
+    run_rdm: Run, env: FakeUptimeRobot
+) -> None:
+    # Someone renamed grupo-alvorada-producao in the web page: by name it is missing,
+    # and --sync asked UptimeRobot for a second monitor of the same URL (refused:
+    # exit 3, and the monitors after it never created).
+    for item in env.monitors:
+        if item["friendly_name"] == "grupo-alvorada-producao":
+            item["friendly_name"] = "Grupo Alvorada (produção)"
+    code, out, err = run_rdm("monitors", "grupo-alvorada", "--sync", "--repo", str(ROOT))
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0] == (
+        "grupo-alvorada-producao     other-name  existe como 'Grupo Alvorada (produção)' "
+        "(id 101), verificando esta URL; renomeie-o para grupo-alvorada-producao"
+    )
+    assert lines[1].startswith("grupo-alvorada-homologacao  created ")
+    assert [c[0] for c in env.calls] == ["getMonitors", "newMonitor"]
+    assert env.calls[1][1]["friendly_name"] == "grupo-alvorada-homologacao"

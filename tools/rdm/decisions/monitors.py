@@ -3,9 +3,10 @@
 Each topology declares two monitors named org id + environment; the monitoring
 service (UptimeRobot) holds what really exists. `compare` says, per monitor:
 up, not checked yet, missing, extra (named after a client but not declared),
-paused, down, pointing at another URL, of another type than HTTP(s), or there
-twice. Which client an undeclared monitor belongs to is decided by the longest
-org id its name starts with, so `grupo-alvorada-teste` belongs to
+paused, down, pointing at another URL, of another type than HTTP(s), there
+twice, or there under another name (its URL checked by a monitor named
+otherwise). Which client an undeclared monitor belongs to is decided by the
+longest org id its name starts with, so `grupo-alvorada-teste` belongs to
 `grupo-alvorada` and not to a client called `grupo`.
 
 Pure: takes the topologies and the monitors the edge read; no I/O. Messages are
@@ -45,6 +46,7 @@ class State(enum.StrEnum):
     OTHER_URL = "other-url"
     OTHER_TYPE = "other-type"
     DUPLICATE = "duplicate"
+    OTHER_NAME = "other-name"
 
 
 # States that need someone to act: they make `rdm monitors` exit 1.
@@ -57,6 +59,7 @@ FINDINGS = frozenset(
         State.OTHER_URL,
         State.OTHER_TYPE,
         State.DUPLICATE,
+        State.OTHER_NAME,
     }
 )
 
@@ -119,13 +122,27 @@ def compare(
         found_owner = owner(monitor.name, known)
         if found_owner is not None:
             by_owner.setdefault(found_owner, []).append(monitor)
+    # A declared monitor absent by name may exist under another name, checking its
+    # URL (renamed in the web page): that is not "missing", and --sync must not try
+    # to create it again (UptimeRobot refuses a second monitor of one URL).
+    declared_names = {m.name for t in topologies for m in t.monitors}
+    by_url: dict[str, list[Existing]] = {}
+    for monitor in existing:
+        if monitor.name not in declared_names and monitor.type == HTTP_TYPE:
+            by_url.setdefault(monitor.url, []).append(monitor)
+    renamed: set[int] = set()
     findings: list[Finding] = []
     for topology in topologies:
         declared = {m.name for m in topology.monitors}
         for wanted in topology.monitors:
-            findings += _declared(topology.org_id, wanted, by_name.get(wanted.name, []))
+            named = by_name.get(wanted.name, [])
+            if not named and by_url.get(wanted.url):
+                findings += _renamed(topology.org_id, wanted, by_url[wanted.url])
+                renamed |= {m.id for m in by_url[wanted.url]}
+            else:
+                findings += _declared(topology.org_id, wanted, named)
         for found in by_owner.get(topology.org_id, ()):
-            if found.name not in declared:
+            if found.name not in declared and found.id not in renamed:
                 findings.append(
                     Finding(
                         topology.org_id,
@@ -137,6 +154,22 @@ def compare(
                     )
                 )
     return findings
+
+
+def _renamed(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[Finding]:
+    return [
+        Finding(
+            org_id,
+            monitor.name,
+            State.OTHER_NAME,
+            _("exists as {name!r} (id {id}), checking this URL; rename it {declared}").format(
+                name=existing.name, id=existing.id, declared=monitor.name
+            ),
+            monitor.url,
+            existing.id,
+        )
+        for existing in found
+    ]
 
 
 def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[Finding]:
