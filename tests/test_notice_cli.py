@@ -25,9 +25,9 @@ sem transmitir NF-e após troca de certificado da SEFAZ
 
 Prezados,
 
-informamos que haverá uma indisponibilidade emergencial nos serviços de Cooperativa \
-Agroindustrial Vale Verde, conforme abaixo:
+informamos que haverá uma indisponibilidade emergencial, conforme abaixo:
 
+Cliente: Cooperativa Agroindustrial Vale Verde
 O quê: Emergência — TSS sem transmitir NF-e após troca de certificado da SEFAZ
 Serviços afetados: TSS (transmissão de documentos fiscais)
 Quando: quinta-feira, 26 de novembro de 2026, das 09:00 às 09:30 (horário de Brasília, UTC-03:00)

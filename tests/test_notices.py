@@ -38,9 +38,9 @@ def test_a_normal_change_gets_one_notice_per_target(example: Repository) -> None
     assert first.body == (
         "Prezados,\n"
         "\n"
-        "informamos que haverá uma indisponibilidade programada nos serviços de "
-        "Grupo Alvorada Participações S.A., conforme abaixo:\n"
+        "informamos que haverá uma indisponibilidade programada, conforme abaixo:\n"
         "\n"
+        "Cliente: Grupo Alvorada Participações S.A.\n"
         "O quê: Atualização do Protheus para o pacote de expedição 12.1.2410 de novembro\n"
         "Serviços afetados: Protheus (produção) e webservices (produção)\n"
         "Quando: quinta-feira, 3 de dezembro de 2026, das 00:30 às 01:10 "

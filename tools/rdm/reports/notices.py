@@ -33,10 +33,10 @@ PT_BR: Mapping[str, str] = {
     "kind.planned": "programada",
     "subject": "[{rdm}] Indisponibilidade {kind} em {when}: {title}",
     "greeting": "Prezados,",
-    "intro": (
-        "informamos que haverá uma indisponibilidade {kind} nos serviços de {client}, "
-        "conforme abaixo:"
-    ),
+    # The client's name on its own line: "nos serviços de {client}" needs the article
+    # the name takes ("do Grupo", "da Associação"), which a template cannot know.
+    "intro": "informamos que haverá uma indisponibilidade {kind}, conforme abaixo:",
+    "client": "Cliente: {client}",
     "what": "O quê: {title}",
     "services": "Serviços afetados: {services}",
     "when": "Quando: {when}",
@@ -206,8 +206,9 @@ def plan(
             [
                 PT_BR["greeting"],
                 "",
-                PT_BR["intro"].format(kind=kind, client=client),
+                PT_BR["intro"].format(kind=kind),
                 "",
+                PT_BR["client"].format(client=client),
                 PT_BR["what"].format(title=title),
                 PT_BR["services"].format(services=services),
                 PT_BR["when"].format(when=when),
