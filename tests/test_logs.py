@@ -78,7 +78,7 @@ def test_the_command(run_rdm: Run) -> None:
     lines = out.splitlines()
     assert (
         lines[0]
-        == "(all)                        " + BASE + "namespace%3A%22hospital-santa-luzia%22"
+        == "(todos)                      " + BASE + "namespace%3A%22hospital-santa-luzia%22"
     )
     assert lines[3] == (
         "protheus-dbaccess            "
