@@ -193,6 +193,17 @@ def test_a_rate_limit_without_retry_after_waits_for_the_reset(
     assert sleeps == [11.0]  # the clock is 10 s before X-RateLimit-Reset, plus one
 
 
+@pytest.mark.parametrize("huge", ["99999999999999999999", "9" * 400])
+def test_a_huge_retry_after_fails_at_once(
+    account: FakeUptimeRobot, sleeps: Sleeps, huge: str
+) -> None:
+    account.rate_limited, account.retry_after = 5, huge
+    with pytest.raises(uptimerobot.RateLimited) as raised:
+        client(account, sleeps).monitors()
+    assert "(esperas de mais de 60 s não são feitas)" in str(raised.value)
+    assert sleeps == [] and len(account.calls) == 1
+
+
 def test_a_long_rate_limit_fails_at_once(account: FakeUptimeRobot, sleeps: Sleeps) -> None:
     account.rate_limited, account.retry_after = 5, "600"
     with pytest.raises(uptimerobot.RateLimited) as raised:

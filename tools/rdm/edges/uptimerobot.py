@@ -51,7 +51,8 @@ MAX_PAGES = 2000  # 100,000 monitors: past that an answer is lying about `total`
 LIST_ATTEMPTS = 3  # reads of the whole listing before a changing account is an error
 _TEXT_LIMIT = 200
 # Header numbers are ASCII digits only: str.isdigit() accepts '²', which float() refuses.
-_SECONDS = re.compile(r"[0-9]{1,12}")
+_SECONDS = re.compile(r"[0-9]+")
+_FOREVER = 10.0**12  # seconds; a longer wait (or a 400-digit header) is just as long
 
 
 class UptimeRobotError(ExternalError):
@@ -341,7 +342,9 @@ class UptimeRobotClient:
 def _number(text: str) -> float | None:
     """A header's whole number of seconds, or None when it is not plain ASCII digits."""
     text = text.strip()
-    return float(text) if _SECONDS.fullmatch(text) else None
+    if not _SECONDS.fullmatch(text):
+        return None
+    return _FOREVER if len(text) > 12 else min(float(text), _FOREVER)
 
 
 def _existing(item: Any) -> Existing:
