@@ -19,6 +19,7 @@ import click
 
 from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
@@ -26,7 +27,7 @@ from rdm.i18n import N_, _
 from rdm.model.problems import RdmError, UsageError
 from rdm.reports import notices
 
-_RDM_ID = re.compile(r"^RDM-(\d{4})-\d{4}$")
+_RDM_ID = re.compile(r"^RDM-([0-9]{4})-[0-9]{4}\Z")
 OPERATIONS = "policy/operations.yaml"
 
 
@@ -77,11 +78,11 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
         needed |= {f"topologies/{target}.yaml" for target in rdm.targets}
     blocking = [p for p in repository.problems if p.path in needed and p.level == "error"]
     for problem in blocking:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if rdm is None:
         if not blocking:
             message = _("rdm: {rdm}: no such RDM ({path})").format(rdm=rdm_id, path=relative)
-            click.echo(message, err=True)
+            echo(message, err=True)
         return EXIT_FINDINGS
     if repository.operations is None or repository.calendar is None:
         return EXIT_FINDINGS
@@ -110,14 +111,14 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
     )
     if not planned.ok:
         for reason in planned.problems:
-            click.echo(f"rdm: {reason}", err=True)
+            echo(f"rdm: {reason}", err=True)
         return EXIT_FINDINGS
     if only:
         planned = replace(planned, notices=tuple(n for n in planned.notices if n.org_id in only))
     outgoing = [_outgoing(repository, notice) for notice in planned.notices]
     if not send:
-        click.echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
-        click.echo(
+        echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
+        echo(
             _("not sent: {count} notice(s); --send mails them through RDM_SMTP_URL").format(
                 count=len(outgoing)
             ),
@@ -134,7 +135,7 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
     results = list(zip(planned.notices, sent, strict=False))
     told = [(notice, result) for notice, result in results if result.delivered]
     for notice, result in told:
-        click.echo(
+        echo(
             _("sent to {org}: {count} contact(s), Message-ID {id}").format(
                 org=notice.org_id, count=len(result.accepted), id=result.message_id
             )
@@ -144,20 +145,20 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
     # Only what the server really took goes into the record; `notified` only when
     # every target client was told.
     if told:
-        click.echo()
-        click.echo(_("Write in {path}:").format(path=relative))
-        click.echo(_communication(planned.summary, now, [r.message_id for _n, r in told], not_told))
+        echo()
+        echo(_("Write in {path}:").format(path=relative))
+        echo(_communication(planned.summary, now, [r.message_id for _n, r in told], not_told))
         if not_told:
             again_flag = " --again" if again else ""
             targets = "".join(f" --target {org}" for org in not_told)
-            click.echo(
+            echo(
                 _("When the server is back: rdm notice {rdm} --send{flags}").format(
                     rdm=rdm.id, flags=again_flag + targets
                 )
             )
     for notice, result in results:
         if not result.delivered:
-            click.echo(
+            echo(
                 _("rdm: not sent to {org}: the server refused every contact ({addresses})").format(
                     org=notice.org_id, addresses=", ".join(result.refused)
                 ),
@@ -167,7 +168,7 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, .
         raise failure
     refused = [address for _notice, result in told for address in result.refused]
     if refused:
-        click.echo(
+        echo(
             _("rdm: the server refused {addresses}").format(addresses=", ".join(refused)),
             err=True,
         )

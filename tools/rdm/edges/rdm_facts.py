@@ -51,7 +51,7 @@ class Gathered:
 
 
 # An RDM file under rdms/, whatever its name's mistake (the layout rule says which).
-_RDM_FILE = re.compile(r"(^|/)rdms/[^/]+/[^/]*\.ya?ml$", re.IGNORECASE)
+_RDM_FILE = re.compile(r"(^|/)rdms/[^/]+/[^/]*\.ya?ml\Z", re.IGNORECASE)
 
 
 def rdm_path(rdm_id: str) -> str:

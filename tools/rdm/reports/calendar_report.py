@@ -7,9 +7,9 @@ prints, reads the clock or touches files (the iCalendar stamp is passed in).
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import icalendar
@@ -23,6 +23,7 @@ from rdm.decisions.calendar import (
     WindowDecision,
     format_instant,
 )
+from rdm.reports import jsontext
 
 SCHEDULE_FORMATS = ("text", "json", "ics")
 PRODID = "-//rdm//change calendar//PT-BR"
@@ -46,7 +47,7 @@ def decision_json(decision: WindowDecision) -> str:
         "current": _period(decision.current),
         "next": _period(decision.next),
     }
-    return json.dumps(value, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def decision_text(decision: WindowDecision) -> str:
@@ -144,7 +145,7 @@ def schedule_json(schedule: Schedule) -> str:
         "holidays": [{"date": day.isoformat(), "name": name} for day, name in schedule.holidays],
         "warnings": list(schedule.warnings),
     }
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return jsontext.dumps(value, indent=2)
 
 
 _SUMMARY = {
@@ -153,7 +154,23 @@ _SUMMARY = {
 }
 
 
-def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
+def _ics_time(instant: datetime) -> datetime:
+    """The instant as the event writes it: local time with the zone's TZID, unless
+    that local time does not name this instant alone.
+
+    A calendar reads a local time that happens twice as its first occurrence and
+    one inside a DST gap as it pleases; such an instant is written in UTC, so
+    that the event starts and lasts what rdm decided.
+    """
+    wall = instant.replace(tzinfo=None)
+    first = wall.replace(tzinfo=instant.tzinfo, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=instant.tzinfo, fold=1).astimezone(UTC)
+    if first == second == instant.astimezone(UTC):
+        return instant
+    return instant.astimezone(UTC)
+
+
+def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
     policy's zone with its VTIMEZONE, so Outlook and Google import it as is."""
@@ -169,8 +186,8 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
         event = icalendar.Event()
         event.add("uid", f"rdm-{entry.kind}-{entry.scheduled.isoformat()}@rdm")
         event.add("dtstamp", stamp)
-        event.add("dtstart", entry.start)
-        event.add("dtend", entry.end)
+        event.add("dtstart", _ics_time(entry.start))
+        event.add("dtend", _ics_time(entry.end))
         summary = _SUMMARY[entry.kind]
         if entry.status is Status.MOVED:
             summary += " (remanejada / moved)"
@@ -185,4 +202,30 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
         cal.add_component(event)
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
-    return data
+    return _refold(data.decode("utf-8"))
+
+
+# Where a line starts for some reader of the output (a CI log cuts at \r and \n,
+# others at \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 as well), then a CI
+# runner's workflow command (`::error …`, `##[…]`) after any whitespace.
+_COMMAND_AT_LINE_START = re.compile(
+    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::|##\\[)"
+)
+
+
+def _refold(text: str) -> str:
+    """Fold again where a line of the calendar would start a workflow command.
+
+    iCalendar folds long lines with CRLF + one space, so a holiday name or a
+    reason can land `::error::…` at the start of a physical line (or right after
+    a U+2028 in a value). Folding once more after the first character of the
+    command keeps the unfolded value byte for byte, and no line of the output
+    starts with `::` or `##[` for any reader.
+    """
+    out: list[str] = []
+    for line in text.split("\r\n"):
+        for match in reversed(list(_COMMAND_AT_LINE_START.finditer(line))):
+            cut = match.start(1) + 1
+            line = f"{line[:cut]}\r\n {line[cut:]}"
+        out.append(line)
+    return "\r\n".join(out)

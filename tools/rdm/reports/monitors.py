@@ -7,11 +7,11 @@ monitor is always one line and never drives the terminal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from rdm.decisions.monitors import Finding
 from rdm.model.problems import one_line
+from rdm.reports import jsontext
 from rdm.reports.printable import printable
 
 
@@ -34,7 +34,7 @@ def text(findings: Sequence[Finding], summary: str) -> str:
 
 def as_json(findings: Sequence[Finding], summary: str) -> str:
     return (
-        json.dumps(
+        jsontext.dumps(
             {
                 "monitors": [
                     {
@@ -50,7 +50,6 @@ def as_json(findings: Sequence[Finding], summary: str) -> str:
                 "summary": summary,
             },
             indent=2,
-            ensure_ascii=False,
         )
         + "\n"
     )
