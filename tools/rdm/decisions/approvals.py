@@ -1020,6 +1020,17 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
     return state, text if len(text) <= 140 else text[:139] + "…"
 
 
+def undecided_status(failure: str) -> tuple[str, str]:
+    """The commit status of a run that could not decide: `error`, saying why.
+
+    A status belongs to the commit and stays until replaced: a run that stops
+    before deciding must replace an earlier `success`, or a veto given since
+    would never count.
+    """
+    text = f"rdm could not decide: {' '.join(failure.split())}"
+    return "error", text if len(text) <= 140 else text[:139] + "…"
+
+
 def verdict_text(number: int, verdict: Verdict) -> str:
     """The verdict as `rdm approvals` prints it: a headline, the people, the reasons."""
     subject = ", ".join(verdict.rdm_ids) or "no RDM"
