@@ -146,3 +146,102 @@ def test_without_publish_a_failure_publishes_nothing(clone, fake, env, run_rdm):
     code, _, _ = approvals(run_rdm, clone, "12")
     assert code == 3
     assert fake.statuses == []
+
+
+# --------------------------- an emergency carries only RDMs and topologies
+
+
+def emergency_pr(clone: Clone, fake: FakeGitHub, extra: dict[str, str]) -> FakePull:
+    """A new emergency RDM (RDM-0045, like RDM-0043) and a new TSS image, plus `extra`."""
+    rdm = "rdms/2026/RDM-2026-0045.yaml"
+    clone.branch("rdm-45", clone.base)
+    topology = clone.text(VALE_VERDE).replace(
+        "tss: registry.saas.local/protheus/tss:",
+        "tss: registry.saas.local/protheus/tss-nova-cadeia:",
+        1,
+    )
+    assert topology != clone.text(VALE_VERDE)
+    head = clone.commit(
+        "emergency",
+        {
+            rdm: clone.text(EMERGENCY).replace("RDM-2026-0043", "RDM-2026-0045"),
+            VALE_VERDE: topology,
+            **extra,
+        },
+    )
+    pull = fake.pull(45, "plantao-noc", head, clone.base).change(rdm, "added").change(VALE_VERDE)
+    for path in extra:
+        pull.change(path, "added" if not (clone.root / path).exists() else "modified")
+    pull.add_label("emergency", "plantao-noc")
+    return approve(pull, CME)
+
+
+def test_an_emergency_with_only_rdms_and_topologies_needs_only_the_cme(
+    clone, fake, env, run_rdm
+):
+    emergency_pr(clone, fake, {})
+    result = verdict(run_rdm, clone, 45)
+    assert (result["committee"], result["verdict"]) == ("CME", "approved")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tools/rdm/decisions/approvals.py",
+        ".github/workflows/committee.yml",
+        ".github/CODEOWNERS",
+        "schemas/committee.schema.json",
+        "pyproject.toml",
+    ],
+)
+def test_an_emergency_that_changes_rdms_own_code_or_settings_needs_the_cm_too(
+    clone, fake, env, run_rdm, path
+):
+    """The CME decides a client's emergency, not a change to how rdm decides: an
+    emergency label from the NOC and three approvals must not ship verdict code."""
+    emergency_pr(clone, fake, {path: "# every PR is approved\n"})
+    result = verdict(run_rdm, clone, 45)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert result["reasons"][:2] == [
+        "label `emergency` added by @plantao-noc (an emergency labeler)",
+        f"RDM-2026-0045 is an emergency, but the PR also changes {path}, which is neither "
+        "an RDM nor a topology: the CM decides it with the CME",
+    ]
+    assert result["reasons"][-1] == "approval missing from @carla-dba"
+    assert {m["login"]: m["state"] for m in result["members"]}["carla-dba"] == "missing"
+
+
+def test_an_emergency_beyond_rdms_and_topologies_is_approved_by_the_cm_and_the_cme(
+    clone, fake, env, run_rdm
+):
+    pull = emergency_pr(clone, fake, {"tools/rdm/hotfix.py": "FIX = True\n"})
+    pull.review("carla-dba", "APPROVED")
+    result = verdict(run_rdm, clone, 45)
+    assert (result["committee"], result["verdict"]) == ("CM", "approved")
+
+
+def test_an_emergency_beyond_rdms_and_topologies_still_needs_its_label(
+    clone, fake, env, run_rdm
+):
+    pull = emergency_pr(clone, fake, {"tools/rdm/hotfix.py": "FIX = True\n"})
+    pull.review("carla-dba", "APPROVED")
+    pull.remove_label("emergency", "ana-gerente-mudancas")
+    result = verdict(run_rdm, clone, 45)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert result["reasons"][0].startswith(
+        "RDM-2026-0045 is an emergency, but the PR lacks the label `emergency`"
+    )
+
+
+def test_an_emergency_that_deletes_another_rdm_needs_the_cm_too(clone, fake, env, run_rdm):
+    pull = emergency_pr(clone, fake, {})
+    clone.repo.git.rm(INVOLVING)
+    pull.head = clone.commit("and forget RDM-0042")
+    pull.reviews.clear()
+    approve(pull.change(INVOLVING, "removed"), CME)
+    result = verdict(run_rdm, clone, 45)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert result["reasons"][1] == (
+        f"RDM-2026-0045 is an emergency, but the PR also deletes {INVOLVING}, an RDM: "
+        "the CM decides it with the CME"
+    )

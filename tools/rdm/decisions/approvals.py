@@ -31,7 +31,9 @@ inside its template. `decide` applies that rule and says why, naming people:
 - Emergency: the RDM is of type emergency and the PR carries the `emergency`
   label last added by a login in `emergencyLabelers`; then the CME decides.
   A label added by anyone else is reported and ignored, and the emergency cannot
-  be approved until a labeler adds it.
+  be approved until a labeler adds it. The CME decides RDMs and topologies
+  only: a PR that also changes any other file (rdm's code, workflows, schemas,
+  policy) or deletes or renames an RDM needs the CM's consensus with the CME's.
 - Standard: the RDM names a template and the PR's topology diff stays inside
   it; then one approval on head from a change manager suffices. A diff beyond
   the template is listed and the full CM decides.
@@ -493,8 +495,10 @@ def _decide_one(
 ) -> Verdict:
     label_reasons, emergency = _emergency_label(policy, pr)
     if rdm.type is ChangeType.EMERGENCY:
-        verdict = _consensus(policy, policy.cme, pr, rdm.id, rdm.involved)
-        reasons = [*label_reasons, *_idle_forwarding(pr, rdm), *verdict.reasons]
+        beyond = _beyond_an_emergency(pr, rdm.id)
+        committee = _cm_with_cme(policy) if beyond else policy.cme
+        verdict = _consensus(policy, committee, pr, rdm.id, rdm.involved)
+        reasons = [*label_reasons, *beyond, *_idle_forwarding(pr, rdm), *verdict.reasons]
         verdict = replace(verdict, gates=(emergency,))
         if emergency.by is None:
             reasons.insert(
@@ -513,6 +517,58 @@ def _decide_one(
     if rdm.type is ChangeType.STANDARD:
         return _standard(policy, pr, rdm, templates, diffs, label_reasons)
     return _forwarded(policy, pr, rdm, label_reasons, [])
+
+
+def _beyond_an_emergency(pr: PullRequest, rdm_id: str) -> list[str]:
+    """What in the PR an emergency's CME does not decide, one sentence per kind.
+
+    The CME decides a client's emergency: RDM files and topologies. rdm's own
+    code, the workflows, the schemas, CODEOWNERS or the policy decide how every
+    later PR is judged, and deleting or renaming an RDM rewrites what was
+    approved: those need the CM, as they would without the emergency.
+    """
+    changed: list[str] = []
+    gone: dict[str, list[str]] = {"deletes": [], "renames": []}
+    for f in pr.changed_files:
+        old = f.previous_filename if f.previous_filename != f.filename else None
+        if old is not None:
+            if RDM_PATH.match(old):
+                gone["renames"].append(old)
+            elif not _TOPOLOGY_PATH.match(old):
+                changed.append(old)
+        if RDM_PATH.match(f.filename):
+            if f.status == "removed":
+                gone["deletes"].append(f.filename)
+        elif not _TOPOLOGY_PATH.match(f.filename):
+            changed.append(f.filename)
+    reasons = []
+    lead = f"{rdm_id} is an emergency, but the PR also"
+    tail = "the CM decides it with the CME"
+    if changed:
+        paths = list(dict.fromkeys(changed))
+        what = (
+            "which is neither an RDM nor a topology"
+            if len(paths) == 1
+            else "which are neither RDMs nor topologies"
+        )
+        reasons.append(f"{lead} changes {_paths_text(paths)}, {what}: {tail}")
+    for verb, paths in gone.items():
+        if paths:
+            noun = "an RDM" if len(paths) == 1 else "RDMs"
+            reasons.append(f"{lead} {verb} {_paths_text(paths)}, {noun}: {tail}")
+    return reasons
+
+
+def _paths_text(paths: list[str], shown: int = 5) -> str:
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more
+
+
+def _cm_with_cme(policy: CommitteePolicy) -> Committee:
+    """The CM, joined by any CME member who is not in it: both committees must agree."""
+    keys = {m.lower() for m in policy.cm.members}
+    extra = tuple(m for m in policy.cme.members if m.lower() not in keys)
+    return replace(policy.cm, members=policy.cm.members + extra)
 
 
 def _forwarded(
