@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from github_fake import SLUG, FakeGitHub, FakePull
-from test_approvals_trust import Clone, standard_head, standard_pull
+from test_approvals_trust import Clone, homolog_retag, standard_head, standard_pull
 
 CM = ["ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services"]
 CME = ["ana-gerente-mudancas", "bruno-infra", "diretor-services"]
@@ -244,4 +244,47 @@ def test_an_emergency_that_deletes_another_rdm_needs_the_cm_too(clone, fake, env
     assert result["reasons"][1] == (
         f"RDM-2026-0045 is an emergency, but the PR also deletes {INVOLVING}, an RDM: "
         "the CM decides it with the CME"
+    )
+
+
+# ------------------------------------------------ an RDM is its file name
+
+
+def test_an_rdm_claiming_another_rdms_id_is_rejected(clone, fake, env, run_rdm):
+    """RDM-0042 is on main; a standard RDM filed as RDM-0050 says it is RDM-0042.
+    Loaded together, the later file would take RDM-0042's place in the repository."""
+    impostor = "rdms/2026/RDM-2026-0050.yaml"
+    clone.branch("rdm-50", clone.base)
+    head = clone.commit(
+        "impostor",
+        {
+            impostor: clone.text(STANDARD).replace("RDM-2026-0044", "RDM-2026-0042"),
+            HOSPITAL: homolog_retag(clone.text(HOSPITAL)),
+        },
+    )
+    pull = fake.pull(50, "rh-sistemas-qa", head, clone.base).change(impostor, "added")
+    pull.change(HOSPITAL).review("eduardo-gmud", "APPROVED")
+    result = verdict(run_rdm, clone, 50)
+    assert result["verdict"] == "rejected"
+    assert result["rdms"] == []
+    assert result["reasons"][:2] == [
+        "topologies/hospital-santa-luzia.yaml changes, but no RDM in this PR has "
+        "hospital-santa-luzia among its targets",
+        f"{impostor} is not a valid RDM at the head commit (run `rdm validate {impostor}`)",
+    ]
+
+
+def test_an_rdm_in_another_years_folder_is_rejected(clone, fake, env, run_rdm):
+    misfiled = "rdms/2025/RDM-2026-0044.yaml"
+    clone.branch("rdm-44", clone.base)
+    head = clone.commit(
+        "misfiled",
+        {misfiled: clone.text(STANDARD), HOSPITAL: homolog_retag(clone.text(HOSPITAL))},
+    )
+    pull = fake.pull(44, "rh-sistemas-qa", head, clone.base).change(misfiled, "added")
+    pull.change(HOSPITAL).review("eduardo-gmud", "APPROVED")
+    result = verdict(run_rdm, clone, 44)
+    assert result["verdict"] == "rejected"
+    assert f"{misfiled} is not a valid RDM at the head commit (run `rdm validate {misfiled}`)" in (
+        result["reasons"]
     )

@@ -602,12 +602,27 @@ def _policy_at(
     return repository.committee, repository.standard_changes
 
 
+# An RDM is known by its file name: one whose `id` says otherwise would take
+# another RDM's place when the repository is loaded (the later file wins), and
+# the verdict would name an RDM the PR does not carry.
+_IDENTITY_RULES = frozenset({"rdm-id-filename"})
+
+
 def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    """The schema-valid RDMs among `paths` whose id is their file name; the others are
+    left out, which rejects the PR."""
     if not paths:
         return {}
     repository = load_repository(source, only=list(paths))
+    misnamed = {
+        p.path
+        for p in repository.problems
+        if p.rule in _IDENTITY_RULES and p.level is Level.ERROR
+    }
     return {
-        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+        path: Rdm.from_mapping(repository.data[path])
+        for path in paths
+        if path in repository.data and source.display(path) not in misnamed
     }
 
 
