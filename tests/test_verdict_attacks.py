@@ -288,3 +288,66 @@ def test_an_rdm_in_another_years_folder_is_rejected(clone, fake, env, run_rdm):
     assert f"{misfiled} is not a valid RDM at the head commit (run `rdm validate {misfiled}`)" in (
         result["reasons"]
     )
+
+
+# ------------------------------ an RDM on main keeps the bar of its type
+
+
+def retyped_as_standard(clone: Clone) -> str:
+    text = clone.text(INVOLVING).replace(
+        "type: normal\n", "type: standard\ntemplate: patch-de-imagem-homologacao\n", 1
+    )
+    return text.replace("window: 2026-12-10", "window: 2026-12-03", 1)
+
+
+def test_a_normal_rdm_on_main_retyped_as_standard_still_needs_the_cm(clone, fake, env, run_rdm):
+    """The CM approved RDM-0042 as a normal change; one change manager must not be
+    able to rewrite it (its window here) by calling it a standard change."""
+    clone.branch("retype", clone.base)
+    head = clone.commit("retype", {INVOLVING: retyped_as_standard(clone)})
+    pull = fake.pull(60, "rh-sistemas-qa", head, clone.base).change(INVOLVING)
+    pull.review("eduardo-gmud", "APPROVED")
+    result = verdict(run_rdm, clone, 60)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert result["reasons"][0] == (
+        "RDM-2026-0042 was a normal RDM on main (at the base commit); a PR cannot make it "
+        "a standard change: it is decided as a normal one"
+    )
+    assert "approval missing from @lucas-analista-cloud (involved in RDM-2026-0042)" in (
+        result["reasons"]
+    )
+
+
+def test_a_renamed_normal_rdm_retyped_as_standard_still_needs_the_cm(clone, fake, env, run_rdm):
+    clone.branch("retype", clone.base)
+    clone.repo.git.mv(INVOLVING, "rdms/2026/RDM-2026-0052.yaml")
+    text = retyped_as_standard(clone).replace("RDM-2026-0042", "RDM-2026-0052")
+    head = clone.commit("rename and retype", {"rdms/2026/RDM-2026-0052.yaml": text})
+    pull = fake.pull(60, "rh-sistemas-qa", head, clone.base)
+    pull.change("rdms/2026/RDM-2026-0052.yaml", "renamed", INVOLVING)
+    pull.review("eduardo-gmud", "APPROVED")
+    result = verdict(run_rdm, clone, 60)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert result["reasons"][0].startswith(
+        "RDM-2026-0052 was a normal RDM on main (at the base commit, as "
+        f"{INVOLVING}); a PR cannot make it a standard change"
+    )
+
+
+def test_a_standard_rdm_on_main_edited_as_standard_stays_a_standard_change(
+    clone, fake, env, run_rdm
+):
+    """Only lowering the bar is refused: a standard RDM stays standard."""
+    main = clone.commit("RDM-0044 merged", {STANDARD: clone.text(STANDARD)})
+    clone.branch("edit", main)
+    head = clone.commit(
+        "retag again",
+        {
+            STANDARD: clone.text(STANDARD).replace("15m", "20m", 1),
+            HOSPITAL: homolog_retag(clone.text(HOSPITAL)),
+        },
+    )
+    pull = fake.pull(61, "rh-sistemas-qa", head, main).change(STANDARD).change(HOSPITAL)
+    pull.review("eduardo-gmud", "APPROVED")
+    result = verdict(run_rdm, clone, 61)
+    assert (result["committee"], result["verdict"]) == ("standard", "approved")

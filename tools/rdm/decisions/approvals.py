@@ -367,14 +367,18 @@ def decide(
     topology_diffs: tuple[TopologyDiff, ...] = (),
     *,
     protected_branch: str,
+    on_main: Mapping[str, Rdm] | None = None,
 ) -> Verdict:
     """The committee's verdict on `pr`.
 
     `rdms` maps each RDM path of the PR that is a valid RDM at head to its model;
     an RDM path missing from it could not be read and rejects the PR.
     `topology_diffs` holds merge-base and head data of each changed topology
-    (needed only for standard changes). A PR whose base is not
-    `protected_branch` is rejected and not publishable.
+    (needed only for standard changes). `on_main` maps an RDM path of the PR to
+    the RDM as it is at the PR's base commit, when it is there already (under
+    its old name if the PR renames it; needed only for standard changes): an
+    RDM on main is never decided under a lower bar than its type there. A PR
+    whose base is not `protected_branch` is rejected and not publishable.
     """
     refused = off_branch(pr, protected_branch)
     if refused is not None:
@@ -393,7 +397,12 @@ def decide(
             )
         return _with(verdict, coverage + _unreadable_reasons(unreadable), reasons)
 
-    verdicts = [_decide_one(policy, pr, rdm, templates, topology_diffs) for rdm in valid]
+    earlier = on_main or {}
+    verdicts = [
+        _decide_one(policy, pr, rdms[path], templates, topology_diffs, earlier.get(path))
+        for path in rdm_paths
+        if path in rdms
+    ]
     strictest = max(verdicts, key=lambda v: (_SEVERITY[v.verdict], _COMMITTEE_RANK[v.committee]))
     if len(verdicts) == 1:
         reasons = list(strictest.reasons)
@@ -492,7 +501,13 @@ def _decide_one(
     rdm: Rdm,
     templates: Mapping[str, StandardTemplate],
     diffs: tuple[TopologyDiff, ...],
+    on_main: Rdm | None = None,
 ) -> Verdict:
+    if rdm.type is ChangeType.STANDARD and on_main and on_main.type is not ChangeType.STANDARD:
+        # The committee approved it as what it was; calling it a standard change
+        # now would let one change manager rewrite it.
+        verdict = _decide_one(policy, pr, replace(rdm, type=on_main.type), templates, diffs)
+        return _replace(verdict, verdict.verdict, [_retyped(pr, rdm, on_main), *verdict.reasons])
     label_reasons, emergency = _emergency_label(policy, pr)
     if rdm.type is ChangeType.EMERGENCY:
         beyond = _beyond_an_emergency(pr, rdm.id)
@@ -517,6 +532,21 @@ def _decide_one(
     if rdm.type is ChangeType.STANDARD:
         return _standard(policy, pr, rdm, templates, diffs, label_reasons)
     return _forwarded(policy, pr, rdm, label_reasons, [])
+
+
+def _retyped(pr: PullRequest, rdm: Rdm, on_main: Rdm) -> str:
+    """Why an RDM on main that the PR calls standard is decided as its old type."""
+    old = on_main.type
+    where = "at the base commit"
+    for f in pr.changed_files:  # an RDM's file is named after its id
+        renamed = f.previous_filename not in (None, f.filename)
+        if renamed and f.filename.rsplit("/", 1)[-1] == f"{rdm.id}.yaml":
+            where += f", as {f.previous_filename}"
+    article = "an" if old is ChangeType.EMERGENCY else "a"
+    return (
+        f"{rdm.id} was {article} {old} RDM on main ({where}); a PR cannot make it "
+        f"a standard change: it is decided as {article} {old} one"
+    )
 
 
 def _beyond_an_emergency(pr: PullRequest, rdm_id: str) -> list[str]:
