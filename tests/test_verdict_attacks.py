@@ -351,3 +351,41 @@ def test_a_standard_rdm_on_main_edited_as_standard_stays_a_standard_change(
     pull.review("eduardo-gmud", "APPROVED")
     result = verdict(run_rdm, clone, 61)
     assert (result["committee"], result["verdict"]) == ("standard", "approved")
+
+
+# ------------------------------------------------- one person, one vote
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        "[diretor-services, ana-gerente-mudancas, bruno-infra, carla-dba]",
+        "[ana-gerente-mudancas, bruno-infra, carla-dba, diretor-services]",
+    ],
+    ids=["absent-member-first", "absent-member-last"],
+)
+def test_a_member_who_is_also_a_delegate_votes_once(clone, fake, env, run_rdm, members):
+    """bruno-infra sits on the CM and is diretor-services's delegate: three people
+    must not make the consensus of four, whatever order the policy lists them in."""
+    policy = (
+        clone.text("policy/committee.yaml")
+        .replace(
+            "members: [ana-gerente-mudancas, bruno-infra, carla-dba, diretor-services]",
+            f"members: {members}",
+            1,
+        )
+        .replace("diretor-services: [fernanda-coord-services]", "diretor-services: [bruno-infra]")
+    )
+    main = clone.commit("the director's delegate is bruno-infra", {"policy/committee.yaml": policy})
+    clone.branch("rdm-41", main)
+    normal = "rdms/2026/RDM-2026-0041.yaml"
+    head = clone.commit("RDM-0041", {normal: clone.text(normal)})
+    pull = fake.pull(41, "rh-sistemas-qa", head, main).change(normal, "added")
+    pull.add_label("encaminhada", "paula-po")
+    approve(pull, ["ana-gerente-mudancas", "bruno-infra", "carla-dba"])
+    result = verdict(run_rdm, clone, 41)
+    assert result["verdict"] == "pending"
+    assert result["reasons"][-1] == "approval missing from @diretor-services"
+    logins = [m["login"] for m in result["members"]]
+    assert logins.count("bruno-infra") == 1
+    assert {m["login"]: m["state"] for m in result["members"]}["diretor-services"] == "missing"

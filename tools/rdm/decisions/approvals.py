@@ -13,7 +13,8 @@ inside its template. `decide` applies that rule and says why, naming people:
   that person approves again, whatever commit it was given on.
 - A listed delegate who approved on head stands in for a member who has not
   approved (absent, stale, or the PR's author); never for one who asked for
-  changes. The reasons say who stood in for whom.
+  changes, and never when the delegate is a member of the same committee (one
+  person, one vote). The reasons say who stood in for whom.
 - The PR author's own review never counts; reviews from people the policy does
   not name are shown and never count.
 - People involved: the logins an RDM lists in `involved` join the consensus of
@@ -917,7 +918,10 @@ def _consensus(
         stand_in = None
         for delegate in policy.delegates.get(member, ()):
             key = delegate.lower()
-            if key in shown:
+            if key in shown or key in member_keys:
+                # A member of this committee votes once, as themselves: were they
+                # to stand in too, fewer people than members would make the
+                # consensus (and which ones would hang on the members' order).
                 continue
             row = MemberState(
                 delegate,
