@@ -389,3 +389,76 @@ def test_a_member_who_is_also_a_delegate_votes_once(clone, fake, env, run_rdm, m
     logins = [m["login"] for m in result["members"]]
     assert logins.count("bruno-infra") == 1
     assert {m["login"]: m["state"] for m in result["members"]}["diretor-services"] == "missing"
+
+
+# ------------------------------------- approvals answer the diff they saw
+
+
+NORMAL = "rdms/2026/RDM-2026-0041.yaml"
+TOOL = "tools/rdm/decisions/approvals.py"
+
+
+def retargeted(clone: Clone, fake: FakeGitHub) -> FakePull:
+    """The CM approves a one-file diff into `staging`, a branch that already holds a
+    change to rdm's code; then the author retargets the PR to main, whose diff now
+    carries that change too, on the same head commit."""
+    clone.branch("staging", clone.base)
+    staging = clone.commit("staging", {TOOL: "APPROVE = True\n"})
+    clone.branch("rdm-41", staging)
+    head = clone.commit("RDM-0041", {NORMAL: clone.text(NORMAL)})
+    pull = fake.pull(41, "rh-sistemas-qa", head, staging).change(NORMAL, "added")
+    pull.base_ref = "staging"
+    pull.add_label("encaminhada", "paula-po")
+    approve(pull, CM)
+    pull.change_base("main", clone.base, "rh-sistemas-qa", at="2026-11-24T10:03:30Z")
+    return pull.change(TOOL, "added")
+
+
+def test_approvals_given_before_the_base_changed_are_stale(clone, fake, env, run_rdm):
+    retargeted(clone, fake)
+    result = verdict(run_rdm, clone, 41)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert {m["login"]: m["state"] for m in result["members"]} == dict.fromkeys(CM, "stale")
+    assert (
+        "@ana-gerente-mudancas's approval is stale (given before the PR's base was "
+        "changed to `main`)" in result["reasons"]
+    )
+
+
+def test_approvals_after_the_base_changed_count(clone, fake, env, run_rdm):
+    pull = retargeted(clone, fake)
+    approve(pull, CM)
+    result = verdict(run_rdm, clone, 41)
+    assert (result["committee"], result["verdict"]) == ("CM", "approved")
+
+
+def test_a_base_change_github_made_itself_counts_too(clone, fake, env, run_rdm):
+    """GitHub retargets a PR whose base branch was merged and deleted."""
+    pull = retargeted(clone, fake)
+    pull.events[-1]["event"] = "automatic_base_change_succeeded"
+    result = verdict(run_rdm, clone, 41)
+    assert result["verdict"] == "pending"
+
+
+def test_a_base_change_without_a_time_makes_every_approval_stale(clone, fake, env, run_rdm):
+    pull = retargeted(clone, fake)
+    approve(pull, CM)
+    pull.events[-1]["created_at"] = None
+    result = verdict(run_rdm, clone, 41)
+    assert {m["login"]: m["state"] for m in result["members"]} == dict.fromkeys(CM, "stale")
+
+
+def test_the_comment_says_the_approvals_predate_the_base_change(clone, fake, env, run_rdm):
+    pull = retargeted(clone, fake)
+    code, _, err = approvals(run_rdm, clone, "41", "--publish")
+    assert code == 1, err
+    (comment,) = pull.comments
+    assert (
+        "| `@carla-dba` | membro do CM · Coordenador de Suporte (Smart eSocial) | "
+        "⚠️ aprovou antes da troca do branch base da PR |" in comment["body"]
+    )
+    assert (
+        "- a aprovação de `@carla-dba` (membro do CM · Coordenador de Suporte (Smart eSocial)) "
+        f"no commit `{pull.head[:7]}` (a anterior foi dada antes da troca do branch base da PR)"
+        in comment["body"]
+    )

@@ -8,7 +8,8 @@ inside its template. `decide` applies that rule and says why, naming people:
 - Only a person's latest decisive review (APPROVED, CHANGES_REQUESTED or
   DISMISSED; a COMMENTED review changes nothing) counts. A DISMISSED latest
   review counts as no review. An approval counts only when it was given on the
-  PR's current head commit; an older one is *stale*.
+  PR's current head commit, and after the PR's base branch last changed (the
+  same head into another base is another diff); an older one is *stale*.
 - CHANGES_REQUESTED from a member, or from a delegate of a member, rejects until
   that person approves again, whatever commit it was given on.
 - A listed delegate who approved on head stands in for a member who has not
@@ -95,7 +96,7 @@ class State(enum.StrEnum):
     """A person's standing in the vote, as shown in the members table."""
 
     APPROVED = "approved"  # approved on the head commit
-    STALE = "stale"  # approved an older commit
+    STALE = "stale"  # approved an older commit, or before the base changed
     CHANGES_REQUESTED = "changes_requested"
     MISSING = "missing"  # no decisive review (or it was dismissed)
     AUTHOR = "author"  # the PR's author: their review never counts
@@ -161,6 +162,10 @@ class PullRequest:
     head_repo: str = ""
     # GitHub's own list of the PR's files, when read: a cross-check only.
     listed_files: tuple[ChangedFile, ...] | None = None
+    # When the PR's base branch last changed (GitHub's `base_ref_changed` event,
+    # ISO 8601; '' never; any other text: at a time GitHub did not say, so every
+    # approval is older). An approval given before answered another diff.
+    base_changed_at: str = ""
 
     def paths(self) -> tuple[str, ...]:
         """Every path the PR touches, old names of renames included."""
@@ -199,6 +204,9 @@ class MemberState:
     replaced_by: str | None = None  # a `delegated` member's row: who approved for them
     review_id: int = 0  # their latest decisive review (0: none)
     submitted_at: str = ""
+    # A `stale` row whose approval is of the head commit, given before the PR's
+    # base changed (otherwise a stale approval is of an older commit).
+    stale_base: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -777,7 +785,7 @@ def _standard(
             objectors.append(row)
             shown.add(key)
     rows += _outsiders(pr, shown)
-    rows = [_reviewed(row, latest) for row in rows]
+    rows = [_reviewed(row, latest, pr) for row in rows]
     reasons.append(
         f"standard change within template {rdm.template!r}: one change manager's approval suffices"
     )
@@ -794,7 +802,9 @@ def _standard(
         outcome = Outcome.PENDING
         stale = [r.login for r in rows if r.state is State.STALE]
         reasons += [
-            f"@{login}'s approval is stale (given before the latest push)" for login in stale
+            f"@{login}'s approval is stale "
+            f"({_stale_why(pr, latest.get(login.lower()), sha=False)})"
+            for login in stale
         ]
         reasons.append(
             f"approval missing from a change manager ({_people(policy.change_managers, 'or')})"
@@ -847,7 +857,8 @@ def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> di
     for login, review in (_latest(pr) if latest is None else latest).items():
         state = review.state.upper()
         if state == APPROVED:
-            standing[login] = State.APPROVED if review.commit_id == pr.head_sha else State.STALE
+            fresh = review.commit_id == pr.head_sha and _after_base_change(pr, review)
+            standing[login] = State.APPROVED if fresh else State.STALE
         elif state == CHANGES_REQUESTED:
             standing[login] = State.CHANGES_REQUESTED
         else:
@@ -855,12 +866,47 @@ def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> di
     return standing
 
 
-def _reviewed(row: MemberState, latest: Mapping[str, Review]) -> MemberState:
+def _after_base_change(pr: PullRequest, review: Review) -> bool:
+    """Whether `review` came after the PR's base last changed (True when it never did)."""
+    if not pr.base_changed_at:
+        return True
+    changed, submitted = _instant(pr.base_changed_at), _instant(review.submitted_at)
+    return changed is not None and submitted is not None and submitted > changed
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _stale_why(pr: PullRequest, review: Review | None, sha: bool = True) -> str:
+    """Why an approval is stale: an older commit, or a base that changed since."""
+    if review is not None and review.commit_id == pr.head_sha:
+        return f"given before the PR's base was changed to `{pr.base_ref}`"
+    return f"given before the latest push to {pr.head_sha[:7]}" if sha else (
+        "given before the latest push"
+    )
+
+
+def _reviewed(
+    row: MemberState, latest: Mapping[str, Review], pr: PullRequest | None = None
+) -> MemberState:
     """The row with the id and time of the person's latest decisive review."""
     review = latest.get(row.login.lower())
     if review is None:
         return row
-    return replace(row, review_id=review.review_id, submitted_at=review.submitted_at)
+    stale_base = (
+        pr is not None and row.state is State.STALE and review.commit_id == pr.head_sha
+    )
+    return replace(
+        row,
+        review_id=review.review_id,
+        submitted_at=review.submitted_at,
+        stale_base=stale_base,
+    )
 
 
 def _who(row: MemberState, rdm_id: str | None) -> str:
@@ -957,15 +1003,11 @@ def _consensus(
             )
             reasons.append(f"{who} is the PR author; their own review does not count{stand_in}")
         elif row.state is State.STALE:
+            why = _stale_why(pr, latest.get(row.login.lower()))
             if row.capacity is Capacity.INVOLVED:
-                reasons.append(
-                    f"{who}'s approval is stale (given before the latest push to {pr.head_sha[:7]})"
-                )
+                reasons.append(f"{who}'s approval is stale ({why})")
             else:
-                reasons.append(
-                    f"@{row.login}'s approval is stale "
-                    f"(given before the latest push to {pr.head_sha[:7]})"
-                )
+                reasons.append(f"@{row.login}'s approval is stale ({why})")
         missing.append(row)
 
     for member in members:
@@ -1011,7 +1053,7 @@ def _consensus(
         stands_alone(row)
 
     rows += _outsiders(pr, set(shown))
-    rows = [_reviewed(row, latest) for row in rows]
+    rows = [_reviewed(row, latest, pr) for row in rows]
     for row in objectors:
         reasons.append(
             f"{_who(row, rdm_id)} requested changes; rejected until @{row.login} approves"
