@@ -462,3 +462,59 @@ def test_the_comment_says_the_approvals_predate_the_base_change(clone, fake, env
         f"no commit `{pull.head[:7]}` (a anterior foi dada antes da troca do branch base da PR)"
         in comment["body"]
     )
+
+
+# ------------------------------------ what the PR's tree holds is data (held)
+
+
+def test_an_rdm_that_is_a_symlink_is_not_read_through_it(clone, fake, env, run_rdm):
+    """rdms/…/RDM-2026-0045.yaml -> RDM-2026-0043.yaml (a valid emergency on main):
+    git stores the link's text, which is no RDM, so the PR is rejected."""
+    link = "rdms/2026/RDM-2026-0045.yaml"
+    clone.branch("link", clone.base)
+    (clone.root / link).symlink_to("RDM-2026-0043.yaml")
+    head = clone.commit("a link")
+    pull = fake.pull(45, "plantao-noc", head, clone.base).change(link, "added")
+    pull.add_label("emergency", "plantao-noc")
+    approve(pull, CME)
+    result = verdict(run_rdm, clone, 45)
+    assert result["verdict"] == "rejected"
+    assert result["reasons"] == [
+        f"{link} is not a valid RDM at the head commit (run `rdm validate {link}`)",
+        *result["reasons"][1:],
+    ]
+
+
+def test_an_rdm_that_is_a_submodule_is_not_a_valid_rdm(clone, fake, env, run_rdm):
+    gitlink = "rdms/2026/RDM-2026-0045.yaml"
+    clone.branch("submodule", clone.base)
+    clone.repo.git.update_index("--add", "--cacheinfo", f"160000,{clone.base},{gitlink}")
+    clone.repo.git.commit("-m", "a submodule named like an RDM")
+    head = clone.repo.head.commit.hexsha
+    pull = fake.pull(45, "plantao-noc", head, clone.base).change(gitlink, "added")
+    approve(pull, CM)
+    result = verdict(run_rdm, clone, 45)
+    assert result["verdict"] == "rejected"
+    assert f"{gitlink} is not a valid RDM at the head commit" in result["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "rdmѕ/2026/RDM-2026-0045.yaml",  # Cyrillic ѕ
+        "rdms/2026/RDM-2026-００45.yaml",  # full-width digits
+        "topologies/hospital-santa-luzia.yaml ",  # a trailing space
+        ".gitattributes",
+    ],
+    ids=["cyrillic-folder", "fullwidth-digits", "trailing-space", "gitattributes"],
+)
+def test_a_lookalike_file_in_a_standard_change_is_beyond_its_template(
+    clone, fake, env, run_rdm, path
+):
+    head = standard_head(clone, {path: "type: standard\n"})
+    standard_pull(fake, 12, head, clone.base).change(path, "added")
+    result = verdict(run_rdm, clone, 12)
+    assert (result["committee"], result["verdict"]) == ("CM", "pending")
+    assert f"{path}: not an RDM nor a topology file, which no template covers" in (
+        result["reasons"]
+    )
