@@ -80,3 +80,27 @@ def test_push_and_fetch_through_a_remote(repo: git.Repo, tmp_path: Path) -> None
 def test_not_a_repository(tmp_path: Path) -> None:
     with pytest.raises(ExternalError, match="is not a git repository"):
         notes.read(tmp_path, "a" * 40)
+
+
+def test_read_all_says_of_every_note_what_read_says(repo: git.Repo, tmp_path: Path) -> None:
+    # read_all takes every note blob through one cat-file process (bench/people.py);
+    # it must answer exactly as reading each commit's note does, hostile notes included.
+    root = Path(repo.working_dir)
+    bodies = [b"escrito \xe0 m\xe3o", b"\xff\xfe not utf-8", b"x" * (1024 * 1024 + 1)]
+    shas = []
+    for index, body in enumerate(bodies):
+        (root / "a.txt").write_text(f"{index}\n")
+        repo.index.add(["a.txt"])
+        sha = repo.index.commit(f"c{index}").hexsha
+        note = tmp_path / f"note{index}"
+        note.write_bytes(body)
+        repo.git.notes("--ref", NOTES_REF, "add", "-F", str(note), sha)
+        shas.append(sha)
+    first = repo.commit("HEAD~3").hexsha  # the fixture's commit, without a note
+    notes.append(root, first, [record()])
+    everything = notes.read_all(root)
+    assert set(everything) == {*shas, first}
+    for sha, found in everything.items():
+        assert found == notes.read(root, sha), sha
+    assert everything[shas[1]][1][0].startswith("the note is not JSON: 'utf-8' codec can't")
+    assert everything[shas[2]] == ([], ["the note is over 1024 KiB; not read"])

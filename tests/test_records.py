@@ -121,6 +121,18 @@ def test_keys_of_a_newer_rdm_are_kept() -> None:
             "record 1: 'estimatedSeconds' is out of range",
         ),
         (lambda r: r.update(window="2026-13-01"), "record 1: 'window' is not a date"),
+        (
+            lambda r: r.update(finishedAt="2026-12-10T00:04:00-03:00"),
+            "record 1: the record finishes (2026-12-10T00:04:00-03:00) before it starts",
+        ),
+        (
+            lambda r: r["topologies"][0].update(finishedAt="2026-12-09T00:00:00-03:00"),
+            "record 1: a topology entry finishes",
+        ),
+        (
+            lambda r: r["topologies"][0]["rollback"].update(startedAt="2026-12-11T00:00:00Z"),
+            "record 1: a rollback finishes",
+        ),
         (lambda r: r.update(approvers=[1]), "record 1: an approver is not an object"),
         (lambda r: r.update(topologies={"a": 1}), "record 1: 'topologies' is missing or not list"),
         (

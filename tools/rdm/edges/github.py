@@ -532,7 +532,13 @@ class GitHubClient:
         ready has none; its creation is its submission).
         """
         what = f"pull request #{number} of {slug}"
-        pull = _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what)
+        read = _Reader(what)
+        pull = read.object(
+            _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what),
+            "the pull request",
+        )
+        if read.integer(pull, "number") != number:
+            raise GitHubError(f"{what}: GitHub answered with pull request #{pull['number']}")
         ready: datetime | None = None
         for event in self.paginate(f"/repos/{slug}/issues/{number}/events", f"events of {what}"):
             kind = event.get("event") if isinstance(event, dict) else None
@@ -540,20 +546,16 @@ class GitHubClient:
                 ready = _instant(event.get("created_at"), what)
             elif kind == "convert_to_draft":
                 ready = None
-        try:
-            created = _instant(pull["created_at"], what)
-            merged_at = pull.get("merged_at")
-            return PullFacts(
-                number=int(pull["number"]),
-                open=pull["state"] == "open",
-                draft=bool(pull.get("draft")),
-                merged=bool(pull.get("merged")) or merged_at is not None,
-                created_at=created,
-                ready_at=ready,
-                merged_at=_instant(merged_at, what) if merged_at is not None else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
+        merged_at = read.optional_text(pull, "merged_at")
+        return PullFacts(
+            number=number,
+            open=read.text(pull, "state") == "open",
+            draft=read.boolean(pull, "draft"),
+            merged=read.boolean(pull, "merged") or merged_at is not None,
+            created_at=_instant(read.text(pull, "created_at"), what),
+            ready_at=ready,
+            merged_at=None if merged_at is None else _instant(merged_at, what),
+        )
 
     def open_pulls(self, slug: str) -> list[int]:
         """Numbers of the repository's open pull requests (every page)."""
@@ -615,6 +617,15 @@ class _Reader:
 
     def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
         return None if obj.get(key) is None else self.integer(obj, key)
+
+    def boolean(self, obj: Mapping[str, Any], key: str) -> bool:
+        """A JSON true/false; absent or null is false ("false" the string is not a boolean)."""
+        value = obj.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.wrong(key, value, "true or false")
+        return value
 
     def integer(self, obj: Mapping[str, Any], key: str) -> int:
         value = obj.get(key)

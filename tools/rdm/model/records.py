@@ -236,6 +236,15 @@ def _enum(data: Mapping[str, Any], key: str, kind: type[enum.StrEnum]) -> Any:
         raise _Bad(f"'{key}' is {text[:40]!r}, not one of {allowed}") from exc
 
 
+def _span(data: Mapping[str, Any], what: str) -> tuple[datetime, datetime]:
+    """startedAt and finishedAt, the end not before the start: a negative duration
+    would read as a rollback faster than declared, or a change that took no time."""
+    started, finished = _datetime(data, "startedAt"), _datetime(data, "finishedAt")
+    if finished < started:
+        raise _Bad(f"{what} finishes ({finished.isoformat()}) before it starts")
+    return started, finished
+
+
 def _approver(data: Any) -> Approver:
     if not isinstance(data, Mapping):
         raise _Bad("an approver is not an object")
@@ -251,9 +260,10 @@ def _approver(data: Any) -> Approver:
 def _rollback(data: Any) -> Rollback:
     if not isinstance(data, Mapping):
         raise _Bad("a rollback is not an object")
+    started, finished = _span(data, "a rollback")
     return Rollback(
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         declared=_seconds(data, "declaredSeconds"),
         reason=_get(data, "reason", str),
     )
@@ -262,11 +272,12 @@ def _rollback(data: Any) -> Rollback:
 def _topology(data: Any) -> TopologyRecord:
     if not isinstance(data, Mapping):
         raise _Bad("a topology entry is not an object")
+    started, finished = _span(data, "a topology entry")
     return TopologyRecord(
         org_id=_get(data, "orgId", str),
         outcome=_enum(data, "outcome", TopologyOutcome),
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         snapshot_id=_optional(data, "snapshot", str),
         error=_optional(data, "error", str),
         rollback=None if data.get("rollback") is None else _rollback(data["rollback"]),
@@ -291,13 +302,14 @@ def _record(data: Any) -> ExecutionRecord:
     reasons = _get(data, "reasons", list) if "reasons" in data else []
     if not all(isinstance(r, str) for r in reasons):
         raise _Bad("'reasons' holds something that is not text")
+    started, finished = _span(data, "the record")
     return ExecutionRecord(
         rdm_id=_get(data, "rdm", str),
         outcome=_enum(data, "outcome", Outcome),
         merge_commit=_get(data, "mergeCommit", str),
         revision=_get(data, "revision", str),
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         estimated_duration=_seconds(data, "estimatedSeconds"),
         rollback_declared=_seconds(data, "rollbackDeclaredSeconds"),
         pr=_optional(data, "pr", int),
