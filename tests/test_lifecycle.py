@@ -155,7 +155,7 @@ def test_an_unreadable_note_is_reported_and_the_rest_listed(run_rdm: Run, tmp_pa
     )
     code, out, err = run_rdm("list", "--repo", str(root), "--at", "2026-12-09T12:00:00-03:00")
     assert code == 0
-    assert err.startswith(f"rdm: nota em {merges['RDM-2026-0043'][:12]}: the note is not JSON")
+    assert err.startswith(f"rdm: nota em {merges['RDM-2026-0043'][:12]}: a nota não é JSON")
     assert "RDM-2026-0043  agendada" in out
 
 

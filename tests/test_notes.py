@@ -53,7 +53,7 @@ def test_an_unreadable_note_is_never_overwritten(repo: git.Repo) -> None:
     root, sha = Path(repo.working_dir), repo.head.commit.hexsha
     repo.git.notes("--ref", NOTES_REF, "add", "-m", "escrito à mão", sha)
     records, errors = notes.read(root, sha)
-    assert records == [] and errors[0].startswith("the note is not JSON")
+    assert records == [] and errors[0].startswith("a nota não é JSON")
     with pytest.raises(ExternalError, match=r"cannot be read .*not overwriting it"):
         notes.append(root, sha, [record()])
     assert repo.git.notes("--ref", NOTES_REF, "show", sha) == "escrito à mão"
@@ -102,5 +102,5 @@ def test_read_all_says_of_every_note_what_read_says(repo: git.Repo, tmp_path: Pa
     assert set(everything) == {*shas, first}
     for sha, found in everything.items():
         assert found == notes.read(root, sha), sha
-    assert everything[shas[1]][1][0].startswith("the note is not JSON: 'utf-8' codec can't")
-    assert everything[shas[2]] == ([], ["the note is over 1024 KiB; not read"])
+    assert everything[shas[1]][1][0].startswith("a nota não é JSON: 'utf-8' codec can't")
+    assert everything[shas[2]] == ([], ["a nota passa de 1024 KiB; não foi lida"])

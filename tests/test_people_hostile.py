@@ -196,7 +196,7 @@ def test_a_note_that_is_not_utf8_is_a_message_not_a_crash(
     code, out, err = run_rdm("list", "--repo", str(root), "--at", AT)
     assert code == 0
     assert "RDM-2026-0043" in out
-    assert err.startswith(f"rdm: nota em {sha[:12]}: the note is not JSON: 'utf-8' codec")
+    assert err.startswith(f"rdm: nota em {sha[:12]}: a nota não é JSON: 'utf-8' codec")
 
 
 def test_a_record_written_in_utc_counts_in_its_local_week(

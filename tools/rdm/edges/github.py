@@ -16,9 +16,9 @@ not of the expected types, is a `GitHubError` too: it never reaches the
 verdict as a guess.
 
 Requests per pull request: 1 (the PR) + the pages of its reviews + the pages of
-its files + the pages of its issue events, the last only when the PR carries a
-label (events are read only to learn who added a label). With ``per_page=100``
-an ordinary PR costs 3 requests, 4 with a label; 120 reviews add one page.
+its files + the pages of its issue events (who added each label, and when the
+base branch last changed). With ``per_page=100`` an ordinary PR costs 4
+requests; 120 reviews add one page.
 Publishing the verdict is one more request; keeping the comment is the pages of
 the PR's comments and one request to create or edit it (none when it already
 says the same), plus `GET /user` when the bot login is not given.
@@ -73,6 +73,9 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
 _DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
+# Issue events of a PR whose base branch changed: by someone, or by GitHub when
+# the base was merged and deleted.
+BASE_CHANGES = ("base_ref_changed", "automatic_base_change_succeeded")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -443,17 +446,23 @@ class GitHubClient:
             )
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
+        # The issue events say who added each label, and when the base branch last
+        # changed (an approval given before answered another diff).
         actors: dict[str, str] = {}
-        if head.labels:  # events are read only to learn who added each label
-            for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
-                kind = event.get("event")
-                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
-                    continue
-                name = read.text(read.object(event["label"], "event label"), "name", "label name")
-                if kind == "labeled":
-                    actors[name] = read.login(event, "actor")
-                else:
-                    actors.pop(name, None)
+        base_changed_at = ""
+        for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
+            kind = event.get("event")
+            if kind in BASE_CHANGES:
+                # No time: the change cannot be placed, so no approval is after it.
+                base_changed_at = read.optional_text(event, "created_at") or "unknown"
+                continue
+            if kind not in ("labeled", "unlabeled") or event.get("label") is None:
+                continue
+            name = read.text(read.object(event["label"], "event label"), "name", "label name")
+            if kind == "labeled":
+                actors[name] = read.login(event, "actor")
+            else:
+                actors.pop(name, None)
         return PullRequest(
             number=head.number,
             author=head.author,
@@ -465,6 +474,7 @@ class GitHubClient:
             base_ref=head.base_ref,
             head_repo=head.head_repo,
             listed_files=files,
+            base_changed_at=base_changed_at,
         )
 
     def authenticated_login(self) -> str:

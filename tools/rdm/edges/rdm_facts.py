@@ -77,19 +77,13 @@ def gather(
     by_rdm: dict[str, list[ExecutionRecord]] = {}
     annotated = notes.read_all(root) if history.is_repository(root) else {}
     for commit, (records, errors) in sorted(annotated.items()):
+        # parse_note leaves out what is not a record (a span that ends before it
+        # starts included) and says why; the rest is used
         found.notes += [
-            _("note on {commit}: {error}").format(commit=commit[:12], error=error)
+            _("note on {commit}: {error}; left out").format(commit=commit[:12], error=error)
             for error in errors
         ]
-        for index, record in enumerate(records, start=1):
-            backwards = _backwards(record)
-            if backwards:
-                found.notes.append(
-                    _("note on {commit}: record {n}: {why}; left out").format(
-                        commit=commit[:12], n=index, why=backwards
-                    )
-                )
-                continue
+        for record in records:
             by_rdm.setdefault(record.rdm_id, []).append(record)
     for rdm_id in sorted(set(by_rdm) - set(repository.rdms)):
         found.orphans += sorted(by_rdm[rdm_id], key=lambda r: r.started_at)
@@ -130,27 +124,6 @@ def gather(
 def _is_rdm_file(path: str) -> bool:
     """Is this problem's path (shown under the work tree's label) an RDM file's?"""
     return bool(_RDM_FILE.search(path))
-
-
-def _backwards(record: ExecutionRecord) -> str | None:
-    """Why a record cannot be used as a span of time, or None when it can."""
-    if record.finished_at < record.started_at:
-        return _("{rdm} ends ({end}) before it starts ({start})").format(
-            rdm=record.rdm_id,
-            end=record.finished_at.isoformat(),
-            start=record.started_at.isoformat(),
-        )
-    for topology in record.topologies:
-        if topology.finished_at < topology.started_at:
-            return _("{rdm}: the run of {org} ends before it starts").format(
-                rdm=record.rdm_id, org=topology.org_id
-            )
-        rollback = topology.rollback
-        if rollback is not None and rollback.finished_at < rollback.started_at:
-            return _("{rdm}: the rollback of {org} ends before it starts").format(
-                rdm=record.rdm_id, org=topology.org_id
-            )
-    return None
 
 
 def _with_records(facts: Facts, by_rdm: dict[str, list[ExecutionRecord]]) -> Facts:
