@@ -31,6 +31,7 @@ from github_fake import SLUG, FakeGitHub, FakePull, repository, user
 CM = ("ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services")
 CME = ("ana-gerente-mudancas", "bruno-infra", "diretor-services")
 APP = "rdm-committee[bot]"
+PRODUCT_OWNER = "paula-po"  # roles.product-owner of the example's policy/committee.yaml
 
 
 def iso(moment: datetime) -> str:
@@ -195,7 +196,19 @@ class History:
                 pull.change(relative, "modified" if (self.root / relative).exists() else "added")
         return pull
 
-    def approve(self, pull: MergedPull, logins: tuple[str, ...], at: datetime) -> MergedPull:
+    def approve(
+        self,
+        pull: MergedPull,
+        logins: tuple[str, ...],
+        at: datetime,
+        *,
+        forwarded: bool = True,
+    ) -> MergedPull:
+        """Approvals of `logins` on the head at `at`; a normal change is first forwarded to
+        the CM by the Product Owner (label `encaminhada`), as the committee requires.
+        Emergencies and standard changes are not forwarded: `forwarded=False`."""
+        if forwarded:
+            pull.label_at("encaminhada", PRODUCT_OWNER, at - timedelta(minutes=5))
         for login in logins:
             pull.review_at(login, "APPROVED", at)
         return pull
@@ -301,7 +314,8 @@ def example(history: History) -> Example:
         merged: datetime,
     ) -> MergedPull:
         pull = history.open(files, author, opened)
-        history.approve(pull, approvers, approved)
+        # A standard change (the change manager's approval) is not forwarded to the CM.
+        history.approve(pull, approvers, approved, forwarded=approvers != (CHANGE_MANAGER,))
         history.github.post_status(pull.head, "success", APP, approved + timedelta(minutes=1))
         merges[rdm_id] = history.merge(pull, merged)
         pulls[rdm_id] = pull
@@ -317,7 +331,7 @@ def example(history: History) -> Example:
         at(26, 8, 20),
     )
     emergency.label_at("emergency", "plantao-noc", at(26, 8, 21))
-    history.approve(emergency, CME, at(26, 8, 40))
+    history.approve(emergency, CME, at(26, 8, 40), forwarded=False)
     history.github.post_status(emergency.head, "success", APP, at(26, 8, 41))
     merges["RDM-2026-0043"] = history.merge(emergency, at(26, 8, 45))
     pulls["RDM-2026-0043"] = emergency
@@ -356,7 +370,7 @@ def example(history: History) -> Example:
         },
         CHANGE_MANAGER,
         at(1, 9, month=12),
-        CM,
+        (*CM, "lucas-analista-cloud"),  # the cloud analyst is involved in RDM-2026-0042
         at(1, 15, 30, month=12),
         at(1, 17, 30, month=12),
     )

@@ -16,6 +16,7 @@ from rdm.edges.repository import Repository
 
 CM = ["ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services"]
 CME = ["ana-gerente-mudancas", "bruno-infra", "diretor-services"]
+PRODUCT_OWNER = "paula-po"
 OLD = "0" * 40
 NORMAL, EMERGENCY, STANDARD = (
     "rdms/2026/RDM-2026-0041.yaml",
@@ -54,8 +55,10 @@ def states(verdict: Verdict) -> dict[str, State]:
     return {m.login: m.state for m in verdict.members}
 
 
-def normal_pr(fake: FakeGitHub, author: str = "eduardo-gmud") -> FakePull:
-    return fake.pull(12, author).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+def normal_pr(fake: FakeGitHub, author: str = "eduardo-gmud", forwarded: bool = True) -> FakePull:
+    """PR #12 adds the normal RDM-0041; the Product Owner has forwarded it to the CM."""
+    pull = fake.pull(12, author).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+    return pull.add_label("encaminhada", PRODUCT_OWNER) if forwarded else pull
 
 
 def approve_all(pull: FakePull, logins: list[str]) -> FakePull:
@@ -373,7 +376,11 @@ def test_a_policy_change_needs_a_normal_rdm(example, fake, client):
         in verdict.reasons
     )
     with_normal = approve_all(
-        fake.pull(41, "eduardo-gmud").change(NORMAL).change("policy/calendar.yaml"), CM
+        fake.pull(41, "eduardo-gmud")
+        .change(NORMAL)
+        .change("policy/calendar.yaml")
+        .add_label("encaminhada", PRODUCT_OWNER),
+        CM,
     )
     assert judge(example, client, with_normal).verdict is Outcome.APPROVED
 
@@ -423,12 +430,15 @@ def test_120_reviews_across_two_pages(example, fake, client):
         f"/repos/{SLUG}/pulls/12/reviews?per_page=100",
         f"/repos/{SLUG}/pulls/12/reviews?per_page=100&page=2",
     ]
-    assert len(fake.requests) == 4  # pull + 2 review pages + files; no labels, no events
+    # pull + 2 review pages + files + events (who added the forwarding label)
+    assert len(fake.requests) == 5
 
 
-@pytest.mark.parametrize(("labelled", "expected"), [(False, 3), (True, 4)])
+# The events are read whether or not the PR has a label: they also say when its
+# base branch changed.
+@pytest.mark.parametrize(("labelled", "expected"), [(False, 4), (True, 4)])
 def test_requests_per_pull_request(example, fake, client, labelled, expected):
-    pull = approve_all(normal_pr(fake), CM)
+    pull = approve_all(normal_pr(fake, forwarded=False), CM)
     if labelled:
         pull.add_label("emergency", "plantao-noc")
     judge(example, client, pull)
@@ -442,3 +452,47 @@ def test_commit_status_maps_the_verdict_and_fits_140_characters(example, fake, c
     assert state == "pending"
     assert len(description) <= 140
     assert description.startswith("CM pending: RDM-2026-0041: approval missing from @bruno-infra")
+
+
+# ------------------------------------------------------------- the headline and the reasons agree
+
+
+def test_a_pending_emergency_is_not_described_as_a_reached_consensus(example, fake, client):
+    verdict = judge(example, client, approve_all(emergency_pr(fake), CME))
+    assert (verdict.verdict, verdict.committee) == (Outcome.PENDING, "CME")
+    assert not any("consensus of the" in reason for reason in verdict.reasons)
+    assert verdict.reasons[-1] == (
+        "every CME member approved (@ana-gerente-mudancas, @bruno-infra and @diretor-services "
+        "on ddddddd), but the PR is pending for the reasons above"
+    )
+
+
+def test_a_rejection_for_coverage_keeps_the_approvals_as_facts(example, fake, client):
+    pull = approve_all(normal_pr(fake).change("topologies/hospital-santa-luzia.yaml"), CM)
+    pull.change("topologies/metalurgica-sao-jorge.yaml")
+    verdict = judge(example, client, pull)
+    assert verdict.verdict is Outcome.REJECTED
+    assert verdict.reasons[0].startswith("topologies/metalurgica-sao-jorge.yaml changes, but no")
+    assert verdict.reasons[-1].startswith("every CM member approved (")
+    assert verdict.reasons[-1].endswith("but the PR is rejected for the reasons above")
+
+
+def test_a_delegate_who_stood_in_for_another_rdm_is_not_shown_as_not_a_member(
+    example, fake, client
+):
+    # Emergency (CME, unlabelled: pending) and a normal RDM (CM: carla's delegate
+    # stands in) in one PR: the pending CME verdict is the strictest, and its table
+    # still shows who stood in for the CM.
+    pull = emergency_pr(fake).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+    pull.add_label("encaminhada", "paula-po")  # the normal RDM forwarded to the CM
+    approve_all(pull, ["ana-gerente-mudancas", "bruno-infra", "diretor-services"])
+    pull.review("gustavo-dba", "APPROVED")
+    verdict = judge(example, client, pull)
+    assert (verdict.verdict, verdict.committee) == (Outcome.PENDING, "CME")
+    assert states(verdict)["gustavo-dba"] is State.APPROVED
+    assert states(verdict)["carla-dba"] is State.DELEGATED
+    assert State.NOT_A_MEMBER not in states(verdict).values()
+    assert (
+        "RDM-2026-0041: @gustavo-dba approved on behalf of @carla-dba (delegate)"
+        in verdict.reasons
+    )

@@ -70,6 +70,7 @@ def clone(tmp_path: Path) -> Clone:
 def env(monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> None:
     monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("RDM_BOT_LOGIN", "rdm-committee[bot]")  # the committee App's account
     monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
     for name in ("GITHUB_SERVER_URL", "GITHUB_RUN_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -120,6 +121,12 @@ def side_branch_with_its_own_committee(clone: Clone) -> tuple[str, str]:
             1,
         )
         .replace("  carla-dba: [gustavo-dba]\n", "")
+        .replace(
+            "    fixedRoles: [gestor-de-mudanca, gestor-de-suporte-services, diretor-services, "
+            "coordenador-suporte]\n",
+            "",
+            1,
+        )
     )
     clone.branch("release-x", clone.base)
     side = clone.commit("side policy", {"policy/committee.yaml": committee})
@@ -161,7 +168,13 @@ def test_the_same_head_into_the_protected_branch_needs_the_real_committee(
     assert code == 1
     result = verdict_of(out)
     assert (result["committee"], result["verdict"]) == ("CM", "pending")
-    assert {"login": "mallory", "state": "not_a_member"} in result["members"]
+    assert {
+        "login": "mallory",
+        "state": "not_a_member",
+        "capacity": None,
+        "involved": False,
+        "roles": [],
+    } in result["members"]
     assert [body["state"] for _, body in fake.statuses] == ["pending"]
 
 
@@ -169,7 +182,7 @@ def test_protected_branch_can_be_named_and_then_only_it_is_decided(clone, fake, 
     side, head = side_branch_with_its_own_committee(clone)
     pull = fake.pull(30, "mallory-helper", head, side).change(NORMAL, "added")
     pull.base_ref = "release-x"
-    pull.review("mallory", "APPROVED")
+    pull.review("mallory", "APPROVED").add_label("encaminhada", "paula-po")
     code, out, err = approvals(run_rdm, clone, "30", "--protected-branch", "release-x")
     assert code == 0, out + err
     code, out, _ = approvals(run_rdm, clone, "30", "--protected-branch", "main")
@@ -342,9 +355,14 @@ def test_renaming_an_rdm_in_a_standard_change_is_beyond_its_template(clone, fake
     pull.change("rdms/2026/RDM-2026-0142.yaml", "renamed", "rdms/2026/RDM-2026-0042.yaml")
     code, out, _ = approvals(run_rdm, clone, "12", "--format", "json")
     assert code == 1
-    assert (  # the renamed RDM is also decided on its own, hence the prefix
-        "RDM-2026-0044: rdms/2026/RDM-2026-0042.yaml: the PR renames an RDM, "
-        "which no template covers" in verdict_of(out)["reasons"]
+    reasons = verdict_of(out)["reasons"]
+    assert (
+        "rdms/2026/RDM-2026-0042.yaml: the PR renames an RDM, which no template covers"
+        in reasons
+    )
+    assert (  # its id is still RDM-2026-0042: an RDM is known by its file name
+        "rdms/2026/RDM-2026-0142.yaml is not a valid RDM at the head commit "
+        "(run `rdm validate rdms/2026/RDM-2026-0142.yaml`)" in reasons
     )
 
 
@@ -420,7 +438,7 @@ def test_a_workflow_run_decides_and_publishes_its_pr(clone, fake, env, run_rdm, 
         run_rdm, clone, "--from-workflow-run", event(tmp_path, head, [12]), "--publish"
     )
     assert code == 0, err
-    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044): standard approved"
+    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044 P4): standard approved"
     assert [(sha, body["state"]) for sha, body in fake.statuses] == [(head, "success")]
 
 

@@ -111,8 +111,10 @@ def test_a_forged_status_without_consensus_is_flagged(history, env, run_rdm):
     assert [f["rule"] for f in entry["findings"]] == ["no-consensus", "status-source"]
     assert entry["findings"][0]["message"] == (
         f"{forged[:12]}: PR #{pull.number} was merged without the CM's consensus: the verdict "
-        "recomputed from its reviews as of the merge is pending (approval missing from "
-        "@carla-dba; approval missing from @diretor-services)"
+        "recomputed from its reviews as of the merge is pending (label `encaminhada` added by "
+        "@paula-po (Product Owner): forwarded to the CM; approval missing from @carla-dba; "
+        "approval missing from @diretor-services; approval missing from @lucas-analista-cloud "
+        "(involved in RDM-2026-0042))"
     )
     assert entry["findings"][1]["message"] == (
         f"{forged[:12]}: rdm/committee = success on PR #{pull.number}'s head {pull.head[:12]} "
@@ -138,7 +140,8 @@ def test_a_direct_push_and_an_approval_after_the_merge_are_flagged(history, env,
         "default branch without a pull request (a direct push or an administrator's bypass)",
         f"{merged[:12]} 2026-11-23 PR #{pull.number}: flagged [no-consensus]: {merged[:12]}: "
         f"PR #{pull.number} was merged without the CM's consensus: the verdict recomputed from "
-        "its reviews as of the merge is pending (approval missing from @diretor-services)",
+        "its reviews as of the merge is pending (label `encaminhada` added by @paula-po "
+        "(Product Owner): forwarded to the CM; approval missing from @diretor-services)",
         f"{merged[:12]} 2026-11-23 PR #{pull.number}: flagged [no-status]: {merged[:12]}: "
         f"PR #{pull.number} was merged with no rdm/committee status on its head "
         f"{pull.head[:12]} (branch protection bypassed)",

@@ -223,3 +223,39 @@ def test_fits_at(at: str, message: str | None) -> None:
     assert POLICY is not None
     found = conflicts.fits_at(BASE, datetime.fromisoformat(at), POLICY)
     assert (found.message if found else None) == message
+
+
+def test_a_long_chain_of_dependencies_orders_everyone_in_it() -> None:
+    # 400 RDMs on one client in one window, each after the one before: no conflict,
+    # however far apart two of them are on the chain; one link short, two conflict.
+    assert POLICY is not None
+    chain = [
+        rdm(
+            f"RDM-2026-{n + 1000:04d}",
+            window=date(2026, 12, 10),
+            declared_workloads=("protheus-tss",),
+            depends_on=(f"RDM-2026-{n + 999:04d}",) if n else (),
+        )
+        for n in range(400)
+    ]
+    plans = [conflicts.plan(r) for r in chain]
+    assert conflicts.conflicts(plans, POLICY) == []
+    assert conflicts.dependency_findings(chain, {r.id for r in chain}, POLICY) == []
+    broken = [*chain[:200], dataclasses.replace(chain[200], depends_on=()), *chain[201:]]
+    found = conflicts.conflicts([conflicts.plan(r) for r in broken], POLICY)
+    # The chain falls in two: each of the first 200 conflicts with each of the last 200.
+    assert len(found) == 400
+    assert all(len(f.others) == 200 for f in found)
+
+
+def test_a_loop_of_dependencies_is_found_however_long() -> None:
+    loop = [
+        rdm(f"RDM-2026-{n + 1000:04d}", depends_on=(f"RDM-2026-{(n + 1) % 300 + 1000:04d}",))
+        for n in range(300)
+    ]
+    found = conflicts.dependency_findings(loop, {r.id for r in loop}, None)
+    assert len(found) == 300
+    assert found[0].message == (
+        "RDM-2026-1001 runs after RDM-2026-1000 again (a loop of dependsOn), so neither can "
+        "run first; remove one dependency of the loop"
+    )

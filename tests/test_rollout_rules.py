@@ -266,7 +266,7 @@ def review(login, state, commit, rid):
     return approvals.Review(login, state, commit, "2026-12-01T15:00:00Z", review_id=rid)
 
 
-def test_counted_approvals_name_the_reviews_that_counted(example):
+def test_the_approvals_a_record_names_are_the_reviews_that_counted(example):
     policy = example.committee
     head = "h" * 40
     pr = approvals.PullRequest(
@@ -288,8 +288,8 @@ def test_counted_approvals_name_the_reviews_that_counted(example):
     )
     verdict = approvals.decide(policy, pr, {}, {}, protected_branch="main")
     assert verdict.verdict is approvals.Outcome.APPROVED
-    counted = approvals.counted_approvals(policy, pr, verdict)
-    assert [(c.login, c.review.review_id, c.capacity, c.stood_in_for) for c in counted] == [
+    counted = verdict.approvers()
+    assert [(c.login, c.review_id, str(c.capacity), c.stood_in_for) for c in counted] == [
         ("ana-gerente-mudancas", 101, "member", None),
         ("bruno-infra", 103, "member", None),
         ("carla-dba", 104, "member", None),

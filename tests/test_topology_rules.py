@@ -25,24 +25,25 @@ def _lines(repo: Path, run_rdm: Callable[..., tuple[int, str, str]], case: str) 
 def test_quantities_say_what_to_write(
     example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
 ) -> None:
+    license_, lockserver = "workloads.protheus-license", "workloads.protheus-lockserver"
     assert _lines(example_repo, run_rdm, "invalid/topology-quantity-malformed") == [
-        "topologies/grupo-alvorada.yaml:55:20: error: protheus-license cpu request: '0,25': "
+        f"topologies/grupo-alvorada.yaml:55:11: error: {license_}.cpu.request: '0,25': "
         "write the decimal point as '.', e.g. '0.25' [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:55:35: error: protheus-license cpu limit: '1K': "
+        f"topologies/grupo-alvorada.yaml:55:28: error: {license_}.cpu.limit: '1K': "
         "Kubernetes writes the unit 'K' as k (1k = 1000) or Ki (1Ki = 1024) [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:56:23: error: protheus-license memory request: '512MB': "
+        f"topologies/grupo-alvorada.yaml:56:14: error: {license_}.memory.request: '512MB': "
         "Kubernetes writes the unit 'MB' as M or Mi [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:56:37: error: protheus-license memory limit: '1 Gi': "
+        f"topologies/grupo-alvorada.yaml:56:30: error: {license_}.memory.limit: '1 Gi': "
         "a quantity has no spaces; write '1Gi' [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:59:20: error: protheus-lockserver cpu request '-250m' is "
+        f"topologies/grupo-alvorada.yaml:59:11: error: {lockserver}.cpu.request: '-250m' is "
         "negative; Kubernetes refuses a negative request or limit [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:59:36: error: protheus-lockserver cpu limit: 'inf' is not "
+        f"topologies/grupo-alvorada.yaml:59:29: error: {lockserver}.cpu.limit: 'inf' is not "
         "a Kubernetes quantity: a number with an optional unit, e.g. 500m, 2, 1.5 or 512Mi "
         "[topology-quantity]",
-        "topologies/grupo-alvorada.yaml:60:23: error: protheus-lockserver memory request '512m' "
+        f"topologies/grupo-alvorada.yaml:60:14: error: {lockserver}.memory.request: '512m' "
         "is 0.512 bytes, not a whole number of bytes; m means thousandths: did you mean "
         "'512Mi'? [topology-quantity]",
-        "topologies/grupo-alvorada.yaml:60:36: error: protheus-lockserver memory limit '1.5' is "
+        f"topologies/grupo-alvorada.yaml:60:29: error: {lockserver}.memory.limit: '1.5' is "
         "1.5 bytes, not a whole number of bytes; write memory with Ki, Mi or Gi, e.g. 512Mi "
         "[topology-quantity]",
     ]
@@ -52,15 +53,15 @@ def test_request_above_limit_compares_as_kubernetes(
     example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
 ) -> None:
     assert _lines(example_repo, run_rdm, "invalid/topology-request-above-limit") == [
-        "topologies/grupo-alvorada.yaml:63:20: error: protheus-status cpu request 1001m is above "
-        "its limit 1; Kubernetes refuses a request above the limit: lower the request or raise "
-        "the limit [topology-resources]",
-        "topologies/grupo-alvorada.yaml:67:20: error: protheus-tss cpu request 2 is above its "
-        "limit 1500m; Kubernetes refuses a request above the limit: lower the request or raise "
-        "the limit [topology-resources]",
-        "topologies/grupo-alvorada.yaml:68:23: error: protheus-tss memory request 2Gi is above "
-        "its limit 2000Mi; Kubernetes refuses a request above the limit: lower the request or "
-        "raise the limit [topology-resources]",
+        "topologies/grupo-alvorada.yaml:63:11: error: workloads.protheus-status.cpu: the request "
+        "1001m is over the limit 1; Kubernetes refuses a request above its limit "
+        "[topology-request-over-limit]",
+        "topologies/grupo-alvorada.yaml:67:11: error: workloads.protheus-tss.cpu: the request 2 "
+        "is over the limit 1500m; Kubernetes refuses a request above its limit "
+        "[topology-request-over-limit]",
+        "topologies/grupo-alvorada.yaml:68:14: error: workloads.protheus-tss.memory: the request "
+        "2Gi is over the limit 2000Mi; Kubernetes refuses a request above its limit "
+        "[topology-request-over-limit]",
     ]
 
 

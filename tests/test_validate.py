@@ -238,3 +238,52 @@ def test_window_at_edges_are_usage_errors(
     code, _, err = run_rdm("window", "--repo", str(ROOT), "--at", at)
     assert code == 2
     assert message in err
+
+
+def test_json_lists_each_rdm_with_its_derived_priority(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, out, _ = run_rdm("validate", "--repo", str(example_repo), "--format", "json", "--at", AT)
+    assert code == 0
+    rdms = json.loads(out)["rdms"]
+    assert [(r["id"], r["type"], r["window"], r["priority"]) for r in rdms] == [
+        ("RDM-2026-0041", "normal", "2026-12-03", "P3"),  # medium x medium
+        ("RDM-2026-0042", "normal", "2026-12-10", "P2"),  # medium x high
+        ("RDM-2026-0043", "emergency", None, "P1"),  # high x high
+        ("RDM-2026-0044", "standard", "2026-12-03", "P4"),  # low x medium
+    ]
+    assert rdms[0]["path"] == "rdms/2026/RDM-2026-0041.yaml"
+    assert rdms[0]["targets"] == ["grupo-alvorada", "hospital-santa-luzia"]
+    # Only the RDMs a run checks, and none that failed to parse.
+    overlay(example_repo, CASES / "invalid" / "yaml-duplicate-key" / "files")
+    code, out, _ = run_rdm(
+        "validate", "--repo", str(example_repo), "--format", "json", "--at", AT,
+        str(example_repo / "rdms"),
+    )
+    assert [r["id"] for r in json.loads(out)["rdms"]] == [
+        "RDM-2026-0041", "RDM-2026-0043", "RDM-2026-0044"
+    ]
+
+
+def test_outside_a_repository_it_says_so_and_suggests_repo(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_rdm("validate")
+    assert (code, out) == (2, "")
+    assert err == (
+        "rdm: usage: . does not look like an rdm repository (it has no policy/ folder); run rdm "
+        "in the repository's root or name it with --repo DIR\n"
+    )
+
+
+def test_since_and_at_are_checked_like_the_other_commands(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _, err = run_rdm("validate", "--repo", str(example_repo), "--at", "2026-11-30")
+    assert code == 2
+    assert "write e.g. 2026-11-30T00:00:00-03:00 or 2026-11-30T00:00:00Z" in err
+    git.Repo.init(example_repo)
+    code, out, err = run_rdm("validate", "--repo", str(example_repo), "--since", "no-such-rev")
+    assert (code, out) == (3, "")
+    assert err.startswith("rdm: cannot read revision 'no-such-rev'")

@@ -276,7 +276,7 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
         at(2, 9, 55, month=12),
     )
     good.label_at("emergency", "plantao-noc", at(2, 9, 56, month=12))
-    history.approve(good, CME, at(2, 9, 58, month=12))
+    history.approve(good, CME, at(2, 9, 58, month=12), forwarded=False)
     github.post_status(good.head, "success", APP, at(2, 9, 59, month=12))
     m107 = history.merge(good, at(2, 10, month=12))
     outsider = history.open(
@@ -285,7 +285,7 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
         at(2, 10, 10, month=12),
     )
     outsider.label_at("emergency", "estagiario-ti", at(2, 10, 11, month=12))
-    history.approve(outsider, CME, at(2, 10, 12, month=12))
+    history.approve(outsider, CME, at(2, 10, 12, month=12), forwarded=False)
     # The committee's App said pending (the label does not count); an admin merged anyway.
     github.post_status(outsider.head, "pending", APP, at(2, 10, 13, month=12))
     m108 = history.merge(outsider, at(2, 10, 15, month=12))
@@ -379,7 +379,7 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
         "rh-sistemas-qa",
         at(3, 5, 30, month=12),
     )
-    history.approve(pull, ("eduardo-gmud",), at(3, 5, 35, month=12))
+    history.approve(pull, ("eduardo-gmud",), at(3, 5, 35, month=12), forwarded=False)
     github.post_status(pull.head, "success", APP, at(3, 5, 36, month=12))
     history.merge(pull, at(3, 5, 40, month=12))
     code, report, _ = rollout(run_rdm, history, "2026-12-03T05:50:00-03:00")

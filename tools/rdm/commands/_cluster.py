@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from rdm.commands.output import echo
 from rdm.edges.repository import load_repository, render_source
 from rdm.edges.sources import GitRevision, Source, WorkTree, work_tree_revision
 from rdm.model.problems import RdmError, UsageError
@@ -64,7 +65,7 @@ def format_option(choices: Sequence[str]) -> Callable[[F], F]:
     )
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def org_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
@@ -72,7 +73,7 @@ def org_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
     a label selector or an API path."""
     values = value if isinstance(value, tuple) else (value,)
     for one in values:
-        if one is not None and not _DNS_LABEL.match(one):
+        if one is not None and not _DNS_LABEL.fullmatch(one):
             raise click.BadParameter(
                 f"{one!r} is not an org id (a namespace name: lower-case letters, digits "
                 "and '-', at most 63)"
@@ -84,7 +85,7 @@ def open_cluster(kubeconfig: Path | None, context: str | None, timeout: float) -
     from rdm.edges.cluster import RetryPolicy, connect
 
     def notify(message: str) -> None:
-        click.echo(f"rdm: {message}", err=True)
+        echo(f"rdm: {message}", err=True)
 
     return connect(
         kubeconfig,
@@ -177,7 +178,7 @@ def plans(
     rendered = render_source(source, org_ids)
     if rendered.problems:
         for problem in rendered.problems:
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
         return None
     default = timedelta(minutes=30)
     return [

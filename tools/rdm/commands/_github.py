@@ -11,6 +11,7 @@ import re
 
 import click
 
+from rdm.commands.output import echo
 from rdm.edges.github import GitHubClient
 from rdm.model.problems import UsageError
 
@@ -36,7 +37,7 @@ def repo_slug(value: str | None) -> str:
 def client() -> GitHubClient:
     """The GitHub client of GITHUB_API_URL and GITHUB_TOKEN; waits are told on stderr."""
     return GitHubClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: echo(f"rdm: {message}", err=True)
     )
 
 

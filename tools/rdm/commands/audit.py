@@ -16,6 +16,7 @@ import click
 
 from rdm.commands import _github
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_date, repo_option
+from rdm.commands.output import echo, workflow_commands
 from rdm.decisions import audit
 from rdm.edges import gitlog, merges
 from rdm.edges.repository import load_repository
@@ -109,9 +110,13 @@ def command(
         )
         entries.append(audit.judge(facts, poster))
     fmt = output or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    click.echo(audit_report.FORMATS[fmt](branch, since, entries))
+    report = audit_report.FORMATS[fmt](branch, since, entries)
+    if fmt == "github":
+        workflow_commands(report)  # rdm's own ::error lines, data escaped
+    else:
+        echo(report)
     if poster is None:
-        click.echo(
+        echo(
             "rdm: who posted rdm/committee was not checked: name the committee's App with "
             "--committee-app or RDM_COMMITTEE_APP",
             err=True,

@@ -14,6 +14,7 @@ import click
 
 from rdm.commands import _github
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.commands.rollout import shifted_clock
 from rdm.edges.default_branch import DefaultBranch, NotesLedger
 from rdm.edges.repository import load_repository
@@ -95,7 +96,7 @@ def command(
         clock=clock,
     )
     if output == "json":
-        click.echo(rollout_report.gate_json(decision))
+        echo(rollout_report.gate_json(decision))
     else:
-        click.echo(rollout_report.gate_text(decision))
+        echo(rollout_report.gate_text(decision))
     return EXIT_OK if decision.allowed else EXIT_FINDINGS

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.commands.output import echo
 from rdm.edges import gitlog, notes
 from rdm.edges.repository import load_repository
 from rdm.edges.sources import WorkTree
@@ -87,9 +88,9 @@ def command(rdm_id: str | None, org_id: str | None, repo: Path, rev: str, output
             )
         )
     if output == "json":
-        click.echo(history_report.as_json(chains, org_id))
+        echo(history_report.as_json(chains, org_id))
     else:
-        click.echo(history_report.text(chains, zone, org_id))
+        echo(history_report.text(chains, zone, org_id))
     traced = [c for c in chains if c.rdm is not None or c.records]
     return EXIT_OK if traced else EXIT_FINDINGS
 

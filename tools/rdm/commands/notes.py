@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from rdm.commands.options import EXIT_OK, repo_option
+from rdm.commands.output import echo
 from rdm.edges import notes as notes_edge
 from rdm.model.problems import ExternalError
 from rdm.model.records import NOTES_REF
@@ -33,7 +34,7 @@ def fetch(repo: Path, remote: str) -> int:
     except ExternalError as exc:
         if "couldn't find remote ref" not in str(exc):
             raise
-        click.echo(f"{remote} has no {NOTES_REF} yet", err=True)
+        echo(f"{remote} has no {NOTES_REF} yet", err=True)
     return EXIT_OK
 
 
@@ -45,5 +46,5 @@ def push(repo: Path, remote: str) -> int:
     Exit 3 when git fails."""
     moved = notes_edge.push_merging(repo, remote)
     merged = f" (merged with {moved} push(es) of other runs)" if moved else ""
-    click.echo(f"pushed {NOTES_REF} to {remote}{merged}", err=True)
+    echo(f"pushed {NOTES_REF} to {remote}{merged}", err=True)
     return EXIT_OK

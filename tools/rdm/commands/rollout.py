@@ -27,6 +27,7 @@ from rdm.commands.options import (
     parse_instant,
     repo_option,
 )
+from rdm.commands.output import echo
 from rdm.edges import artifacts
 from rdm.edges.default_branch import DefaultBranch, NotesLedger
 from rdm.edges.repository import load_repository
@@ -143,7 +144,7 @@ def command(
     if policy is None:
         for problem in repository.problems:
             if problem.path.startswith("policy/"):
-                click.echo(str(problem), err=True)
+                echo(str(problem), err=True)
         raise UsageError("policy/calendar.yaml cannot be read: no window can be decided")
     # An RDM file with errors is never applied; say so rather than skip it in silence.
     unreadable = [
@@ -163,9 +164,9 @@ def command(
 
     def event(kind: str, fields: Mapping[str, Any]) -> None:
         if jsonl:
-            click.echo(rollout_report.event_json(kind, fields, clock()))
+            echo(rollout_report.event_json(kind, fields, clock()))
         else:
-            click.echo(rollout_report.event_text(kind, fields), err=True)
+            echo(rollout_report.event_text(kind, fields), err=True)
 
     settings = rollout.Settings(
         identity=opts.identity(),
@@ -195,13 +196,13 @@ def command(
     zone = policy.zone
     summary = rollout_report.as_json(report)
     if jsonl:
-        click.echo(rollout_report.event_json("report", summary, clock()))
+        echo(rollout_report.event_json("report", summary, clock()))
     else:
-        click.echo(rollout_report.text(report, zone))
+        echo(rollout_report.text(report, zone))
         if dry_run and (diffs := rollout_report.diffs_text(report)):
-            click.echo(diffs)
+            echo(diffs)
     for note in ledger.problems:
-        click.echo(f"rdm: warning: {note}", err=True)
+        echo(f"rdm: warning: {note}", err=True)
     markdown = rollout_report.markdown(report, zone)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
@@ -212,13 +213,13 @@ def command(
 
 
 def _warn(message: str) -> None:
-    click.echo(f"rdm: {message}", err=True)
+    echo(f"rdm: {message}", err=True)
 
 
 def _cluster(kubeconfig: Path | None, context: str | None, timeout: float, dry_run: bool) -> Any:
     """The cluster; for a dry run without any kubeconfig, None (nothing to diff against)."""
     if dry_run and kubeconfig is None and not _has_kubeconfig():
-        click.echo(
+        echo(
             "rdm: no kubeconfig: the dry run decides and renders, but cannot diff against "
             "the cluster",
             err=True,

@@ -32,6 +32,8 @@ API (the gate calls these; all pure, every finding names the other RDMs):
         what `rdm` changes, per target (diffs by org id).
     conflicts(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]
     capacity(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]
+    window_findings(changes, policy) -> list[Finding]
+        both of the above, grouping by window once.
     dependency_findings(rdms: Sequence[Rdm], known_ids: Collection[str],
                         policy: CalendarPolicy | None) -> list[Finding]
     fits_at(rdm: Rdm, instant: datetime, policy: CalendarPolicy) -> Finding | None
@@ -49,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from rdm.decisions import calendar
 from rdm.decisions.calendar import CalendarPolicy, Occurrence
@@ -77,6 +80,10 @@ class Change:
     rdm: Rdm
     parts: Mapping[str, frozenset[str]]  # org id -> workloads and top-level keys
     assumed: frozenset[str] = frozenset()  # targets whose parts are assumed, not known
+
+
+# (window start in UTC, org id) -> the occurrence and the RDMs changing that client in it
+_Groups = dict[tuple[datetime, str], tuple[Occurrence, list[Change]]]
 
 
 def parts_changed(
@@ -108,7 +115,11 @@ def parts_changed(
 
 def assumed_workloads(rdm: Rdm) -> frozenset[str]:
     """Every workload that serves one of the RDM's environments."""
-    environments = {str(e) for e in rdm.environments}
+    return _serving(frozenset(str(e) for e in rdm.environments))
+
+
+@lru_cache(maxsize=8)
+def _serving(environments: frozenset[str]) -> frozenset[str]:
     return frozenset(w for w in WORKLOADS if environments & set(workload_environments(w)))
 
 
@@ -141,9 +152,7 @@ def _window_name(occurrence: Occurrence) -> str:
     return f"the window of {calendar.format_instant(occurrence.start)}"
 
 
-def _groups(
-    changes: Sequence[Change], policy: CalendarPolicy
-) -> dict[tuple[datetime, str], tuple[Occurrence, list[Change]]]:
+def _groups(changes: Sequence[Change], policy: CalendarPolicy) -> _Groups:
     """RDMs by (window occurrence, topology): who shares a window on one client."""
     groups: dict[tuple[datetime, str], tuple[Occurrence, list[Change]]] = {}
     for change in changes:
@@ -157,38 +166,126 @@ def _groups(
     return groups
 
 
-def _after(rdms: Sequence[Rdm]) -> dict[str, frozenset[str]]:
-    """For each RDM, every RDM it runs after through `dependsOn` (transitively)."""
-    direct = {rdm.id: set(rdm.depends_on) for rdm in rdms}
-    closure: dict[str, frozenset[str]] = {}
-    for start in direct:
-        seen: set[str] = set()
-        stack = list(direct[start])
-        while stack:
-            current = stack.pop()
-            if current in seen:
+class _Order:
+    """Who runs after whom through `dependsOn` (transitively).
+
+    The strongly connected components (Tarjan's, iteratively) come once; then,
+    for the RDMs of one window and client, which of them each one runs after:
+    a pass over the part of the graph they reach, successors first. A full
+    transitive closure would cost the square of the RDMs on a long chain.
+    """
+
+    def __init__(self, rdms: Sequence[Rdm]) -> None:
+        self.direct: dict[str, tuple[str, ...]] = {}
+        for rdm in rdms:
+            self.direct.setdefault(rdm.id, rdm.depends_on)
+        self.component: dict[str, int] = {}
+        self.components: list[list[str]] = []  # successors' components first
+        self._tarjan()
+        self.cyclic = {
+            node
+            for members in self.components
+            for node in members
+            if len(members) > 1 or node in self.direct.get(node, ())
+        }
+
+    def _successors(self, node: str) -> list[str]:
+        return [d for d in self.direct.get(node, ()) if d in self.direct]
+
+    def _tarjan(self) -> None:
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        for root in self.direct:
+            if root in index:
                 continue
-            seen.add(current)
-            stack.extend(direct.get(current, ()))
-        closure[start] = frozenset(seen)
-    return closure
+            work: list[tuple[str, int]] = [(root, 0)]
+            while work:
+                node, child = work.pop()
+                if child == 0:
+                    index[node] = low[node] = len(index)
+                    stack.append(node)
+                    on_stack.add(node)
+                successors = self._successors(node)
+                if child < len(successors):
+                    work.append((node, child + 1))
+                    successor = successors[child]
+                    if successor not in index:
+                        work.append((successor, 0))
+                    elif successor in on_stack:
+                        low[node] = min(low[node], index[successor])
+                    continue
+                for successor in successors:
+                    if successor in on_stack:
+                        low[node] = min(low[node], low[successor])
+                if low[node] == index[node]:
+                    members: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        self.component[member] = len(self.components)
+                        members.append(member)
+                        if member == node:
+                            break
+                    self.components.append(members)
+
+    def within(self, group: set[str]) -> dict[str, set[str]]:
+        """For each RDM of `group`, the others of `group` it runs after."""
+        reached: set[int] = set()
+        queue = [self.component[g] for g in group if g in self.component]
+        while queue:
+            current = queue.pop()
+            if current in reached:
+                continue
+            reached.add(current)
+            for node in self.components[current]:
+                queue.extend(self.component[s] for s in self._successors(node))
+        before: dict[int, set[str]] = {}
+        for number in sorted(reached):  # Tarjan numbers successors' components first
+            members = self.components[number]
+            found: set[str] = set()
+            for node in members:
+                for successor in self._successors(node):
+                    other = self.component[successor]
+                    if other != number:
+                        found |= before[other]
+                        if successor in group:
+                            found.add(successor)
+            if members[0] in self.cyclic:
+                found |= group.intersection(members)
+            before[number] = found
+        return {g: before[self.component[g]] - {g} for g in group if g in self.component}
+
+    def runs_after(self, later: str, earlier: str) -> bool:
+        return earlier in self.within({later, earlier}).get(later, set())
+
+
+def window_findings(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
+    """`conflicts` and `capacity` together, grouping the RDMs by window once."""
+    groups = _groups(changes, policy)
+    return _conflicts(groups, _Order([c.rdm for c in changes])) + _capacity(groups, policy)
 
 
 def conflicts(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
     """Pairs of RDMs of one window that change the same part of the same topology, unordered."""
-    after = _after([c.rdm for c in changes])
+    return _conflicts(_groups(changes, policy), _Order([c.rdm for c in changes]))
+
+
+def _conflicts(groups: _Groups, order: _Order) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(_groups(changes, policy).items()):
+    for (_, org), (occurrence, members) in sorted(groups.items()):
         if len(members) < 2:
             continue
+        after = order.within({c.rdm.id for c in members})
         for change in members:
             clashes: list[tuple[Change, frozenset[str]]] = []
             for other in members:
                 if other is change or other.rdm.id == change.rdm.id:
                     continue
                 shared = change.parts[org] & other.parts[org]
-                ordered = other.rdm.id in after.get(change.rdm.id, ()) or (
-                    change.rdm.id in after.get(other.rdm.id, ())
+                ordered = other.rdm.id in after.get(change.rdm.id, set()) or (
+                    change.rdm.id in after.get(other.rdm.id, set())
                 )
                 if shared and not ordered:
                     clashes.append((other, shared))
@@ -225,8 +322,12 @@ def _conflict(
 
 def capacity(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]:
     """Per topology and window, implementation + rollback of all its RDMs fit the open time."""
+    return _capacity(_groups(changes, policy), policy)
+
+
+def _capacity(groups: _Groups, policy: CalendarPolicy) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(_groups(changes, policy).items()):
+    for (_, org), (occurrence, members) in sorted(groups.items()):
         unique = list({c.rdm.id: c for c in members}.values())
         if len(unique) < 2:
             continue  # one RDM alone: rdm-duration-exceeds-window says it
@@ -261,7 +362,7 @@ def dependency_findings(
 ) -> list[Finding]:
     """`dependsOn` names existing RDMs of the same or an earlier window, without loops."""
     by_id = {rdm.id: rdm for rdm in rdms}
-    after = _after(rdms)
+    order = _Order(rdms)
     findings: list[Finding] = []
     for rdm in rdms:
         own = _occurrence(rdm, policy) if policy is not None else None
@@ -275,10 +376,13 @@ def dependency_findings(
                     f"{dependency} does not exist (no rdms/{dependency[4:8]}/{dependency}.yaml); "
                     "name an RDM that must run first"
                 )
-            elif rdm.id in after.get(dependency, ()):
+            elif (
+                rdm.id in order.cyclic
+                and order.component.get(dependency) == order.component[rdm.id]
+            ):
                 message = (
-                    f"{rdm.id} and {dependency} depend on each other (through dependsOn): "
-                    "neither can run first; keep the dependency in one of them"
+                    f"{dependency} runs after {rdm.id} again (a loop of dependsOn), so neither "
+                    "can run first; remove one dependency of the loop"
                 )
             elif policy is not None and own is not None and dependency in by_id:
                 theirs = _occurrence(by_id[dependency], policy)
@@ -331,4 +435,5 @@ __all__ = [
     "fits_at",
     "parts_changed",
     "plan",
+    "window_findings",
 ]

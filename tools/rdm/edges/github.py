@@ -1,4 +1,5 @@
-"""The GitHub edge: read a pull request's reviews, labels and files; publish a status.
+"""The GitHub edge: read a pull request's reviews, labels and files; publish a status
+and keep rdm's comment on the PR.
 
 A thin client on `requests.Session` over GitHub's REST API (v2022-11-28). The
 base URL comes from `GITHUB_API_URL` (Actions sets it; GitHub Enterprise uses
@@ -15,10 +16,12 @@ not of the expected types, is a `GitHubError` too: it never reaches the
 verdict as a guess.
 
 Requests per pull request: 1 (the PR) + the pages of its reviews + the pages of
-its files + the pages of its issue events, the last only when the PR carries a
-label (events are read only to learn who added a label). With ``per_page=100``
-an ordinary PR costs 3 requests, 4 with a label; 120 reviews add one page.
-Publishing the verdict is one more request.
+its files + the pages of its issue events (who added each label, and when the
+base branch last changed). With ``per_page=100`` an ordinary PR costs 4
+requests; 120 reviews add one page.
+Publishing the verdict is one more request; keeping the comment is the pages of
+the PR's comments and one request to create or edit it (none when it already
+says the same), plus `GET /user` when the bot login is not given.
 
 Rate limits: every response's ``x-ratelimit-remaining``/``x-ratelimit-reset``
 is read. A 403/429 that is a primary (remaining 0) or secondary (``retry-after``)
@@ -53,6 +56,7 @@ from rdm.decisions.approvals import (
     PullRequest,
     Review,
 )
+from rdm.decisions.comments import IssueComment
 from rdm.decisions.lifecycle import PullFacts
 from rdm.model.problems import ExternalError, UsageError
 
@@ -69,6 +73,9 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
 _DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
+# Issue events of a PR whose base branch changed: by someone, or by GitHub when
+# the base was merged and deleted.
+BASE_CHANGES = ("base_ref_changed", "automatic_base_change_succeeded")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -489,23 +496,30 @@ class GitHubClient:
             )
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
+        # The issue events say who added each label and when, when the base branch
+        # last changed (an approval given before answered another diff), and when
+        # the PR was last marked ready for review.
         actors: dict[str, tuple[str, str]] = {}  # label -> (who added it, when)
         ready_at = ""
-        if head.labels or as_of is not None:  # events tell who added each label, and when
-            for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
-                kind = event.get("event")
-                at = read.optional_text(event, "created_at", "event created_at") or ""
-                if as_of is not None and not _not_after(at, as_of):
-                    continue
-                if kind == "ready_for_review":
-                    ready_at = at
-                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
-                    continue
-                name = read.text(read.object(event["label"], "event label"), "name", "label name")
-                if kind == "labeled":
-                    actors[name] = (read.login(event, "actor"), at)
-                else:
-                    actors.pop(name, None)
+        base_changed_at = ""
+        for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
+            kind = event.get("event")
+            at = read.optional_text(event, "created_at", "event created_at") or ""
+            if as_of is not None and not _not_after(at, as_of):
+                continue
+            if kind in BASE_CHANGES:
+                # No time: the change cannot be placed, so no approval is after it.
+                base_changed_at = at or "unknown"
+                continue
+            if kind == "ready_for_review":
+                ready_at = at
+            if kind not in ("labeled", "unlabeled") or event.get("label") is None:
+                continue
+            name = read.text(read.object(event["label"], "event label"), "name", "label name")
+            if kind == "labeled":
+                actors[name] = (read.login(event, "actor"), at)
+            else:
+                actors.pop(name, None)
         # As of an instant, the labels are those the events had added by then.
         names = tuple(actors) if as_of is not None else head.labels
         return PullRequest(
@@ -520,7 +534,55 @@ class GitHubClient:
             head_repo=head.head_repo,
             listed_files=files,
             ready_at=ready_at,
+            base_changed_at=base_changed_at,
         )
+
+    def authenticated_login(self) -> str:
+        """The login GITHUB_TOKEN acts as (`GET /user`): a person's token answers it.
+
+        A GitHub App's installation token cannot (403 "Resource not accessible by
+        integration"); the caller must then be told the App's bot login.
+        """
+        what = "the account of GITHUB_TOKEN (GET /user)"
+        try:
+            answer = _json(self.request("GET", "/user", what=what), what)
+        except GitHubError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            raise GitHubError(
+                f"{what}: GitHub does not say who the token is ({exc.status}), as for a "
+                "GitHub App's token: set RDM_BOT_LOGIN (or --bot-login) to the login rdm "
+                "comments as, such as <app-slug>[bot]",
+                exc.status,
+            ) from exc
+        read = _Reader(what)
+        return read.text(read.object(answer, "the user"), "login", "login")
+
+    def issue_comments(self, slug: str, number: int) -> tuple[IssueComment, ...]:
+        """Every comment of the PR's conversation, oldest first (pages of 100)."""
+        what = f"comments of pull request #{number} of {slug}"
+        return tuple(
+            _comment(item, what)
+            for item in self.paginate(f"/repos/{slug}/issues/{number}/comments", what)
+        )
+
+    def create_comment(self, slug: str, number: int, body: str) -> IssueComment:
+        what = f"new comment on pull request #{number} of {slug}"
+        response = self.request(
+            "POST", f"/repos/{slug}/issues/{number}/comments", json={"body": body}, what=what
+        )
+        return _comment(_json(response, what), what)
+
+    def edit_comment(self, slug: str, comment_id: int, body: str) -> IssueComment:
+        what = f"comment {comment_id} of {slug}"
+        response = self.request(
+            "PATCH", f"/repos/{slug}/issues/comments/{comment_id}", json={"body": body}, what=what
+        )
+        return _comment(_json(response, what), what)
+
+    def delete_comment(self, slug: str, comment_id: int) -> None:
+        what = f"comment {comment_id} of {slug}"
+        self.request("DELETE", f"/repos/{slug}/issues/comments/{comment_id}", what=what)
 
     def pull_facts(self, slug: str, number: int) -> PullFacts:
         """Open, draft, merged, and when the PR was last marked ready for review.
@@ -530,7 +592,13 @@ class GitHubClient:
         ready has none; its creation is its submission).
         """
         what = f"pull request #{number} of {slug}"
-        pull = _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what)
+        read = _Reader(what)
+        pull = read.object(
+            _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what),
+            "the pull request",
+        )
+        if read.integer(pull, "number") != number:
+            raise GitHubError(f"{what}: GitHub answered with pull request #{pull['number']}")
         ready: datetime | None = None
         for event in self.paginate(f"/repos/{slug}/issues/{number}/events", f"events of {what}"):
             kind = event.get("event") if isinstance(event, dict) else None
@@ -538,20 +606,16 @@ class GitHubClient:
                 ready = _instant(event.get("created_at"), what)
             elif kind == "convert_to_draft":
                 ready = None
-        try:
-            created = _instant(pull["created_at"], what)
-            merged_at = pull.get("merged_at")
-            return PullFacts(
-                number=int(pull["number"]),
-                open=pull["state"] == "open",
-                draft=bool(pull.get("draft")),
-                merged=bool(pull.get("merged")) or merged_at is not None,
-                created_at=created,
-                ready_at=ready,
-                merged_at=_instant(merged_at, what) if merged_at is not None else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
+        merged_at = read.optional_text(pull, "merged_at")
+        return PullFacts(
+            number=number,
+            open=read.text(pull, "state") == "open",
+            draft=read.boolean(pull, "draft"),
+            merged=read.boolean(pull, "merged") or merged_at is not None,
+            created_at=_instant(read.text(pull, "created_at"), what),
+            ready_at=ready,
+            merged_at=None if merged_at is None else _instant(merged_at, what),
+        )
 
     def open_pulls(self, slug: str) -> list[int]:
         """Numbers of the repository's open pull requests (every page)."""
@@ -614,6 +678,15 @@ class _Reader:
     def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
         return None if obj.get(key) is None else self.integer(obj, key)
 
+    def boolean(self, obj: Mapping[str, Any], key: str) -> bool:
+        """A JSON true/false; absent or null is false ("false" the string is not a boolean)."""
+        value = obj.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.wrong(key, value, "true or false")
+        return value
+
     def integer(self, obj: Mapping[str, Any], key: str) -> int:
         value = obj.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
@@ -633,6 +706,16 @@ class _Reader:
         """The login of a user field; '' for null (a deleted account, GitHub's "ghost")."""
         user = self.optional_object(obj.get(key), key)
         return "" if user is None else self.text(user, "login", f"{key}.login")
+
+
+def _comment(value: Any, what: str) -> IssueComment:
+    read = _Reader(what)
+    item = read.object(value, "the comment")
+    return IssueComment(
+        comment_id=read.integer(item, "id"),
+        author=read.login(item, "user"),
+        body=read.optional_text(item, "body", "comment body") or "",
+    )
 
 
 def _object(value: Any, where: str, what: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from rdm.edges.repository import decide_from_git, load_repository
 from rdm.edges.sources import GitRevision
 from rdm.model.policy import CommitteePolicy
 from rdm.model.problems import ExternalError
+from rdm.model.records import Approver
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,9 @@ class MergeFacts:
     problem: str | None = None  # why the verdict could not be computed
 
     @property
-    def approvals(self) -> tuple[approvals.CountedApproval, ...]:
-        if self.pr is None or self.verdict is None or self.policy is None:
-            return ()
-        return approvals.counted_approvals(self.policy, self.pr, self.verdict)
+    def approvals(self) -> tuple[Approver, ...]:
+        """Whose approvals made the verdict, by the verdict's own rules (none unless approved)."""
+        return () if self.verdict is None else self.verdict.approvers()
 
 
 def merged_by(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -26,8 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from rdm.decisions import approvals, calendar, conflicts
 from rdm.decisions.standard import TopologyDiff, scope_findings
-from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
-from rdm.model import policy, rdms, schemas, topologies
+from rdm.edges import writing
+from rdm.edges.sources import (
+    GitRevision,
+    Source,
+    WorkTree,
+    load,
+    pull_request_diff,
+    refused_problem,
+)
+from rdm.model import dates, policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
 from rdm.model.problems import ExternalError, Level, Located, Problem, RdmError, has_errors
 from rdm.model.rdms import ChangeType, Rdm
@@ -46,11 +55,13 @@ POLICY_FILES: dict[str, str] = {
 CALENDAR = "policy/calendar.yaml"
 CLUSTER = "policy/cluster.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
-_RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
-_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
+# ASCII digits only ([0-9]: Python's \d matches any Unicode digit) and \Z, not $
+# (which also matches before a final line break): a name matches whole or not at all.
+_RDM_PATH = re.compile(r"^rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
+_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml\Z")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Files people keep beside the data that are not data.
-_IGNORED = re.compile(r"(^|/)(README(\.md)?|\.gitkeep|\.keep)$")
+_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")  # used with fullmatch
 
 # kind -> rules a schema-valid document of that kind must also follow
 _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
@@ -98,9 +109,9 @@ class Repository:
 def kind_of(relative: str) -> str | None:
     if relative in POLICY_FILES:
         return POLICY_FILES[relative]
-    if _RDM_PATH.match(relative):
+    if _RDM_PATH.fullmatch(relative):
         return "rdm"
-    if _TOPOLOGY_PATH.match(relative):
+    if _TOPOLOGY_PATH.fullmatch(relative):
         return "topology"
     return None
 
@@ -140,10 +151,23 @@ def load_repository(
 
     repo = Repository()
     files = sorted(source.files())
+    # Links, FIFOs, devices, folders named like files, folders that cannot be
+    # listed: findings, never read. One inside a folder that was asked for, or
+    # holding a path that was asked for, is reported.
+    refused = source.refused()
+    refused_paths = {r.relative for r in refused}
+    for entry in refused:
+        inside = entry.relative + "/"
+        if wanted(entry.relative) or any(p.startswith(inside) for p in selected or ()):
+            repo.problems.append(refused_problem(source, entry))
     for asked in selected or ():
         # A path given by name that holds no RDM, topology or policy file would
         # otherwise pass in silence, as if it had been checked.
         known = asked in ("", ".") or asked in POLICY_FILES  # those have `layout-missing`
+        known = known or any(
+            asked == r or asked.startswith(r + "/") or r.startswith(asked + "/")
+            for r in refused_paths
+        )
         if not known and not any(f == asked or f.startswith(asked + "/") for f in files):
             repo.problems.append(
                 at_start(
@@ -155,7 +179,7 @@ def load_repository(
                 )
             )
     for relative in files:
-        if _TOPOLOGY_PATH.match(relative):
+        if _TOPOLOGY_PATH.fullmatch(relative):
             repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
         elif _RDM_PATH.match(relative):
             repo.rdm_ids.add(relative.rsplit("/", 1)[-1].removesuffix(".yaml"))
@@ -165,7 +189,10 @@ def load_repository(
     unreported: set[str] = set()
     for relative, kind in POLICY_FILES.items():
         if relative not in files:
-            if wanted(relative):
+            if any(relative == r or relative.startswith(r + "/") for r in refused_paths):
+                if not wanted(relative):
+                    unreported.add(relative)  # refused: reported above when asked for
+            elif wanted(relative):
                 repo.problems.append(
                     at_start(source.display(relative), f"{relative} is missing", "layout-missing")
                 )
@@ -366,7 +393,9 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
                 "rdm-template",
             )
         )
-    if rdm.window is not None and context.calendar is not None:
+    if rdm.window is not None and not dates.in_range(rdm.window):
+        pass  # `rdm-date-range` says so; no calendar is reasoned about that far
+    elif rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
         problems += _downtime_rules(context.calendar, rdm, document)
     elif rdm.window is not None and CALENDAR in context.unusable_policy:
@@ -399,12 +428,10 @@ def _window_rules(
                 "rdm-window-not-scheduled",
             )
         ]
-    usable = calendar.open_periods(occurrence, policy_.freezes)
+    usable = calendar.open_periods(occurrence, policy_.frozen)
     if not usable:
-        reasons = "; ".join(
-            f.reason
-            for f in policy_.freezes
-            if f.start < occurrence.end and f.end > occurrence.start
+        reasons = calendar.freeze_reasons(
+            policy_.frozen.overlapping(occurrence.start, occurrence.end)
         )
         return [
             document.problem(
@@ -502,9 +529,7 @@ def _across(
             for located in scope_findings(rdm, template, tuple(diffs.values())):
                 add(rdm.id, located)
     if repo.calendar is not None:
-        for finding in conflicts.conflicts(plans, repo.calendar) + conflicts.capacity(
-            plans, repo.calendar
-        ):
+        for finding in conflicts.window_findings(plans, repo.calendar):
             add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule))
     for finding in conflicts.dependency_findings(placed, repo.rdm_ids, repo.calendar):
         add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule, key=False))
@@ -627,7 +652,7 @@ def _place(source: Source, found: list[tuple[str, Located]]) -> list[Problem]:
 
 
 def _layout_problem(shown: str, relative: str) -> Problem | None:
-    if _IGNORED.search(relative):
+    if _IGNORED.fullmatch(relative):
         return None
     if relative.endswith(".yml"):
         return at_start(shown, "use the .yaml extension; .yml files are not read", "layout")
@@ -640,7 +665,9 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
     # files (notes, images) only get a warning.
-    level = Level.ERROR if relative.endswith(".yaml") else Level.WARNING
+    # A name with a control character is built to be misread, wherever it is.
+    hidden = any(unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029" for ch in relative)
+    level = Level.ERROR if relative.endswith(".yaml") or hidden else Level.WARNING
     return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", level)
 
 
@@ -719,53 +746,60 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     from rdm.rendering import manifests as rendering
 
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
-    repository = load_repository(source, only=[*only, CLUSTER])
+    # The way in comes from policy/cluster.yaml; a revision from before it existed
+    # renders as the cluster ran then, without it; a broken one stops the render.
+    has_cluster = CLUSTER in set(source.files())
+    repository = load_repository(source, only=[*only, CLUSTER] if has_cluster else only)
     unknown = [org for org in org_ids if org not in repository.topology_ids]
     if unknown:
+        where = f" at revision {source.revision}" if isinstance(source, GitRevision) else ""
         raise RdmError(
-            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+            f"no topology{where} for "
+            + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
         )
     result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
     if result.problems:
         return result
+    if not repository.topologies:
+        # Empty output would read as "this repository runs nothing" to whatever
+        # applies it; a wrong --repo or a missing folder must not say that.
+        raise RdmError(
+            f"nothing to render: no topology in {source.display('topologies')}/ "
+            "(topologies/<org-id>.yaml); is --repo the RDM repository?"
+        )
     for org in org_ids or sorted(repository.topologies):
         result.manifests[org] = rendering.render(repository.topologies[org], repository.cluster)
     return result
 
 
-def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+def write_tree(
+    out: Path, rendered: Rendered, output_format: str, anchors: Sequence[Path] = ()
+) -> writing.TreeResult:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>` (see `rdm.edges.writing`).
 
-    Each file is written beside its place and renamed over it, and manifests of an
+    Each file is written beside its place and renamed over it; manifests of an
     earlier render that are no longer produced (the update appserver after an
-    update) are removed only once every new file is in place: a disk that fails
-    half-way leaves whole files, never a cut one. Other files are left alone.
+    update) are removed only once every new file is in place, and only those rdm
+    wrote itself: a disk that fails half-way leaves whole files, never a cut one,
+    and a file rdm did not write is never deleted. No link is followed below
+    `anchors` (the repository) or the current folder, nor at `out` or under it.
     """
     from rdm.rendering import manifests as rendering
 
-    count = 0
+    trees = {
+        org: rendering.files(manifests, output_format)
+        for org, manifests in rendered.manifests.items()
+    }
     try:
-        for org, manifests in rendered.manifests.items():
-            folder = out / org
-            folder.mkdir(parents=True, exist_ok=True)
-            written = dict(rendering.files(manifests, output_format))
-            for name, text in written.items():
-                partial = folder / f".{name}.partial"
-                partial.write_text(text, encoding="utf-8", newline="\n")
-                partial.replace(folder / name)
-                count += 1
-            for old in folder.iterdir():
-                if (
-                    old.is_file()
-                    and rendering.FILE_NAME.match(old.name)
-                    and old.name not in written
-                ):
-                    old.unlink()
+        return writing.write_tree(
+            out, trees, lambda name: bool(rendering.FILE_NAME.match(name)), anchors
+        )
+    except writing.WriteError as exc:
+        raise ExternalError(f"cannot write the manifests under {out}: {exc}") from exc
     except OSError as exc:
         raise ExternalError(
             f"cannot write the manifests under {out}: {exc.strerror or exc}"
         ) from exc
-    return count
 
 
 # ---------------------------------------------------------------- rdm approvals
@@ -798,10 +832,12 @@ def decide_from_git(
     )
     base = GitRevision(repo, pr.base_sha)
     head = GitRevision(repo, pr.head_sha)
-    committee, templates = _policy_at(base)
+    committee, templates, priorities = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
+    on_main: dict[str, Rdm] = {}
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        on_main = _on_main(base, pr, changes)
         since = GitRevision(repo, diff.merge_base)
         since_files, head_files = set(since.files()), set(head.files())
         diffs = tuple(
@@ -812,14 +848,46 @@ def decide_from_git(
             )
             for org_id in pr.topology_ids()
         )
-    return approvals.decide(
-        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    verdict = approvals.decide(
+        committee,
+        pr,
+        changes,
+        templates,
+        diffs,
+        protected_branch=protected_branch,
+        on_main=on_main,
     )
+    if priorities is None:
+        return verdict
+    # The priority shown beside each RDM, from the base's matrix as the policy is.
+    return replace(
+        verdict,
+        priorities={
+            rdm.id: priorities.priority(rdm.impact, rdm.urgency) for rdm in changes.values()
+        },
+    )
+
+
+def _on_main(
+    base: GitRevision, pr: approvals.PullRequest, changes: Mapping[str, Rdm]
+) -> dict[str, Rdm]:
+    """The standard RDMs of the PR as they are at its base commit, under their old
+    name if the PR renames them; those not there yet are new."""
+    old_names = {
+        f.filename: f.previous_filename or f.filename
+        for f in pr.changed_files
+        if f.filename in changes and changes[f.filename].type is ChangeType.STANDARD
+    }
+    present = set(base.files())
+    earlier = _rdms_at(base, tuple(sorted({old for old in old_names.values() if old in present})))
+    return {path: earlier[old] for path, old in old_names.items() if old in earlier}
 
 
 def _policy_at(
     source: GitRevision,
-) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+) -> tuple[
+    policy.CommitteePolicy, dict[str, policy.StandardTemplate], policy.PriorityMatrix | None
+]:
     repository = load_repository(source, only=["policy"])
     if repository.committee is None:
         details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
@@ -827,15 +895,30 @@ def _policy_at(
             f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
             + (f": {details}" if details else "")
         )
-    return repository.committee, repository.standard_changes
+    return repository.committee, repository.standard_changes, repository.priorities
+
+
+# An RDM is known by its file name: one whose `id` says otherwise would take
+# another RDM's place when the repository is loaded (the later file wins), and
+# the verdict would name an RDM the PR does not carry.
+_IDENTITY_RULES = frozenset({"rdm-id-filename"})
 
 
 def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    """The schema-valid RDMs among `paths` whose id is their file name; the others are
+    left out, which rejects the PR."""
     if not paths:
         return {}
     repository = load_repository(source, only=list(paths))
+    misnamed = {
+        p.path
+        for p in repository.problems
+        if p.rule in _IDENTITY_RULES and p.level is Level.ERROR
+    }
     return {
-        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+        path: Rdm.from_mapping(repository.data[path])
+        for path in paths
+        if path in repository.data and source.display(path) not in misnamed
     }
 
 

@@ -256,7 +256,7 @@ class ResourceKind:
         return f"/api/{self.api_version}"
 
 
-# Every kind rdm reads or writes. rdm renders only the kinds of OWNED_KINDS (see
+# Every kind rdm reads or writes. rdm renders only the first five (see
 # rendering.manifests.KINDS): those are what a topology owns, is snapshotted,
 # pruned and checked for drift.
 RESOURCES: dict[tuple[str, str], ResourceKind] = {
@@ -267,7 +267,6 @@ RESOURCES: dict[tuple[str, str], ResourceKind] = {
     ("v1", "ConfigMap"): ResourceKind("v1", "ConfigMap", "configmaps"),
     ("v1", "Service"): ResourceKind("v1", "Service", "services"),
     ("apps/v1", "Deployment"): ResourceKind("apps/v1", "Deployment", "deployments"),
-    # The way in, rendered with policy/cluster.yaml (validation's renderer).
     ("networking.k8s.io/v1", "Ingress"): ResourceKind(
         "networking.k8s.io/v1", "Ingress", "ingresses"
     ),

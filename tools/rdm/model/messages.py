@@ -137,9 +137,9 @@ def key_suggestion(key: str, known: Iterable[str]) -> str | None:
 
 # ---------------------------------------------------------------- dates and times
 
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-_YEAR_FIRST = re.compile(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})")
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DAY_FIRST = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+_YEAR_FIRST = re.compile(r"([0-9]{4})[/.-]([0-9]{1,2})[/.-]([0-9]{1,2})")
+_COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 
 
 def read_date(text: str) -> date | None:
@@ -164,7 +164,7 @@ def date_message(value: object) -> str:
         meant = read_date(value)
         if meant is not None and meant.isoformat() != value:
             return f"{shown} is not a date in the form YYYY-MM-DD: write {meant.isoformat()}"
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             return (
                 f"{shown} is not a day of the calendar; write a real date as YYYY-MM-DD, "
                 f"e.g. {DATE_EXAMPLE}"
@@ -176,7 +176,7 @@ def date_message(value: object) -> str:
     return f"{shown} is not a date; write YYYY-MM-DD, e.g. {DATE_EXAMPLE}"
 
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
 def date_time_message(value: object) -> str:
@@ -267,19 +267,19 @@ def duration_suggestion(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = plain(value)
-    clock = re.fullmatch(r"(\d{1,3}):(\d{2})", text)
+    clock = re.fullmatch(r"([0-9]{1,3}):([0-9]{2})", text)
     if clock is not None:
         minutes = int(clock[1]) * 60 + int(clock[2])
     else:
         text = re.sub(r"-(e|and)-|[-,]", "", text)
-        if re.fullmatch(r"(\d+[a-z]+)+(\d+)?", text) is None:
+        if re.fullmatch(r"([0-9]+[a-z]+)+([0-9]+)?", text) is None:
             return None
         minutes = 0
-        for number, unit in re.findall(r"(\d+)([a-z]+)", text):
+        for number, unit in re.findall(r"([0-9]+)([a-z]+)", text):
             if unit not in _DURATION_UNITS:
                 return None
             minutes += int(number) * _DURATION_UNITS[unit]
-        trailing = re.search(r"(?<=[a-z])(\d+)$", text)
+        trailing = re.search(r"(?<=[a-z])([0-9]+)\Z", text)
         if trailing is not None:  # 1h30: the minutes without their unit
             minutes += int(trailing[1])
     if minutes <= 0:

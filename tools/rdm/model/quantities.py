@@ -111,6 +111,7 @@ class _Parts:
     suffix: str
 
 
+@functools.lru_cache(maxsize=4096)  # topologies repeat the same few ("2", "8Gi")
 def parse_quantity(text: str) -> Quantity:
     """`text` read as the Kubernetes API server reads it; `QuantityError` when it cannot."""
     if text == "":

@@ -6,18 +6,18 @@ the contract with operations and never derived. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rdm.model import kubernetes_values as k8s
 from rdm.model import messages
 from rdm.model.documents import Document
 from rdm.model.policy import ClusterPolicy, is_host_name
 from rdm.model.problems import Level, Located, Problem
 from rdm.model.quantities import (
-    Quantity,
-    QuantityError,
     format_value,
     parse_quantity,
     suggest_memory,
@@ -53,7 +53,7 @@ _SECRET_NAME = re.compile(
 # ini keys are CamelCase words (DbPassword, TokenTimeout): only a key that *ends*
 # in a credential word is taken for one, so TokenTimeout is not.
 _SECRET_CONFIG_KEY = re.compile(
-    r"(pass(word|wd)?|pwd|senha|secret|token|apikey|api_key)$", re.IGNORECASE
+    r"(pass(word|wd)?|pwd|senha|secret|token|apikey|api_key)\Z", re.IGNORECASE
 )
 
 
@@ -231,8 +231,10 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
         problems += _config_case_clashes(workload, document)
-        problems += _resource_rules(workload, document)
         problems += _env_names(workload, document)
+    problems += [document.problem(p.pointer, p.message, p.rule) for p in value_problems(topology)]
+    problems += _number_texts(document)
+    problems += _quantity_numbers(document)
     return problems
 
 
@@ -257,6 +259,8 @@ def _release_rules(topology: Topology, document: Document) -> list[Problem]:
     """
     problems: list[Problem] = []
     release = topology.release
+    if k8s.label_value_problem(release) is not None:
+        return []  # the release itself is refused (topology-label-value): fix that first
     images: list[tuple[str, list[str | int], str]] = [
         (component, ["images", component], topology.images[component])
         for component in RELEASE_COMPONENTS
@@ -323,73 +327,6 @@ def _cnpj_rules(topology: Topology, document: Document) -> list[Problem]:
     ]
 
 
-def _resource_rules(workload: Workload, document: Document) -> list[Problem]:
-    """cpu and memory as Kubernetes reads them: quantities, not negative, request <= limit.
-
-    The API server refuses a request above its limit and a negative quantity;
-    memory in thousandths of a byte (`512m`) it accepts, and the container
-    then cannot start, so that is refused here too.
-    """
-    problems: list[Problem] = []
-    for resource in ("cpu", "memory"):
-        parsed: dict[str, Quantity] = {}
-        for side in ("request", "limit"):
-            text = getattr(workload, f"{resource}_{side}")
-            if text is None:
-                continue
-            pointer: list[str | int] = ["workloads", workload.name, resource, side]
-            where = f"{workload.name} {resource} {side}"
-            try:
-                quantity = parse_quantity(text)
-            except QuantityError as exc:
-                problems.append(
-                    document.problem(pointer, f"{where}: {exc}", "topology-quantity", key=False)
-                )
-                continue
-            if quantity.negative:
-                problems.append(
-                    document.problem(
-                        pointer,
-                        f"{where} {text!r} is negative; Kubernetes refuses a negative "
-                        "request or limit",
-                        "topology-quantity",
-                        key=False,
-                    )
-                )
-                continue
-            if resource == "memory" and quantity.value != quantity.value.to_integral_value():
-                meant = suggest_memory(text)
-                hint = (
-                    f"m means thousandths: did you mean {meant!r}?"
-                    if meant
-                    else "write memory with Ki, Mi or Gi, e.g. 512Mi"
-                )
-                problems.append(
-                    document.problem(
-                        pointer,
-                        f"{where} {text!r} is {format_value(quantity.value)} bytes, not a whole "
-                        f"number of bytes; {hint}",
-                        "topology-quantity",
-                        key=False,
-                    )
-                )
-                continue
-            parsed[side] = quantity
-        request, limit = parsed.get("request"), parsed.get("limit")
-        if request is not None and limit is not None and request > limit:
-            problems.append(
-                document.problem(
-                    ["workloads", workload.name, resource, "request"],
-                    f"{workload.name} {resource} request {request.text} is above its limit "
-                    f"{limit.text}; Kubernetes refuses a request above the limit: lower the "
-                    "request or raise the limit",
-                    "topology-resources",
-                    key=False,
-                )
-            )
-    return problems
-
-
 def _env_names(workload: Workload, document: Document) -> list[Problem]:
     """Each env name once per workload, and none the renderer sets itself.
 
@@ -427,6 +364,183 @@ def _env_names(workload: Workload, document: Document) -> list[Problem]:
     return problems
 
 
+# ---------------------------------------------------------------- values for Kubernetes
+
+INT32_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ValueProblem:
+    """A value Kubernetes (or the ini reader) would refuse or misread, and where it is."""
+
+    pointer: tuple[str | int, ...]
+    message: str
+    rule: str
+
+
+def value_problems(topology: Topology) -> list[ValueProblem]:
+    """Every value of `topology` that must not reach a manifest as it is.
+
+    Findings in `check`; `rendering.manifests` refuses to render a topology that
+    has any, so a caller that skipped validation still gets no such manifest.
+    """
+    found: list[ValueProblem] = []
+
+    def add(pointer: tuple[str | int, ...], problem: str | None, rule: str) -> None:
+        if problem is not None:
+            where = ".".join(str(p) for p in pointer)
+            found.append(ValueProblem(pointer, f"{where}: {problem}", rule))
+
+    add(("orgId",), k8s.dns_label_problem(topology.org_id), "topology-k8s-name")
+    for key, value in (("orgId", topology.org_id), ("product", topology.product)):
+        add((key,), k8s.label_value_problem(value), "topology-label-value")
+    add(("release",), k8s.label_value_problem(topology.release), "topology-label-value")
+    for component, image in sorted(topology.images.items()):
+        add(("images", component), k8s.image_problem(image), "topology-image")
+    db = topology.database
+    add(("database", "port"), k8s.integer_problem(db.port, 1, 65535), "topology-integer")
+    for key, text in (("host", db.host), ("name", db.name)):  # written into dbaccess.ini
+        add(("database", key), k8s.ini_value_problem(text), "topology-config-value")
+    secret = ("database", "credentialsSecret")
+    add((*secret, "name"), k8s.dns_subdomain_problem(db.secret_name), "topology-k8s-name")
+    for key, text in (("userKey", db.user_key), ("passwordKey", db.password_key)):
+        add((*secret, key), k8s.secret_key_problem(text), "topology-secret-key")
+    for workload in topology.workloads:
+        base: tuple[str | int, ...] = ("workloads", workload.name)
+        add(
+            (*base, "replicas"),
+            k8s.integer_problem(workload.replicas, 0, INT32_MAX),
+            "topology-integer",
+        )
+        if workload.image != topology.images.get(workload.component):
+            add((*base, "image"), k8s.image_problem(workload.image), "topology-image")
+        found += _resource_problems(workload, base)
+        for index, var in enumerate(workload.env):
+            add((*base, "env", index, "name"), k8s.env_name_problem(var.name), "topology-env-name")
+            if var.secret_name is not None:
+                ref = (*base, "env", index, "secretKeyRef")
+                name_problem = k8s.dns_subdomain_problem(var.secret_name)
+                add((*ref, "name"), name_problem, "topology-k8s-name")
+                key_problem = k8s.secret_key_problem(var.secret_key or "")
+                add((*ref, "key"), key_problem, "topology-secret-key")
+        for section, entries in workload.config.items():
+            where = (*base, "config", section)
+            add(where, k8s.ini_name_problem(section), "topology-config-name")
+            for key, value in entries.items():
+                add((*where, key), k8s.ini_name_problem(key), "topology-config-name")
+                add((*where, key), k8s.ini_value_problem(value), "topology-config-value")
+    return found
+
+
+def _resource_problems(workload: Workload, base: tuple[str | int, ...]) -> list[ValueProblem]:
+    found: list[ValueProblem] = []
+    for resource, request, limit in (
+        ("cpu", workload.cpu_request, workload.cpu_limit),
+        ("memory", workload.memory_request, workload.memory_limit),
+    ):
+        where = (*base, resource)
+        bad = False
+        for key, text in (("request", request), ("limit", limit)):
+            problem = None if text is None else k8s.quantity_problem(text)
+            if problem is None and text is not None and resource == "memory":
+                problem = _memory_problem(text)
+            if problem is not None:
+                bad = True
+                dotted = ".".join(str(p) for p in (*where, key))
+                found.append(
+                    ValueProblem((*where, key), f"{dotted}: {problem}", "topology-quantity")
+                )
+        if not bad and limit is not None and k8s.quantity(request) > k8s.quantity(limit):
+            dotted = ".".join(str(p) for p in where)
+            found.append(
+                ValueProblem(
+                    (*where, "request"),
+                    f"{dotted}: the request {request} is over the limit {limit}; Kubernetes "
+                    "refuses a request above its limit",
+                    "topology-request-over-limit",
+                )
+            )
+    return found
+
+
+def _memory_problem(text: str) -> str | None:
+    """Memory in fractions of a byte: Kubernetes takes it, and the container cannot start."""
+    value = parse_quantity(text).value
+    if value == value.to_integral_value():
+        return None
+    meant = suggest_memory(text)
+    hint = (
+        f"m means thousandths: did you mean {meant!r}?"
+        if meant
+        else "write memory with Ki, Mi or Gi, e.g. 512Mi"
+    )
+    return f"{text!r} is {format_value(value)} bytes, not a whole number of bytes; {hint}"
+
+
+def _quantity_numbers(document: Document) -> list[Problem]:
+    """A quantity written as a YAML float that rdm would write otherwise (`1e30` is
+    written `1e+30`): the topology says the amount as text, as Kubernetes reads it."""
+    problems: list[Problem] = []
+    workloads = document.data.get("workloads") if isinstance(document.data, dict) else None
+    for name, workload in (workloads or {}).items():
+        if not isinstance(workload, dict):
+            continue
+        for resource in ("cpu", "memory"):
+            amounts = workload.get(resource)
+            for side in ("request", "limit"):
+                value = amounts.get(side) if isinstance(amounts, dict) else None
+                # (not finite: value_problems says so for the text rdm reads)
+                finite = isinstance(value, float) and math.isfinite(value)
+                if finite and k8s.quantity_problem(value) is not None:
+                    where = f"workloads.{name}.{resource}.{side}"
+                    problems.append(
+                        document.problem(
+                            ["workloads", name, resource, side],
+                            f"{where}: {k8s.quantity_problem(value)}",
+                            "topology-quantity",
+                        )
+                    )
+    return problems
+
+
+def _number_texts(document: Document) -> list[Problem]:
+    """Env and ini values written as YAML floats: the text rdm writes is not the file's.
+
+    `1e3` is read as 1000.0 and `0.10` as 0.1 by any YAML reader; an env variable
+    or an ini key is text, so the topology says it in quotes.
+    """
+    problems: list[Problem] = []
+    workloads = document.data.get("workloads") if isinstance(document.data, dict) else None
+    for name, workload in (workloads or {}).items():
+        if not isinstance(workload, dict):
+            continue
+        places: list[tuple[list[str | int], object]] = [
+            (["workloads", name, "env", i, "value"], item.get("value"))
+            for i, item in enumerate(workload.get("env") or [])
+            if isinstance(item, dict)
+        ]
+        for section, entries in (workload.get("config") or {}).items():
+            if isinstance(entries, dict):
+                places += [
+                    (["workloads", name, "config", section, key], value)
+                    for key, value in entries.items()
+                ]
+        for pointer, value in places:
+            if isinstance(value, float):
+                where = ".".join(str(p) for p in pointer)
+                problems.append(
+                    document.problem(
+                        pointer,
+                        f"{where}: {value!r} is a YAML number with a fraction or an exponent, "
+                        f"which YAML readers rewrite (rdm would write {_scalar_text(value)!r}); "
+                        "write the text you mean in quotes",
+                        "topology-number-text",
+                        key=False,
+                    )
+                )
+    return problems
+
+
 def _inline_secrets(workload: Workload, document: Document) -> list[Problem]:
     """Credentials written as literal values, in `env` or in the ini `config`.
 
@@ -447,7 +561,7 @@ def _inline_secrets(workload: Workload, document: Document) -> list[Problem]:
             )
     for section, entries in workload.config.items():
         for key, value in entries.items():
-            if value and _SECRET_CONFIG_KEY.search(key):
+            if value and _SECRET_CONFIG_KEY.search(key.strip()):
                 problems.append(
                     document.problem(
                         ["workloads", workload.name, "config", section, key],
@@ -464,31 +578,32 @@ def _config_case_clashes(workload: Workload, document: Document) -> list[Problem
     """Two ini names that differ only in case are one name to Protheus.
 
     Which of the two values wins would then depend on the order of the keys in the
-    file, and the rendered ini with it; the topology must say one thing.
+    file, and the rendered ini with it; the topology must say one thing. Protheus
+    also trims names, so `[general ]` is `[general]`.
     """
     problems: list[Problem] = []
     sections: dict[str, str] = {}
     keys: dict[tuple[str, str], tuple[str, str]] = {}
     base = ["workloads", workload.name, "config"]
     for section, entries in workload.config.items():
-        first = sections.setdefault(section.lower(), section)
+        first = sections.setdefault(k8s.ini_key(section), section)
         if first != section:
             problems.append(
                 document.problem(
                     [*base, section],
-                    f"section [{section}] is [{first}] to Protheus (ini names ignore case); "
-                    "write it once",
+                    f"section [{section}] is [{first}] to Protheus (ini names ignore case "
+                    "and surrounding spaces); write it once",
                     "topology-config-duplicate",
                 )
             )
         for key in entries:
-            seen = keys.setdefault((section.lower(), key.lower()), (section, key))
+            seen = keys.setdefault((k8s.ini_key(section), k8s.ini_key(key)), (section, key))
             if seen != (section, key):
                 problems.append(
                     document.problem(
                         [*base, section, key],
                         f"[{section}] {key} is [{seen[0]}] {seen[1]} to Protheus (ini names "
-                        "ignore case); set it once",
+                        "ignore case and surrounding spaces); set it once",
                         "topology-config-duplicate",
                     )
                 )

@@ -55,7 +55,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rdm.decisions import calendar, conflicts, due, gate, revisions
-from rdm.decisions.approvals import CountedApproval
 from rdm.decisions.calendar import CalendarPolicy
 from rdm.decisions.due import Merged
 from rdm.decisions.standard import TopologyDiff
@@ -64,7 +63,6 @@ from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.records import (
     Approver,
-    Capacity,
     ExecutionRecord,
     Outcome,
     Rollback,
@@ -89,7 +87,7 @@ class Verification:
     committee: gate.Committee
     merge_commit: str  # the PR's merge commit (the note goes there)
     submitted_at: datetime | None = None
-    approvals: tuple[CountedApproval, ...] = ()
+    approvals: tuple[Approver, ...] = ()
 
 
 class Facts(Protocol):
@@ -604,30 +602,6 @@ def _deferred(
     )
 
 
-def _record_approvers(approvals: Sequence[CountedApproval]) -> tuple[Approver, ...]:
-    found = []
-    for approval in approvals:
-        submitted = _time(approval.review.submitted_at)
-        found.append(
-            Approver(
-                approval.login,
-                approval.review.review_id,
-                Capacity(approval.capacity),
-                submitted,
-                approval.stood_in_for,
-            )
-        )
-    return tuple(found)
-
-
-def _time(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
 def _record(
     context: _Context,
     item: Merged,
@@ -658,7 +632,7 @@ def _record(
         window=None if rdm.type is ChangeType.EMERGENCY else rdm.window,
         change_type=str(rdm.type),
         priority=item.priority,
-        approvers=_record_approvers(verification.approvals),
+        approvers=verification.approvals,
         topologies=tuple(topologies),
         reasons=tuple(reasons),
         run_url=settings.run_url,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rdm.decisions.audit import Entry
+from rdm.reports.reporting import workflow_data
 
 
 def _headline(branch: str, since: date | None, entries: Sequence[Entry]) -> str:
@@ -53,16 +54,12 @@ def as_json(branch: str, since: date | None, entries: Sequence[Entry]) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
-def _escape(text: str) -> str:
-    # Workflow command data: %, CR and LF are escaped so one finding stays one command.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def github(branch: str, since: date | None, entries: Sequence[Entry]) -> str:
     lines = [_headline(branch, since, entries)]
     for entry in entries:
         for finding in entry.findings:
-            lines.append(f"::error title=rdm audit {finding.rule}::{_escape(finding.message)}")
+            message = workflow_data(finding.message)
+            lines.append(f"::error title=rdm audit {finding.rule}::{message}")
     return "\n".join(lines)
 
 
