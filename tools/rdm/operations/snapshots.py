@@ -24,6 +24,7 @@ from rdm.model.kube import (
     SYSTEM_NAMESPACE,
     ClusterError,
     KubeObject,
+    owned_by,
     selector,
 )
 from rdm.operations.ports import Cluster
@@ -42,11 +43,22 @@ def ensure_system_namespace(cluster: Cluster) -> None:
 
 
 def live_objects(cluster: Cluster, org_id: str) -> list[KubeObject]:
-    """Every object the topology owns now (by its labels), of every kind rdm renders."""
+    """Every object the topology owns now, of every kind rdm renders: its Namespace
+    (the one named `org_id`, when it carries the topology's labels) and the objects
+    with the topology's labels inside it.
+
+    Labels are only a claim: anyone may copy them onto another client's Namespace.
+    Only the Namespace named after the org id is the topology's, so a relabelled
+    Namespace of another client is never snapshotted, restored or taken over.
+    """
     found: list[KubeObject] = []
     for kind in OWNED_KINDS:
-        namespace = None if kind == NAMESPACE else org_id
-        found += cluster.list(kind, namespace=namespace, selector=selector(org_id))
+        if kind == NAMESPACE:
+            namespace = cluster.get(NAMESPACE, org_id)
+            if namespace is not None and owned_by(namespace, org_id):
+                found.append(namespace)
+            continue
+        found += cluster.list(kind, namespace=org_id, selector=selector(org_id))
     return found
 
 
