@@ -11,14 +11,17 @@ snapshot is forged with rdm's own encoding, as anyone who may write ConfigMaps i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cluster_fixture import Cluster
 from rdm.edges.cluster import KubeCluster
-from rdm.model.kube import NAMESPACE
+from rdm.model import snapshots as snapshot_model
+from rdm.model.kube import CONFIG_MAP, DEPLOYMENT, NAMESPACE, POD
 from rdm.operations import snapshots as stored
 from test_applier_cluster import (  # the helpers and fixtures of the applier's own tests
     Run,
@@ -80,3 +83,99 @@ def test_a_namespace_of_another_client_relabelled_as_this_one_is_never_taken_ove
     assert after is not None
     assert after["metadata"]["labels"] == before["metadata"]["labels"]
     assert after["metadata"]["managedFields"] == before["metadata"]["managedFields"]
+
+
+def forge(kube: KubeCluster, org: str, extra: list[dict]) -> snapshot_model.Snapshot:  # noqa: F811
+    """A snapshot with a matching digest, stored as rdm stores them: the topology's live
+    objects plus `extra`. Its id sorts first (taken in 2099)."""
+    live = stored.live_objects(kube, org)
+    snapshot = snapshot_model.take(org, live + extra, datetime(2099, 1, 1, tzinfo=UTC), "forged")
+    stored.store(kube, snapshot)
+    return snapshot
+
+
+def test_a_forged_snapshot_never_creates_objects_rdm_does_not_render(
+    cluster: Cluster,
+    namespaces: Callable[[], str],
+    tmp_path: Path,
+    kube: KubeCluster,  # noqa: F811
+    run_rdm: Run,
+) -> None:
+    org, elsewhere = namespaces(), namespaces()
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    mine = labels(org)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "evil-hostpath", "namespace": org, "labels": mine},
+        "spec": {
+            "containers": [{"name": "x", "image": "busybox"}],
+            "volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+        },
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "evil", "namespace": elsewhere, "labels": mine},
+        "spec": {
+            "selector": {"matchLabels": {"a": "evil"}},
+            "template": {
+                "metadata": {"labels": {"a": "evil"}},
+                "spec": {"containers": [{"name": "x", "image": "busybox"}]},
+            },
+        },
+    }
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "evil", "namespace": elsewhere, "labels": mine},
+        "data": {"a": "b"},
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "evil", "namespace": org, "labels": mine},
+        "stringData": {"password": "x"},
+    }
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": f"evil-{org}", "labels": mine},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+    }
+    unlabelled = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "evil-unlabelled", "namespace": org},
+        "data": {"a": "b"},
+    }
+    snapshot = forge(kube, org, [pod, deployment, config, secret, role, unlabelled])
+    forged = snapshot.snapshot_id
+
+    code, out, err = rdm_in(
+        cluster, run_rdm, "rollback", org, "--snapshot", forged, "--rollback-budget", "1m"
+    )
+    assert code == 1, out + err
+    assert err.strip() == (
+        f"rdm: snapshot {forged} of {org} holds objects rdm never restores, so nothing was "
+        f"restored: ClusterRole/evil-{org} (a kind rdm does not render); "
+        f"ConfigMap/evil (namespace {elsewhere!r}, not the client's {org!r}); "
+        f"ConfigMap/evil-unlabelled (without the labels app.kubernetes.io/managed-by=rdm and "
+        f"rdm/org-id={org}); Deployment/evil (namespace {elsewhere!r}, not the client's "
+        f"{org!r}); Pod/evil-hostpath (a kind rdm does not render); Secret/evil (a kind rdm "
+        "does not render)"
+    )
+    assert kube.get(POD, "evil-hostpath", org) is None
+    assert kube.get(DEPLOYMENT, "evil", elsewhere) is None
+    assert kube.get(CONFIG_MAP, "evil", elsewhere) is None
+    assert kube.get(("v1", "ConfigMap"), "evil-unlabelled", org) is None
+    # the same snapshot as a file (a CI artifact someone swapped)
+    path = tmp_path / "forged.json.gz"
+    path.write_bytes(snapshot_model.encode(snapshot))
+    code, out, err = rdm_in(cluster, run_rdm, "rollback", org, "--file", str(path))
+    assert code == 1
+    assert "holds objects rdm never restores, so nothing was restored" in err
+    assert kube.get(POD, "evil-hostpath", org) is None
+    code, out, _ = rdm_in(cluster, run_rdm, "snapshots", org, "--format", "json")
+    assert json.loads(out)["snapshots"][0]["id"] == forged  # listed, never restored

@@ -18,6 +18,13 @@ the same content taken in the same second gets the same id, so storing it
 twice is harmless. Decoding trusts nothing: a missing or corrupt part, a digest
 that does not match or a document of another shape is a `SnapshotError`.
 
+The digest only proves the parts belong together, not who wrote them: anyone
+who may write ConfigMaps in `rdm-system` (or swap a CI artifact) can store a
+snapshot with a matching digest. So what a snapshot may hold is checked before
+anything is restored (`check_restorable`): only the kinds rdm renders, only in
+the client's namespace (its Namespace only by its own name), only with the
+topology's labels. A snapshot holding anything else is refused whole.
+
 Pure: bytes and objects in and out, no I/O, no clock (the time is passed in).
 """
 
@@ -40,12 +47,15 @@ from rdm.model.kube import (
     APPLIED_RDM,
     APPLIED_REVISION,
     MANAGED_BY,
+    MANAGED_BY_LABEL,
     ORG_LABEL,
+    OWNED_KINDS,
     SYSTEM_NAMESPACE,
     KubeObject,
     ObjectRef,
     annotations_of,
     for_apply,
+    owned_by,
 )
 from rdm.model.problems import RdmError
 
@@ -319,7 +329,39 @@ def assemble(org_id: str, snap_id: str, stored: Sequence[Mapping[str, Any]]) -> 
         raise SnapshotError(
             f"snapshot {snap_id} of {org_id} holds {snapshot.snapshot_id} of {snapshot.org_id}"
         )
+    check_restorable(snapshot)
     return snapshot
+
+
+def foreign_objects(snapshot: Snapshot) -> list[str]:
+    """The objects of `snapshot` that are not topology `snapshot.org_id`'s to restore,
+    each with why; empty when every object is one rdm renders for that client."""
+    org = snapshot.org_id
+    found = []
+    for obj in snapshot.objects:
+        ref = ObjectRef.of(obj)
+        if (ref.api_version, ref.kind) not in OWNED_KINDS:
+            why = "a kind rdm does not render"
+        elif ref.kind == "Namespace" and ref.name != org:
+            why = f"the only Namespace the topology has is {org}"
+        elif ref.kind != "Namespace" and ref.namespace != org:
+            why = f"namespace {ref.namespace!r}, not the client's {org!r}"
+        elif not owned_by(obj, org):
+            why = f"without the labels {MANAGED_BY_LABEL}={MANAGED_BY} and {ORG_LABEL}={org}"
+        else:
+            continue
+        found.append((str(ref), ref.namespace or "", f"{ref} ({why})"))
+    return [text for _, _, text in sorted(found)]
+
+
+def check_restorable(snapshot: Snapshot) -> None:
+    """A `SnapshotError` when `snapshot` holds anything rdm must never restore."""
+    foreign = foreign_objects(snapshot)
+    if foreign:
+        raise SnapshotError(
+            f"snapshot {snapshot.snapshot_id} of {snapshot.org_id} holds objects rdm never "
+            f"restores, so nothing was restored: {'; '.join(foreign)}"
+        )
 
 
 def to_delete(infos_newest_first: Sequence[SnapshotInfo], keep: int) -> list[str]:

@@ -3,6 +3,9 @@
 `restore` brings a topology back to a snapshot (the applier's automatic
 rollback and `rdm rollback` both use it):
 
+0. refuse, before touching anything, a snapshot holding anything rdm does not
+   render for that client (`model.snapshots.check_restorable`: a snapshot in
+   the cluster or in a file is only as trustworthy as who could write it);
 1. read what the topology owns now;
 2. wave by wave, apply each snapshot object whole with server-side apply and
    force. Fields other managers changed since the snapshot are taken back
@@ -126,6 +129,13 @@ def restore(
     deadline = started + declared
     progress = _Progress(set(), set(), {})
     error: str | None = None
+    try:
+        snapshot_model.check_restorable(snapshot)
+    except snapshot_model.SnapshotError as exc:
+        reporter(org, f"rollback refused: {exc}")
+        return RestoreReport(
+            snapshot.snapshot_id, started, clock(), declared, reason, complete=False, error=str(exc)
+        )
     for attempt in range(attempts):
         try:
             _restore_once(cluster, snapshot, progress, keep, reporter)
@@ -272,6 +282,7 @@ def rollback_topology(
             raise snapshot_model.SnapshotError(
                 f"snapshot {target.snapshot_id} is of {target.org_id}, not {org_id}"
             )
+        snapshot_model.check_restorable(target)
         reporter(org_id, f"rolling back to snapshot {target.snapshot_id} ({target.reason})")
         before = stored.take_and_store(
             cluster, org_id, clock(), f"before rolling back to {target.snapshot_id}"
