@@ -12,6 +12,8 @@ snapshot is forged with rdm's own encoding, as anyone who may write ConfigMaps i
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -179,3 +181,82 @@ def test_a_forged_snapshot_never_creates_objects_rdm_does_not_render(
     assert kube.get(POD, "evil-hostpath", org) is None
     code, out, _ = rdm_in(cluster, run_rdm, "snapshots", org, "--format", "json")
     assert json.loads(out)["snapshots"][0]["id"] == forged  # listed, never restored
+
+
+# ---------------------------------------------------------------- numbers in cluster text
+
+
+def tampered_part(org: str, snap_id: str, parts: str, objects: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"snapshot-{org}-{snap_id}-0",
+            "namespace": "rdm-system",
+            "labels": {
+                "app.kubernetes.io/part-of": "rdm",
+                "rdm/org-id": org,
+                "rdm/snapshot-id": snap_id,
+                "rdm/snapshot-part": "0",
+            },
+            "annotations": {"rdm/snapshot-parts": parts, "rdm/snapshot-objects": objects},
+        },
+        "binaryData": {"snapshot.json.gz": "AAAA"},
+    }
+
+
+def test_numbers_tampered_in_annotations_neither_hang_nor_crash_rdm(
+    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster  # noqa: F811
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    rdm = [str(Path(sys.executable).parent / "rdm"), "--kubeconfig", str(cluster.kubeconfig)]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [rdm[0], *args, rdm[1], rdm[2]],
+            capture_output=True,
+            text=True,
+            timeout=120,  # a hang is a failure, not a stuck suite
+            cwd=repo,
+            check=False,
+        )
+
+    assert run("apply", org).returncode == 0
+    # a part claiming 10**14 parts; one with numbers in other scripts' digits
+    kube.apply(tampered_part(org, "20990101-000000-aaaaaa", "99999999999999", "29"))
+    kube.apply(tampered_part(org, "20990102-000000-bbbbbb", "²", "³"))
+    # an object of the topology made by hand, its wave a superscript two
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "by-hand",
+                "namespace": org,
+                "labels": labels(org),
+                "annotations": {"rdm/wave": "²"},
+            },
+            "data": {"a": "b"},
+        },
+        field_manager="kubectl-client-side-apply",
+    )
+    listing = run("snapshots", org)
+    assert listing.returncode == 0, listing.stderr
+    rows = listing.stdout.splitlines()
+    assert rows[1].startswith("20990102-000000-bbbbbb") and "INCOMPLETE" in rows[1]
+    assert rows[2].startswith("20990101-000000-aaaaaa") and "INCOMPLETE" in rows[2]
+    applied = run("apply", org)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "  pruned: ConfigMap/by-hand" in applied.stdout
+    # the newest complete snapshot holds the hand-made ConfigMap: restored, wave and all
+    rolled = run("rollback", org)
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    restored = kube.get(CONFIG_MAP, "by-hand", org)
+    assert restored is not None and restored["metadata"]["annotations"]["rdm/wave"] == "²"
+    wrong = run("rollback", org, "--snapshot", "20990101-000000-aaaaaa")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == (
+        f"rdm: snapshot 20990101-000000-aaaaaa of {org}: rdm/snapshot-parts "
+        "'99999999999999' is not a number of parts (1 to 1000)"
+    )

@@ -69,6 +69,7 @@ from rdm.model.kube import (
     Timeout,
     Unauthorized,
     Unavailable,
+    count_of,
 )
 from rdm.model.problems import UsageError
 
@@ -125,8 +126,9 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     if value is None:
         return None
-    value = value.strip()
-    return float(value) if value.isdigit() else None
+    # delta-seconds only (an HTTP date is not taken); ASCII digits, at most a day
+    seconds = count_of(value.strip(), 86400)
+    return None if seconds is None else float(seconds)
 
 
 class KubeCluster:

@@ -54,6 +54,7 @@ from rdm.model.kube import (
     KubeObject,
     ObjectRef,
     annotations_of,
+    count_of,
     for_apply,
     owned_by,
 )
@@ -69,6 +70,9 @@ REVISION_ANNOTATION = "rdm/snapshot-revision"
 REASON_ANNOTATION = "rdm/snapshot-reason"
 OBJECTS_ANNOTATION = "rdm/snapshot-objects"
 PART_KEY = "snapshot.json.gz"
+# The most parts a stored snapshot is believed to have when read back (writing
+# allows `MAX_PARTS` by default, more if configured): a claim of more is corrupt.
+READ_MAX_PARTS = 1000
 # 700 KiB of gzip is 933 KiB of base64: under the 1 MiB a ConfigMap may hold.
 PART_BYTES = 700 * 1024
 MAX_PARTS = 8
@@ -270,9 +274,8 @@ def infos(org_id: str, stored: Sequence[Mapping[str, Any]]) -> list[SnapshotInfo
     result = []
     for snap_id, items in groups.items():
         notes = annotations_of(items[0])
-        parts = notes.get(PARTS_ANNOTATION, "")
-        count = int(parts) if parts.isdigit() else 0
-        objects = notes.get(OBJECTS_ANNOTATION, "")
+        count = count_of(notes.get(PARTS_ANNOTATION), READ_MAX_PARTS) or 0
+        objects = count_of(notes.get(OBJECTS_ANNOTATION), 10**9) or 0
         numbers = {((i.get("metadata") or {}).get("labels") or {}).get(PART_LABEL) for i in items}
         result.append(
             SnapshotInfo(
@@ -281,7 +284,7 @@ def infos(org_id: str, stored: Sequence[Mapping[str, Any]]) -> list[SnapshotInfo
                 taken_at=notes.get(TAKEN_AT_ANNOTATION, ""),
                 revision=notes.get(REVISION_ANNOTATION) or None,
                 reason=notes.get(REASON_ANNOTATION, ""),
-                objects=int(objects) if objects.isdigit() else 0,
+                objects=objects,
                 parts=count,
                 complete=count > 0 and numbers == {str(n) for n in range(count)},
             )
@@ -300,23 +303,30 @@ def assemble(org_id: str, snap_id: str, stored: Sequence[Mapping[str, Any]]) -> 
         if found.get(ORG_LABEL) != org_id or found.get(SNAPSHOT_LABEL) != snap_id:
             continue
         number = str(found.get(PART_LABEL, ""))
+        position = count_of(number, READ_MAX_PARTS)
         notes = annotations_of(item)
         expected.add(notes.get(PARTS_ANNOTATION, ""))
         digests.add(notes.get(DIGEST_ANNOTATION, ""))
         text = (item.get("binaryData") or {}).get(PART_KEY)
-        if not number.isdigit() or not isinstance(text, str):
+        if position is None or not isinstance(text, str):
             raise SnapshotError(f"snapshot {snap_id} of {org_id}: part {number!r} is unreadable")
         try:
-            parts[int(number)] = base64.b64decode(text, validate=True)
+            parts[position] = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise SnapshotError(
                 f"snapshot {snap_id} of {org_id}: part {number} is not base64"
             ) from exc
     if not parts:
         raise SnapshotError(f"no snapshot {snap_id} of {org_id} in {SYSTEM_NAMESPACE}")
-    if len(expected) != 1 or not next(iter(expected)).isdigit():
+    if len(expected) != 1:
         raise SnapshotError(f"snapshot {snap_id} of {org_id}: parts disagree on their number")
-    count = int(next(iter(expected)))
+    claimed = next(iter(expected))
+    count = count_of(claimed, READ_MAX_PARTS)
+    if not count:
+        raise SnapshotError(
+            f"snapshot {snap_id} of {org_id}: {PARTS_ANNOTATION} {claimed!r} is not a "
+            f"number of parts (1 to {READ_MAX_PARTS})"
+        )
     if sorted(parts) != list(range(count)):
         raise SnapshotError(
             f"snapshot {snap_id} of {org_id}: {len(parts)} of {count} parts are stored"
