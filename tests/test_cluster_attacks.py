@@ -12,6 +12,7 @@ snapshot is forged with rdm's own encoding, as anyone who may write ConfigMaps i
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster_fixture import Cluster
+from cluster_fixture import Cluster, eventually
 from rdm.edges.cluster import KubeCluster
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import CONFIG_MAP, DEPLOYMENT, NAMESPACE, POD
@@ -260,3 +261,92 @@ def test_numbers_tampered_in_annotations_neither_hang_nor_crash_rdm(
         f"rdm: snapshot 20990101-000000-aaaaaa of {org}: rdm/snapshot-parts "
         "'99999999999999' is not a number of parts (1 to 1000)"
     )
+
+
+# ---------------------------------------------------------------- interrupts
+
+
+NEW_IMAGE = "registry.saas.local/protheus/appserver:12.1.2410-20261201"
+
+
+def upgrade(text: str) -> str:
+    return text.replace(
+        "appserver: registry.saas.local/protheus/appserver:12.1.2410-20261105",
+        f"appserver: {NEW_IMAGE}",
+    )
+
+
+def quota(cluster: Cluster, org: str, pods: int) -> None:
+    """A ResourceQuota of `pods` pods, once the quota controller has counted them: with
+    as many pods as running, no new pod gets in and a rollout stalls (no surge pod)."""
+    quotas = cluster.dynamic().resources.get(api_version="v1", kind="ResourceQuota")
+    quotas.create(
+        body={
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "pods", "namespace": org},
+            "spec": {"hard": {"pods": str(pods)}},
+        }
+    )
+    eventually(
+        "the quota's usage",
+        lambda: (quotas.get(name="pods", namespace=org).status or {}).get("used"),
+    )
+
+
+def rdm_process(cluster: Cluster, repo: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "rdm"), *args, "--kubeconfig", str(cluster.kubeconfig)],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "RDM_ACTOR": "operador-noturno"},
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str) -> list[str]:
+    """Progress lines on stderr up to the first containing `text`."""
+    assert process.stderr is not None
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} never came: {''.join(seen)}")
+
+
+def test_an_apply_killed_mid_rollout_is_neither_resumed_as_unchanged_nor_lost(
+    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster, run_rdm: Run  # noqa: F811
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    quota(cluster, org, pods=12)  # the 12 pods running: the new build's pods cannot start
+    topology_repo(tmp_path, org, upgrade)
+    process = rdm_process(cluster, repo, "apply", org, "--budget", "10m")
+    seen = wait_for_line(process, "wave 3: 4 objects applied")
+    process.kill()  # kill -9 while it waits for the new appserver pods
+    process.wait()
+    killed_snapshot = next(line for line in seen if "snapshot" in line).split()[3]
+
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
+    assert code == 1
+    assert f"  failed: {org}: locked by operador-noturno (pid {process.pid}) since " in out
+    # the operator makes sure that run is gone, and frees the lock by hand
+    kube.delete(("coordination.k8s.io/v1", "Lease"), f"rdm-lock-{org}", "rdm-system")
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo), "--budget", "1m")
+    assert code == 1, out
+    assert f"{org}: rolled-back:" in out
+    assert "  failed: not healthy within " in out
+    assert "Deployment/protheus-appserver-prod: 0 out of 2 new replicas" in out
+
+    code, out, err = rdm_in(
+        cluster, run_rdm, "rollback", org, "--snapshot", killed_snapshot, "--rollback-budget", "2m"
+    )
+    assert code == 0, out + err
+    prod = kube.get(DEPLOYMENT, "protheus-appserver-prod", org)
+    assert prod is not None
+    assert prod["spec"]["template"]["spec"]["containers"][0]["image"].endswith("20261105")
+    code, out, _ = rdm_in(cluster, run_rdm, "status", org)
+    assert code == 0, out

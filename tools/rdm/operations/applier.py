@@ -28,7 +28,8 @@ Per topology, in a worker thread (up to `concurrency` at once):
    refused before anything changes (`failed`, with the conflicts); with it,
    they are taken and reported, and fields others added are removed;
 5. wave by wave (`rdm/wave`), server-side apply each object, then wait until
-   the wave's changed Deployments are healthy (`operations.health`) within
+   the wave's Deployments that changed, or did not change but are not healthy
+   (a killed apply left their spec), are healthy (`operations.health`) within
    what is left of the budget;
 6. prune objects with the topology's labels that are no longer rendered;
 7. record revision, RDM, time and snapshot on the Namespace;
@@ -55,6 +56,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rdm.decisions.changes import differences, plan_problems, to_prune
+from rdm.decisions.health import deployment_health
 from rdm.decisions.drift import (
     ForeignField,
     as_conflicts,
@@ -428,7 +430,11 @@ class _Run:
                     self.changed.append(str(ref))
                 else:
                     self.unchanged += 1
-                    continue
+                    # unchanged, but maybe not rolled out: the spec of an apply that was
+                    # killed or timed out half-way is already live. Only its health says
+                    # whether the target is reached.
+                    if ref.kind != "Deployment" or deployment_health(current).healthy:
+                        continue
                 if ref.kind == "Deployment":
                     waiting.append(ref.name)
             self.report(f"wave {number}: {len(grouped[number])} objects applied")
