@@ -13,27 +13,35 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cluster_fixture import Cluster, eventually
-from rdm.edges.cluster import KubeCluster
+from rdm.edges.cluster import KubeCluster, connect
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import CONFIG_MAP, DEPLOYMENT, NAMESPACE, POD
 from rdm.operations import snapshots as stored
 from test_applier_cluster import (  # the helpers and fixtures of the applier's own tests
     Run,
-    kube,  # noqa: F401  (a fixture)
     rdm_in,
     topology_repo,
 )
 
 pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def kube(cluster: Cluster) -> Iterator[KubeCluster]:
+    client = connect(cluster.kubeconfig)
+    yield client
+    client.close()
+
 
 LABELS = "app.kubernetes.io/managed-by", "rdm/org-id"
 
@@ -53,7 +61,7 @@ def test_a_namespace_of_another_client_relabelled_as_this_one_is_never_taken_ove
     cluster: Cluster,
     namespaces: Callable[[], str],
     tmp_path: Path,
-    kube: KubeCluster,  # noqa: F811
+    kube: KubeCluster,
     run_rdm: Run,
 ) -> None:
     ours, theirs = namespaces(), namespaces()
@@ -88,7 +96,7 @@ def test_a_namespace_of_another_client_relabelled_as_this_one_is_never_taken_ove
     assert after["metadata"]["managedFields"] == before["metadata"]["managedFields"]
 
 
-def forge(kube: KubeCluster, org: str, extra: list[dict]) -> snapshot_model.Snapshot:  # noqa: F811
+def forge(kube: KubeCluster, org: str, extra: list[dict]) -> snapshot_model.Snapshot:
     """A snapshot with a matching digest, stored as rdm stores them: the topology's live
     objects plus `extra`. Its id sorts first (taken in 2099)."""
     live = stored.live_objects(kube, org)
@@ -101,7 +109,7 @@ def test_a_forged_snapshot_never_creates_objects_rdm_does_not_render(
     cluster: Cluster,
     namespaces: Callable[[], str],
     tmp_path: Path,
-    kube: KubeCluster,  # noqa: F811
+    kube: KubeCluster,
     run_rdm: Run,
 ) -> None:
     org, elsewhere = namespaces(), namespaces()
@@ -207,7 +215,10 @@ def tampered_part(org: str, snap_id: str, parts: str, objects: str) -> dict:
 
 
 def test_numbers_tampered_in_annotations_neither_hang_nor_crash_rdm(
-    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster  # noqa: F811
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
 ) -> None:
     org = namespace
     repo = topology_repo(tmp_path, org)
@@ -317,7 +328,11 @@ def wait_for_line(process: subprocess.Popen[str], text: str) -> list[str]:
 
 
 def test_an_apply_killed_mid_rollout_is_neither_resumed_as_unchanged_nor_lost(
-    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster, run_rdm: Run  # noqa: F811
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    run_rdm: Run,
 ) -> None:
     org = namespace
     repo = topology_repo(tmp_path, org)
@@ -350,3 +365,81 @@ def test_an_apply_killed_mid_rollout_is_neither_resumed_as_unchanged_nor_lost(
     assert prod["spec"]["template"]["spec"]["containers"][0]["image"].endswith("20261105")
     code, out, _ = rdm_in(cluster, run_rdm, "status", org)
     assert code == 0, out
+
+
+def lease(kube: KubeCluster, org: str) -> dict | None:
+    return kube.get(("coordination.k8s.io/v1", "Lease"), f"rdm-lock-{org}", "rdm-system")
+
+
+def image_of(kube: KubeCluster, org: str, name: str = "protheus-appserver-prod") -> str:
+    found = kube.get(DEPLOYMENT, name, org)
+    assert found is not None
+    return str(found["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+@pytest.mark.parametrize("which", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_apply_rolls_back_to_the_snapshot_and_frees_the_lock(
+    which: signal.Signals,
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    run_rdm: Run,
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    quota(cluster, org, pods=12)
+    topology_repo(tmp_path, org, upgrade)
+    output = "json" if which is signal.SIGTERM else "text"
+    process = rdm_process(cluster, repo, "apply", org, "--budget", "10m", "--format", output)
+    wait_for_line(process, "wave 3: 4 objects applied")
+    assert image_of(kube, org) == NEW_IMAGE
+    process.send_signal(which)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, out + err
+    name = which.name
+    assert f"rdm: {name}: stopping: each topology being applied is rolled back" in err
+    if output == "json":
+        (result,) = json.loads(out)["topologies"]
+        assert result["outcome"] == "rolled-back"
+        assert result["failure"] == f"interrupted by {name}"
+        assert result["rollback"]["complete"] and result["rollback"]["healthy"]
+    else:
+        assert f"{org}: rolled-back: revision work-tree" in out
+        assert f"  failed: interrupted by {name}" in out
+    assert lease(kube, org) is None
+    assert image_of(kube, org).endswith("20261105")
+    code, out, _ = rdm_in(cluster, run_rdm, "status", org)
+    assert code == 0, out
+
+
+def test_signals_during_a_rollback_first_let_it_finish_then_cut_the_wait(
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    run_rdm: Run,
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    topology_repo(tmp_path, org, upgrade)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    quota(cluster, org, pods=12)  # the old build's pods are gone: restoring it stalls
+    process = rdm_process(cluster, repo, "rollback", org, "--rollback-budget", "10m")
+    wait_for_line(process, "rollback wave 3: 4 objects applied")
+    process.send_signal(signal.SIGTERM)
+    wait_for_line(process, "the rollback goes on")
+    assert process.poll() is None  # still restoring, still waiting
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, out + err
+    assert "rdm: SIGTERM: no longer waiting for health" in err
+    assert out.splitlines()[0] == f"{org}: rolled back"
+    assert (
+        "  not healthy after the rollback: not waited for: interrupted by SIGTERM again"
+        in out.splitlines()
+    )
+    assert lease(kube, org) is None
+    assert image_of(kube, org).endswith("20261105")  # the objects are back

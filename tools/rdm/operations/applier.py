@@ -4,7 +4,8 @@ The library API (the rollout and the benchmarks call it; `rdm apply` is a thin
 command over it):
 
     results = apply_topologies(cluster, plans, settings=Settings(identity="..."),
-                               concurrency=8, clock=..., sleep=..., reporter=...)
+                               concurrency=8, clock=..., sleep=..., reporter=...,
+                               cancel=None)
 
 `cluster` is anything with the `operations.ports.Cluster` methods (the edge's
 `KubeCluster`); a `TopologyPlan` carries the org id, the rendered objects
@@ -34,10 +35,17 @@ Per topology, in a worker thread (up to `concurrency` at once):
 6. prune objects with the topology's labels that are no longer rendered;
 7. record revision, RDM, time and snapshot on the Namespace;
 8. any failure in 5-7 (a refused apply, a failed or slow rollout, an outside
-   error after the edge's retries, a lost lock): restore the snapshot
-   (`operations.rollback`): `rolled-back`, or `rollback-failed` when even the
-   restore could not finish -- the only outcome that leaves a topology between
-   two states, and the loudest.
+   error after the edge's retries, a lost lock, a request to stop): restore
+   the snapshot (`operations.rollback`): `rolled-back`, or `rollback-failed`
+   when even the restore could not finish -- the only outcome that leaves a
+   topology between two states, and the loudest.
+
+Stopping (`cancel`, a `ports.Cancel` the command counts SIGINT and SIGTERM
+into): a topology not started yet is not started (`failed`, nothing changed);
+one being applied stops at its next step and is rolled back to its snapshot;
+asked again, the rollback puts the objects back without waiting for health;
+a third time, the rollback itself is abandoned (`rollback-failed`). The lock
+is released in every case.
 
 `verify_state` is the check an outside observer (the fault run) makes after
 the fact: is the topology at its target, or exactly at its snapshot?
@@ -56,7 +64,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rdm.decisions.changes import differences, plan_problems, to_prune
-from rdm.decisions.health import deployment_health
 from rdm.decisions.drift import (
     ForeignField,
     as_conflicts,
@@ -64,6 +71,7 @@ from rdm.decisions.drift import (
     group_added,
     removal_patch,
 )
+from rdm.decisions.health import deployment_health
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import (
     APPLIED_AT,
@@ -87,7 +95,16 @@ from rdm.model.snapshots import Snapshot, SnapshotError
 from rdm.operations import record
 from rdm.operations.health import HealthFailed, wait_healthy
 from rdm.operations.lock import DEFAULT_DURATION, Lock, LockLost
-from rdm.operations.ports import Clock, Cluster, Counted, Reporter, Sleep, quiet
+from rdm.operations.ports import (
+    Cancel,
+    Clock,
+    Cluster,
+    Counted,
+    Interrupted,
+    Reporter,
+    Sleep,
+    quiet,
+)
 from rdm.operations.rollback import RestoreReport, restore
 from rdm.operations.snapshots import (
     ensure_system_namespace,
@@ -183,8 +200,10 @@ def apply_topologies(
     clock: Clock,
     sleep: Sleep,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> list[TopologyResult]:
     """Apply every plan, `concurrency` topologies at a time; results in plan order."""
+    cancel = cancel or Cancel()
     if any(not plan.dry_run for plan in plans):
         try:
             ensure_system_namespace(cluster)
@@ -205,7 +224,13 @@ def apply_topologies(
 
     def one(plan: TopologyPlan) -> TopologyResult:
         return apply_one(
-            cluster, plan, settings=settings, clock=clock, sleep=sleep, reporter=reporter
+            cluster,
+            plan,
+            settings=settings,
+            clock=clock,
+            sleep=sleep,
+            reporter=reporter,
+            cancel=cancel,
         )
 
     if concurrency <= 1 or len(plans) <= 1:
@@ -222,9 +247,10 @@ def apply_one(
     clock: Clock,
     sleep: Sleep,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> TopologyResult:
     counted = Counted(cluster)
-    run = _Run(counted, plan, settings, clock, sleep, reporter)
+    run = _Run(counted, plan, settings, clock, sleep, reporter, cancel or Cancel())
     try:
         return run.go()
     except Exception as exc:  # a bug must not leave the other topologies' results unwritten
@@ -242,8 +268,10 @@ class _Run:
         clock: Clock,
         sleep: Sleep,
         reporter: Reporter,
+        cancel: Cancel,
     ) -> None:
         self.cluster = cluster
+        self.cancel = cancel
         self.plan = plan
         self.settings = settings
         self.clock = clock
@@ -287,6 +315,13 @@ class _Run:
         self.reporter(self.plan.org_id, message)
 
     def keep(self) -> None:
+        """Between two steps of the change: renew the lock; stop here when asked to."""
+        if self.lock is not None:
+            self.lock.keep()
+        self.cancel.check(1)
+
+    def keep_lock(self) -> None:
+        """Between two steps of a rollback: the lock only (`restore` reads `cancel`)."""
         if self.lock is not None:
             self.lock.keep()
 
@@ -299,6 +334,10 @@ class _Run:
             return self.result(Outcome.FAILED, failure="refused: " + "; ".join(problems))
         if plan.dry_run:
             return self.dry_run()
+        if self.cancel.level:
+            return self.result(
+                Outcome.FAILED, failure=f"{self.cancel_text()} before it started; nothing changed"
+            )
         settings = self.settings
         self.lock = Lock(
             self.cluster, plan.org_id, settings.identity, self.clock, settings.lease_seconds
@@ -347,11 +386,15 @@ class _Run:
             return self.result(Outcome.FAILED, failure=f"nothing applied: {exc}")
         if refusal is not None:
             return self.result(Outcome.FAILED, failure=refusal)
+        if self.cancel.level:
+            return self.result(
+                Outcome.FAILED, failure=f"{self.cancel_text()} before any change; nothing applied"
+            )
         try:
             self.apply_waves(live_by_ref)
             self.prune(live)
             self.record(live_by_ref)
-        except (ClusterError, HealthFailed, LockLost) as exc:
+        except (ClusterError, HealthFailed, LockLost, Interrupted) as exc:
             return self.roll_back(str(exc))
         changed = self.created or self.changed or self.pruned or self.removed
         outcome = Outcome.APPLIED if changed else Outcome.UNCHANGED
@@ -487,8 +530,9 @@ class _Run:
             clock=self.clock,
             sleep=self.sleep,
             poll=self.settings.poll,
-            keep=self.keep,
+            keep=self.keep_lock,
             reporter=lambda _org, message: self.report(message),
+            cancel=self.cancel,
         )
         if not report.complete:
             self.report(f"ROLLBACK FAILED: {report.error}")
@@ -499,6 +543,9 @@ class _Run:
             f"(declared {format_duration(plan.rollback_budget)})"
         )
         return self.result(Outcome.ROLLED_BACK, failure=failure, rollback=report)
+
+    def cancel_text(self) -> str:
+        return f"interrupted by {self.cancel.reason}"
 
     def dry_run(self) -> TopologyResult:
         from rdm.operations.diff import preview  # the diff is the dry run's whole job
