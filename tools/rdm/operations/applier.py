@@ -35,10 +35,11 @@ Per topology, in a worker thread (up to `concurrency` at once):
 6. prune objects with the topology's labels that are no longer rendered;
 7. record revision, RDM, time and snapshot on the Namespace;
 8. any failure in 5-7 (a refused apply, a failed or slow rollout, an outside
-   error after the edge's retries, a lost lock, a request to stop): restore
-   the snapshot (`operations.rollback`): `rolled-back`, or `rollback-failed`
-   when even the restore could not finish -- the only outcome that leaves a
-   topology between two states, and the loudest.
+   error after the edge's retries, a lost lock, an unexpected error, a request
+   to stop): restore the snapshot (`operations.rollback`): `rolled-back`, or
+   `rollback-failed` when even the restore could not finish -- the only
+   outcome that leaves a topology between two states, and the loudest. A
+   progress reporter that fails is ignored: progress never stops a change.
 
 Stopping (`cancel`, a `ports.Cancel` the command counts SIGINT and SIGTERM
 into): a topology not started yet is not started (`failed`, nothing changed);
@@ -56,6 +57,7 @@ and the sleep are passed in, so unit tests drive it without a network.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -312,7 +314,9 @@ class _Run:
         )
 
     def report(self, message: str) -> None:
-        self.reporter(self.plan.org_id, message)
+        # progress is for people: a reporter that fails never stops a change
+        with contextlib.suppress(Exception):
+            self.reporter(self.plan.org_id, message)
 
     def keep(self) -> None:
         """Between two steps of the change: renew the lock; stop here when asked to."""
@@ -396,6 +400,8 @@ class _Run:
             self.record(live_by_ref)
         except (ClusterError, HealthFailed, LockLost, Interrupted) as exc:
             return self.roll_back(str(exc))
+        except Exception as exc:  # a bug, an answer of an unseen shape: the snapshot still holds
+            return self.roll_back(f"internal error: {type(exc).__name__}: {exc}")
         changed = self.created or self.changed or self.pruned or self.removed
         outcome = Outcome.APPLIED if changed else Outcome.UNCHANGED
         self.report(
@@ -522,18 +528,30 @@ class _Run:
         assert self.snapshot is not None
         plan = self.plan
         self.report(f"failed: {failure}; rolling back to snapshot {self.snapshot.snapshot_id}")
-        report = restore(
-            self.cluster,
-            self.snapshot,
-            reason=failure,
-            declared=plan.rollback_budget,
-            clock=self.clock,
-            sleep=self.sleep,
-            poll=self.settings.poll,
-            keep=self.keep_lock,
-            reporter=lambda _org, message: self.report(message),
-            cancel=self.cancel,
-        )
+        try:
+            report = restore(
+                self.cluster,
+                self.snapshot,
+                reason=failure,
+                declared=plan.rollback_budget,
+                clock=self.clock,
+                sleep=self.sleep,
+                poll=self.settings.poll,
+                keep=self.keep_lock,
+                reporter=lambda _org, message: self.report(message),
+                cancel=self.cancel,
+            )
+        except Exception as exc:  # even a failed restore must end in a result
+            now = self.clock()
+            report = RestoreReport(
+                self.snapshot.snapshot_id,
+                now,
+                now,
+                plan.rollback_budget,
+                failure,
+                complete=False,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+            )
         if not report.complete:
             self.report(f"ROLLBACK FAILED: {report.error}")
             return self.result(Outcome.ROLLBACK_FAILED, failure=failure, rollback=report)
