@@ -49,6 +49,9 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         text = (
             rdm_template.replace("RDM-2026-0041", rdm_id)
             .replace("window: 2026-12-03", f"window: {window.isoformat()}")
+            # no fixed downtime start: it would fall outside a moved window
+            # (rdm-downtime-outside-window); without one it starts with the window
+            .replace("  start: 2026-12-03T00:30:00-03:00\n", "")
             .replace(
                 "targets: [grupo-alvorada, hospital-santa-luzia]",
                 f"targets: [{org_ids[n % topologies]}, {org_ids[(n + 1) % topologies]}]",

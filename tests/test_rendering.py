@@ -314,7 +314,6 @@ def test_values_are_data_not_template_code(value: str) -> None:
         topology,
         "protheus-appserver-prod",
         env=(*workload.env, EnvVar("INJECTED", value, None, None)),
-        image=value if "\n" not in value else workload.image,
     )
     manifests = rendering.render(injected)
     assert len(manifests) == len(rendering.render(topology))
@@ -328,18 +327,32 @@ def test_values_are_data_not_template_code(value: str) -> None:
     assert "49" not in json.dumps(container["env"])
 
 
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_an_injected_image_is_refused_not_rendered(value: str) -> None:
+    # An image is a reference, not free text (env values are): refused even when
+    # the caller skipped validation.
+    topology = with_workload(example("grupo-alvorada"), "protheus-appserver-prod", image=value)
+    with pytest.raises(rendering.RenderError) as raised:
+        rendering.render(topology)
+    assert str(raised.value) == (
+        f"grupo-alvorada: workloads.protheus-appserver-prod.image: {value!r} is not an image "
+        "reference (registry/path:tag or @sha256:digest) [topology-image]"
+    )
+
+
 def test_a_line_break_in_an_ini_value_is_an_error() -> None:
     topology = with_workload(
         example("grupo-alvorada"),
         "protheus-appserver-prod",
         config={"general": {"MaxStringSize": "10\n[DBAccess]\nServer=evil"}},
     )
-    with pytest.raises(
-        rendering.RenderError,
-        match=r"grupo-alvorada: protheus-appserver-prod: config "
-        r"general.MaxStringSize: the value",
-    ):
+    with pytest.raises(rendering.RenderError) as raised:
         rendering.render(topology)
+    assert str(raised.value) == (
+        "grupo-alvorada: workloads.protheus-appserver-prod.config.general.MaxStringSize: "
+        "'10\\n[DBAccess]\\nServer=evil' has a line break (or NUL), which no ini value can hold "
+        "[topology-config-value]"
+    )
 
 
 def test_an_env_var_the_renderer_sets_cannot_be_set_again() -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
+from rdm.commands import output
 from rdm.decisions import calendar
 from rdm.edges.repository import load_repository
 from rdm.edges.sources import WorkTree
@@ -22,6 +21,6 @@ def load_policy(repo: Path) -> calendar.CalendarPolicy | None:
     repository = load_repository(WorkTree(repo, str(repo)), only=[POLICY])
     if repository.calendar is None or not repository.ok:
         for problem in repository.problems:
-            click.echo(str(problem), err=True)
+            output.echo(str(problem), err=True)
         return None
     return repository.calendar

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands.output import echo
 from rdm.decisions import calendar, lifecycle
 from rdm.edges.github import GitHubClient
 from rdm.edges.rdm_facts import Gathered, gather
@@ -45,7 +46,7 @@ def client_from_env(repo_slug: str | None) -> tuple[GitHubClient | None, str | N
     if not os.environ.get("GITHUB_TOKEN"):
         return None, None
     if not slug or slug.count("/") != 1:
-        click.echo(
+        echo(
             "rdm: "
             + _(
                 "GITHUB_TOKEN is set but the repository is not named (--repo-slug owner/name); "
@@ -55,7 +56,7 @@ def client_from_env(repo_slug: str | None) -> tuple[GitHubClient | None, str | N
         )
         return None, None
     client = GitHubClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: echo(f"rdm: {message}", err=True)
     )
     return client, slug
 
@@ -74,5 +75,5 @@ def load(repo: Path, at: datetime | None, repo_slug: str | None) -> People:
         for f in gathered.facts
     ]
     for note in gathered.notes:
-        click.echo(f"rdm: {note}", err=True)
+        echo(f"rdm: {note}", err=True)
     return People(gathered, policy, now, statuses, client is not None)

@@ -9,6 +9,7 @@ import click
 
 from rdm.commands import _people
 from rdm.commands.options import EXIT_OK, parse_date, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import agenda as agendas
 from rdm.i18n import _
 from rdm.model.problems import UsageError
@@ -56,9 +57,9 @@ def command(
     # SEAM (issue 12): pass rdm.decisions.conflicts' window check here when it lands.
     result = agendas.build(people.statuses, policy, found, checker=None)
     if output == "json":
-        click.echo(agenda_report.agenda_json(result, policy))
+        echo(agenda_report.agenda_json(result, policy))
     elif output == "html":
-        click.echo(agenda_report.agenda_html(result, policy, people.with_github), nl=False)
+        echo(agenda_report.agenda_html(result, policy, people.with_github), nl=False)
     else:
-        click.echo(agenda_report.agenda_md(result, policy, people.with_github), nl=False)
+        echo(agenda_report.agenda_md(result, policy, people.with_github), nl=False)
     return EXIT_OK

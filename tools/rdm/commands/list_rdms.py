@@ -9,6 +9,7 @@ import click
 
 from rdm.commands import _people
 from rdm.commands.options import EXIT_OK, parse_date, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.decisions.lifecycle import State
 from rdm.reports import lifecycle_report
@@ -68,7 +69,7 @@ def command(
     if org is not None:
         statuses = [s for s in statuses if org in s.rdm.targets]
     if output == "json":
-        click.echo(lifecycle_report.list_json(statuses, people.policy, people.gathered.notes))
+        echo(lifecycle_report.list_json(statuses, people.policy, people.gathered.notes))
     else:
-        click.echo(lifecycle_report.list_text(statuses, people.policy, people.with_github))
+        echo(lifecycle_report.list_text(statuses, people.policy, people.with_github))
     return EXIT_OK

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from rdm.commands.options import EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.edges.repository import load_work_tree
 from rdm.model.problems import UsageError
 from rdm.model.topologies import WORKLOADS
@@ -63,12 +64,12 @@ def command(org_id: str, repo: Path, workload: str | None, output_format: str) -
     needed = {f"topologies/{org_id}.yaml", OPERATIONS}
     blocking = [p for p in repository.problems if p.level == "error" and p.path in needed]
     for problem in blocking:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if topology is None or operations is None:
         return EXIT_FINDINGS
     found = logs.links(topology, operations.logs, workload)
     if output_format == "json":
-        click.echo(logs.as_json(org_id, found), nl=False)
+        echo(logs.as_json(org_id, found), nl=False)
     else:
-        click.echo(logs.text(found), nl=False)
+        echo(logs.text(found), nl=False)
     return 0

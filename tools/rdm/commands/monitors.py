@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from rdm.commands.options import EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import monitors
 from rdm.edges.repository import load_work_tree
 from rdm.edges.uptimerobot import UptimeRobotClient, UptimeRobotError
@@ -61,11 +62,11 @@ def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str
         if problem.level == "error" and any(
             problem.path.endswith(f"topologies/{org}.yaml") for org in broken
         ):
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
     if broken:
         return EXIT_FINDINGS
     client = UptimeRobotClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: echo(f"rdm: {message}", err=True)
     )
     topologies = [repository.topologies[org] for org in wanted]
     findings = monitors.compare(topologies, client.monitors(), repository.topology_ids)
@@ -73,7 +74,7 @@ def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str
         findings = _sync(client, findings)
     summary = monitors.summary(findings, sum(len(t.monitors) for t in topologies), len(topologies))
     output = report.as_json if output_format == "json" else report.text
-    click.echo(output(findings, summary), nl=False)
+    echo(output(findings, summary), nl=False)
     return EXIT_FINDINGS if any(f.needs_action for f in findings) else 0
 
 
@@ -88,7 +89,7 @@ def _sync(client: UptimeRobotClient, findings: list[monitors.Finding]) -> list[m
         created = [f.name for f in done if f.state is monitors.State.CREATED]
         if created:
             message = _("rdm: created before the failure: {names}").format(names=", ".join(created))
-            click.echo(message, err=True)
+            echo(message, err=True)
         raise
     return done
 

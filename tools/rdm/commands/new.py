@@ -14,6 +14,7 @@ import click
 
 from rdm.commands._people import at_option
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.edges import new_rdm
 from rdm.edges.repository import load_repository
@@ -170,13 +171,13 @@ def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
         problems = new_rdm.check(repo, str(repo), relative, text)
         if any(p.level == "error" for p in problems):
             for problem in problems:
-                click.echo(str(problem), err=True)
-            click.echo(_("nothing written: fix the answers above and run again"), err=True)
+                echo(str(problem), err=True)
+            echo(_("nothing written: fix the answers above and run again"), err=True)
             return EXIT_FINDINGS
         if new_rdm.write_new(repo, relative, text):
             shown = Path(str(repo)) / relative if str(repo) not in (".", "") else Path(relative)
-            click.echo(_("{id} written to {path}").format(id=rdm_id, path=shown))
-            click.echo(
+            echo(_("{id} written to {path}").format(id=rdm_id, path=shown))
+            echo(
                 _(
                     "Next: open a pull request with it and mark it ready for review "
                     "before the deadline."
@@ -195,7 +196,7 @@ class _Asker:
 
     def say(self, text: str) -> None:
         if not self.no_input:
-            click.echo(text, err=True)
+            echo(text, err=True)
 
     def _missing(self, name: str) -> UsageError:
         return UsageError(

@@ -17,13 +17,14 @@ from pathlib import Path
 import click
 
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
 from rdm.model.problems import RdmError
 from rdm.reports import notices
 
-_RDM_ID = re.compile(r"RDM-([0-9]{4})-[0-9]{4}")
+_RDM_ID = re.compile(r"^RDM-([0-9]{4})-[0-9]{4}\Z")
 OPERATIONS = "policy/operations.yaml"
 
 
@@ -68,11 +69,11 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
         needed |= {f"topologies/{target}.yaml" for target in rdm.targets}
     blocking = [p for p in repository.problems if p.path in needed and p.level == "error"]
     for problem in blocking:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if rdm is None:
         if not blocking:
             message = _("rdm: {rdm}: no such RDM ({path})").format(rdm=rdm_id, path=relative)
-            click.echo(message, err=True)
+            echo(message, err=True)
         return EXIT_FINDINGS
     if repository.operations is None or repository.calendar is None:
         return EXIT_FINDINGS
@@ -94,12 +95,12 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
     )
     if not planned.ok:
         for reason in planned.problems:
-            click.echo(f"rdm: {reason}", err=True)
+            echo(f"rdm: {reason}", err=True)
         return EXIT_FINDINGS
     outgoing = [_outgoing(repository, notice) for notice in planned.notices]
     if not send:
-        click.echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
-        click.echo(
+        echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
+        echo(
             _("not sent: {count} notice(s); --send mails them through RDM_SMTP_URL").format(
                 count=len(outgoing)
             ),
@@ -114,12 +115,12 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
         _report_sent(planned.notices, exc.sent)
         raise
     _report_sent(planned.notices, sent)
-    click.echo()
-    click.echo(_("Write in {path}:").format(path=relative))
-    click.echo(_communication(planned.summary, now, [s.message_id for s in sent]))
+    echo()
+    echo(_("Write in {path}:").format(path=relative))
+    echo(_communication(planned.summary, now, [s.message_id for s in sent]))
     refused = [address for s in sent for address in s.refused]
     if refused:
-        click.echo(
+        echo(
             _("rdm: the server refused {addresses}").format(addresses=", ".join(refused)),
             err=True,
         )
@@ -166,7 +167,7 @@ def _preview(message: mail.Outgoing) -> str:
 
 def _report_sent(planned: Sequence[notices.Notice], sent: Sequence[mail.Sent]) -> None:
     for notice, result in zip(planned, sent, strict=False):
-        click.echo(
+        echo(
             _("sent to {org}: {count} contact(s), Message-ID {id}").format(
                 org=notice.org_id, count=len(result.accepted), id=result.message_id
             )

@@ -9,6 +9,7 @@ import click
 
 from rdm.commands import _people
 from rdm.commands.options import EXIT_OK, parse_date, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.i18n import _
 from rdm.model.problems import UsageError
@@ -85,9 +86,9 @@ def command(
     metrics = review.metrics(rows)
     weeks = review.weeks(rows, period.first, period.last)
     if output == "json":
-        click.echo(review_report.report_json(period, rows, metrics, weeks))
+        echo(review_report.report_json(period, rows, metrics, weeks))
     elif output == "html":
-        click.echo(review_report.report_html(period, rows, metrics, weeks, policy), nl=False)
+        echo(review_report.report_html(period, rows, metrics, weeks, policy), nl=False)
     else:
-        click.echo(review_report.report_md(period, rows, metrics, policy), nl=False)
+        echo(review_report.report_md(period, rows, metrics, policy), nl=False)
     return EXIT_OK

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.edges.repository import load_repository, manifest_problems
 from rdm.edges.sources import WorkTree
@@ -43,16 +44,33 @@ def command(paths: tuple[Path, ...], repo: Path, output_format: str | None, mani
     if manifests:
         repository.problems = sorted(repository.problems + manifest_problems(repository, source))
     name = output_format or reporting.default_format(os.environ)
-    click.echo(reporting.REPORTERS[name](repository.problems, repository.files_checked))
+    text = reporting.REPORTERS[name](repository.problems, repository.files_checked)
+    if name == "github":
+        output.workflow_commands(text)  # rdm's own ::error lines, escaped by the reporter
+    else:
+        output.echo(text)
     return 0 if repository.ok else 1
 
 
 def _relative(path: Path, repo: Path) -> str:
-    if not path.exists() and not path.is_absolute() and (repo / path).exists():
+    # lexists: a link (even a dangling one) is named so that its finding is shown
+    if not os.path.lexists(path) and not path.is_absolute() and os.path.lexists(repo / path):
         path = repo / path  # `--repo ../rdm rdms/2026/RDM-…` names a file of that repository
-    if not path.exists():
+    if not os.path.lexists(path):
         raise UsageError(f"{path}: no such file or folder")
-    try:
-        return path.resolve().relative_to(repo.resolve()).as_posix()
-    except ValueError as exc:
-        raise UsageError(f"{path} is outside the repository {repo}") from exc
+    # As written first, so that a link inside the repository is reported where it
+    # is (`file-type`), not followed out of it; then as resolved (/tmp -> /private/tmp).
+    for inside, root in (
+        (_lexical(path), _lexical(repo)),
+        (path.resolve(), repo.resolve()),
+    ):
+        try:
+            return inside.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    raise UsageError(f"{path} is outside the repository {repo}")
+
+
+def _lexical(path: Path) -> Path:
+    """`path` made absolute without resolving links (`..` removed by its text)."""
+    return Path(os.path.normpath(Path.cwd() / path))

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdm.edges.repository import load_repository
-from rdm.edges.sources import WorkTree
+from rdm.edges.sources import Refused, WorkTree
+from rdm.edges.writing import open_folder
 from rdm.model.problems import ExternalError, Problem
 
 
@@ -30,6 +31,9 @@ class Overlay:
         seen = set(self.extra)
         yield from sorted(seen)
         yield from (f for f in self.base.files() if f not in seen)
+
+    def refused(self) -> list[Refused]:
+        return [r for r in self.base.refused() if r.relative not in self.extra]
 
     def read(self, relative: str) -> bytes:
         if relative in self.extra:
@@ -55,14 +59,18 @@ def check(root: Path, label: str, relative: str, text: str) -> list[Problem]:
 
 def write_new(root: Path, relative: str, text: str) -> bool:
     """Create the file; False when it already exists (nothing is written then)."""
-    path = root / relative
+    folder_name, _, name = relative.rpartition("/")
+    # No link followed below the repository: a planted rdms/2026 -> elsewhere is refused.
+    folder = open_folder(root / folder_name, anchors=[root])
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        fd = os.open(name, flags, 0o644, dir_fd=folder)
     except FileExistsError:
         return False
     except OSError as exc:
         raise ExternalError(f"cannot create {relative}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(folder)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
     return True

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from rdm.decisions import approvals, calendar
 from rdm.decisions.standard import TopologyDiff
-from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
+from rdm.edges import writing
+from rdm.edges.sources import (
+    GitRevision,
+    Source,
+    WorkTree,
+    load,
+    pull_request_diff,
+    refused_problem,
+)
 from rdm.model import dates, policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
 from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
@@ -43,11 +52,13 @@ POLICY_FILES: dict[str, str] = {
 }
 CALENDAR = "policy/calendar.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
-_RDM_PATH = re.compile(r"rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml")
-_TOPOLOGY_PATH = re.compile(r"topologies/[^/]+\.yaml")
+# ASCII digits only ([0-9]: Python's \d matches any Unicode digit) and \Z, not $
+# (which also matches before a final line break): a name matches whole or not at all.
+_RDM_PATH = re.compile(r"^rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
+_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml\Z")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Files people keep beside the data that are not data.
-_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")
+_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")  # used with fullmatch
 
 # kind -> rules a schema-valid document of that kind must also follow
 _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
@@ -111,10 +122,23 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
 
     repo = Repository()
     files = sorted(source.files())
+    # Links, FIFOs, devices, folders named like files, folders that cannot be
+    # listed: findings, never read. One inside a folder that was asked for, or
+    # holding a path that was asked for, is reported.
+    refused = source.refused()
+    refused_paths = {r.relative for r in refused}
+    for entry in refused:
+        inside = entry.relative + "/"
+        if wanted(entry.relative) or any(p.startswith(inside) for p in selected or ()):
+            repo.problems.append(refused_problem(source, entry))
     for asked in selected or ():
         # A path given by name that holds no RDM, topology or policy file would
         # otherwise pass in silence, as if it had been checked.
         known = asked in ("", ".") or asked in POLICY_FILES  # those have `layout-missing`
+        known = known or any(
+            asked == r or asked.startswith(r + "/") or r.startswith(asked + "/")
+            for r in refused_paths
+        )
         if not known and not any(f == asked or f.startswith(asked + "/") for f in files):
             repo.problems.append(
                 at_start(
@@ -134,7 +158,10 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
     unreported: set[str] = set()
     for relative, kind in POLICY_FILES.items():
         if relative not in files:
-            if wanted(relative):
+            if any(relative == r or relative.startswith(r + "/") for r in refused_paths):
+                if not wanted(relative):
+                    unreported.add(relative)  # refused: reported above when asked for
+            elif wanted(relative):
                 repo.problems.append(
                     at_start(source.display(relative), f"{relative} is missing", "layout-missing")
                 )
@@ -419,7 +446,9 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
     # files (notes, images) only get a warning.
-    level = Level.ERROR if relative.endswith(".yaml") else Level.WARNING
+    # A name with a control character is built to be misread, wherever it is.
+    hidden = any(unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029" for ch in relative)
+    level = Level.ERROR if relative.endswith(".yaml") or hidden else Level.WARNING
     return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", level)
 
 
@@ -500,44 +529,46 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
     if result.problems:
         return result
+    if not repository.topologies:
+        # Empty output would read as "this repository runs nothing" to whatever
+        # applies it; a wrong --repo or a missing folder must not say that.
+        raise RdmError(
+            f"nothing to render: no topology in {source.display('topologies')}/ "
+            "(topologies/<org-id>.yaml); is --repo the RDM repository?"
+        )
     for org in org_ids or sorted(repository.topologies):
         result.manifests[org] = rendering.render(repository.topologies[org])
     return result
 
 
-def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+def write_tree(
+    out: Path, rendered: Rendered, output_format: str, anchors: Sequence[Path] = ()
+) -> writing.TreeResult:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>` (see `rdm.edges.writing`).
 
-    Each file is written beside its place and renamed over it, and manifests of an
+    Each file is written beside its place and renamed over it; manifests of an
     earlier render that are no longer produced (the update appserver after an
-    update) are removed only once every new file is in place: a disk that fails
-    half-way leaves whole files, never a cut one. Other files are left alone.
+    update) are removed only once every new file is in place, and only those rdm
+    wrote itself: a disk that fails half-way leaves whole files, never a cut one,
+    and a file rdm did not write is never deleted. No link is followed below
+    `anchors` (the repository) or the current folder, nor at `out` or under it.
     """
     from rdm.rendering import manifests as rendering
 
-    count = 0
+    trees = {
+        org: rendering.files(manifests, output_format)
+        for org, manifests in rendered.manifests.items()
+    }
     try:
-        for org, manifests in rendered.manifests.items():
-            folder = out / org
-            folder.mkdir(parents=True, exist_ok=True)
-            written = dict(rendering.files(manifests, output_format))
-            for name, text in written.items():
-                partial = folder / f".{name}.partial"
-                partial.write_text(text, encoding="utf-8", newline="\n")
-                partial.replace(folder / name)
-                count += 1
-            for old in folder.iterdir():
-                if (
-                    old.is_file()
-                    and rendering.FILE_NAME.fullmatch(old.name)
-                    and old.name not in written
-                ):
-                    old.unlink()
+        return writing.write_tree(
+            out, trees, lambda name: bool(rendering.FILE_NAME.match(name)), anchors
+        )
+    except writing.WriteError as exc:
+        raise ExternalError(f"cannot write the manifests under {out}: {exc}") from exc
     except OSError as exc:
         raise ExternalError(
             f"cannot write the manifests under {out}: {exc.strerror or exc}"
         ) from exc
-    return count
 
 
 # ---------------------------------------------------------------- rdm approvals

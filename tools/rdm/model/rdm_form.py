@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-_ID = re.compile(r"RDM-([0-9]{4})-([0-9]{4})")
+_ID = re.compile(r"^RDM-([0-9]{4})-([0-9]{4})\Z")
 MAX_SEQUENCE = 9999
 
 

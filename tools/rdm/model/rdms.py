@@ -18,8 +18,8 @@ from rdm.model import dates
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
-FILE_NAME = re.compile(r"RDM-([0-9]{4})-([0-9]{4})\.yaml")
-_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?")
+FILE_NAME = re.compile(r"^RDM-([0-9]{4})-([0-9]{4})\.yaml\Z")
+_DURATION = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?\Z")
 
 
 class ChangeType(enum.StrEnum):

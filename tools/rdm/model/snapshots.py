@@ -77,7 +77,7 @@ READ_MAX_PARTS = 1000
 PART_BYTES = 700 * 1024
 MAX_PARTS = 8
 DEFAULT_KEEP = 10
-_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\Z")
 
 
 class SnapshotError(RdmError):

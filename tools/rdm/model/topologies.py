@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rdm.model import kubernetes_values as k8s
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
@@ -208,6 +209,143 @@ def check(topology: Topology, document: Document, relative: str) -> list[Problem
     for workload in topology.workloads:
         problems += _inline_secrets(workload, document)
         problems += _config_case_clashes(workload, document)
+    problems += [document.problem(p.pointer, p.message, p.rule) for p in value_problems(topology)]
+    problems += _number_texts(document)
+    return problems
+
+
+# ---------------------------------------------------------------- values for Kubernetes
+
+INT32_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ValueProblem:
+    """A value Kubernetes (or the ini reader) would refuse or misread, and where it is."""
+
+    pointer: tuple[str | int, ...]
+    message: str
+    rule: str
+
+
+def value_problems(topology: Topology) -> list[ValueProblem]:
+    """Every value of `topology` that must not reach a manifest as it is.
+
+    Findings in `check`; `rendering.manifests` refuses to render a topology that
+    has any, so a caller that skipped validation still gets no such manifest.
+    """
+    found: list[ValueProblem] = []
+
+    def add(pointer: tuple[str | int, ...], problem: str | None, rule: str) -> None:
+        if problem is not None:
+            where = ".".join(str(p) for p in pointer)
+            found.append(ValueProblem(pointer, f"{where}: {problem}", rule))
+
+    add(("orgId",), k8s.dns_label_problem(topology.org_id), "topology-k8s-name")
+    for key, value in (("orgId", topology.org_id), ("product", topology.product)):
+        add((key,), k8s.label_value_problem(value), "topology-label-value")
+    add(("release",), k8s.label_value_problem(topology.release), "topology-label-value")
+    for component, image in sorted(topology.images.items()):
+        add(("images", component), k8s.image_problem(image), "topology-image")
+    db = topology.database
+    add(("database", "port"), k8s.integer_problem(db.port, 1, 65535), "topology-integer")
+    for key, text in (("host", db.host), ("name", db.name)):  # written into dbaccess.ini
+        add(("database", key), k8s.ini_value_problem(text), "topology-config-value")
+    secret = ("database", "credentialsSecret")
+    add((*secret, "name"), k8s.dns_subdomain_problem(db.secret_name), "topology-k8s-name")
+    for key, text in (("userKey", db.user_key), ("passwordKey", db.password_key)):
+        add((*secret, key), k8s.secret_key_problem(text), "topology-secret-key")
+    for workload in topology.workloads:
+        base: tuple[str | int, ...] = ("workloads", workload.name)
+        add(
+            (*base, "replicas"),
+            k8s.integer_problem(workload.replicas, 0, INT32_MAX),
+            "topology-integer",
+        )
+        if workload.image != topology.images.get(workload.component):
+            add((*base, "image"), k8s.image_problem(workload.image), "topology-image")
+        found += _resource_problems(workload, base)
+        for index, var in enumerate(workload.env):
+            add((*base, "env", index, "name"), k8s.env_name_problem(var.name), "topology-env-name")
+            if var.secret_name is not None:
+                ref = (*base, "env", index, "secretKeyRef")
+                name_problem = k8s.dns_subdomain_problem(var.secret_name)
+                add((*ref, "name"), name_problem, "topology-k8s-name")
+                key_problem = k8s.secret_key_problem(var.secret_key or "")
+                add((*ref, "key"), key_problem, "topology-secret-key")
+        for section, entries in workload.config.items():
+            where = (*base, "config", section)
+            add(where, k8s.ini_name_problem(section), "topology-config-name")
+            for key, value in entries.items():
+                add((*where, key), k8s.ini_name_problem(key), "topology-config-name")
+                add((*where, key), k8s.ini_value_problem(value), "topology-config-value")
+    return found
+
+
+def _resource_problems(workload: Workload, base: tuple[str | int, ...]) -> list[ValueProblem]:
+    found: list[ValueProblem] = []
+    for resource, request, limit in (
+        ("cpu", workload.cpu_request, workload.cpu_limit),
+        ("memory", workload.memory_request, workload.memory_limit),
+    ):
+        where = (*base, resource)
+        bad = False
+        for key, text in (("request", request), ("limit", limit)):
+            problem = None if text is None else k8s.quantity_problem(text)
+            if problem is not None:
+                bad = True
+                dotted = ".".join(str(p) for p in (*where, key))
+                found.append(
+                    ValueProblem((*where, key), f"{dotted}: {problem}", "topology-quantity")
+                )
+        if not bad and limit is not None and k8s.quantity(request) > k8s.quantity(limit):
+            dotted = ".".join(str(p) for p in where)
+            found.append(
+                ValueProblem(
+                    (*where, "request"),
+                    f"{dotted}: the request {request} is over the limit {limit}; Kubernetes "
+                    "refuses a request above its limit",
+                    "topology-request-over-limit",
+                )
+            )
+    return found
+
+
+def _number_texts(document: Document) -> list[Problem]:
+    """Env and ini values written as YAML floats: the text rdm writes is not the file's.
+
+    `1e3` is read as 1000.0 and `0.10` as 0.1 by any YAML reader; an env variable
+    or an ini key is text, so the topology says it in quotes.
+    """
+    problems: list[Problem] = []
+    workloads = document.data.get("workloads") if isinstance(document.data, dict) else None
+    for name, workload in (workloads or {}).items():
+        if not isinstance(workload, dict):
+            continue
+        places: list[tuple[list[str | int], object]] = [
+            (["workloads", name, "env", i, "value"], item.get("value"))
+            for i, item in enumerate(workload.get("env") or [])
+            if isinstance(item, dict)
+        ]
+        for section, entries in (workload.get("config") or {}).items():
+            if isinstance(entries, dict):
+                places += [
+                    (["workloads", name, "config", section, key], value)
+                    for key, value in entries.items()
+                ]
+        for pointer, value in places:
+            if isinstance(value, float):
+                where = ".".join(str(p) for p in pointer)
+                problems.append(
+                    document.problem(
+                        pointer,
+                        f"{where}: {value!r} is a YAML number with a fraction or an exponent, "
+                        f"which YAML readers rewrite (rdm would write {_scalar_text(value)!r}); "
+                        "write the text you mean in quotes",
+                        "topology-number-text",
+                        key=False,
+                    )
+                )
     return problems
 
 
@@ -248,31 +386,32 @@ def _config_case_clashes(workload: Workload, document: Document) -> list[Problem
     """Two ini names that differ only in case are one name to Protheus.
 
     Which of the two values wins would then depend on the order of the keys in the
-    file, and the rendered ini with it; the topology must say one thing.
+    file, and the rendered ini with it; the topology must say one thing. Protheus
+    also trims names, so `[general ]` is `[general]`.
     """
     problems: list[Problem] = []
     sections: dict[str, str] = {}
     keys: dict[tuple[str, str], tuple[str, str]] = {}
     base = ["workloads", workload.name, "config"]
     for section, entries in workload.config.items():
-        first = sections.setdefault(section.lower(), section)
+        first = sections.setdefault(k8s.ini_key(section), section)
         if first != section:
             problems.append(
                 document.problem(
                     [*base, section],
-                    f"section [{section}] is [{first}] to Protheus (ini names ignore case); "
-                    "write it once",
+                    f"section [{section}] is [{first}] to Protheus (ini names ignore case "
+                    "and surrounding spaces); write it once",
                     "topology-config-duplicate",
                 )
             )
         for key in entries:
-            seen = keys.setdefault((section.lower(), key.lower()), (section, key))
+            seen = keys.setdefault((k8s.ini_key(section), k8s.ini_key(key)), (section, key))
             if seen != (section, key):
                 problems.append(
                     document.problem(
                         [*base, section, key],
                         f"[{section}] {key} is [{seen[0]}] {seen[1]} to Protheus (ini names "
-                        "ignore case); set it once",
+                        "ignore case and surrounding spaces); set it once",
                         "topology-config-duplicate",
                     )
                 )

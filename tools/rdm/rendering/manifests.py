@@ -28,8 +28,10 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from rdm.model.kubernetes_values import ini_key, ini_name_problem, ini_value_problem
 from rdm.model.problems import RdmError
-from rdm.model.topologies import Topology, Workload
+from rdm.model.topologies import Topology, Workload, value_problems
+from rdm.reports import jsontext
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
 # (`schemas.kubernetes_errors` checks them against it): the minor of the control
@@ -173,7 +175,6 @@ PROFILES: dict[str, Profile] = {
 DB_USER_ENV = "PROTHEUS_DB_USER"
 DB_PASSWORD_ENV = "PROTHEUS_DB_PASSWORD"  # noqa: S105 - a variable name, not a password
 
-_INI_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 
 class RenderError(RdmError):
@@ -227,6 +228,11 @@ def jobs(topology: Topology) -> list[Job]:
     Values are plain dicts, lists, strings and numbers: templates read them by
     subscript, which the sandbox lets through at no extra cost.
     """
+    refused = value_problems(topology)
+    if refused:
+        # `rdm validate` reports these as findings; a caller that skipped it still
+        # gets no manifest Kubernetes would refuse or misread.
+        raise RenderError(f"{topology.org_id}: {refused[0].message} [{refused[0].rule}]")
     org = topology.org_id
     base = {"org_id": org, "namespace": topology.namespace}
     common_labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "rdm/org-id": org}
@@ -321,10 +327,11 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
     keys: dict[tuple[str, str], str] = {}
 
     def put(section: str, entries: Mapping[str, str]) -> None:
-        canonical = names.setdefault(section.lower(), section)
+        # Protheus trims names and ignores their case: write each name once, trimmed.
+        canonical = names.setdefault(ini_key(section), section.strip())
         target = sections.setdefault(canonical, {})
         for key, value in entries.items():
-            target[keys.setdefault((canonical, key.lower()), key)] = value
+            target[keys.setdefault((canonical, ini_key(key)), key.strip())] = value
 
     for section, entries in profile.ini_defaults.items():
         put(section, entries)
@@ -349,8 +356,8 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
 
 def _check_ini(topology: Topology, workload: Workload, where: str, text: str, what: str) -> None:
     # An ini file has no quoting: a line break in a value would write a new key.
-    bad = _INI_FORBIDDEN.search(text) or (what != "value" and re.search(r"[\[\]=]", text))
-    if bad or (what != "value" and not text.strip()):
+    bad = ini_value_problem(text) if what == "value" else ini_name_problem(text)
+    if bad is not None:
         raise RenderError(
             f"{topology.org_id}: {workload.name}: config {where}: the {what} {text!r} cannot be "
             "written to an ini file (no line breaks; no [, ] or = in names)"
@@ -558,6 +565,8 @@ _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "nul
 # Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
+# What a CI runner (GitHub Actions) reads as a command at the start of a line.
+WORKFLOW_COMMAND_STARTS = ("::", "##[")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -596,8 +605,13 @@ def _literal_ok(text: str) -> bool:
         or _UNPRINTABLE.search(text)
     ):
         return False
-    return all(not line or not line[0].isspace() for line in text[:-1].split("\n")) and not any(
-        ch < " " and ch not in "\t\n" for ch in text
+    lines = text[:-1].split("\n")
+    return (
+        all(not line or not line[0].isspace() for line in lines)
+        # a line of a printed stream must not start a CI workflow command
+        # (`::error …`): such text goes double-quoted, on one line
+        and not any(line.startswith(WORKFLOW_COMMAND_STARTS) for line in lines)
+        and not any(ch < " " and ch not in "\t\n" for ch in text)
     )
 
 
@@ -660,9 +674,9 @@ def to_yaml(obj: Mapping[str, Any]) -> str:
 
 def to_json(obj: Mapping[str, Any], *, indent: int | None = 2) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(
-        obj, ensure_ascii=False, sort_keys=True, indent=indent, separators=separators
-    ) + ("\n" if indent else "")
+    return jsontext.dumps(obj, sort_keys=True, indent=indent, separators=separators) + (
+        "\n" if indent else ""
+    )
 
 
 FORMATS = ("yaml", "json")
@@ -686,7 +700,7 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
 
 
 # Every name `file_name` gives (and nothing a person would put beside them).
-FILE_NAME = re.compile(r"[0-9]{2,}-[a-z]+-[a-z0-9.-]+\.(?:yaml|json)")
+FILE_NAME = re.compile(r"^[0-9]{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)\Z")
 
 
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:

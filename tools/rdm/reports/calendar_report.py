@@ -7,7 +7,7 @@ prints, reads the clock or touches files (the iCalendar stamp is passed in).
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from rdm.decisions.calendar import (
     WindowDecision,
     format_instant,
 )
+from rdm.reports import jsontext
 
 SCHEDULE_FORMATS = ("text", "json", "ics")
 PRODID = "-//rdm//change calendar//PT-BR"
@@ -46,7 +47,7 @@ def decision_json(decision: WindowDecision) -> str:
         "current": _period(decision.current),
         "next": _period(decision.next),
     }
-    return json.dumps(value, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def decision_text(decision: WindowDecision) -> str:
@@ -144,7 +145,7 @@ def schedule_json(schedule: Schedule) -> str:
         "holidays": [{"date": day.isoformat(), "name": name} for day, name in schedule.holidays],
         "warnings": list(schedule.warnings),
     }
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return jsontext.dumps(value, indent=2)
 
 
 _SUMMARY = {
@@ -169,7 +170,7 @@ def _ics_time(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
+def schedule_ics(schedule: Schedule, stamp: datetime) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
     policy's zone with its VTIMEZONE, so Outlook and Google import it as is."""
@@ -201,4 +202,30 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
         cal.add_component(event)
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
-    return data
+    return _refold(data.decode("utf-8"))
+
+
+# Where a line starts for some reader of the output (a CI log cuts at \r and \n,
+# others at \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 as well), then a CI
+# runner's workflow command (`::error …`, `##[…]`) after any whitespace.
+_COMMAND_AT_LINE_START = re.compile(
+    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::|##\\[)"
+)
+
+
+def _refold(text: str) -> str:
+    """Fold again where a line of the calendar would start a workflow command.
+
+    iCalendar folds long lines with CRLF + one space, so a holiday name or a
+    reason can land `::error::…` at the start of a physical line (or right after
+    a U+2028 in a value). Folding once more after the first character of the
+    command keeps the unfolded value byte for byte, and no line of the output
+    starts with `::` or `##[` for any reader.
+    """
+    out: list[str] = []
+    for line in text.split("\r\n"):
+        for match in reversed(list(_COMMAND_AT_LINE_START.finditer(line))):
+            cut = match.start(1) + 1
+            line = f"{line[:cut]}\r\n {line[cut:]}"
+        out.append(line)
+    return "\r\n".join(out)

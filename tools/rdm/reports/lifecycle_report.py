@@ -8,7 +8,6 @@ Never prints: returns strings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from rdm.decisions.lifecycle import LABELS, State, Status, Submission
 from rdm.i18n import N_, _
 from rdm.model.problems import one_line
 from rdm.model.rdms import format_duration
+from rdm.reports import jsontext
 
 SOURCES = {
     "ready-for-review": N_("marked ready for review"),
@@ -122,7 +122,7 @@ def list_json(
     statuses: Sequence[Status], policy: calendar.CalendarPolicy | None, notes: Sequence[str]
 ) -> str:
     body = {"rdms": [status_json(s, policy) for s in statuses], "notes": list(notes)}
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)
 
 
 def list_text(

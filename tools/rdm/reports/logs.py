@@ -11,12 +11,12 @@ URL, so nothing in it can add a parameter. Pure: builds text, reads nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rdm.model.policy import LogService
 from rdm.model.topologies import WORKLOADS, Topology
+from rdm.reports import jsontext
 
 ALL = "(all)"  # the line of the namespace-wide search
 # RFC 3986 unreserved characters; everything else is percent-encoded (UTF-8), so a
@@ -67,4 +67,4 @@ def text(found: Sequence[LogLink]) -> str:
 
 def as_json(org_id: str, found: Sequence[LogLink]) -> str:
     items = [{"app": link.app or None, "query": link.query, "url": link.url} for link in found]
-    return json.dumps({"orgId": org_id, "links": items}, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps({"orgId": org_id, "links": items}, indent=2) + "\n"

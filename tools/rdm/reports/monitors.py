@@ -6,11 +6,11 @@ tabs in them are escaped, so one monitor is always one line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from rdm.decisions.monitors import Finding
 from rdm.model.problems import one_line
+from rdm.reports import jsontext
 
 
 def text(findings: Sequence[Finding], summary: str) -> str:
@@ -28,7 +28,7 @@ def text(findings: Sequence[Finding], summary: str) -> str:
 
 def as_json(findings: Sequence[Finding], summary: str) -> str:
     return (
-        json.dumps(
+        jsontext.dumps(
             {
                 "monitors": [
                     {
@@ -44,7 +44,6 @@ def as_json(findings: Sequence[Finding], summary: str) -> str:
                 "summary": summary,
             },
             indent=2,
-            ensure_ascii=False,
         )
         + "\n"
     )

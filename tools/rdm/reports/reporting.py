@@ -9,10 +9,10 @@ or drops, reorders or re-words a problem.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 
 from rdm.model.problems import Level, Problem
+from rdm.reports import jsontext
 
 Reporter = Callable[[Sequence[Problem], int], str]
 
@@ -41,12 +41,20 @@ def as_json(problems: Sequence[Problem], files: int) -> str:
             for p in problems
         ],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    return jsontext.dumps(payload, indent=2)
+
+
+# Line breaks other than \r and \n, which GitHub's encoding does not cover: some
+# readers of a log end a line there, so they are written as escapes, as text.
+_OTHER_BREAKS = str.maketrans(
+    {ch: f"\\u{ord(ch):04x}" for ch in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+)
 
 
 def _escape_data(value: str) -> str:
     # GitHub's workflow-command encoding: these characters would end the message.
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escaped.translate(_OTHER_BREAKS)
 
 
 def _escape_property(value: str) -> str:
