@@ -539,3 +539,88 @@ def test_an_answer_of_another_shape_or_a_bug_never_leaves_a_topology_between(
         )
     snapshot = stored.load(kube, org, result.snapshot_id)
     assert verify_state(kube, plan, snapshot).state == state
+
+
+# ---------------------------------------------------------------- what a hand edit removes
+
+
+def test_fields_and_labels_removed_by_hand_are_drift_and_apply_puts_them_back(
+    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster, run_rdm: Run
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    deployments = cluster.dynamic().resources.get(api_version="apps/v1", kind="Deployment")
+    # kubectl label deployment/protheus-dbaccess app.kubernetes.io/part-of-
+    deployments.patch(
+        body={"metadata": {"labels": {"app.kubernetes.io/part-of": None}}},
+        name="protheus-dbaccess",
+        namespace=org,
+        content_type="application/merge-patch+json",
+        field_manager="kubectl-label",
+    )
+    # kubectl set env deployment/protheus-appserver-prod TZ-
+    deployments.patch(
+        body=[{"op": "remove", "path": "/spec/template/spec/containers/0/env/0"}],
+        name="protheus-appserver-prod",
+        namespace=org,
+        content_type="application/json-patch+json",
+        field_manager="kubectl-set",
+    )
+    code, out, _ = rdm_in(cluster, run_rdm, "drift", org, "--repo", str(repo))
+    assert code == 1, out
+    path = f"topologies/{org}.yaml:1:1"
+    assert out.splitlines() == [
+        # TZ was its only variable: the whole env is gone
+        f"{path}: error: Deployment/protheus-appserver-prod "
+        '.spec.template.spec.containers[name="appserver"].env: removed outside rdm '
+        '(Kubernetes records no author for a removal): rendered [{"name": "TZ", "value": '
+        f'"America/Sao_Paulo"}}]; keep the removal: open an RDM that takes it out of the '
+        f"topology; put it back: rdm apply {org} [drift-removed]",
+        f"{path}: error: Deployment/protheus-dbaccess .metadata.labels.app.kubernetes.io/"
+        "part-of: removed outside rdm (Kubernetes records no author for a removal): rendered "
+        '"protheus"; keep the removal: open an RDM that takes it out of the topology; put it '
+        f"back: rdm apply {org} [drift-removed]",
+        "1 topology(ies) checked: 1 with drift, 2 finding(s)",
+    ]
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
+    assert code == 0 and "  0 created, 2 changed, 27 unchanged, 0 pruned;" in out, out
+    code, out, _ = rdm_in(cluster, run_rdm, "drift", org, "--repo", str(repo))
+    assert (code, out.strip()) == (0, "1 topology(ies) checked: 0 with drift, 0 finding(s)")
+
+
+def test_an_object_whose_rdm_labels_were_removed_is_never_adopted_silently(
+    cluster: Cluster, namespace: str, tmp_path: Path, kube: KubeCluster, run_rdm: Run
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    cluster.dynamic().resources.get(api_version="apps/v1", kind="Deployment").patch(
+        body={"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}},
+        name="protheus-tss",
+        namespace=org,
+        content_type="application/merge-patch+json",
+        field_manager="kubectl-label",
+    )
+    relabel = (
+        f"kubectl -n {org} label deployment/protheus-tss app.kubernetes.io/managed-by=rdm "
+        f"rdm/org-id={org}"
+    )
+    code, out, _ = rdm_in(cluster, run_rdm, "drift", org, "--repo", str(repo))
+    assert code == 1
+    assert out.splitlines()[0] == (
+        f"topologies/{org}.yaml:1:1: error: Deployment/protheus-tss: exists without the "
+        f"topology's labels (app.kubernetes.io/managed-by=rdm, rdm/org-id={org}): removed by "
+        f"hand, or made outside rdm; adopt it: {relabel} [drift-unlabelled]"
+    )
+    # a rollback after adopting it would delete it (not in the snapshot): refused instead
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
+    assert code == 1
+    assert f"{org}: failed: revision work-tree" in out
+    assert (
+        "  failed: refused, nothing applied: Deployment/protheus-tss exists without the "
+        f"topology's labels (app.kubernetes.io/managed-by=rdm, rdm/org-id={org}); rdm does "
+        f"not take an object over silently: adopt it ({relabel}) or delete it, then apply again"
+    ) in out
+    tss = kube.get(DEPLOYMENT, "protheus-tss", org)
+    assert tss is not None and "app.kubernetes.io/managed-by" not in tss["metadata"]["labels"]

@@ -50,7 +50,9 @@ def command(
         return EXIT_FINDINGS
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     try:
-        drifts = [topology_drift(cluster, plan.org_id, plan.objects) for plan in plans]
+        drifts = [
+            topology_drift(cluster, plan.org_id, plan.objects, plan.revision) for plan in plans
+        ]
     finally:
         cluster.close()
     if output == "json":

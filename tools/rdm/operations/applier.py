@@ -24,7 +24,9 @@ Per topology, in a worker thread (up to `concurrency` at once):
 2. take the Lease (`operations.lock`), or end `refused-by-lock` at once;
 3. snapshot what the topology owns and store it (`operations.snapshots`),
    keeping the newest `keep_snapshots`; no snapshot, no change (`failed`);
-4. look for fields other managers own with other values (`decisions.drift`);
+4. refuse when a rendered object exists without the topology's labels (the
+   snapshot, taken by the labels, would not hold it: a rollback would delete
+   it); look for fields other managers own with other values (`decisions.drift`);
    the server's dry run confirms them. Without `force_conflicts` the apply is
    refused before anything changes (`failed`, with the conflicts); with it,
    they are taken and reported, and fields others added are removed;
@@ -80,6 +82,9 @@ from rdm.model.kube import (
     APPLIED_RDM,
     APPLIED_REVISION,
     APPLIED_SNAPSHOT,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    ORG_LABEL,
     ClusterError,
     Conflict,
     FieldConflict,
@@ -113,6 +118,7 @@ from rdm.operations.snapshots import (
     live_objects,
     retain,
     store,
+    unlabelled,
 )
 
 
@@ -385,7 +391,7 @@ class _Run:
             self.warnings.append(f"old snapshots not cleaned up: {exc}")
         live_by_ref = index(live)
         try:
-            refusal = self.check_conflicts(live_by_ref)
+            refusal = self.check_strays(live_by_ref) or self.check_conflicts(live_by_ref)
         except ClusterError as exc:
             return self.result(Outcome.FAILED, failure=f"nothing applied: {exc}")
         if refusal is not None:
@@ -409,6 +415,23 @@ class _Run:
             f"{len(self.changed)} changed, {self.unchanged} unchanged, {len(self.pruned)} pruned"
         )
         return self.result(outcome)
+
+    def check_strays(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> str | None:
+        """A refusal when a rendered object exists without the topology's labels: the
+        snapshot (taken by the labels) does not hold it, so a rollback after adopting it
+        would delete it."""
+        org = self.plan.org_id
+        strays = unlabelled(self.cluster, org, self.plan.objects, live_by_ref)
+        if not strays:
+            return None
+        labels = f"{MANAGED_BY_LABEL}={MANAGED_BY}, {ORG_LABEL}={org}"
+        return "refused, nothing applied: " + "; ".join(
+            f"{ref} exists without the topology's labels ({labels}); rdm does not take an "
+            f"object over silently: adopt it (kubectl -n {org} label "
+            f"{ref.kind.lower()}/{ref.name} {MANAGED_BY_LABEL}={MANAGED_BY} {ORG_LABEL}={org}) "
+            "or delete it, then apply again"
+            for ref in strays
+        )
 
     def check_conflicts(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> str | None:
         """Conflicts with other managers, found before anything changes; a refusal or None."""
