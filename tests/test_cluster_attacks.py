@@ -624,3 +624,141 @@ def test_an_object_whose_rdm_labels_were_removed_is_never_adopted_silently(
     ) in out
     tss = kube.get(DEPLOYMENT, "protheus-tss", org)
     assert tss is not None and "app.kubernetes.io/managed-by" not in tss["metadata"]["labels"]
+
+
+# ---------------------------------------------------------------- admission refusals
+
+
+@pytest.fixture
+def refuse_blocked_images(cluster: Cluster, namespace: str) -> Iterator[None]:
+    """A ValidatingAdmissionPolicy (as a webhook would) that refuses Deployments whose
+    image ends in ':blocked', in this test's namespace only."""
+    api = cluster.dynamic()
+    policies = api.resources.get(
+        api_version="admissionregistration.k8s.io/v1", kind="ValidatingAdmissionPolicy"
+    )
+    bindings = api.resources.get(
+        api_version="admissionregistration.k8s.io/v1", kind="ValidatingAdmissionPolicyBinding"
+    )
+    name = f"refuse-blocked-{namespace}"
+    policies.create(
+        body={
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": name},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {
+                    "resourceRules": [
+                        {
+                            "apiGroups": ["apps"],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": ["deployments"],
+                        }
+                    ]
+                },
+                "validations": [
+                    {
+                        "expression": "!object.spec.template.spec.containers.exists(c, "
+                        "c.image.endsWith(':blocked'))",
+                        "message": "images tagged :blocked are refused by policy",
+                    }
+                ],
+            },
+        }
+    )
+    bindings.create(
+        body={
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": name},
+            "spec": {
+                "policyName": name,
+                "validationActions": ["Deny"],
+                "matchResources": {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+                },
+            },
+        }
+    )
+    try:
+        yield
+    finally:
+        bindings.delete(name=name)
+        policies.delete(name=name)
+
+
+def block_webservice(text: str) -> str:
+    return text.replace(
+        "webservice: registry.saas.local/protheus/appserver:12.1.2410-20261105",
+        "webservice: registry.saas.local/protheus/appserver:blocked",
+    )
+
+
+def test_objects_the_server_refuses_are_never_reported_as_nothing_to_do(
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    run_rdm: Run,
+    refuse_blocked_images: None,
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    topology_repo(tmp_path, org, block_webservice)  # the only change: refused by policy
+    eventually(  # the policy takes a moment to be enforced
+        "the policy",
+        lambda: (
+            "  not checked: Deployment/protheus-webservice-prod: "
+            in rdm_in(cluster, run_rdm, "diff", org, "--repo", str(repo))[1]
+        ),
+    )
+    code, out, _ = rdm_in(cluster, run_rdm, "diff", org, "--repo", str(repo))
+    assert code == 1
+    assert f"{org}: 0 to create, 0 to change, 27 unchanged, 0 to prune, 2 not checked" in out
+    code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo), "--dry-run")
+    assert code == 1, out
+    assert f"{org}: failed: revision work-tree" in out
+    assert (
+        "  failed: dry run: the server refuses 2 object(s): Deployment/protheus-webservice-"
+        "homolog: apply Deployment/protheus-webservice-homolog (dry run): 422 Invalid: "
+    ) in out
+    code, out, _ = rdm_in(cluster, run_rdm, "drift", org, "--repo", str(repo))
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        "1 topology(ies) checked: 0 with drift, 0 finding(s), 2 object(s) not checked"
+    )
+
+
+def test_an_apply_refused_half_way_is_rolled_back_exactly(
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    refuse_blocked_images: None,
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    (first,) = apply_topologies(
+        kube, [plan_of(repo, org)], settings=settings(), clock=now, sleep=sleep
+    )
+    assert first.outcome is Outcome.APPLIED
+    # a new build (waves 3 and 4) whose webservice image the policy refuses (wave 4)
+    topology_repo(tmp_path, org, lambda text: block_webservice(upgrade(text)))
+    plan = plan_of(repo, org)
+    (result,) = apply_topologies(kube, [plan], settings=settings(), clock=now, sleep=sleep)
+    assert result.outcome is Outcome.ROLLED_BACK, result.failure
+    assert result.failure is not None and result.failure.startswith(
+        "wave 4: apply Deployment/protheus-webservice-homolog: 422 Invalid: "
+    )
+    assert "images tagged :blocked are refused by policy" in result.failure
+    assert result.changed == (
+        "Deployment/protheus-appserver-homolog",
+        "Deployment/protheus-appserver-prod",
+    )
+    assert result.rollback is not None and result.rollback.complete
+    snapshot = stored.load(kube, org, result.snapshot_id)
+    assert verify_state(kube, plan, snapshot).state == "snapshot"
+    assert image_of(kube, org).endswith("20261105")

@@ -600,7 +600,14 @@ class _Run:
         self.unchanged = sum(1 for e in found.entries if e.change == "unchanged")
         self.pruned = [str(ref) for ref in found.prune]
         self.conflicts = list(found.conflicts)
-        self.warnings += found.errors
+        if found.errors:
+            # the server refused to dry-run them (admission, validation) or could not be
+            # asked: the apply would not go through as the dry run says
+            return self.result(
+                Outcome.FAILED,
+                failure=f"dry run: the server refuses {len(found.errors)} object(s): "
+                + "; ".join(found.errors),
+            )
         return self.result(Outcome.DRY_RUN)
 
 

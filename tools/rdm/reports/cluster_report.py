@@ -201,6 +201,8 @@ def diff_text(diffs: Sequence[TopologyDiff]) -> str:
             f"{found.count(Change.CHANGE)} to change, {found.count(Change.UNCHANGED)} unchanged, "
             f"{found.count(Change.PRUNE)} to prune"
         )
+        if found.errors:
+            summary += f", {len(found.errors)} not checked"
         parts.append(summary)
         for ref in found.prune:
             parts.append(f"  would prune: {ref}")
@@ -294,6 +296,7 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
     return jsontext.dumps(
         {
             "drifted": any(d.drifted for d in drifts),
+            "unchecked": sum(len(d.errors) for d in drifts),
             "topologies": [
                 {
                     "orgId": d.org_id,
@@ -324,7 +327,11 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
 def drift_summary(drifts: Sequence[TopologyDrift]) -> str:
     drifted = [d for d in drifts if d.drifted]
     findings = sum(sum(1 for f in d.findings if f.unauthorized) for d in drifts)
-    return f"{len(drifts)} topology(ies) checked: {len(drifted)} with drift, {findings} finding(s)"
+    unchecked = sum(len(d.errors) for d in drifts)
+    summary = (
+        f"{len(drifts)} topology(ies) checked: {len(drifted)} with drift, {findings} finding(s)"
+    )
+    return summary + (f", {unchecked} object(s) not checked" if unchecked else "")
 
 
 # ---------------------------------------------------------------- status
