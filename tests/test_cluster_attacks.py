@@ -762,3 +762,72 @@ def test_an_apply_refused_half_way_is_rolled_back_exactly(
     snapshot = stored.load(kube, org, result.snapshot_id)
     assert verify_state(kube, plan, snapshot).state == "snapshot"
     assert image_of(kube, org).endswith("20261105")
+
+
+# ---------------------------------------------------------------- why pods do not come
+
+
+def limit_cpu(cluster: Cluster, org: str) -> None:
+    """A LimitRange under the appserver's CPU limit (4): its new pods are refused."""
+    cluster.dynamic().resources.get(api_version="v1", kind="LimitRange").create(
+        body={
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": {"name": "cpu", "namespace": org},
+            "spec": {"limits": [{"type": "Container", "max": {"cpu": "3"}}]},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "first", "why"),
+    [
+        (
+            lambda cluster, org: quota(cluster, org, pods=12),
+            "protheus-appserver-homolog: 0 out of 1",
+            "exceeded quota: pods",
+        ),
+        (
+            limit_cpu,
+            "protheus-appserver-prod: 0 out of 2",  # homolog's limit is 2: it rolls out
+            "maximum cpu usage per Container is 3, but limit is 4",
+        ),
+    ],
+    ids=["ResourceQuota", "LimitRange"],
+)
+def test_a_rollout_the_namespace_refuses_says_why_and_rolls_back(
+    block: Callable[[Cluster, str], None],
+    first: str,
+    why: str,
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    kube: KubeCluster,
+    run_rdm: Run,
+) -> None:
+    org = namespace
+    repo = topology_repo(tmp_path, org)
+    assert rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))[0] == 0
+    block(cluster, org)
+    topology_repo(tmp_path, org, upgrade)
+    code, out, _ = rdm_in(
+        cluster,
+        run_rdm,
+        "apply",
+        org,
+        "--repo",
+        str(repo),
+        "--budget",
+        "1m",
+        "--rollback-budget",
+        "2m",
+    )
+    assert code == 1, out
+    failure = next(line for line in out.splitlines() if line.startswith("  failed: "))
+    assert failure.startswith(
+        "  failed: not healthy within the apply's time budget of 1m: "
+        f"Deployment/{first} new replicas have been updated (FailedCreate: pods "
+    ), failure
+    assert why in failure
+    assert "  rollback to snapshot " in out and "(declared 2m: within)" in out
+    assert image_of(kube, org).endswith("20261105")

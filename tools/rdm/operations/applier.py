@@ -472,7 +472,8 @@ class _Run:
     def apply_waves(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> None:
         plan = self.plan
         deadline = self.started + plan.budget
-        budget = f"the RDM's estimatedDuration {format_duration(plan.budget)}"
+        # the budget is the RDM's estimatedDuration unless --budget replaced it
+        budget = f"the apply's time budget of {format_duration(plan.budget)}"
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for obj in plan.objects:
             grouped.setdefault(wave(obj), []).append(obj)
