@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/calendar_scale.py
+	$(BIN)/python bench/people.py
 
 ## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
 ## FUZZ_RUNS executions (~11 min on an idle core at the default). Installs the fuzz extra.

@@ -134,9 +134,9 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
     ((sha, status),) = fake.statuses
     assert sha == head
     assert (status["state"], status["context"]) == ("success", "rdm/committee")
-    # pull, reviews, files, the pull again (did the head move?), status,
-    # the PR's comments, rdm's comment created
-    assert len(fake.requests) == 7
+    # pull, reviews, files, events (labels, base changes), the pull again (did
+    # the head move?), status, the PR's comments, rdm's comment created
+    assert len(fake.requests) == 8
 
 
 def test_standard_change_beyond_template_read_from_git_needs_the_cm(clone, fake, env, capsys):

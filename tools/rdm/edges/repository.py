@@ -604,7 +604,9 @@ def decide_from_git(
     committee, templates = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
+    on_main: dict[str, Rdm] = {}
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        on_main = _on_main(base, pr, changes)
         since = GitRevision(repo, diff.merge_base)
         since_files, head_files = set(since.files()), set(head.files())
         diffs = tuple(
@@ -616,8 +618,29 @@ def decide_from_git(
             for org_id in pr.topology_ids()
         )
     return approvals.decide(
-        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+        committee,
+        pr,
+        changes,
+        templates,
+        diffs,
+        protected_branch=protected_branch,
+        on_main=on_main,
     )
+
+
+def _on_main(
+    base: GitRevision, pr: approvals.PullRequest, changes: Mapping[str, Rdm]
+) -> dict[str, Rdm]:
+    """The standard RDMs of the PR as they are at its base commit, under their old
+    name if the PR renames them; those not there yet are new."""
+    old_names = {
+        f.filename: f.previous_filename or f.filename
+        for f in pr.changed_files
+        if f.filename in changes and changes[f.filename].type is ChangeType.STANDARD
+    }
+    present = set(base.files())
+    earlier = _rdms_at(base, tuple(sorted({old for old in old_names.values() if old in present})))
+    return {path: earlier[old] for path, old in old_names.items() if old in earlier}
 
 
 def _policy_at(
@@ -633,12 +656,27 @@ def _policy_at(
     return repository.committee, repository.standard_changes
 
 
+# An RDM is known by its file name: one whose `id` says otherwise would take
+# another RDM's place when the repository is loaded (the later file wins), and
+# the verdict would name an RDM the PR does not carry.
+_IDENTITY_RULES = frozenset({"rdm-id-filename"})
+
+
 def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    """The schema-valid RDMs among `paths` whose id is their file name; the others are
+    left out, which rejects the PR."""
     if not paths:
         return {}
     repository = load_repository(source, only=list(paths))
+    misnamed = {
+        p.path
+        for p in repository.problems
+        if p.rule in _IDENTITY_RULES and p.level is Level.ERROR
+    }
     return {
-        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+        path: Rdm.from_mapping(repository.data[path])
+        for path in paths
+        if path in repository.data and source.display(path) not in misnamed
     }
 
 
