@@ -135,7 +135,7 @@ def stop_on_signals(command: str) -> Iterator[Cancel]:
         level = cancel.request(name)
         if level > len(messages):
             raise KeyboardInterrupt
-        click.echo(f"rdm: {name}: {messages[level - 1].format(name=name)}", err=True)
+        echo(f"rdm: {name}: {messages[level - 1].format(name=name)}", err=True)
 
     previous: dict[signal.Signals, Any] = {}
     try:
