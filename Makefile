@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench bench-cluster fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
+.PHONY: run example test lint bench bench-cluster fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -28,14 +28,25 @@ catalogs: $(STAMP)
 	$(BIN)/python -m rdm.i18n.catalogs update
 	$(BIN)/python -m rdm.i18n.catalogs compile
 
-## make run: set up, then the main job on the bundled example repository:
-## check every file (and the rendered manifests), show the calendar and whether
-## a change may run now, and render the manifests to build/manifests.
-run: $(STAMP) $(CATALOG_MO)
+## make run: set up, check the example repository (`make example`), then the main job
+## on it: the example's history (a real git repository under build/demo), a local
+## GitHub-shaped server with its reviews, the local control plane (built the first
+## time: 15-30 min), `rdm rollout` at the emergency and in the window, `rdm status`
+## and `rdm history`. Without Go it says so and shows `rdm rollout --dry-run`.
+## tools/demo/run.py.
+run: example
+	$(BIN)/python tools/demo/run.py
+
+## make example: check every file of the example (and the rendered manifests), show
+## the calendar and whether a change may run now, render the manifests to build/manifests.
+example: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
 	$(BIN)/rdm calendar --weeks 4
 	@# exit 1 means "closed right now": information here, not a failure
-	-$(BIN)/rdm window
+	@echo "$(BIN)/rdm window"; $(BIN)/rdm window; code=$$?; \
+	if [ $$code -eq 0 ]; then echo "(exit 0: the window is open, a normal change may run now)"; \
+	elif [ $$code -eq 1 ]; then echo "(exit 1: the window is closed, no normal change may run now; only emergencies may)"; \
+	else exit $$code; fi
 	$(BIN)/rdm render --out build/manifests
 
 ## make test: set up and run the whole suite (lint and types included); builds the
@@ -54,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/calendar_scale.py
+	$(BIN)/python bench/people.py
 
 ## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
 ## FUZZ_RUNS executions (~11 min on an idle core at the default). Installs the fuzz extra.

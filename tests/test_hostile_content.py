@@ -106,6 +106,13 @@ SAMPLES = {
     rf"^[^{CONTROL}]*" + END: "Plantão NOC SaaS",
     r"^\+?[0-9][0-9 ()./-]{6,24}" + END: "+55 11 4003-7000",
     r"^<[^<>\s@]+@[^<>\s@]+>" + END: "<rdm-2026-0043.1@saas.com.br>",
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?" + END: "kubernetes.io/metadata.name",
+    r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?" + END: "ingress-nginx",
+    r"^([-a-z0-9.]|\{orgId\}|\{environment\})+" + END: "{orgId}.protheus.saas.com.br",
+    r"^[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}" + END: "12.ABC.345/01DE-35",
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+"
+    + END: "erp.cliente.com.br",
 }
 # Free text may end (or start) with a space; nothing else may follow a value.
 SPACE_ALLOWED = {
@@ -215,7 +222,7 @@ FIELDS = [
     ("topology", TOPOLOGY, ["release"]),
     ("topology", TOPOLOGY, ["images", "tss"]),
     ("topology", TOPOLOGY, ["database", "credentialsSecret", "name"]),
-    ("topology", TOPOLOGY, ["workloads", "protheus-appserver-prod", "memory", "request"]),
+    # (quantities: Kubernetes' own grammar, in `topology-quantity`; see test_quantities.py)
     ("topology", TOPOLOGY, ["workloads", "protheus-appserver-prod", "env", 0, "name"]),
     ("topology", TOPOLOGY, ["monitors", 0, "url"]),
     ("topology", TOPOLOGY, ["client", "contacts", 0, "name"]),
@@ -274,7 +281,7 @@ def test_a_time_with_a_line_break_is_a_finding_not_a_crash(tmp_path: Path, run_r
     assert "'06:00\\n': not a local time HH:MM" in err
 
 
-def test_a_pattern_message_shows_the_form_without_the_lookahead(tmp_path: Path) -> None:
+def test_a_pattern_message_says_the_form_in_words_never_the_expression(tmp_path: Path) -> None:
     repo = _copy(tmp_path)
     _edit(repo, RDM, "targets: [grupo-alvorada,", 'targets: ["grupo-alvorada\\n",')
     assert _findings(repo) == [
@@ -283,8 +290,8 @@ def test_a_pattern_message_shows_the_form_without_the_lookahead(tmp_path: Path) 
             19,
             11,
             "schema",
-            "targets.0: 'grupo-alvorada\\n' does not match the expected form "
-            "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            "targets.0: 'grupo-alvorada\\n': not an org id (lowercase letters, digits and single "
+            "hyphens, at most 63 characters, e.g. grupo-alvorada); did you mean 'grupo-alvorada'?",
         )
     ]
 
@@ -564,10 +571,14 @@ def test_a_far_window_in_a_zone_east_of_utc_does_not_overflow(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2026W511T00Z", "'2026W511T00Z': not a date and time with an offset"),
-        ("2026-12-22T00:00:00", "'2026-12-22T00:00:00': not a date and time with an offset"),
-        ("٢٠٢٦-12-22T00:00:00Z", "'٢٠٢٦-12-22T00:00:00Z': not a date and time with an offset"),
-        ("2026-12-22T24:00:00Z", "'2026-12-22T24:00:00Z': not a date and time with an offset"),
+        ("2026W511T00Z", "'2026W511T00Z' is not a date and time; write YYYY-MM-DDTHH:MM:SS"),
+        (
+            "2026-12-22T00:00:00",
+            "'2026-12-22T00:00:00' has no offset; write 2026-12-22T00:00:00-03:00 (Brasília) "
+            "or 2026-12-22T00:00:00Z (UTC)",
+        ),
+        ("٢٠٢٦-12-22T00:00:00Z", "'٢٠٢٦-12-22T00:00:00Z' is not a date and time; write YYYY-"),
+        ("2026-12-22T24:00:00Z", "'2026-12-22T24:00:00Z' is not a date and time; write YYYY-"),
     ],
 )
 def test_date_times_are_rfc_3339_in_ascii(tmp_path: Path, value: str, message: str) -> None:
@@ -765,3 +776,45 @@ def test_an_org_id_option_with_a_line_break_is_a_usage_error(run_rdm: Run) -> No
     with pytest.raises(click.BadParameter, match="is not an org id"):
         _cluster.org_id(None, None, "grupo-alvorada\n")  # type: ignore[arg-type]
     assert _cluster.org_id(None, None, "grupo-alvorada") == "grupo-alvorada"  # type: ignore[arg-type]
+
+
+def _digit_checks() -> list[tuple[str, int, bool]]:
+    """(file, line, guarded) of every str.isdigit/isdecimal/isnumeric call in tools/:
+    guarded when it stands in an `and` beside `.isascii()` of the same text."""
+    found = []
+    for path in sorted((ROOT / "tools").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        guarded: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+                asked = {
+                    ast.dump(v.func.value)
+                    for v in node.values
+                    if isinstance(v, ast.Call)
+                    and isinstance(v.func, ast.Attribute)
+                    and v.func.attr == "isascii"
+                }
+                for v in node.values:
+                    if (
+                        isinstance(v, ast.Call)
+                        and isinstance(v.func, ast.Attribute)
+                        and ast.dump(v.func.value) in asked
+                    ):
+                        guarded.add(id(v))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("isdigit", "isdecimal", "isnumeric")
+            ):
+                found.append((path.relative_to(ROOT).as_posix(), node.lineno, id(node) in guarded))
+    return found
+
+
+def test_the_digit_scan_sees_the_code() -> None:
+    assert {file for file, _, _ in _digit_checks()} >= {"tools/rdm/model/kube.py"}
+
+
+def test_no_digit_check_takes_foreign_digits() -> None:
+    # '²'.isdigit() is True and int('²') raises; '٣'.isdigit() is True and int('٣') is 3
+    assert [f"{file}:{line}" for file, line, ok in _digit_checks() if not ok] == []

@@ -379,7 +379,10 @@ def test_a_deep_json_render_record_is_as_if_there_were_none(
     code, _, err = run_rdm(*argv)
     assert code == 0, err
     assert mine.exists()  # with no record, nothing is rdm's to remove
-    assert err.splitlines()[-1] == f"116 manifest(s) of 4 topology(ies) written to {out}"
+    assert re.fullmatch(
+        rf"[0-9]+ manifest\(s\) of 4 topology\(ies\) written to {re.escape(str(out))}",
+        err.splitlines()[-1],
+    )
 
 
 @pytest.mark.cluster

@@ -156,6 +156,13 @@ AT = ("--at", "2026-12-08T13:00:00-03:00")
         ["render", "--rev", ARGUMENT],
         ["validate", f"rdms/2026/{ARGUMENT}.yaml"],
         [ARGUMENT],
+        # the commands of the trusted path echo what they were given
+        ["history", ARGUMENT],
+        ["history", "--org", ARGUMENT],
+        ["gate", ARGUMENT],
+        ["audit", "--since", ARGUMENT],
+        ["rollout", "--shard", ARGUMENT],
+        ["notes", ARGUMENT],
     ],
 )
 def test_no_value_drives_the_terminal(
@@ -169,7 +176,7 @@ def test_no_value_drives_the_terminal(
         monkeypatch.setenv("GITHUB_ACTIONS", "true")
     else:
         monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    if argv[0] in ("list", "agenda"):
+    if argv[0] in ("list", "agenda", "history"):
         _commit(terminal_repo)
     code, out, err = run_rdm(*argv, "--repo", str(terminal_repo))
     assert code in (0, 1, 2), err
@@ -247,3 +254,33 @@ def test_the_live_progress_shows_messages_as_text() -> None:
     assert "\x1b]" not in shown  # no OSC at all: no clipboard, no hyperlink
     assert "\\x1b]52;c;cm0gLXJmIH4K\\x07" in shown
     assert "[link=http://x.example/]" in shown
+
+
+@pytest.mark.parametrize("actions", [False, True])
+def test_an_execution_record_drives_no_terminal(
+    terminal_repo: Path, run_rdm: Run, monkeypatch: pytest.MonkeyPatch, actions: bool
+) -> None:
+    """rdm history (and the other readers of the notes) print what a run recorded:
+    reasons and errors come from the cluster and from files."""
+    from rdm.edges import notes
+    from test_records import record
+
+    if actions:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    else:
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    _commit(terminal_repo)
+    sha = git.Repo(terminal_repo).head.commit.hexsha
+    hostile = record(
+        merge_commit=sha, revision=sha, reasons=(f"blocked: {TERMINAL} ##[add-mask]x",)
+    )
+    notes.append(terminal_repo, sha, [hostile])
+    repo = ("--repo", str(terminal_repo))
+    code, out, err = run_rdm("history", "RDM-2026-0042", *repo)
+    assert code == 0, err
+    assert driving(out + err) == []
+    assert "Natal\\x1b[2J" in out
+    code, out, err = run_rdm("history", "RDM-2026-0042", "--format", "json", *repo)
+    assert code == 0, err
+    assert driving(out + err) == []
+    assert any(f"{TERMINAL} ##[add-mask]x" in s for s in _strings(json.loads(out)))

@@ -290,6 +290,7 @@ def test_internal_errors_and_github_answers_are_guarded(
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setattr(validate, "load_repository", explode)
+    (tmp_path / "policy").mkdir()  # a repository, as far as the command looks
     code, out, err = run_rdm("validate", "--repo", str(tmp_path))
     assert code == 3
     _assert_no_commands(out, err)
@@ -423,3 +424,32 @@ def test_commands_print_only_through_the_output_module(module: str) -> None:
         ):
             direct.append(f"sys.{node.func.value.attr}.{node.func.attr} at line {node.lineno}")
     assert direct == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        p.relative_to(ROOT).as_posix()
+        for folder in ("commands", "reports")
+        for p in (ROOT / "tools" / "rdm" / folder).glob("*.py")
+        if p.name != "jsontext.py"
+    ),
+)
+def test_printed_json_is_written_by_jsontext(module: str) -> None:
+    # json.dumps(ensure_ascii=False) writes U+2028, C1 controls and `##[` as they
+    # are: the guard would then escape them as text inside a JSON string (invalid
+    # JSON), or a log reader would end the line there. jsontext writes them as
+    # JSON escapes, the same values.
+    import ast
+
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("dumps", "dump")
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "json"
+    ]
+    assert calls == []

@@ -14,20 +14,23 @@ from rdm.commands.output import echo
 from rdm.decisions import calendar, lifecycle
 from rdm.edges.github import GitHubClient
 from rdm.edges.rdm_facts import Gathered, gather
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import RdmError
+from rdm.reports.printable import printable
 
 repo_slug_option = click.option(
     "--repo-slug",
     default=None,
-    help="owner/name on GitHub, to read PRs and verdicts when GITHUB_TOKEN is set "
-    "[default: $GITHUB_REPOSITORY].",
+    help=N_(
+        "owner/name on GitHub, to read PRs and verdicts when GITHUB_TOKEN is set "
+        "[default: $GITHUB_REPOSITORY]."
+    ),
 )
 at_option = click.option(
     "--at",
     default=None,
     metavar="ISO8601",
-    help="Take this instant as now (with an offset, e.g. 2026-12-01T09:00:00-03:00).",
+    help=N_("Take this instant as now (with an offset, e.g. 2026-12-01T09:00:00-03:00)."),
 )
 
 
@@ -75,5 +78,5 @@ def load(repo: Path, at: datetime | None, repo_slug: str | None) -> People:
         for f in gathered.facts
     ]
     for note in gathered.notes:
-        echo(f"rdm: {note}", err=True)
+        echo(f"rdm: {printable(note)}", err=True)
     return People(gathered, policy, now, statuses, client is not None)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -134,8 +136,13 @@ def command(
         assert number is not None
         head = client.pull_head(slug, number)
     protected = protected_branch or head.default_branch
-    pr = client.pull_request(slug, head.number, head)
-    verdict = decide_from_git(repo, pr, protected)
+    # Whatever stops a run before it publishes its verdict (a page cap an
+    # attacker's padding reached, git, GitHub, a bug), the commit may still carry
+    # an earlier run's `success`, and a veto since would never count: take it back.
+    take_back = publish and head.base_ref == protected
+    with _or_taking_back(take_back, client, slug, head.head_sha):
+        pr = client.pull_request(slug, head.number, head)
+        verdict = decide_from_git(repo, pr, protected)
     if output_format == "json":
         output.echo(jsontext.dumps(verdict.as_json(pr.number), indent=2))
     else:
@@ -153,17 +160,51 @@ def command(
                 "App's token",
                 err=True,
             )
-        moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
+        with _or_taking_back(take_back, client, slug, head.head_sha):
+            moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
+            if moved is None:
+                state, description = approvals.commit_status(verdict)
+                client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
         if moved is not None:
             output.echo(f"rdm: not published: {moved}", err=True)
             return 1
-        state, description = approvals.commit_status(verdict)
-        client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
         output.echo(
             f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True
         )
         _keep_comment(client, slug, pr, verdict, bot)
     return 0 if verdict.verdict is approvals.Outcome.APPROVED else 1
+
+
+@contextmanager
+def _or_taking_back(active: bool, client: GitHubClient, slug: str, sha: str) -> Iterator[None]:
+    """Run the block; if it raises and `active`, set `error` on `sha` first (best effort).
+
+    Active only for a PR into the protected branch: a status on a side branch's
+    head would also block the same commit in a PR into the protected one.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if active:
+            _take_back(client, slug, sha, exc)
+        raise
+
+
+def _take_back(client: GitHubClient, slug: str, sha: str, failure: Exception) -> None:
+    """Set `error` on `sha`, saying why rdm could not decide; a failure to do so is a warning."""
+    state, description = approvals.undecided_status(str(failure) or type(failure).__name__)
+    try:
+        client.set_status(slug, sha, state, description, _run_url(slug))
+    except Exception as exc:  # the failure being reported matters more than this one
+        output.echo(
+            f"rdm: warning: could not set {approvals.STATUS_CONTEXT} to {state} either: {exc}",
+            err=True,
+        )
+        return
+    output.echo(
+        f"published {approvals.STATUS_CONTEXT} = {state} on {sha[:7]}: rdm could not decide",
+        err=True,
+    )
 
 
 def _keep_comment(

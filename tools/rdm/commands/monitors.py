@@ -13,25 +13,33 @@ from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, repo_option
 from rdm.commands.output import echo
 from rdm.decisions import monitors
 from rdm.edges.repository import load_work_tree
 from rdm.edges.uptimerobot import UptimeRobotClient, UptimeRobotError
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.reports import monitors as report
 
 
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
-
-
-@click.command("monitors")
+@click.command(
+    "monitors",
+    cls=TranslatedCommand,
+    help=N_(
+        "Compare each topology's two uptime monitors with the ones in "
+        "UptimeRobot.\n\nMissing, extra (named after the client, not declared), paused, "
+        "down, checking another URL, not HTTP(s), or there twice. Needs "
+        "RDM_UPTIMEROBOT_API_KEY; the API is RDM_UPTIMEROBOT_API_URL (default "
+        "https://api.uptimerobot.com/v2). Exit 0 all declared monitors exist and none "
+        "needs action, 1 findings, 2 usage error, 3 UptimeRobot failed."
+    ),
+)
 @click.argument("org_ids", nargs=-1, metavar="[ORG_ID...]")
 @repo_option
 @click.option(
-    "--sync", is_flag=True, help="Create the missing monitors (never deletes or edits one)."
+    "--sync", is_flag=True, help=N_("Create the missing monitors (never deletes or edits one).")
 )
 @click.option(
     "--format",
@@ -39,17 +47,9 @@ def _(message: str) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str) -> int:
-    """Compare each topology's two uptime monitors with the ones in UptimeRobot.
-
-    Missing, extra (named after the client, not declared), paused, down, checking
-    another URL, not HTTP(s), or there twice. Needs RDM_UPTIMEROBOT_API_KEY; the
-    API is RDM_UPTIMEROBOT_API_URL (default https://api.uptimerobot.com/v2).
-    Exit 0 all declared monitors exist and none needs action, 1 findings,
-    2 usage error, 3 UptimeRobot failed.
-    """
     repository = load_work_tree(repo)
     wanted = list(dict.fromkeys(org_ids)) or sorted(repository.topology_ids)
     unknown = [org for org in wanted if org not in repository.topology_ids]

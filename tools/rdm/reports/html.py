@@ -2,8 +2,10 @@
 
 Every value in these pages comes from files and API answers and is hostile:
 HTML is autoescaped (text and attributes), and Markdown cells are escaped so a
-title cannot open a link, an image, HTML or a new table cell. The pages carry
-their style inline and load nothing from outside.
+title cannot open a link, an image, HTML or a new table cell. In both, control
+characters and bidi overrides are shown as escapes (`printable`), so a title
+can neither drive the terminal that shows the Markdown nor read backwards in the
+page. The pages carry their style inline and load nothing from outside.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import markupsafe
 
 from rdm import i18n
 from rdm.model.problems import visible
+from rdm.reports.printable import printable
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -35,13 +38,22 @@ def _break_reference(match: re.Match[str]) -> str:
     return "&#10;" if text in ("\r\n", "\r", "\n") else f"&#x{ord(text):x};"
 
 
+# What `printable` also shows as escapes and `visible` leaves: the zero-width and
+# word-joining characters and the BOM, which hide text in a page (line breaks are
+# kept, as character references).
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2065\ufeff]")
+
+
 def _finalize(value: object) -> object:
-    """Every `{{ value }}`: controls shown as escapes (`\\x1b`), then HTML-escaped,
-    with its line breaks as character references."""
+    """Every `{{ value }}`: controls and invisible characters shown as escapes
+    (`\\x1b`, `\\u200b`), then HTML-escaped, with its line breaks as character
+    references."""
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        value = visible(value.replace("\r\n", "\n"))  # a macro's Markup is the page's own
+        # a macro's Markup is the page's own
+        value = visible(value.replace("\r\n", "\n"))
+        value = _INVISIBLE.sub(lambda match: printable(match.group()), value)
     escaped = markupsafe.escape(value)
     # Safe: the text was escaped on the line above; only character references are added.
     return markupsafe.Markup(_VALUE_BREAKS.sub(_break_reference, str(escaped)))  # noqa: S704
@@ -76,6 +88,6 @@ def page(template: str, **values: Any) -> str:
 
 
 def md(text: object) -> str:
-    """A value as literal text in a Markdown table cell: one line, no markup."""
-    flat = " ".join(visible(str(text)).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    """A value as literal text in a Markdown table cell: one line, no markup, no controls."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", printable(flat))

@@ -18,6 +18,7 @@ from rdm.i18n import N_, _
 from rdm.model.problems import one_line
 from rdm.model.rdms import format_duration
 from rdm.reports import jsontext
+from rdm.reports.printable import printable
 
 SOURCES = {
     "ready-for-review": N_("marked ready for review"),
@@ -147,7 +148,7 @@ def list_text(
         if with_verdict:
             verdict = status.facts.verdict
             row.append(_(VERDICTS[str(verdict.verdict)]) if verdict is not None else "—")
-        rows.append([one_line(cell) for cell in row])
+        rows.append([printable(one_line(cell)) for cell in row])
         details.append(_details(status, policy))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -157,7 +158,7 @@ def list_text(
     out = [line(header)]
     for row, extra in zip(rows, details, strict=True):
         out.append(line(row))
-        out += [f"    {one_line(text)}" for text in extra]
+        out += [f"    {printable(one_line(text))}" for text in extra]
     count = len(statuses)
     out.append(_("{n} RDM(s)").format(n=count))
     return "\n".join(out)
