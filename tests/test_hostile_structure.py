@@ -38,6 +38,17 @@ def _append(repo: Path, relative: str, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
+def _commit(repo: Path) -> None:
+    """The repository as git history, for the commands that read it (list, history)."""
+    import git
+
+    clone = git.Repo.init(repo)
+    with clone.config_writer() as config:
+        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
+    clone.git.add(A=True)
+    clone.index.commit("dados")
+
+
 def _nested(levels: int) -> str:
     return "[" * levels + "]" * levels
 
@@ -96,6 +107,7 @@ PLACES = [
     ("policy/operations.yaml", "\n", f"\nx: {DEEP}\n"),
     ("policy/priorities.yaml", "\n", f"\nx: {DEEP}\n"),
     ("policy/standard-changes.yaml", "\n", f"\nx: {DEEP}\n"),
+    ("policy/cluster.yaml", "className: nginx", f"className: {DEEP}"),
 ]
 
 
@@ -104,6 +116,7 @@ def test_deep_nesting_anywhere_is_a_finding_in_every_command(
     example_repo: Path, run_rdm: Run, relative: str, old: str, new: str
 ) -> None:
     _edit(example_repo, relative, old, new)
+    _commit(example_repo)
     repo = ("--repo", str(example_repo))
     code, out, err = run_rdm("validate", "--format", "text", *repo)
     assert code == 1, err
@@ -117,6 +130,8 @@ def test_deep_nesting_anywhere_is_a_finding_in_every_command(
         ["notice", "RDM-2026-0043"],
         ["new", "--no-input"],
         ["committee"],
+        ["history"],
+        ["history", "RDM-2026-0041"],
     ):
         code, out, err = run_rdm(*argv, *repo)
         assert "internal error" not in err, (argv, err)
@@ -271,6 +286,7 @@ def test_a_bad_merge_is_a_finding_in_every_command(
     example_repo: Path, run_rdm: Run, relative: str, old: str, new: str, message: str
 ) -> None:
     _edit(example_repo, relative, old, new)
+    _commit(example_repo)
     repo = ("--repo", str(example_repo))
     code, out, err = run_rdm("validate", "--format", "text", *repo)
     assert code == 1, err
@@ -283,6 +299,8 @@ def test_a_bad_merge_is_a_finding_in_every_command(
         ["logs", "grupo-alvorada"],
         ["notice", "RDM-2026-0043"],
         ["committee"],
+        ["history"],
+        ["history", "RDM-2026-0041"],
     ):
         code, out, err = run_rdm(*argv, *repo)
         assert "internal error" not in err, (argv, err)
