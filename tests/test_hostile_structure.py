@@ -481,3 +481,52 @@ def test_every_json_read_from_outside_survives_any_nesting() -> None:
         for file, line, caught in _json_reads()
         if not caught and file not in OWN_JSON
     ] == []
+
+
+# ---------------------------------------------------------------- alias expansion
+
+
+def _laughs(levels: int, shape: str) -> str:
+    """A billion-laughs chain: each level holds ten aliases of the one before."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, levels):
+        if shape == "sequence":
+            lines.append(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]")
+        elif shape == "mapping":
+            items = ", ".join(f"k{i}: *l{n - 1}" for i in range(10))
+            lines.append(f"l{n}: &l{n} {{{items}}}")
+        else:  # merge keys: each level merges a mapping that holds the level before
+            lines[0] = "l0: &l0 {" + ", ".join(f"k{i}: lol" for i in range(10)) + "}"
+            items = ", ".join(f"m{i}: *l{n - 1}" for i in range(10))
+            lines.append(f"l{n}: &l{n} {{<<: *l{n - 1}, {items}}}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("shape", ["sequence", "mapping", "merge"])
+@pytest.mark.parametrize("relative", [RDM, TOPOLOGY, CALENDAR])
+def test_aliases_that_expand_past_the_limit_are_a_finding(
+    example_repo: Path, run_rdm: Run, shape: str, relative: str
+) -> None:
+    _append(
+        example_repo,
+        relative,
+        "x:\n" + "".join(f"  {line}\n" for line in _laughs(9, shape).splitlines()),
+    )
+    repo = ("--repo", str(example_repo))
+    code, out, err = run_rdm("validate", "--format", "text", *repo)
+    assert code == 1, err
+    assert re.search(
+        rf"{re.escape(relative)}:1:1: error: aliases expand to more than 100,000 nodes; "
+        r"a file like this is a YAML bomb, not a change request \[yaml-aliases\]",
+        out,
+    ), out
+    for argv in (["render"], ["window", "--emergency"], ["calendar", "--format", "ics"]):
+        code, _, err = run_rdm(*argv, *repo)
+        assert "internal error" not in err, (argv, err)
+    assert run_rdm("window", "--emergency", *repo)[0] == 0
+
+
+def test_aliases_under_the_limit_are_read() -> None:
+    document = parse("x.yaml", _laughs(4, "sequence").encode()).document
+    assert document is not None
+    assert len(document.data["l3"]) == 10 and document.data["l3"][0][0][0][0] == "lol"
