@@ -240,6 +240,19 @@ class LockHeld(ClusterError):
 
 
 @dataclass(frozen=True)
+class LogRead:
+    """One container's log as the cluster edge read it: never more than the bytes asked for.
+
+    `more` says the log went on past that limit; `late` that reading stopped at the
+    deadline with the log still coming. Either way `data` may end inside a line.
+    """
+
+    data: bytes
+    more: bool = False
+    late: bool = False
+
+
+@dataclass(frozen=True)
 class ResourceKind:
     """Where the API serves a kind: its group/version path, plural, and scope."""
 
