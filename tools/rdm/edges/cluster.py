@@ -537,13 +537,14 @@ class KubeCluster:
         before they make a path: a namespace or container must be a DNS label, a pod a
         DNS subdomain (`Invalid` otherwise, nothing sent).
         """
-        for what, value, pattern in (
+        what = f"log of pod/{pod} ({container})"
+        for kind, value, pattern in (
             ("namespace", namespace, _DNS_LABEL),
             ("pod", pod, _DNS_SUBDOMAIN),
             ("container", container, _DNS_LABEL),
         ):
             if not pattern.fullmatch(value):
-                raise Invalid(f"{_short(repr(value))} is not a {what} name")
+                raise Invalid(f"{_short(what)}: {_short(repr(value))} is not a {kind} name")
         if limit_bytes < 1:
             raise ValueError("limit_bytes must be at least 1")
         query = {"container": container, "limitBytes": str(limit_bytes + 1)}
@@ -564,7 +565,7 @@ class KubeCluster:
             query=query,
             # the log as it is: a compressed answer could decode to far more than the limit
             headers={"Accept": "application/json, */*", "Accept-Encoding": "identity"},
-            what=f"log of pod/{pod} ({container})",
+            what=what,
         )
 
     def close(self) -> None:
