@@ -56,7 +56,10 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
     "--workload",
     default=None,
     metavar="NAME",
-    help=N_("Only this workload's link (protheus-appserver-prod, protheus-dbaccess, ...)."),
+    help=N_(
+        "Only this workload's link, or with --tail its pods' logs (protheus-appserver-prod, "
+        "protheus-dbaccess, ...)."
+    ),
 )
 @click.option(
     "--format",
