@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rdm.i18n import N_, _, ngettext
+from rdm.i18n import N_, _, decimal, ngettext
 from rdm.model.policy import LogService
 from rdm.model.topologies import WORKLOADS, Topology
 from rdm.operations.pod_logs import ContainerLog, LogQuery
@@ -142,7 +142,7 @@ def tail_notes(found: ContainerLog, limit_bytes: int, seconds: float) -> list[st
             _(
                 "rdm: {prefix} log cut after {seconds} s of reading: the rest did not "
                 "arrive in time (--request-timeout)"
-            ).format(prefix=prefix, seconds=f"{seconds:g}")
+            ).format(prefix=prefix, seconds=decimal(seconds, 0 if seconds.is_integer() else 1))
         ]
     return []
 
