@@ -334,9 +334,9 @@ def test_notes_name_the_pod_escaped_and_say_why() -> None:
     assert logs.tail_notes(hostile, 1024, 30.0) == [
         "rdm: [pod/x\\x1b[2J] não tem o contêiner tss (seus contêineres: a\\u202eb)"
     ]
-    missing = ContainerLog("tss-1", "tss", ("tss",), missing="log of pod/tss-1 (tss): 400\x07")
+    missing = ContainerLog("tss-1", "tss", ("tss",), missing="400 BadRequest: no\x07")
     assert logs.tail_notes(missing, 1024, 30.0) == [
-        "rdm: [pod/tss-1] sem log: log of pod/tss-1 (tss): 400\\x07"
+        "rdm: [pod/tss-1] sem log: 400 BadRequest: no\\x07"
     ]
     cut = ContainerLog("tss-1", "tss", ("tss",), read=LogRead(b"x", more=True))
     assert logs.tail_notes(cut, 1024 * 1024, 30.0) == [

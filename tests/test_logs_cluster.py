@@ -166,9 +166,8 @@ def test_tail_reads_each_pod_of_an_applied_topology_through_the_api_server(
     # 12 pods: two serve a log, ten have none (kwok answers 400 for them)
     assert len(notes) == 10
     assert notes[0] == (
-        f"rdm: [pod/{appservers[1]}] sem log: log of pod/{appservers[1]} (appserver): "
-        f'400 BadRequest: no logs found for container "appserver" in pod '
-        f'"{org}/{appservers[1]}"'
+        f"rdm: [pod/{appservers[1]}] sem log: 400 BadRequest: no logs found for container "
+        f'"appserver" in pod "{org}/{appservers[1]}"'
     )
     assert all(" sem log: " in note for note in notes)
 
@@ -278,8 +277,8 @@ def test_nothing_to_show_is_exit_1(
     code, out, err = rdm_in(cluster, run_rdm, "logs", org, "--tail", "10")
     assert (code, out) == (1, "")
     assert err == (
-        f"rdm: [pod/tss-1] sem log: log of pod/tss-1 (tss): 400 BadRequest: no logs found for "
-        f'container "tss" in pod "{org}/tss-1"\n'
+        f'rdm: [pod/tss-1] sem log: 400 BadRequest: no logs found for container "tss" in pod '
+        f'"{org}/tss-1"\n'
         f"rdm: nenhuma linha de log do 1 pod de {org}\n"
     )
     # a pod of the same labels in another org's namespace is not this org's

@@ -359,6 +359,7 @@ class KubeCluster:
         else:
             error = ClusterError(message, status, reason)
         error.retry_after = _retry_after(headers)
+        error.detail = _short(str(body.get("message") or ""))
         return error
 
     # ------------------------------------------------------------ paths

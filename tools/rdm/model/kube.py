@@ -183,6 +183,7 @@ class ClusterError(ExternalError):
         self.status = status
         self.reason = reason
         self.retry_after: float | None = None  # seconds the server asked to wait
+        self.detail = ""  # the server's own message (its Status), cut short; "" if none
 
 
 class NotFound(ClusterError):

@@ -8,12 +8,12 @@ than `LogQuery.limit_bytes` of it, so rdm holds at most one capped log at once
 whatever the topology's size.
 
 What the server cannot give for one container is a `ContainerLog` with the
-reason, and reading goes on: a 400 (the kubelet has no log: the container has
-not started, has no earlier instance for `previous`, the node keeps none), a
-404 (the pod went away meanwhile), a pod or container name that is not a
-Kubernetes name (the edge refuses to put it in a path). Any other failure
-(forbidden, unauthorized, unreachable after the retries) is raised: the
-command prints what it has read so far and exits 3.
+reason (the server's status and message), and reading goes on: a 400 (the
+kubelet has no log: the container has not started, has no earlier instance for
+`previous`, the node keeps none), a 404 (the pod went away meanwhile), a pod or
+container name that is not a Kubernetes name (the edge refuses to put it in a
+path). Any other failure (forbidden, unauthorized, unreachable after the
+retries) is raised: the command prints what it has read so far and exits 3.
 
 No I/O but through the reader; no clock.
 """
@@ -24,7 +24,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rdm.model.kube import POD, Invalid, KubeObject, LogRead, NotFound, labels_of, selector
+from rdm.model.kube import (
+    POD,
+    ClusterError,
+    Invalid,
+    KubeObject,
+    LogRead,
+    NotFound,
+    labels_of,
+    selector,
+)
 from rdm.model.topologies import WORKLOADS
 from rdm.operations.ports import Kind
 
@@ -113,6 +122,15 @@ def _containers(pod: Mapping[str, Any]) -> list[str]:
     return [str(c.get("name") or "") for c in listed if isinstance(c, Mapping)]
 
 
+def _why(error: ClusterError) -> str:
+    """The server's answer (the line already names the pod and container), or rdm's own
+    refusal of a name."""
+    if error.status and error.detail:
+        status = " ".join(part for part in (str(error.status), error.reason) if part)
+        return f"{status}: {error.detail}"
+    return str(error)
+
+
 def container_logs(
     reader: LogReader, query: LogQuery, found: Sequence[Mapping[str, Any]]
 ) -> Iterator[ContainerLog]:
@@ -136,6 +154,6 @@ def container_logs(
                     timestamps=query.timestamps,
                 )
             except (Invalid, NotFound) as error:
-                yield ContainerLog(name, container, containers, missing=str(error))
+                yield ContainerLog(name, container, containers, missing=_why(error))
             else:
                 yield ContainerLog(name, container, containers, read=read)
