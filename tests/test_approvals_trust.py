@@ -438,7 +438,7 @@ def test_a_workflow_run_decides_and_publishes_its_pr(clone, fake, env, run_rdm, 
         run_rdm, clone, "--from-workflow-run", event(tmp_path, head, [12]), "--publish"
     )
     assert code == 0, err
-    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044): standard approved"
+    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044 P4): standard approved"
     assert [(sha, body["state"]) for sha, body in fake.statuses] == [(head, "success")]
 
 

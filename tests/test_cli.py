@@ -55,6 +55,7 @@ def test_unexpected_error_is_one_line_and_a_log(
         raise RuntimeError("disk on fire")
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy").mkdir()
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setattr(validate, "load_repository", explode)
     code, out, err = run_rdm("validate")

@@ -52,13 +52,14 @@ def refused(topology: Topology) -> str:
         ),
         (
             {"cpu_request": "-1"},
-            "grupo-alvorada: workloads.protheus-appserver-prod.cpu.request: '-1' is not a "
-            "Kubernetes quantity like 500m, 2, 512Mi or 4Gi [topology-quantity]",
+            "grupo-alvorada: workloads.protheus-appserver-prod.cpu.request: '-1' is negative; "
+            "Kubernetes refuses a negative request or limit [topology-quantity]",
         ),
         (
-            {"memory_limit": "1e+30"},
-            "grupo-alvorada: workloads.protheus-appserver-prod.memory.limit: '1e+30' is not a "
-            "Kubernetes quantity like 500m, 2, 512Mi or 4Gi [topology-quantity]",
+            {"memory_limit": "1e+30Gi"},
+            "grupo-alvorada: workloads.protheus-appserver-prod.memory.limit: '1e+30Gi' is not a "
+            "Kubernetes quantity: a number with an optional unit, e.g. 500m, 2, 1.5 or 512Mi "
+            "[topology-quantity]",
         ),
         (
             {"cpu_request": "8", "cpu_limit": "4"},
@@ -182,7 +183,14 @@ def test_label_values_kubernetes_refuses(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("500m", "1/2"), ("2", "2"), ("512Mi", str(512 * 2**20)), ("1.5G", "1500000000")],
+    [
+        ("500m", "1/2"),
+        ("2", "2"),
+        ("512Mi", str(512 * 2**20)),
+        ("1.5G", "1500000000"),
+        ("1e3", "1000"),  # Kubernetes' own grammar (rdm.model.quantities): text with an exponent
+        ("1e+30", str(10**30)),
+    ],
 )
 def test_quantities_parse_to_their_amount(text: str, amount: str) -> None:
     from fractions import Fraction
@@ -192,7 +200,7 @@ def test_quantities_parse_to_their_amount(text: str, amount: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["-1", -1, math.inf, math.nan, "1e3", 1e30, "1 Gi", "1gi", "\u0662", True, None]
+    "value", ["-1", -1, math.inf, math.nan, "1K", 1e30, "1 Gi", "1gi", "\u0662", True, None]
 )
 def test_quantities_kubernetes_would_refuse_or_misread(value: object) -> None:
     assert k8s.quantity_problem(value) is not None

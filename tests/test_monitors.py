@@ -19,9 +19,21 @@ from uptimerobot_fake import API_KEY, RESET, FakeUptimeRobot, monitor
 Run = Callable[..., tuple[int, str, str]]
 
 
+# Clients that publish on their own domain (`hosts` in the topology); the others
+# get policy/cluster.yaml's default hosts.
+OWN_HOSTS = {
+    "metalurgica-sao-jorge": {
+        "producao": "erp.metalurgicasaojorge.com.br",
+        "homologacao": "erp-homolog.metalurgicasaojorge.com.br",
+    }
+}
+
+
 def url(org: str, env: str) -> str:
-    host = org if env == "producao" else f"{org}-homolog"
-    return f"https://{host}.protheus.saas.com.br/status"
+    default = f"{org}.protheus.saas.com.br" if env == "producao" else (
+        f"{org}-homolog.protheus.saas.com.br"
+    )
+    return f"https://{OWN_HOSTS.get(org, {}).get(env, default)}/status"
 
 
 # The account the on-call analyst finds on a bad morning.

@@ -104,7 +104,8 @@ def test_send_mails_each_client_and_says_what_to_record(
         rdm_file.read_text(encoding="utf-8") + "\n".join(lines[4:]) + "\n", encoding="utf-8"
     )
     code, out, _ = run_rdm("validate", "--repo", str(example_repo))
-    assert (code, out.splitlines()[-1]) == (0, "13 file(s) checked: 0 error(s), 0 warning(s)")
+    # (warnings aside: judged as of now, the example's windows end up in the past)
+    assert (code, out.splitlines()[-1].split(", ")[0]) == (0, "14 file(s) checked: 0 error(s)")
 
 
 def test_an_rdm_already_notified_needs_again(run_rdm: Run, smtp: SmtpServer) -> None:

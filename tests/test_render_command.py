@@ -56,7 +56,7 @@ def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Pat
     code, stdout, stderr = run("render", "--repo", str(example_repo), "--out", str(out))
     assert code == 0
     assert stdout == ""
-    assert stderr == f"116 manifest(s) of 4 topology(ies) written to {out}\n"
+    assert stderr == f"140 manifest(s) of 4 topology(ies) written to {out}\n"
     folder = out / "grupo-alvorada"
     names = sorted(p.name for p in folder.iterdir())
     assert not stale.exists() and keep.exists()
@@ -131,10 +131,11 @@ def test_a_broken_rdm_does_not_stop_a_render(example_repo: Path) -> None:
     assert code == 0 and out
 
 
-def test_a_render_error_is_one_line(
+def test_a_value_only_the_renderer_would_refuse_is_a_finding_first(
     example_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Valid to the schema and the rules; only the renderer knows it sets this variable.
+    # The renderer sets this variable itself; the topology rules say so first, as one
+    # finding, so the renderer's own refusal (a RenderError) is only belt and braces.
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
     topology.write_text(
         topology.read_text().replace(
@@ -144,10 +145,11 @@ def test_a_render_error_is_one_line(
     )
     assert main(["render", "--repo", str(example_repo)]) == 1
     err = capsys.readouterr().err
-    assert err == (
-        "rdm: grupo-alvorada: protheus-dbaccess: env PROTHEUS_DB_USER is set twice (the "
-        "renderer sets it from the topology's database Secret)\n"
+    assert err.endswith(
+        "error: PROTHEUS_DB_USER is set by rdm on protheus-dbaccess from "
+        "database.credentialsSecret; remove it here [topology-env-duplicate]\n"
     )
+    assert err.count("\n") == 1
 
 
 def test_validate_manifests_clean(example_repo: Path) -> None:
@@ -208,3 +210,45 @@ def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(
     assert code == 3
     assert err.startswith(f"rdm: cannot write the manifests under {blocker / 'out'}:")
     assert "internal error" not in err
+
+
+def test_render_an_org_absent_at_the_revision_names_the_revision(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "topologies" / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("before the cooperative")
+    first = repo.head.commit.hexsha
+    (example_repo / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "topologies" / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("the cooperative arrives")
+    argv = ["render", "cooperativa-vale-verde", "--repo", str(example_repo)]
+    assert main([*argv, "--rev", first]) == 1
+    assert capsys.readouterr().err == (
+        f"rdm: no topology at revision {first} for cooperativa-vale-verde "
+        "(topologies/cooperativa-vale-verde.yaml)\n"
+    )
+    assert main(argv) == 0
+
+
+def test_a_revision_from_before_the_cluster_policy_renders_without_a_way_in(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "policy" / "cluster.yaml").unlink()
+    repo.git.add(A=True)
+    repo.index.commit("before policy/cluster.yaml")
+    assert main(["render", "grupo-alvorada", "--repo", str(example_repo), "--rev", "HEAD"]) == 0
+    kinds = {obj["kind"] for obj in yaml.safe_load_all(capsys.readouterr().out)}
+    assert "Deployment" in kinds and "Ingress" not in kinds

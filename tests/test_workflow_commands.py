@@ -258,6 +258,7 @@ def test_internal_errors_and_github_answers_are_guarded(
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setattr(validate, "load_repository", explode)
+    (tmp_path / "policy").mkdir()  # a repository, as far as the command looks
     code, out, err = run_rdm("validate", "--repo", str(tmp_path))
     assert code == 3
     _assert_no_commands(out, err)

@@ -43,6 +43,7 @@ def test_the_log_is_a_new_private_file_in_the_state_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_rdm: Run, explode: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy").mkdir()  # a repository, as far as the command looks
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n", encoding="utf-8")
     # the old log name, planted as a link in the working folder: never touched
@@ -68,6 +69,7 @@ def test_without_xdg_state_home_the_log_goes_under_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_rdm: Run, explode: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy").mkdir()  # a repository, as far as the command looks
     monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # ignored, as the XDG spec says
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     code, _, err = run_rdm("validate")
@@ -271,7 +273,7 @@ def test_only_manifests_rdm_wrote_are_removed(
     assert err.splitlines() == [
         f"rdm: kept {yours}: {kept}",
         f"rdm: kept {edited}: {kept}",
-        f"116 manifest(s) of 4 topology(ies) written to {out}",
+        f"140 manifest(s) of 4 topology(ies) written to {out}",
     ]
 
 

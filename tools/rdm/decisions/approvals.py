@@ -64,7 +64,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rdm.decisions.standard import TopologyDiff, beyond_template
@@ -272,6 +272,8 @@ class Verdict:
     # False when the verdict must not become a commit status (a PR into a
     # branch other than the protected one): `reasons[0]` says why.
     publishable: bool = True
+    # RDM id -> its derived priority (P1..P4), when the priority matrix is known
+    priorities: Mapping[str, str] = field(default_factory=dict)
     gates: tuple[LabelGate, ...] = ()  # labels this verdict waited for (or got)
     vetoes: tuple[Veto, ...] = ()  # requests for changes that reject, every RDM's
     # With several RDMs: each one's own verdict (the strictest is this one).
@@ -313,7 +315,9 @@ class Verdict:
         return {
             "pr": pr,
             "rdm": self.rdm_id,
+            "priority": self.priorities.get(self.rdm_id) if self.rdm_id else None,
             "rdms": list(self.rdm_ids),
+            "priorities": {i: self.priorities[i] for i in self.rdm_ids if i in self.priorities},
             "committee": self.committee,
             "verdict": str(self.verdict),
             "members": [m.as_json() for m in self.members],
@@ -408,7 +412,9 @@ def decide(
 
     earlier = on_main or {}
     verdicts = [
-        _decide_one(policy, pr, rdms[path], templates, topology_diffs, earlier.get(path))
+        _settled(
+            _decide_one(policy, pr, rdms[path], templates, topology_diffs, earlier.get(path))
+        )
         for path in rdm_paths
         if path in rdms
     ]
@@ -423,6 +429,7 @@ def decide(
     merged = replace(
         strictest,
         rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id),
+        members=_members(strictest, verdicts),
         vetoes=tuple(veto for v in verdicts for veto in v.vetoes),
         gates=tuple({g.label: g for v in verdicts for g in v.gates}.values()),
         parts=tuple(verdicts) if len(verdicts) > 1 else (),
@@ -430,10 +437,59 @@ def decide(
     return _with(merged, coverage + _unreadable_reasons(unreadable), reasons)
 
 
+def _members(strictest: Verdict, verdicts: list[Verdict]) -> tuple[MemberState, ...]:
+    """The strictest verdict's table, completed by the others: someone whose vote
+    counted for another RDM of the PR (a delegate who stood in, a change manager)
+    is shown with that standing, never as "not a member"."""
+    rows = {m.login.lower(): m for m in strictest.members}
+    order = [m.login.lower() for m in strictest.members]
+    for verdict in verdicts:
+        if verdict is strictest:
+            continue
+        for member in verdict.members:
+            key = member.login.lower()
+            current = rows.get(key)
+            if current is None:
+                order.append(key)
+                rows[key] = member
+            elif current.state is State.NOT_A_MEMBER and member.state is not State.NOT_A_MEMBER:
+                rows[key] = member
+    return tuple(rows[key] for key in order)
+
+
 def _with(verdict: Verdict, rejections: list[str], reasons: list[str]) -> Verdict:
     """Add reasons that reject the PR whatever the committee said."""
     outcome = Outcome.REJECTED if rejections else verdict.verdict
-    return _replace(verdict, outcome, [*rejections, *reasons])
+    return _replace(verdict, outcome, _agree([*rejections, *reasons], outcome))
+
+
+def _settled(verdict: Verdict) -> Verdict:
+    """One RDM's verdict whose reasons say what its outcome says."""
+    return _replace(verdict, verdict.verdict, _agree(list(verdict.reasons), verdict.verdict))
+
+
+def _agree(reasons: list[str], outcome: Outcome) -> list[str]:
+    """Reasons that say what the headline says: when the PR is not approved, an
+    approval that was reached is not called the decision ("consensus of the CME")."""
+    if outcome is Outcome.APPROVED:
+        return reasons
+    said: list[str] = []
+    for reason in reasons:
+        if reason.startswith("consensus of the "):
+            committee, _, who = reason.removeprefix("consensus of the ").partition(": ")
+            reason = (
+                f"every {committee} member approved ({who}), but the PR is {outcome} "
+                "for the reasons above"
+            )
+        elif reason.startswith("approved by change manager "):
+            reason = (
+                reason.replace("approved by change manager", "change manager", 1).replace(
+                    " on the head commit", " approved on the head commit", 1
+                )
+                + f", but the PR is {outcome} for the reasons above"
+            )
+        said.append(reason)
+    return said
 
 
 def _paths(files: tuple[ChangedFile, ...]) -> tuple[str, ...]:
@@ -532,7 +588,7 @@ def _decide_one(
                 "it cannot be approved until a labeler adds it",
             )
             if verdict.verdict is Outcome.APPROVED:
-                return _replace(verdict, Outcome.PENDING, reasons)
+                return _replace(verdict, Outcome.PENDING, _agree(reasons, Outcome.PENDING))
         return _replace(verdict, verdict.verdict, reasons)
     if emergency.by is not None:
         label_reasons.append(
@@ -1165,7 +1221,13 @@ def undecided_status(failure: str) -> tuple[str, str]:
 
 def verdict_text(number: int, verdict: Verdict) -> str:
     """The verdict as `rdm approvals` prints it: a headline, the people, the reasons."""
-    subject = ", ".join(verdict.rdm_ids) or "no RDM"
+    subject = (
+        ", ".join(
+            f"{i} {verdict.priorities[i]}" if i in verdict.priorities else i
+            for i in verdict.rdm_ids
+        )
+        or "no RDM"
+    )
     lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
     if verdict.members:
         width = max(len(m.login) for m in verdict.members) + 1

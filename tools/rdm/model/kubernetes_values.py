@@ -26,6 +26,8 @@ import math
 import re
 from fractions import Fraction
 
+from rdm.model import quantities
+
 LABEL_VALUE_MAX = 63
 DNS_LABEL_MAX = 63
 DNS_SUBDOMAIN_MAX = 253
@@ -40,20 +42,7 @@ _DNS_SUBDOMAIN = re.compile(
 # C identifier that every shell and the Protheus binaries read.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _CONFIG_KEY = re.compile(r"[-._A-Za-z0-9]+", re.ASCII)
-# The quantity forms the topology schema documents: no sign, no exponent.
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?", re.ASCII)
-_SUFFIX = {
-    None: Fraction(1),
-    "m": Fraction(1, 1000),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "Ki": Fraction(2**10),
-    "Mi": Fraction(2**20),
-    "Gi": Fraction(2**30),
-    "Ti": Fraction(2**40),
-}
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 # github.com/distribution/reference, spelled out.
 _ALNUM = r"[a-z0-9]+"
@@ -144,22 +133,33 @@ def image_problem(reference: str) -> str | None:
 
 
 def quantity_problem(value: object) -> str | None:
+    """A resource quantity Kubernetes reads as the topology means it: its exact grammar
+    (`rdm.model.quantities`, the API server's own parser), and not negative."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return f"{value!r} is not a quantity"
     if isinstance(value, int | float) and (not math.isfinite(value) or value < 0):
         return f"{value!r} is not a quantity Kubernetes accepts (finite, not negative)"
     text = str(value)  # what rdm writes for a quantity given as a YAML number
-    if not _QUANTITY.fullmatch(text):
+    if isinstance(value, float) and not _PLAIN_NUMBER.fullmatch(text):
+        # 1e30 in YAML is a float that rdm would write as '1e+30': not what the file says
+        return (
+            f"{value!r} is a YAML number rdm would write as {text!r}; write the quantity "
+            'in quotes as you mean it, e.g. "512Mi"'
+        )
+    try:
+        parsed = quantities.parse_quantity(text)
+    except quantities.QuantityError as exc:
         written = "" if isinstance(value, str) else f" (written {text!r})"
-        return f"{value!r}{written} is not a Kubernetes quantity like 500m, 2, 512Mi or 4Gi"
+        return f"{exc}{written}"
+    if parsed.negative:
+        return f"{text!r} is negative; Kubernetes refuses a negative request or limit"
     return None
 
 
 def quantity(text: str) -> Fraction:
-    """The amount a quantity text stands for (the text must have no `quantity_problem`)."""
-    match = _QUANTITY.fullmatch(text)
-    assert match is not None, text
-    return Fraction(match.group(1)) * _SUFFIX[match.group(2)]
+    """The amount a quantity text stands for (the text must have no `quantity_problem`),
+    exactly as Kubernetes compares it (`500m` < `1`, `1Gi` > `1000Mi`)."""
+    return Fraction(quantities.parse_quantity(text).value)
 
 
 def ini_key(name: str) -> str:

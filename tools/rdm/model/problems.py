@@ -35,6 +35,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Located:
+    """A problem known by the key it is about, before its line and column are looked up.
+
+    Rules that see several files at once work on models, without the files'
+    node trees; the caller turns each into a `Problem` with the document's
+    position of `pointer`.
+    """
+
+    pointer: tuple[str | int, ...]
+    message: str
+    rule: str
+    level: Level = Level.ERROR
+    key: bool = True
+
+
+@dataclass(frozen=True)
 class Position:
     """Where a value starts in its file (1-based)."""
 
