@@ -329,3 +329,27 @@ def test_cri_log_lines_are_what_the_kubelet_writes() -> None:
     assert logs["spec"] == {
         "logs": [{"containers": ["c"], "logsFile": "/l/c.log", "previousLogsFile": "/l/p.log"}]
     }
+
+
+class Answers:
+    """A stand-in for `Connection.request` giving the API server's answers in turn."""
+
+    def __init__(self, *answers: tuple[int, object]) -> None:
+        self.answers = list(answers)
+
+    def request(self, method: str, path: str, body: object = None, timeout: float = 10.0) -> object:
+        return self.answers.pop(0)
+
+
+def test_a_crd_is_established_only_once_the_server_says_so() -> None:
+    established = {"status": {"conditions": [{"type": "Established", "status": "True"}]}}
+    answers = Answers(
+        (200, {"status": {"conditions": None}}),  # just created: the server has not looked yet
+        (200, {"status": None}),
+        (404, "not found"),
+        (200, {"status": {"conditions": [{"type": "Established", "status": "False"}]}}),
+        (200, established),
+    )
+    check = localcluster._established(answers, "/apis/x")  # type: ignore[arg-type]
+    assert [check() for _ in range(5)] == [False, False, False, False, True]
+    assert not localcluster._schedulable({"status": None, "spec": None}, 4242)

@@ -1286,11 +1286,11 @@ def _start(
 
 def _schedulable(node: Mapping[str, Any], kubelet_port: int) -> bool:
     """Ready, untainted, and its kubelet endpoint is the kwok that runs now."""
-    status = node.get("status", {})
-    conditions = status.get("conditions", [])
+    status = node.get("status") or {}
+    conditions = status.get("conditions") or []
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-    taints = node.get("spec", {}).get("taints", [])
-    port = status.get("daemonEndpoints", {}).get("kubeletEndpoint", {}).get("Port")
+    taints = (node.get("spec") or {}).get("taints") or []
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
     return (
         ready
         and port == kubelet_port
@@ -1302,7 +1302,8 @@ def _established(connection: Connection, path: str) -> Callable[[], bool]:
     def established() -> bool:
         code, body = connection.request("GET", path, timeout=5)
         found = body if code == 200 and isinstance(body, dict) else {}
-        conditions = found.get("status", {}).get("conditions", [])
+        # a CRD just created has `status.conditions: null` until the server looks at it
+        conditions = (found.get("status") or {}).get("conditions") or []
         return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
     return established

@@ -32,7 +32,7 @@ from rdm.reports import logs
 OPERATIONS = "policy/operations.yaml"
 MAX_TAIL = 1_000_000
 # 30s, 15m, 2h, 1h30m, 2d (the units kubectl's --since takes, and days)
-_SINCE = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?")
+_SINCE = re.compile(r"(?:([0-9]{1,6})d)?(?:([0-9]{1,6})h)?(?:([0-9]{1,6})m)?(?:([0-9]{1,6})s)?")
 _MAX_SINCE = 366 * 24 * 3600  # no kubelet keeps logs longer; and int64 on the server
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
