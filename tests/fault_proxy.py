@@ -14,7 +14,10 @@ callable) picks a `Fault` or None (pass through):
   read timeout, the client gives up);
 - `Fault("drop")`: close the connection without an answer, the request not
   forwarded; `Fault("drop-after")`: forward it, then close without the answer
-  (the change happened, the client does not know).
+  (the change happened, the client does not know);
+- `Fault("garbled", body=b"5")`: forward it, then answer 200 with `body` instead
+  of the server's answer (a proxy in between that mangles answers: the change
+  happened, the answer is of another shape);
 - `Fault("flood")`: a 200 text answer (a pod log) that never ends, whatever
   `limitBytes` asked, sent as fast as the client reads (up to `FLOOD_CAP`);
   `Fault("drip", delay=s)`: a 200 text answer of one line every `delay` seconds
@@ -45,10 +48,11 @@ FLOOD_CAP = 256 * 1024 * 1024  # a flood stops here even if the client never doe
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # status | slow | drop | drop-after | flood | drip
+    kind: str  # status | slow | drop | drop-after | garbled | flood | drip
     code: int = 503
     retry_after: int | None = None
     delay: float = 0.0
+    body: bytes = b""
 
     def __str__(self) -> str:
         return f"{self.kind} {self.code}" if self.kind == "status" else self.kind
@@ -198,6 +202,8 @@ class FaultProxy:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault is not None and fault.kind == "garbled":
+            status, headers, payload = 200, [("Content-Type", "application/json")], fault.body
         try:
             handler.send_response(status)
             for name, value in headers:

@@ -29,6 +29,9 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
   `limitBytes`, enforced here whatever the server sends), nor past the read
   timeout in all; names are checked before they make a path. Error answers of
   every request are read up to 64 KiB.
+- answers are checked for their shape: an answer that is not one JSON object,
+  or a list whose items are not objects (a proxy in between that mangles
+  answers), is `Unavailable`, never handed on to break code that trusts it.
 - `requests` counts every attempt, retries included; `retries` the retries.
 - failures become rdm's own errors (`model.kube`: NotFound, Conflict with the
   field conflicts parsed, Forbidden, Unauthorized, Invalid, Unavailable,
@@ -77,6 +80,7 @@ from rdm.model.kube import (
     Timeout,
     Unauthorized,
     Unavailable,
+    count_of,
 )
 from rdm.model.problems import UsageError
 
@@ -190,8 +194,9 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     if value is None:
         return None
-    value = value.strip()
-    return float(value) if value.isdigit() else None
+    # delta-seconds only (an HTTP date is not taken); ASCII digits, at most a day
+    seconds = count_of(value.strip(), 86400)
+    return None if seconds is None else float(seconds)
 
 
 class KubeCluster:
@@ -256,9 +261,16 @@ class KubeCluster:
         if not raw:
             return {}
         try:
-            return json.loads(raw)
+            decoded = json.loads(raw)
         except ValueError as exc:
             raise Unavailable(f"{what}: the answer is not JSON") from exc
+        if not isinstance(decoded, dict):
+            # every answer rdm asks for is one object (an item, a list, a Status)
+            raise Unavailable(
+                f"{what}: the answer is not a Kubernetes object "
+                f"(a JSON {type(decoded).__name__}): a proxy in between?"
+            )
+        return decoded
 
     def _send(
         self,
@@ -416,7 +428,10 @@ class KubeCluster:
             if token:
                 query["continue"] = token
             page = self.request("GET", path, query=query, what=f"list {kind[1]}")
-            for item in page.get("items") or []:
+            found = page.get("items") or []
+            if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
+                raise Unavailable(f"list {kind[1]}: the answer's items are not a list of objects")
+            for item in found:
                 # list items come without apiVersion and kind
                 item.setdefault("apiVersion", kind[0])
                 item.setdefault("kind", kind[1])
