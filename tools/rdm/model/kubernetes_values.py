@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
 from rdm.model import quantities
 
@@ -156,10 +155,13 @@ def quantity_problem(value: object) -> str | None:
     return None
 
 
-def quantity(text: str) -> Fraction:
+def quantity(text: str) -> quantities.Quantity:
     """The amount a quantity text stands for (the text must have no `quantity_problem`),
-    exactly as Kubernetes compares it (`500m` < `1`, `1Gi` > `1000Mi`)."""
-    return Fraction(quantities.parse_quantity(text).value)
+    exactly as Kubernetes compares it (`500m` < `1`, `1Gi` > `1000Mi`).
+
+    Compared as exact `Decimal`s, never turned into a `Fraction` or an int: `1e999999999`
+    is a valid quantity, and its integer would take minutes and gigabytes to build."""
+    return quantities.parse_quantity(text)
 
 
 def ini_key(name: str) -> str:
