@@ -49,6 +49,22 @@ def test_quantities_say_what_to_write(
     ]
 
 
+def test_a_quantity_without_a_number_is_not_read_as_zero(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    # The API server reads `Mi`, `+` or `.` as 0; a person who means none writes 0.
+    license_, lockserver = "workloads.protheus-license", "workloads.protheus-lockserver"
+    tail = "has no number (Kubernetes would read it as 0); write the amount, e.g. 500m, 2 or "
+    tail += "512Mi (or 0 for none) [topology-quantity]"
+    assert _lines(example_repo, run_rdm, "invalid/topology-quantity-without-a-number") == [
+        f"topologies/grupo-alvorada.yaml:57:11: error: {license_}.cpu.request: '+' {tail}",
+        f"topologies/grupo-alvorada.yaml:57:25: error: {license_}.cpu.limit: '.' {tail}",
+        f"topologies/grupo-alvorada.yaml:58:14: error: {license_}.memory.request: 'Mi' {tail}",
+        f"topologies/grupo-alvorada.yaml:58:27: error: {license_}.memory.limit: '+.Gi' {tail}",
+        f"topologies/grupo-alvorada.yaml:61:11: error: {lockserver}.cpu.request: 'e3' {tail}",
+    ]
+
+
 def test_request_above_limit_compares_as_kubernetes(
     example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
 ) -> None:
