@@ -15,7 +15,7 @@ from typing import Any
 from rdm.model import kubernetes_values as k8s
 from rdm.model import messages
 from rdm.model.documents import Document
-from rdm.model.policy import ClusterPolicy, is_host_name
+from rdm.model.policy import ClusterPolicy, host_problem
 from rdm.model.problems import Level, Located, Problem
 from rdm.model.quantities import (
     format_value,
@@ -693,18 +693,19 @@ def exposure_findings(topology: Topology, cluster: ClusterPolicy) -> list[Locate
     hosts = cluster.hosts(topology.org_id, topology.hosts)
     for environment, host in hosts.items():
         pointer = _host_pointer(topology, environment)
-        if not is_host_name(host):
-            too_long = [part for part in host.split(".") if len(part) > 63]
-            why = (
-                f"the part {too_long[0][:20]}… has {len(too_long[0])} characters (at most 63)"
-                if too_long
-                else "it is not a DNS name"
-            )
+        why = host_problem(host)
+        if why is not None:
             found.append(
                 Located(
                     pointer,
-                    f"the {_ENVIRONMENT_NAMES[environment]} host {host} cannot be resolved: "
-                    f"{why}; list the client's hosts under `hosts`",
+                    f"the {_ENVIRONMENT_NAMES[environment]} host {host} is not a public host "
+                    f"name: {why}"
+                    + (
+                        ""
+                        if environment in topology.hosts
+                        else " (it comes from policy/cluster.yaml: list the client's own under "
+                        "`hosts`)"
+                    ),
                     "topology-host",
                     key=environment not in topology.hosts,
                 )
