@@ -163,3 +163,22 @@ def test_public_host_names(host: str) -> None:
 )
 def test_hosts_that_cannot_be_public_say_why(host: str, words: str) -> None:
     assert words in (host_problem(host) or "")
+
+
+def test_one_database_is_shared_however_its_name_is_spelled(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    tail = "one client's change would touch another's data; give each client its own database"
+    tail += " [topology-database-shared]"
+    case = "invalid/topology-database-shared-spelled-differently"
+    assert _lines(example_repo, run_rdm, case) == [
+        "topologies/cooperativa-vale-verde.yaml:25:9: error: database P12_VALEVERDE on "
+        "sql-fiscal-01.db.saas.local is also the database of grupo-alvorada, "
+        f"hospital-santa-luzia: {tail}",
+        "topologies/grupo-alvorada.yaml:25:9: error: database [P12_VALEVERDE] on "
+        "SQL-FISCAL-01.db.saas.local. is also the database of cooperativa-vale-verde, "
+        f"hospital-santa-luzia: {tail}",
+        "topologies/hospital-santa-luzia.yaml:25:9: error: database p12_valeverde  on "
+        "sql-fiscal-01.db.saas.local is also the database of cooperativa-vale-verde, "
+        f"grupo-alvorada: {tail}",
+    ]
