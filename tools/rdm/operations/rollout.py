@@ -88,6 +88,10 @@ class Verification:
     merge_commit: str  # the PR's merge commit (the note goes there)
     submitted_at: datetime | None = None
     approvals: tuple[Approver, ...] = ()
+    # The first-parent commits that PR brought to the branch: its merge or squash
+    # commit, or a rebase merge's commits. A change to a target that came with the
+    # RDM's own file in any other commit was never in the PR's diff.
+    own: tuple[str, ...] = ()
 
 
 class Facts(Protocol):
@@ -401,7 +405,13 @@ def _decide(
                 continue
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
             carried += revisions.carried(
-                rdm.id, org, merge_commit, baseline, between, context.settled.get(org, set())
+                rdm.id,
+                org,
+                merge_commit,
+                baseline,
+                between,
+                context.settled.get(org, set()),
+                own=(merge_commit, *verification.own),
             )
     except (ExternalError, ClusterError) as exc:
         return _error(item, f"what {merge_commit[:12]} carries could not be read: {exc}")

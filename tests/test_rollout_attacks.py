@@ -1,0 +1,139 @@
+"""Attacks on the path from a merged RDM to the cluster, from someone who can push to a
+branch, write a PR's content, push git notes or shape a GitHub answer: each gets a
+change onto the cluster without the committee's consensus unless the rollout catches it.
+
+A real git history (tests/merged_history.py) and the local GitHub; `rdm rollout
+--dry-run` decides without a cluster where the decision does not depend on one
+(a dry run's "would run" is the decision a real run applies), and the local
+control plane where it does (what the cluster says a topology is at).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from github_fake import SLUG
+from merged_history import APP, CM, History, MergingGitHub, at
+from test_week import rdm, set_value, topology
+
+THURSDAY = "2026-12-03T00:05:00-03:00"
+ORG = "cliente-alvo"
+PATH = f"topologies/{ORG}.yaml"
+
+
+@pytest.fixture
+def github(httpserver) -> MergingGitHub:
+    return MergingGitHub(httpserver)
+
+
+@pytest.fixture
+def history(tmp_path, github) -> History:
+    return History(tmp_path / "repo", github)
+
+
+@pytest.fixture
+def env(monkeypatch, github, tmp_path) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", github.api_url)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.kube/config
+    for name in ("KUBECONFIG", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "RDM_SLACK_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def rdm_path(rdm_id: str) -> str:
+    return f"rdms/2026/{rdm_id}.yaml"
+
+
+def text(history: History, relative: str) -> str:
+    return (history.root / relative).read_text(encoding="utf-8")
+
+
+def land(
+    history: History,
+    files: dict[str, str | None],
+    opened,
+    approvers: tuple[str, ...] = CM,
+    poster: str = APP,
+    *,
+    squash: bool = False,
+):
+    """A PR opened at `opened`, approved an hour later by `approvers`, rdm/committee posted
+    by `poster`, merged two hours after it was opened."""
+    pull = history.open(files, "eduardo-gmud", opened)
+    history.approve(pull, approvers, opened + timedelta(hours=1))
+    history.github.post_status(pull.head, "success", poster, opened + timedelta(hours=1, minutes=1))
+    return pull, history.merge(pull, opened + timedelta(hours=2), squash=squash)
+
+
+def dry_run(run_rdm, history: History, instant: str = THURSDAY) -> dict[str, Any]:
+    code, out, err = run_rdm(
+        "rollout", "--repo", str(history.root), "--at", instant, "--dry-run", "--format", "jsonl"
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events and events[-1]["event"] == "report", out + err
+    return events[-1]
+
+
+def outcome(report: dict[str, Any], rdm_id: str) -> tuple[str, list[str]]:
+    [found] = [r for r in report["rdms"] if r["rdm"] == rdm_id]
+    return found["outcome"], found["reasons"]
+
+
+# ---------------------------------------------------------------- what a merge carries
+
+
+def test_a_direct_push_that_wrote_the_rdm_and_a_topology_change_is_not_laundered_by_a_later_edit(
+    history, env, run_rdm
+):
+    """The attacker pushes (bypassing review) the first version of RDM-0201 together with
+    an unapproved change to its target; the committee then approves a PR that only edits
+    RDM-0201's text. That PR's diff never showed the topology change, but before the fix
+    the commit counted as "RDM-0201's own" and rode along."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    draft = rdm("RDM-2026-0201", [ORG])
+    pushed = history.push(
+        {
+            rdm_path("RDM-2026-0201"): draft,
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+        },
+        at(30, 9),
+        "RDM-2026-0201: draft",
+    )
+    edited = draft.replace("Uma mudança da semana de teste.", "Ajuste de configuração.")
+    pull, merge = land(history, {rdm_path("RDM-2026-0201"): edited}, at(30, 10))
+
+    report = dry_run(run_rdm, history)
+    kind, reasons = outcome(report, "RDM-2026-0201")
+    assert kind == "deferred", reasons
+    assert reasons[0] == (
+        f"blocked: {PATH} at {merge[:12]} also holds {pushed[:12]}, which changed it together "
+        "with RDM-2026-0201's own file but was not brought by the pull request that merged "
+        "RDM-2026-0201 (a direct push? `rdm audit` tells): the committee never saw that change "
+        "in a diff, and applying it would run it without an approval of its own"
+    )
+    assert pull.number == report["rdms"][0]["pr"]
+
+
+def test_the_import_of_a_client_is_its_starting_point(history, env, run_rdm):
+    """What held: the commit that created the topology is not held against the first RDM,
+    with a merge commit or a squash."""
+    history.seed(at(2, 9))
+    history.push({PATH: topology(ORG, 1)}, at(30, 8), "import cliente-alvo")
+    land(
+        history,
+        {
+            rdm_path("RDM-2026-0203"): rdm("RDM-2026-0203", [ORG]),
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+        },
+        at(30, 10),
+        squash=True,
+    )
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0203")
+    assert kind == "dry-run", reasons
