@@ -11,8 +11,6 @@ control plane where it does (what the cluster says a topology is at).
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -73,7 +71,7 @@ def land(
 
 
 def dry_run(run_rdm, history: History, instant: str = THURSDAY) -> dict[str, Any]:
-    code, out, err = run_rdm(
+    _, out, err = run_rdm(
         "rollout", "--repo", str(history.root), "--at", instant, "--dry-run", "--format", "jsonl"
     )
     events = [json.loads(line) for line in out.splitlines()]
@@ -119,6 +117,39 @@ def test_a_direct_push_that_wrote_the_rdm_and_a_topology_change_is_not_laundered
         "in a diff, and applying it would run it without an approval of its own"
     )
     assert pull.number == report["rdms"][0]["pr"]
+
+
+def test_a_direct_push_to_a_topology_rdm_never_applied_is_not_its_starting_point(
+    history, env, run_rdm
+):
+    """The client came into the repository with the seed; later someone pushed a change to
+    it without any RDM; then an approved RDM targets it. The seed is the starting point;
+    the push is not, and before the fix it rode along with the approved RDM."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pushed = history.push(
+        {PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}")},
+        at(30, 9),
+    )
+    _, merge = land(
+        history,
+        {
+            rdm_path("RDM-2026-0202"): rdm("RDM-2026-0202", [ORG]),
+            PATH: set_value(
+                text(history, PATH),
+                "protheus-tss:\n    replicas: 1",
+                "protheus-tss:\n    replicas: 2",
+            ),
+        },
+        at(30, 10),
+    )
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0202")
+    assert kind == "deferred", reasons
+    assert reasons[0] == (
+        f"blocked: {PATH} at {merge[:12]} also holds {pushed[:12]}, which changed it without an "
+        f"RDM that targets {ORG} (a direct push? `rdm audit` tells): applying RDM-2026-0202 "
+        "would run that change without an approval of its own"
+    )
 
 
 def test_the_import_of_a_client_is_its_starting_point(history, env, run_rdm):

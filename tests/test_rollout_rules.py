@@ -155,6 +155,11 @@ def test_what_a_merge_carries_along():
     # The commit that created the file: the starting point of a client rdm never applied...
     imported = change("2", created=True)
     assert revisions.carried("RDM-2026-0041", "x", merge, unknown, [imported], set()) == []
+    # ...not a later commit without an RDM...
+    [later] = revisions.carried(
+        "RDM-2026-0041", "x", merge, unknown, [imported, change("3")], set()
+    )
+    assert "333333333333, which changed it without an RDM that targets x" in later
     # ...but after rdm applied it, a change without an approval of its own.
     [pushed] = revisions.carried("RDM-2026-0041", "x", merge, known, [change("2")], set())
     assert "222222222222, which changed it without an RDM that targets x" in pushed

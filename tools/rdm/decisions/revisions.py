@@ -22,10 +22,12 @@ execution records) and the RDM's merge commit:
   target unchanged, with the revision it is at.
 
 With no baseline (rdm never applied the topology: a client that already ran
-before rdm, or a new one), the commits that changed the file without an RDM
-are its starting point (the import of the client into the repository) and do
-not block; an RDM among them that has not run still does. `rdm audit` is what
-flags a commit without a pull request, wherever it is.
+before rdm, or a new one), the commit that created the file is its starting
+point (the import of the client into the repository) and does not block; a
+later commit that changed it without an RDM does (the import was the only
+change nobody approved that rdm takes along), and so does an RDM among them
+that has not run. `rdm audit` flags a commit without a pull request, wherever
+it is.
 
 A commit that changed the topology together with the RDM's own file is the
 RDM's only when the pull request that merged the RDM brought it (`own`: its
@@ -88,8 +90,8 @@ def carried(
     for change in between:
         if change.commit == merge_commit:
             continue
-        if not change.rdm_ids and baseline.revision is None:
-            continue  # the starting point of a topology rdm never applied
+        if not change.rdm_ids and baseline.revision is None and change.created:
+            continue  # the starting point (the import) of a topology rdm never applied
         if rdm_id in change.rdm_ids and change.commit not in own:
             sentences.append(
                 f"{path} at {at} also holds {change.commit[:12]}, which changed it together "
