@@ -11,6 +11,8 @@ control plane where it does (what the cluster says a topology is at).
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +170,105 @@ def test_the_import_of_a_client_is_its_starting_point(history, env, run_rdm):
     )
     kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0203")
     assert kind == "dry-run", reasons
+
+
+# ---------------------------------------------------------------- the records ledger
+
+
+@pytest.fixture
+def kube(cluster) -> Iterator[Any]:
+    from rdm.edges.cluster import connect
+
+    client = connect(cluster.kubeconfig)
+    yield client
+    client.close()
+
+
+def rollout(run_rdm, history: History, instant: str = THURSDAY) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_rdm(
+        "rollout", "--repo", str(history.root), "--at", instant, "--format", "jsonl"
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events and events[-1]["event"] == "report", out + err
+    return code, events[-1]
+
+
+def forge(history: History, rdm_id: str, merge: str, org: str, outcome: str = "executed") -> None:
+    """What anyone who can push refs/notes/rdm can write: a record saying `rdm_id` ran."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, TopologyRecord
+
+    when = at(3, 0, 1, month=12)
+    record = ExecutionRecord(
+        rdm_id=rdm_id,
+        outcome=Outcome(outcome),
+        merge_commit=merge,
+        revision=merge,
+        started_at=when,
+        finished_at=when + timedelta(minutes=1),
+        estimated_duration=timedelta(minutes=30),
+        rollback_declared=timedelta(minutes=15),
+        window=date(2026, 12, 3),
+        topologies=(
+            TopologyRecord(org, TopologyOutcome.APPLIED, when, when + timedelta(minutes=1)),
+        ),
+    )
+    notes.append(history.root, merge, [record])
+
+
+@pytest.mark.cluster
+def test_a_forged_record_does_not_let_an_unapproved_change_ride_along(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0211 merged with a forged status and two approvals; before the window, someone
+    pushes a note saying it ran. RDM-0212, approved, targets the same client after it:
+    applying the client at RDM-0212's merge commit would run RDM-0211's change too. Before
+    the fix the forged record made RDM-0211 "live", and RDM-0212 carried it onto the
+    cluster."""
+    from rdm.model.kube import NAMESPACE
+
+    org = f"atk{secrets.token_hex(2)}-x"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        _, unapproved = land(
+            history,
+            {
+                rdm_path("RDM-2026-0211"): rdm("RDM-2026-0211", [org]),
+                path: set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+            },
+            at(30, 9),
+            approvers=CM[:2],
+            poster="mallory",
+        )
+        forge(history, "RDM-2026-0211", unapproved, org)
+        _, approved = land(
+            history,
+            {
+                rdm_path("RDM-2026-0212"): rdm("RDM-2026-0212", [org]),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                ),
+            },
+            at(30, 12),
+        )
+
+        code, report = rollout(run_rdm, history)
+        kind, reasons = outcome(report, "RDM-2026-0212")
+        assert kind == "deferred", reasons
+        assert reasons[0] == (
+            f"blocked: {path} at {approved[:12]} also holds the change of RDM-2026-0211 (merged "
+            f"in {unapproved[:12]}), which is not live (not run yet, refused or rolled back): "
+            "applying RDM-2026-0212 now would run it; run RDM-2026-0211 first, or revert its "
+            "change and merge it again afterwards"
+        )
+        assert code == 1
+        assert kube.get(NAMESPACE, org) is None  # nothing of either reached the cluster
+    finally:
+        cluster.delete_namespace(org)

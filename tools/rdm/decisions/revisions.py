@@ -9,8 +9,9 @@ would run those now, riding on this RDM's approval. And a topology already at
 a newer revision would be taken back in time.
 
 `carried` says, per target, what stands between the revision the topology is at
-(its baseline: the revision rdm last applied to it, from the Namespace or the
-execution records) and the RDM's merge commit:
+(its baseline: the revision rdm last applied to it, from the Namespace; the
+execution records only for a preview without a cluster, since anyone who can
+push may write a note) and the RDM's merge commit:
 
 - a commit between them that changed the topology without bringing an RDM
   that targets it: blocked (the change has no approval of its own);

@@ -325,7 +325,7 @@ def _run(
 ) -> tuple[list[RdmRun], list[str]]:
     settings, policy = context.settings, context.policy
     records = list(context.ledger.records())
-    context.settled = _settled(merged, records)
+    context.settled = _settled(merged, records, context.cluster)
     runs: list[RdmRun] = []
     verified: list[tuple[Merged, Verification]] = []
     for item in due.candidates(merged, started, policy):
@@ -355,8 +355,20 @@ def _run(
     return runs, remaining
 
 
-def _settled(merged: Sequence[Merged], records: Sequence[ExecutionRecord]) -> dict[str, set[str]]:
-    """Per topology, the RDMs whose change the records say is live there."""
+def _settled(
+    merged: Sequence[Merged], records: Sequence[ExecutionRecord], cluster: Cluster | None
+) -> dict[str, set[str]]:
+    """Per topology, the RDMs whose change the records say is live there.
+
+    Only without a cluster (a dry run's preview, `rdm gate`): the notes are
+    writable by anyone who can push to the repository, so a record proves
+    nothing, and a forged one would let an RDM that never ran -- refused, or
+    next week's -- ride along with another RDM on the same client. With a
+    cluster, the Namespace's applied revision says what is live (every commit
+    up to it is behind the baseline), and this run adds what it applies.
+    """
+    if cluster is not None:
+        return {}
     live = (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
     found: dict[str, set[str]] = {}
     for item in merged:
@@ -462,7 +474,7 @@ def check(
         _quiet,
     )
     records = list(ledger.records())
-    context.settled = _settled(merged, records)
+    context.settled = _settled(merged, records, context.cluster)
     window_rdms = [m for m in merged if m.rdm.window is not None]
     state = due.progress(item.rdm, records)
     targets = state.remaining(item.rdm.targets)
@@ -555,7 +567,8 @@ def _one(
 def _baseline(
     context: _Context, org: str, merge_commit: str, records: Sequence[ExecutionRecord]
 ) -> revisions.Baseline:
-    """The revision `org` is at: the Namespace's record first, then the execution records."""
+    """The revision `org` is at: the Namespace's record; without a cluster (a preview), the
+    execution records."""
     known = context.baselines.get(org)
     if known is None:
         known = _read_baseline(context, org, records)
@@ -571,10 +584,13 @@ def _read_baseline(
 ) -> revisions.Baseline:
     facts = context.facts
     if context.cluster is not None:
+        # The cluster alone says where a topology is: a record (a note anyone who can
+        # push may write) naming a later revision would hide the commits before it.
         namespace = context.cluster.get(NAMESPACE, org)
         revision = annotations_of(namespace).get(APPLIED_REVISION) if namespace else None
         if revision and facts.on_line(revision):
             return revisions.Baseline(revision, source="the Namespace")
+        return revisions.Baseline(None)
     applied = [
         (record.started_at, record.revision)
         for record in records
