@@ -272,3 +272,59 @@ def test_a_forged_record_does_not_let_an_unapproved_change_ride_along(
         assert kube.get(NAMESPACE, org) is None  # nothing of either reached the cluster
     finally:
         cluster.delete_namespace(org)
+
+
+# ---------------------------------------------------------------- which PR merged it
+
+
+def test_a_later_merge_does_not_vouch_for_a_direct_push_before_it(history, github, env, run_rdm):
+    """A direct push writes RDM-0221 and an unapproved change to its client; a PR the
+    committee approved, whose branch held the same RDM file (not the client's change),
+    merges later with a merge commit. GitHub lists that PR for the pushed commit (its
+    branch contained a commit like it; an answer we do not control). Before the fix, any
+    merged PR whose merge commit came later on the line was taken for a rebase merge of the
+    pushed commit, and the pushed change ran with the PR's approvals."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    body = rdm("RDM-2026-0221", [ORG])
+    pull = history.open({rdm_path("RDM-2026-0221"): body}, "eduardo-gmud", at(30, 8))
+    pushed = history.push(
+        {
+            rdm_path("RDM-2026-0221"): body,
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+        },
+        at(30, 9),
+    )
+    history.approve(pull, CM, at(30, 10))
+    github.post_status(pull.head, "success", APP, at(30, 10, 1))
+    history.merge(pull, at(30, 11))
+    github.associations[pushed] = [pull.number]
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0221")
+    assert kind == "refused", reasons
+    assert reasons[0] == (
+        f"blocked: no committee verdict for RDM-2026-0221 (merged in {pushed[:12]}): no pull "
+        f"request merged it: a direct push or a bypass (GitHub associates #{pull.number} with "
+        "it, but none of them merged it)"
+    )
+
+
+def test_a_rebase_merge_is_still_found_from_any_of_its_commits(history, github, env, run_rdm):
+    """What held: a real rebase merge whose RDM file is in its first commit and whose last
+    commit (GitHub's merge commit) only edits a document."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pull = history.open(
+        {
+            rdm_path("RDM-2026-0222"): rdm("RDM-2026-0222", [ORG]),
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+        },
+        "eduardo-gmud",
+        at(30, 8),
+    )
+    history.add(pull, {"docs/notes.md": "Nota da mudança.\n"}, at(30, 8, 30))
+    history.approve(pull, CM, at(30, 10))
+    github.post_status(pull.head, "success", APP, at(30, 10, 1))
+    merge = history.merge(pull, at(30, 11), rebase=True)
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0222")
+    assert kind == "dry-run", reasons
+    assert reasons[0].startswith(f"ok: PR #{pull.number} (merged in {merge[:12]}) approved by")
