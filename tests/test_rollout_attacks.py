@@ -328,3 +328,29 @@ def test_a_rebase_merge_is_still_found_from_any_of_its_commits(history, github, 
     kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0222")
     assert kind == "dry-run", reasons
     assert reasons[0].startswith(f"ok: PR #{pull.number} (merged in {merge[:12]}) approved by")
+
+
+def test_a_merge_commit_claimed_by_several_prs_is_judged_by_the_one_it_merged(
+    history, github, env, run_rdm
+):
+    """GitHub's answer for a merge commit lists two merged PRs: the one it really merged
+    (RDM-0231's, two approvals and a forged status), and, first, another PR the committee
+    approved whose head holds something else. Before the fix the first PR that claimed the
+    commit was taken, and RDM-0231 ran under the other PR's consensus."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    files = {
+        rdm_path("RDM-2026-0231"): rdm("RDM-2026-0231", [ORG]),
+        PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+    }
+    decoy = history.open(files | {"docs/decoy.md": "outra coisa\n"}, "eduardo-gmud", at(30, 8))
+    history.approve(decoy, CM, at(30, 9))
+    real, merge = land(history, files, at(30, 10), approvers=CM[:2], poster="mallory")
+    decoy.merged_at, decoy.merge_commit_sha = real.merged_at, merge
+    github.associations[merge] = [decoy.number, real.number]
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0231")
+    assert kind == "refused", reasons
+    assert reasons[0] == (
+        f"blocked: PR #{real.number} (merged in {merge[:12]}) was merged without the CM's "
+        "approval: the verdict recomputed from its reviews as they stood at the merge is pending"
+    )

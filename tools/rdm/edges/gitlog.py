@@ -177,3 +177,27 @@ def rebased_from(root: Path, first: str, last: str, head: str) -> bool:
     marks = _git(root, "cherry", head, last, f"{first}^").split()
     signs = marks[0::2]
     return len(signs) == len(span) and all(sign == "-" for sign in signs)
+
+
+def holds_merge_of(root: Path, commit: str, head: str) -> bool:
+    """Does `commit` hold exactly what merging `head` into its first parent gives?
+
+    What GitHub's merge button writes (a merge commit, a squash, the last
+    commit of a rebase) does; a commit that another PR's head is only said to
+    have merged (an API answer, a PR that merely contained it) does not, and
+    the verdict of that PR, computed on its head, would judge something else
+    than what the commit brought.
+    """
+    if not (_SHA.match(commit) and _SHA.match(head)):
+        return False
+    first = parents(root, commit)[:1]
+    if not first:
+        return False
+    import git
+
+    try:
+        merged = str(_repo(root).git.merge_tree("--write-tree", first[0], head)).split()
+    except git.exc.GitCommandError:
+        return False  # conflicts: GitHub would not have merged it like this
+    tree = _git(root, "rev-parse", f"{commit}^{{tree}}").strip()
+    return bool(merged) and merged[0] == tree

@@ -170,7 +170,12 @@ def _merging(
         if pull.merged_at is None or pull.base_ref != default_branch or not pull.merge_commit_sha:
             continue
         if pull.merge_commit_sha == commit:
-            return pull
+            # Several PRs may claim one merge commit (an answer we do not control): the
+            # one whose head the commit really merged is the one whose verdict counts.
+            _need_head(root, pull)
+            if gitlog.holds_merge_of(root, commit, pull.head_sha):
+                return pull
+            continue
         # A rebase merge puts the PR's commits on the line one after another; GitHub
         # names the last one as the merge commit. GitHub's word that the PR holds
         # `commit` is not enough (it also lists a PR whose branch merely contained
@@ -180,14 +185,20 @@ def _merging(
         last, this = position.get(pull.merge_commit_sha), position.get(commit)
         if last is None or this is None or last >= this:
             continue
-        if not gitlog.exists(root, pull.head_sha):
-            raise ExternalError(
-                f"the head {pull.head_sha[:12]} of PR #{pull.number} is not in the clone at "
-                f"{root}: fetch it (git fetch origin +refs/pull/*/head:refs/remotes/pull/*)"
-            )
-        if gitlog.rebased_from(root, commit, pull.merge_commit_sha, pull.head_sha):
+        _need_head(root, pull)
+        if gitlog.rebased_from(
+            root, commit, pull.merge_commit_sha, pull.head_sha
+        ) and gitlog.holds_merge_of(root, pull.merge_commit_sha, pull.head_sha):
             return pull
     return None
+
+
+def _need_head(root: Path, pull: approvals.PullHead) -> None:
+    if not gitlog.exists(root, pull.head_sha):
+        raise ExternalError(
+            f"the head {pull.head_sha[:12]} of PR #{pull.number} is not in the clone at "
+            f"{root}: fetch it (git fetch origin +refs/pull/*/head:refs/remotes/pull/*)"
+        )
 
 
 def _policy_base(root: Path, merge_commit: str, head: str) -> str:
