@@ -3,6 +3,9 @@
 `restore` brings a topology back to a snapshot (the applier's automatic
 rollback and `rdm rollback` both use it):
 
+0. refuse, before touching anything, a snapshot holding anything rdm does not
+   render for that client (`model.snapshots.check_restorable`: a snapshot in
+   the cluster or in a file is only as trustworthy as who could write it);
 1. read what the topology owns now;
 2. wave by wave, apply each snapshot object whole with server-side apply and
    force. Fields other managers changed since the snapshot are taken back
@@ -23,9 +26,13 @@ the current state first (so the rollback itself can be undone), then restores.
 
 Every step is idempotent, so a step that fails after the edge's retries is
 tried again, the whole restore up to `attempts` times, while the deadline
-allows. A restore whose objects are all back but whose Deployments do not get
-healthy in time still restored the snapshot exactly; that is reported
-(`healthy=False`), not treated as a failed rollback.
+allows. Asked to stop (`cancel`, see `ports.Cancel`), a restore goes on: it is
+what makes an interrupted change safe. Asked twice, it puts the objects back
+without waiting for health; three times, it stops at its next step
+(`complete=False`, the topology may be between two states). A restore whose
+objects are all back but whose Deployments do not get healthy in time still
+restored the snapshot exactly; that is reported (`healthy=False`), not treated
+as a failed rollback.
 
 No I/O but through the `Cluster`; time from the clock and sleep passed in.
 """
@@ -60,7 +67,7 @@ from rdm.operations import record
 from rdm.operations import snapshots as stored
 from rdm.operations.health import HealthFailed, wait_healthy
 from rdm.operations.lock import DEFAULT_DURATION, Lock
-from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
+from rdm.operations.ports import Cancel, Clock, Cluster, Interrupted, Reporter, Sleep, quiet
 from rdm.operations.snapshots import live_objects
 
 
@@ -119,17 +126,39 @@ def restore(
     reporter: Reporter = quiet,
     attempts: int = 3,
     extra: dict[str, str | None] | None = None,
+    cancel: Cancel | None = None,
 ) -> RestoreReport:
     """Bring topology `snapshot.org_id` back to `snapshot` (see the module docstring)."""
+    cancel = cancel or Cancel()
+
+    def keep_restoring() -> None:
+        keep()
+        cancel.check(3)
+
+    def keep_waiting() -> None:
+        keep()
+        cancel.check(2)
+
     org = snapshot.org_id
     started = clock()
     deadline = started + declared
     progress = _Progress(set(), set(), {})
     error: str | None = None
+    try:
+        snapshot_model.check_restorable(snapshot)
+    except snapshot_model.SnapshotError as exc:
+        reporter(org, f"rollback refused: {exc}")
+        return RestoreReport(
+            snapshot.snapshot_id, started, clock(), declared, reason, complete=False, error=str(exc)
+        )
     for attempt in range(attempts):
         try:
-            _restore_once(cluster, snapshot, progress, keep, reporter)
+            _restore_once(cluster, snapshot, progress, keep_restoring, reporter)
             error = None
+            break
+        except Interrupted as exc:
+            error = f"{exc} again, while rolling back: stopped half-way"
+            reporter(org, f"rollback abandoned: {error}")
             break
         except ClusterError as exc:
             error = str(exc)
@@ -154,10 +183,12 @@ def restore(
                 clock=clock,
                 sleep=sleep,
                 poll=poll,
-                keep=keep,
+                keep=keep_waiting,
             )
         except HealthFailed as exc:
             healthy, health = False, str(exc)
+        except Interrupted as exc:
+            healthy, health = False, f"not waited for: {exc} again"
         updates: dict[str, str | None] = {
             APPLIED_REVISION: snapshot.revision,
             APPLIED_RDM: snapshot.rdm_id,
@@ -260,6 +291,7 @@ def rollback_topology(
     lease_seconds: int = DEFAULT_DURATION,
     keep_snapshots: int = DEFAULT_KEEP,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> RollbackRun:
     """Restore a snapshot (the newest by default, or `snapshot` read from a file) under
     the topology's lock, after snapshotting the state it replaces."""
@@ -272,6 +304,7 @@ def rollback_topology(
             raise snapshot_model.SnapshotError(
                 f"snapshot {target.snapshot_id} is of {target.org_id}, not {org_id}"
             )
+        snapshot_model.check_restorable(target)
         reporter(org_id, f"rolling back to snapshot {target.snapshot_id} ({target.reason})")
         before = stored.take_and_store(
             cluster, org_id, clock(), f"before rolling back to {target.snapshot_id}"
@@ -288,6 +321,7 @@ def rollback_topology(
             poll=poll,
             keep=lock.keep,
             reporter=reporter,
+            cancel=cancel,
         )
     finally:
         lock.release()
