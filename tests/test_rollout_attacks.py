@@ -354,3 +354,64 @@ def test_a_merge_commit_claimed_by_several_prs_is_judged_by_the_one_it_merged(
         f"blocked: PR #{real.number} (merged in {merge[:12]}) was merged without the CM's "
         "approval: the verdict recomputed from its reviews as they stood at the merge is pending"
     )
+
+
+@pytest.mark.cluster
+def test_a_note_made_unreadable_does_not_stop_the_window(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """Someone pushes a note that is not a record onto the merge commit of RDM-0241 (no
+    consensus: it will be refused first). A note is never overwritten, so its refusal
+    cannot be recorded; before the fix that failure ended the run there (exit 3), and
+    RDM-0242, approved, never ran -- in this run or any other of the window."""
+    from rdm.model.kube import APPLIED_RDM, NAMESPACE, annotations_of
+
+    tag = secrets.token_hex(2)
+    one, two = f"atk{tag}-a", f"atk{tag}-b"
+    paths = {org: f"topologies/{org}.yaml" for org in (one, two)}
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {paths[one]: topology(one, 1), paths[two]: topology(two, 2)})
+        _, refused = land(
+            history,
+            {
+                rdm_path("RDM-2026-0241"): rdm("RDM-2026-0241", [one]),
+                paths[one]: set_value(
+                    text(history, paths[one]), "MaxStringSize: 20}", "MaxStringSize: 99}"
+                ),
+            },
+            at(30, 9),
+            approvers=CM[:2],
+            poster="mallory",
+        )
+        history.repo.git.notes("--ref", "refs/notes/rdm", "add", "-m", "{not a record", refused)
+        land(
+            history,
+            {
+                rdm_path("RDM-2026-0242"): rdm("RDM-2026-0242", [two]),
+                paths[two]: set_value(
+                    text(history, paths[two]), "MaxStringSize: 20}", "MaxStringSize: 30}"
+                ),
+            },
+            at(30, 12),
+        )
+
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0241", "refused"),
+            ("RDM-2026-0242", "executed"),
+        ]
+        assert report["unrecorded"] == ["RDM-2026-0241"]
+        [warning] = [w for w in report["warnings"] if w.startswith("RDM-2026-0241")]
+        assert warning.startswith(
+            f"RDM-2026-0241: its record was not written (the note on {refused[:12]} under "
+            "refs/notes/rdm cannot be read ("
+        )
+        assert warning.endswith("); not overwriting it); it is in this report")
+        assert code == 3  # a person must look at the note
+        assert annotations_of(kube.get(NAMESPACE, two))[APPLIED_RDM] == "RDM-2026-0242"
+        assert kube.get(NAMESPACE, one) is None
+    finally:
+        for org in (one, two):
+            cluster.delete_namespace(org)

@@ -221,6 +221,9 @@ class Report:
     remaining: tuple[str, ...] = ()  # due RDMs not finished when the run ended
     warnings: tuple[str, ...] = ()
     simulated: datetime | None = None
+    # RDMs whose record could not be written to their note (the run went on; the
+    # record is in this report): a person must look, so the job fails.
+    unrecorded: tuple[str, ...] = ()
 
     @property
     def acted(self) -> bool:
@@ -250,6 +253,7 @@ class _Context:
     sleep: Sleep
     event: Event
     warnings: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)
     baselines: dict[str, revisions.Baseline] = field(default_factory=dict)
     # org id -> the RDMs whose change is live on it (executed there, or applied in this run)
     settled: dict[str, set[str]] = field(default_factory=dict)
@@ -314,6 +318,7 @@ def run(
         remaining=tuple(remaining),
         warnings=tuple(context.warnings),
         simulated=settings.simulated,
+        unrecorded=tuple(context.unrecorded),
     )
     if report.acted and not settings.dry_run:
         _tell(context, _summary_message(report, policy))
@@ -666,13 +671,30 @@ def _record(
     )
 
 
+def _keep(context: _Context, commit: str, record: ExecutionRecord) -> None:
+    """Append `record` to the note of `commit`; when that fails, say so and go on.
+
+    The note can be made unreadable by anyone who can push refs/notes/rdm, and it
+    is never overwritten (`edges.notes`): were that failure to stop the run, the
+    RDM just applied would go unrecorded and every RDM after it would never run,
+    window after window. The record stays in the run's report (and --out).
+    """
+    try:
+        context.ledger.append(commit, record)
+    except ExternalError as exc:
+        message = f"{record.rdm_id}: its record was not written ({exc}); it is in this report"
+        context.warnings.append(message)
+        context.unrecorded.append(record.rdm_id)
+        context.event("warning", {"message": message})
+
+
 def _refuse(
     context: _Context, item: Merged, verification: Verification, reasons: Sequence[str]
 ) -> RdmRun:
     started = context.clock()
     record = _record(context, item, verification, Outcome.REFUSED, started, (), reasons)
     if not context.settings.dry_run:
-        context.ledger.append(verification.merge_commit, record)
+        _keep(context, verification.merge_commit, record)
     context.event("refused", {"rdm": item.rdm.id, "reasons": list(reasons)})
     return RdmRun(
         item.rdm,
@@ -773,7 +795,7 @@ def _finish(
         outcome, kind = Outcome.EXECUTED, Kind.EXECUTED
     said = [*decision.reasons, *(f"{r.org_id}: {r.failure}" for r in failed if r.failure)]
     record = _record(context, item, verification, outcome, started, topologies, said)
-    context.ledger.append(verification.merge_commit, record)
+    _keep(context, verification.merge_commit, record)
     for result in results:
         if result.outcome in _OK:
             context.baselines[result.org_id] = revisions.Baseline(
