@@ -2,8 +2,9 @@
 and the fake GitHub that knows what merged each commit.
 
 `History` builds the repository the way GitHub would: each pull request is a
-branch from the default branch with its commit, merged with a real merge commit
-(`--no-ff`, GitHub's subject), a squash commit, or not at all (a direct push);
+branch from the default branch with its commits, merged with a real merge commit
+(`--no-ff`, GitHub's subject), a squash commit, its commits replayed (a rebase
+merge), or not at all (a direct push);
 every commit carries the time it happened, so `--since` and the order of merges
 are real. `MergingGitHub` extends tests/github_fake.py with what the rollout
 and the audit ask: the repository (its default branch), the pull requests of a
@@ -213,10 +214,40 @@ class History:
             pull.review_at(login, "APPROVED", at)
         return pull
 
-    def merge(self, pull: MergedPull, at: datetime, *, squash: bool = False) -> str:
-        """GitHub's merge (or squash) of `pull` into main at `at`; returns the commit."""
+    def add(self, pull: MergedPull, files: dict[str, str | None], at: datetime) -> str:
+        """One more commit on `pull`'s branch (its new head)."""
+        self.repo.git.checkout(f"rdm-{pull.number}")
+        for relative, content in files.items():
+            if content is None:
+                pull.change(relative, "removed")
+            elif relative not in {f["filename"] for f in pull.files}:
+                pull.change(relative, "modified" if (self.root / relative).exists() else "added")
+        head = self._commit(f"RDM change ({pull.number}), more", files, at)
+        self.repo.git.checkout("main")
+        pull.head = head
+        return head
+
+    def merge(
+        self, pull: MergedPull, at: datetime, *, squash: bool = False, rebase: bool = False
+    ) -> str:
+        """GitHub's merge (or squash, or rebase) of `pull` into main at `at`; returns the
+        commit GitHub names as its merge commit (a rebase: the last one replayed)."""
         branch = f"rdm-{pull.number}"
         stamp = at.isoformat()
+        if rebase:
+            before = self.repo.heads.main.commit.hexsha
+            with self.repo.git.custom_environment(GIT_COMMITTER_DATE=stamp):
+                self.repo.git.checkout("-B", f"rebased-{pull.number}", pull.head)
+                self.repo.git.rebase("--force-rebase", "main")
+                self.repo.git.checkout("main")
+                self.repo.git.merge("--ff-only", f"rebased-{pull.number}")
+            sha = self.repo.head.commit.hexsha
+            pull.merged_at = iso(at)
+            pull.merge_commit_sha = sha
+            pull.base = before
+            for commit in self.repo.git.rev_list(f"{before}..{sha}").split():
+                self.github.associations.setdefault(commit, []).append(pull.number)
+            return sha
         with self.repo.git.custom_environment(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp):
             if squash:
                 self.repo.git.merge("--squash", branch)

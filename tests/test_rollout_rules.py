@@ -137,8 +137,8 @@ def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
 # ---------------------------------------------------------------- revisions
 
 
-def change(commit: str, *rdm_ids: str) -> revisions.TopologyChange:
-    return revisions.TopologyChange(commit * 40, rdm_ids)
+def change(commit: str, *rdm_ids: str, created: bool = False) -> revisions.TopologyChange:
+    return revisions.TopologyChange(commit * 40, rdm_ids, created)
 
 
 def test_what_a_merge_carries_along():
@@ -152,8 +152,14 @@ def test_what_a_merge_carries_along():
         "topologies/x.yaml at ffffffffffff also holds the change of RDM-2026-0042 (merged in "
         "111111111111), which is not live"
     )
-    # A commit without an RDM: the starting point of a client rdm never applied...
-    assert revisions.carried("RDM-2026-0041", "x", merge, unknown, [change("2")], set()) == []
+    # The commit that created the file: the starting point of a client rdm never applied...
+    imported = change("2", created=True)
+    assert revisions.carried("RDM-2026-0041", "x", merge, unknown, [imported], set()) == []
+    # ...not a later commit without an RDM...
+    [later] = revisions.carried(
+        "RDM-2026-0041", "x", merge, unknown, [imported, change("3")], set()
+    )
+    assert "333333333333, which changed it without an RDM that targets x" in later
     # ...but after rdm applied it, a change without an approval of its own.
     [pushed] = revisions.carried("RDM-2026-0041", "x", merge, known, [change("2")], set())
     assert "222222222222, which changed it without an RDM that targets x" in pushed
@@ -161,6 +167,12 @@ def test_what_a_merge_carries_along():
     # rollout records it unchanged instead of taking it back in time).
     newer = revisions.Baseline("9" * 40, newer=True, source="the Namespace")
     assert revisions.carried("RDM-2026-0041", "x", merge, newer, pending, set()) == []
+    # A commit that wrote the RDM's own file is its own only when its PR brought it (the
+    # commits of a rebase merge); any other is a change nobody saw in that PR's diff.
+    mine = [change("4", "RDM-2026-0041")]
+    assert revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=["4" * 40]) == []
+    [foreign] = revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=[merge])
+    assert "444444444444, which changed it together with RDM-2026-0041's own file" in foreign
 
 
 # ---------------------------------------------------------------- gate

@@ -247,7 +247,7 @@ def _write_out(out: Path, report: rollout.Report, summary: dict[str, Any], markd
 
 def _exit_code(report: rollout.Report) -> int:
     kinds = {run.kind for run in report.runs}
-    if kinds & {rollout.Kind.ERROR, rollout.Kind.FAILED}:
+    if report.unrecorded or kinds & {rollout.Kind.ERROR, rollout.Kind.FAILED}:
         return EXIT_EXTERNAL
     if kinds & {rollout.Kind.REFUSED, rollout.Kind.DEFERRED, rollout.Kind.ROLLED_BACK}:
         return EXIT_FINDINGS

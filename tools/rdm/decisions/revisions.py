@@ -9,8 +9,9 @@ would run those now, riding on this RDM's approval. And a topology already at
 a newer revision would be taken back in time.
 
 `carried` says, per target, what stands between the revision the topology is at
-(its baseline: the revision rdm last applied to it, from the Namespace or the
-execution records) and the RDM's merge commit:
+(its baseline: the revision rdm last applied to it, from the Namespace; the
+execution records only for a preview without a cluster, since anyone who can
+push may write a note) and the RDM's merge commit:
 
 - a commit between them that changed the topology without bringing an RDM
   that targets it: blocked (the change has no approval of its own);
@@ -22,10 +23,19 @@ execution records) and the RDM's merge commit:
   target unchanged, with the revision it is at.
 
 With no baseline (rdm never applied the topology: a client that already ran
-before rdm, or a new one), the commits that changed the file without an RDM
-are its starting point (the import of the client into the repository) and do
-not block; an RDM among them that has not run still does. `rdm audit` is what
-flags a commit without a pull request, wherever it is.
+before rdm, or a new one), the commit that created the file is its starting
+point (the import of the client into the repository) and does not block; a
+later commit that changed it without an RDM does (the import was the only
+change nobody approved that rdm takes along), and so does an RDM among them
+that has not run. `rdm audit` flags a commit without a pull request, wherever
+it is.
+
+A commit that changed the topology together with the RDM's own file is the
+RDM's only when the pull request that merged the RDM brought it (`own`: its
+merge or squash commit, or the commits of a rebase merge). Any other such
+commit -- a direct push that wrote the RDM's file and a topology change
+before the committee approved a later edit of the RDM -- is a change the
+committee never saw in a diff: it blocks like a change without an RDM.
 
 Pure: the git facts are gathered by the rollout and passed in.
 """
@@ -42,6 +52,8 @@ class TopologyChange:
 
     commit: str
     rdm_ids: tuple[str, ...]  # RDM files the commit added or changed that target the topology
+    # The first change of the file on the line: the client's import (its starting point).
+    created: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ def carried(
     baseline: Baseline,
     between: Sequence[TopologyChange],
     settled: Collection[str],
+    own: Collection[str] = (),
 ) -> list[str]:
     """Why applying `org_id` as of `merge_commit` for `rdm_id` would carry other changes.
 
@@ -78,8 +91,16 @@ def carried(
     for change in between:
         if change.commit == merge_commit:
             continue
-        if not change.rdm_ids and baseline.revision is None:
-            continue  # the starting point of a topology rdm never applied
+        if not change.rdm_ids and baseline.revision is None and change.created:
+            continue  # the starting point (the import) of a topology rdm never applied
+        if rdm_id in change.rdm_ids and change.commit not in own:
+            sentences.append(
+                f"{path} at {at} also holds {change.commit[:12]}, which changed it together "
+                f"with {rdm_id}'s own file but was not brought by the pull request that merged "
+                f"{rdm_id} (a direct push? `rdm audit` tells): the committee never saw that "
+                "change in a diff, and applying it would run it without an approval of its own"
+            )
+            continue
         if not change.rdm_ids:
             sentences.append(
                 f"{path} at {at} also holds {change.commit[:12]}, which changed it without an "

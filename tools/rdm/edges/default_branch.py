@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,20 @@ class DefaultBranch:
         found = merges.merged_by(
             self.client, self.slug, self.root, merged.merge_commit, self.branch, shas
         )
-        return verification(found, merged.merge_commit)
+        return replace(
+            verification(found, merged.merge_commit), own=self._own(found, merged.merge_commit)
+        )
+
+    def _own(self, found: merges.MergeFacts, commit: str) -> tuple[str, ...]:
+        """The first-parent commits the PR that merged `commit` brought: its merge or
+        squash commit; for a rebase merge, the line from `commit` to its last commit."""
+        merge_commit = found.merge_commit
+        if found.pull is None or merge_commit is None:
+            return ()
+        low, high = self._position.get(commit), self._position.get(merge_commit)
+        if low is None or high is None or low >= high:
+            return (merge_commit,)
+        return tuple(c.sha for c in self.line if low <= self._position[c.sha] <= high)
 
     def verify_pull(self, merged: Merged, number: int) -> Verification:
         """The verdict of PR `number` instead of the PR GitHub says merged the RDM."""
@@ -118,7 +131,11 @@ class DefaultBranch:
             position = self._position[commit.sha]
             if position <= low or position >= high or path not in commit.paths:
                 continue
-            found.append(revisions.TopologyChange(commit.sha, self._rdms_for(commit, org_id)))
+            # From the start of the line, the first change is the one that created the file.
+            created = low < 0 and not found
+            found.append(
+                revisions.TopologyChange(commit.sha, self._rdms_for(commit, org_id), created)
+            )
         return found
 
     def _rdms_for(self, commit: gitlog.Commit, org_id: str) -> tuple[str, ...]:

@@ -157,3 +157,47 @@ def merge_base(root: Path, first: str, second: str) -> str | None:
 def parents(root: Path, sha: str) -> tuple[str, ...]:
     line = _git(root, "rev-list", "--parents", "-n", "1", sha).split()
     return tuple(line[1:])
+
+
+def rebased_from(root: Path, first: str, last: str, head: str) -> bool:
+    """Is every commit from `first` to `last` (a straight line, `first` included) a
+    rebased copy of a commit reachable from `head` and not from `last`?
+
+    That is what a rebase merge puts on the branch: each of the PR's commits
+    replayed with the same patch (`git cherry`, by patch id). A commit with
+    two parents, or one whose change is in none of the PR's commits, is not.
+    """
+    if not all(_SHA.match(sha) for sha in (first, last, head)):
+        return False
+    span = _git(root, "rev-list", "--parents", f"{first}^..{last}").splitlines()
+    if not span or any(len(line.split()) != 2 for line in span):
+        return False  # a merge commit in the span, or `first` is a root commit
+    if first not in {line.split()[0] for line in span}:
+        return False  # `first` is not on the way to `last`
+    marks = _git(root, "cherry", head, last, f"{first}^").split()
+    signs = marks[0::2]
+    return len(signs) == len(span) and all(sign == "-" for sign in signs)
+
+
+def holds_merge_of(root: Path, commit: str, head: str) -> bool:
+    """Does `commit` hold exactly what merging `head` into its first parent gives?
+
+    What GitHub's merge button writes (a merge commit, a squash, the last
+    commit of a rebase) does; a commit that another PR's head is only said to
+    have merged (an API answer, a PR that merely contained it) does not, and
+    the verdict of that PR, computed on its head, would judge something else
+    than what the commit brought.
+    """
+    if not (_SHA.match(commit) and _SHA.match(head)):
+        return False
+    first = parents(root, commit)[:1]
+    if not first:
+        return False
+    import git
+
+    try:
+        merged = str(_repo(root).git.merge_tree("--write-tree", first[0], head)).split()
+    except git.exc.GitCommandError:
+        return False  # conflicts: GitHub would not have merged it like this
+    tree = _git(root, "rev-parse", f"{commit}^{{tree}}").strip()
+    return bool(merged) and merged[0] == tree

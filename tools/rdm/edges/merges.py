@@ -80,7 +80,7 @@ def merged_by(
     Outside failures (GitHub, a head missing from the clone) raise `ExternalError`.
     """
     candidates = client.commit_pulls(slug, commit)
-    pull = _merging(candidates, commit, default_branch, first_parent)
+    pull = _merging(root, candidates, commit, default_branch, first_parent)
     others = tuple(c.number for c in candidates if pull is None or c.number != pull.number)
     if pull is None:
         return MergeFacts(commit, None, others)
@@ -157,6 +157,7 @@ def _submitted(created_at: str, ready_at: str) -> datetime | None:
 
 
 def _merging(
+    root: Path,
     candidates: list[approvals.PullHead],
     commit: str,
     default_branch: str,
@@ -169,13 +170,35 @@ def _merging(
         if pull.merged_at is None or pull.base_ref != default_branch or not pull.merge_commit_sha:
             continue
         if pull.merge_commit_sha == commit:
-            return pull
+            # Several PRs may claim one merge commit (an answer we do not control): the
+            # one whose head the commit really merged is the one whose verdict counts.
+            _need_head(root, pull)
+            if gitlog.holds_merge_of(root, commit, pull.head_sha):
+                return pull
+            continue
         # A rebase merge puts the PR's commits on the line one after another; GitHub
-        # names the last one as the merge commit.
+        # names the last one as the merge commit. GitHub's word that the PR holds
+        # `commit` is not enough (it also lists a PR whose branch merely contained
+        # it, and a later merge would then vouch for a direct push before it): every
+        # commit from `commit` to the merge commit must be a rebased copy of one of
+        # the PR's own commits.
         last, this = position.get(pull.merge_commit_sha), position.get(commit)
-        if last is not None and this is not None and last < this:
+        if last is None or this is None or last >= this:
+            continue
+        _need_head(root, pull)
+        if gitlog.rebased_from(
+            root, commit, pull.merge_commit_sha, pull.head_sha
+        ) and gitlog.holds_merge_of(root, pull.merge_commit_sha, pull.head_sha):
             return pull
     return None
+
+
+def _need_head(root: Path, pull: approvals.PullHead) -> None:
+    if not gitlog.exists(root, pull.head_sha):
+        raise ExternalError(
+            f"the head {pull.head_sha[:12]} of PR #{pull.number} is not in the clone at "
+            f"{root}: fetch it (git fetch origin +refs/pull/*/head:refs/remotes/pull/*)"
+        )
 
 
 def _policy_base(root: Path, merge_commit: str, head: str) -> str:

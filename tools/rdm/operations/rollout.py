@@ -88,6 +88,10 @@ class Verification:
     merge_commit: str  # the PR's merge commit (the note goes there)
     submitted_at: datetime | None = None
     approvals: tuple[Approver, ...] = ()
+    # The first-parent commits that PR brought to the branch: its merge or squash
+    # commit, or a rebase merge's commits. A change to a target that came with the
+    # RDM's own file in any other commit was never in the PR's diff.
+    own: tuple[str, ...] = ()
 
 
 class Facts(Protocol):
@@ -217,6 +221,9 @@ class Report:
     remaining: tuple[str, ...] = ()  # due RDMs not finished when the run ended
     warnings: tuple[str, ...] = ()
     simulated: datetime | None = None
+    # RDMs whose record could not be written to their note (the run went on; the
+    # record is in this report): a person must look, so the job fails.
+    unrecorded: tuple[str, ...] = ()
 
     @property
     def acted(self) -> bool:
@@ -246,6 +253,7 @@ class _Context:
     sleep: Sleep
     event: Event
     warnings: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)
     baselines: dict[str, revisions.Baseline] = field(default_factory=dict)
     # org id -> the RDMs whose change is live on it (executed there, or applied in this run)
     settled: dict[str, set[str]] = field(default_factory=dict)
@@ -310,6 +318,7 @@ def run(
         remaining=tuple(remaining),
         warnings=tuple(context.warnings),
         simulated=settings.simulated,
+        unrecorded=tuple(context.unrecorded),
     )
     if report.acted and not settings.dry_run:
         _tell(context, _summary_message(report, policy))
@@ -321,7 +330,7 @@ def _run(
 ) -> tuple[list[RdmRun], list[str]]:
     settings, policy = context.settings, context.policy
     records = list(context.ledger.records())
-    context.settled = _settled(merged, records)
+    context.settled = _settled(merged, records, context.cluster)
     runs: list[RdmRun] = []
     verified: list[tuple[Merged, Verification]] = []
     for item in due.candidates(merged, started, policy):
@@ -351,8 +360,20 @@ def _run(
     return runs, remaining
 
 
-def _settled(merged: Sequence[Merged], records: Sequence[ExecutionRecord]) -> dict[str, set[str]]:
-    """Per topology, the RDMs whose change the records say is live there."""
+def _settled(
+    merged: Sequence[Merged], records: Sequence[ExecutionRecord], cluster: Cluster | None
+) -> dict[str, set[str]]:
+    """Per topology, the RDMs whose change the records say is live there.
+
+    Only without a cluster (a dry run's preview, `rdm gate`): the notes are
+    writable by anyone who can push to the repository, so a record proves
+    nothing, and a forged one would let an RDM that never ran -- refused, or
+    next week's -- ride along with another RDM on the same client. With a
+    cluster, the Namespace's applied revision says what is live (every commit
+    up to it is behind the baseline), and this run adds what it applies.
+    """
+    if cluster is not None:
+        return {}
     live = (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
     found: dict[str, set[str]] = {}
     for item in merged:
@@ -401,7 +422,13 @@ def _decide(
                 continue
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
             carried += revisions.carried(
-                rdm.id, org, merge_commit, baseline, between, context.settled.get(org, set())
+                rdm.id,
+                org,
+                merge_commit,
+                baseline,
+                between,
+                context.settled.get(org, set()),
+                own=(merge_commit, *verification.own),
             )
     except (ExternalError, ClusterError) as exc:
         return _error(item, f"what {merge_commit[:12]} carries could not be read: {exc}")
@@ -452,7 +479,7 @@ def check(
         _quiet,
     )
     records = list(ledger.records())
-    context.settled = _settled(merged, records)
+    context.settled = _settled(merged, records, context.cluster)
     window_rdms = [m for m in merged if m.rdm.window is not None]
     state = due.progress(item.rdm, records)
     targets = state.remaining(item.rdm.targets)
@@ -545,7 +572,8 @@ def _one(
 def _baseline(
     context: _Context, org: str, merge_commit: str, records: Sequence[ExecutionRecord]
 ) -> revisions.Baseline:
-    """The revision `org` is at: the Namespace's record first, then the execution records."""
+    """The revision `org` is at: the Namespace's record; without a cluster (a preview), the
+    execution records."""
     known = context.baselines.get(org)
     if known is None:
         known = _read_baseline(context, org, records)
@@ -561,10 +589,13 @@ def _read_baseline(
 ) -> revisions.Baseline:
     facts = context.facts
     if context.cluster is not None:
+        # The cluster alone says where a topology is: a record (a note anyone who can
+        # push may write) naming a later revision would hide the commits before it.
         namespace = context.cluster.get(NAMESPACE, org)
         revision = annotations_of(namespace).get(APPLIED_REVISION) if namespace else None
         if revision and facts.on_line(revision):
             return revisions.Baseline(revision, source="the Namespace")
+        return revisions.Baseline(None)
     applied = [
         (record.started_at, record.revision)
         for record in records
@@ -640,13 +671,30 @@ def _record(
     )
 
 
+def _keep(context: _Context, commit: str, record: ExecutionRecord) -> None:
+    """Append `record` to the note of `commit`; when that fails, say so and go on.
+
+    The note can be made unreadable by anyone who can push refs/notes/rdm, and it
+    is never overwritten (`edges.notes`): were that failure to stop the run, the
+    RDM just applied would go unrecorded and every RDM after it would never run,
+    window after window. The record stays in the run's report (and --out).
+    """
+    try:
+        context.ledger.append(commit, record)
+    except ExternalError as exc:
+        message = f"{record.rdm_id}: its record was not written ({exc}); it is in this report"
+        context.warnings.append(message)
+        context.unrecorded.append(record.rdm_id)
+        context.event("warning", {"message": message})
+
+
 def _refuse(
     context: _Context, item: Merged, verification: Verification, reasons: Sequence[str]
 ) -> RdmRun:
     started = context.clock()
     record = _record(context, item, verification, Outcome.REFUSED, started, (), reasons)
     if not context.settings.dry_run:
-        context.ledger.append(verification.merge_commit, record)
+        _keep(context, verification.merge_commit, record)
     context.event("refused", {"rdm": item.rdm.id, "reasons": list(reasons)})
     return RdmRun(
         item.rdm,
@@ -747,7 +795,7 @@ def _finish(
         outcome, kind = Outcome.EXECUTED, Kind.EXECUTED
     said = [*decision.reasons, *(f"{r.org_id}: {r.failure}" for r in failed if r.failure)]
     record = _record(context, item, verification, outcome, started, topologies, said)
-    context.ledger.append(verification.merge_commit, record)
+    _keep(context, verification.merge_commit, record)
     for result in results:
         if result.outcome in _OK:
             context.baselines[result.org_id] = revisions.Baseline(

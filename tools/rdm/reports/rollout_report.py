@@ -182,6 +182,7 @@ def as_json(report: Report) -> dict[str, Any]:
         ],
         "remaining": list(report.remaining),
         "warnings": list(report.warnings),
+        "unrecorded": list(report.unrecorded),
     }
 
 
