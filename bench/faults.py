@@ -26,16 +26,17 @@ import secrets
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for folder in ("tests", "tools/controlplane"):
+for folder in ("tests", "tools/controlplane", "bench"):
     sys.path.insert(0, str(ROOT / folder))
 
 import localcluster  # noqa: E402 - after the path is set
+from apply import add_capacity  # noqa: E402
+
 from fault_run import FaultRun, Tally  # noqa: E402
 
 DATA = ("rdms", "topologies", "policy")
@@ -90,8 +91,9 @@ def report(tally: Tally, seed: int, rate: float, topologies: int) -> str:
     }
     for key, label in names.items():
         lines.append(f"| {label} | {faults.get(key, 0)} |")
-    lines.append(f"| all, of {tally.proxied_requests} requests through the proxy | "
-                 f"{sum(faults.values())} |")
+    lines.append(
+        f"| all, of {tally.proxied_requests} requests through the proxy | {sum(faults.values())} |"
+    )
     lines += [
         "",
         f"rdm's HTTP attempts: {tally.rdm_requests}, of which retries: {tally.rdm_retries}",
@@ -116,6 +118,7 @@ def main() -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
     print(f"fault run: seed {seed} (again: python bench/faults.py --seed {seed})", flush=True)
     with control_plane(args.kubeconfig) as connection, tempfile.TemporaryDirectory() as scratch:
+        add_capacity(connection, pods=2500)  # the 3 nodes of `up` hold about 15 topologies
         repo = Path(scratch) / "repo"
         for folder in DATA:
             shutil.copytree(ROOT / folder, repo / folder)
@@ -149,5 +152,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    started = time.monotonic()
     sys.exit(main())

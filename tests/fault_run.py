@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from fault_proxy import FaultProxy, RandomFaults
-from state_check import State, Verdict, normalize, same_objects
 from rdm.edges.cluster import KubeCluster, RetryPolicy, connect
 from rdm.edges.repository import render_source
 from rdm.edges.sources import WorkTree
@@ -49,6 +48,7 @@ from rdm.operations.applier import (
     apply_topologies,
     verify_state,
 )
+from state_check import State, Verdict, normalize, same_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = (
@@ -210,15 +210,20 @@ class Judged:
         return "contradicted"  # consistent, but not where the outcome says
 
     def line(self) -> str:
-        edit = f" after a {self.edited} edit" + (" (forced)" if self.forced else "") if (
-            self.edited
-        ) else ""
+        edit = (
+            f" after a {self.edited} edit" + (" (forced)" if self.forced else "")
+            if (self.edited)
+            else ""
+        )
         text = (
             f"round {self.round} {self.org_id} {self.kind}{edit}: {self.result.outcome} -> "
             f"{self.verdict.state} [{self.category}]"
         )
         if self.category in ("half-applied", "contradicted"):
             text += f": {self.verdict.explain()}; failure: {self.result.failure}"
+            rollback = self.result.rollback
+            if rollback is not None and rollback.error:
+                text += f"; the rollback failed on: {rollback.error}"
         return text
 
 

@@ -178,7 +178,9 @@ def project(value: Any, fields: Mapping[str, Any]) -> Any:
         for key, sub in children.items():
             if key.startswith("i:"):
                 index = int(key[2:])
-                items.append((index, project(value[index], sub) if index < len(value) else _MISSING))
+                items.append(
+                    (index, project(value[index], sub) if index < len(value) else _MISSING)
+                )
                 continue
             matches = [i for i, item in enumerate(value) if _key_matches(item, key)]
             if len(matches) != 1:
@@ -257,7 +259,9 @@ def first_difference(actual: Any, expected: Any, path: str = "") -> str | None:
 
 
 def at_target(
-    live: Mapping[Ref, Mapping[str, Any]], rendered: Sequence[Mapping[str, Any]], revision: str,
+    live: Mapping[Ref, Mapping[str, Any]],
+    rendered: Sequence[Mapping[str, Any]],
+    revision: str,
     org_id: str,
 ) -> list[str]:
     """How `live` differs from the rendered target (empty: at the target)."""
