@@ -215,3 +215,48 @@ def test_a_rollback_whose_deletes_meet_409s_still_ends_exactly_at_the_snapshot(
     assert verdict.state == "snapshot", verdict.explain()
     assert result.rollback is not None
     assert "Deployment/protheus-appserver-prod" in result.rollback.deleted
+
+
+class OutageFromFirstDelete:
+    """A plan: from the first DELETE on, every request fails (503) for `seconds`: the API
+    server goes away just as a rollback starts deleting what a bad release created."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.began: float | None = None
+
+    def __call__(self, request: Request) -> Fault | None:
+        if self.began is None and request.method == "DELETE":
+            self.began = time.monotonic()
+        if self.began is not None and time.monotonic() - self.began < self.seconds:
+            return Fault("status", 503)
+        return None
+
+
+def test_a_rollback_outlasts_an_outage_longer_than_the_edge_retries(
+    cluster: Cluster, namespace: str, tmp_path: Path, proxy_for: object
+) -> None:
+    """Found by the fault run with outages (bench/faults.py --outages, seed 739434): an
+    outage of the API server longer than the edge's retries used to end the rollback after
+    three attempts (`rollback-failed`, the topology half-applied) although the declared
+    rollback time had most of its minutes left."""
+    org = namespace
+    bad = bad_release(plan_of(topology_repo(tmp_path, org), org))
+    before = State.read(cluster.connection, org)
+    outage = OutageFromFirstDelete(8.0)
+    proxy = proxy_for(outage)  # type: ignore[operator]
+    kube = through(cluster, proxy, base=0.05, cap=0.5)  # the edge gives up within 2 s
+    messages: list[str] = []
+    (result,) = apply_topologies(
+        kube,
+        [bad],
+        settings=Settings(identity="fault-run outage", poll=0.5),
+        clock=lambda: datetime.now(UTC),
+        sleep=time.sleep,
+        reporter=lambda _org, message: messages.append(message),
+    )
+    assert result.outcome is Outcome.ROLLED_BACK, (result.failure, result.rollback)
+    assert outage.began is not None and proxy.injected["status 503"] >= 12
+    assert sum("rollback step failed" in m for m in messages) >= 2
+    verdict = before.judge(cluster.connection, bad.objects, bad.revision)
+    assert verdict.state == "snapshot", verdict.explain()

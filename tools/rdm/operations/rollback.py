@@ -22,10 +22,13 @@ rollback and `rdm rollback` both use it):
 the current state first (so the rollback itself can be undone), then restores.
 
 Every step is idempotent, so a step that fails after the edge's retries is
-tried again, the whole restore up to `attempts` times, while the deadline
-allows. A restore whose objects are all back but whose Deployments do not get
-healthy in time still restored the snapshot exactly; that is reported
-(`healthy=False`), not treated as a failed rollback.
+tried again: the whole restore, while the declared rollback time lasts, as long
+as the cluster is unreachable or busy (`Unavailable`, `Timeout`, a bare
+`Conflict`: an outage longer than the edge's retries is waited out); up to
+`attempts` times for other errors; never once the lock is lost. The record on
+the Namespace is retried the same way. A restore whose objects are all back
+but whose Deployments do not get healthy in time still restored the snapshot
+exactly; that is reported (`healthy=False`), not treated as a failed rollback.
 
 No I/O but through the `Cluster`; time from the clock and sleep passed in.
 """
@@ -46,9 +49,12 @@ from rdm.model.kube import (
     APPLIED_SNAPSHOT,
     LAST_ROLLBACK,
     ClusterError,
+    Conflict,
     FieldConflict,
     KubeObject,
     ObjectRef,
+    Timeout,
+    Unavailable,
     comparable,
     for_apply,
     index,
@@ -59,7 +65,7 @@ from rdm.model.snapshots import DEFAULT_KEEP, Snapshot
 from rdm.operations import record
 from rdm.operations import snapshots as stored
 from rdm.operations.health import HealthFailed, wait_healthy
-from rdm.operations.lock import DEFAULT_DURATION, Lock
+from rdm.operations.lock import DEFAULT_DURATION, Lock, LockLost
 from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
 from rdm.operations.snapshots import live_objects
 
@@ -125,18 +131,34 @@ def restore(
     started = clock()
     deadline = started + declared
     progress = _Progress(set(), set(), {})
+
+    def again(attempt: int, exc: ClusterError) -> bool:
+        """After a failed step: try again? An outage longer than the edge's retries is
+        waited out while the declared time lasts (a half-restored topology is the worst
+        end); another error gets `attempts` tries; a lost lock, none."""
+        if isinstance(exc, LockLost) or clock() >= deadline:
+            return False
+        return attempt < attempts - 1 or isinstance(exc, (Unavailable, Timeout, Conflict))
+
+    def pause(attempt: int) -> None:
+        left = (deadline - clock()).total_seconds()
+        sleep(max(0.0, min(poll * 2**attempt, 10.0, left)))
+
     error: str | None = None
-    for attempt in range(attempts):
+    attempt = 0
+    while True:
         try:
             _restore_once(cluster, snapshot, progress, keep, reporter)
             error = None
             break
         except ClusterError as exc:
             error = str(exc)
-            reporter(org, f"rollback step failed ({error}); trying again")
-            if clock() >= deadline or attempt == attempts - 1:
+            if not again(attempt, exc):
+                reporter(org, f"rollback step failed ({error}); giving up")
                 break
-            sleep(min(poll * 2**attempt, 10.0))
+            reporter(org, f"rollback step failed ({error}); trying again")
+            pause(attempt)
+            attempt += 1
     healthy, health = True, ""
     if error is None:
         restored_deployments = [
@@ -174,10 +196,17 @@ def restore(
             ),
             **(extra or {}),
         }
-        try:
-            record.write(cluster, org, updates)
-        except ClusterError as exc:
-            reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
+        attempt = 0
+        while True:
+            try:
+                record.write(cluster, org, updates)
+                break
+            except ClusterError as exc:
+                if not again(attempt, exc):
+                    reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
+                    break
+                pause(attempt)
+                attempt += 1
     finished = clock()
     return RestoreReport(
         snapshot_id=snapshot.snapshot_id,
