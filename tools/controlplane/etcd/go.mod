@@ -1,4 +1,5 @@
 // Builds etcd for the tests (issue 9): the root package of go.etcd.io/etcd/server/v3 is the etcd binary.
+// v3.6.16 is the newest 3.6 patch the Go module proxy serves here (v3.6.17 and later: 403).
 module rdm.local/controlplane/etcd
 
 go 1.26.0

@@ -1,6 +1,7 @@
 // Builds the Kubernetes control plane binaries for the tests (issue 9); no Go code of ours.
 // k8s.io/kubernetes requires its staging modules at v0.0.0: every such line of
 // k8s.io/kubernetes@v1.35.8.mod is replaced below by the published v0.35.8.
+// v1.35.8 is the newest 1.35 patch the Go module proxy serves here (v1.35.9 and v1.35.10: 403).
 module rdm.local/controlplane/kube
 
 go 1.25.0
