@@ -91,6 +91,12 @@ def report(tally: Tally, seed: int, rate: float, topologies: int) -> str:
     }
     for key, label in names.items():
         lines.append(f"| {label} | {faults.get(key, 0)} |")
+    windows, seconds, failed = tally.outages
+    if windows:
+        lines.append(
+            f"| of which in {windows} outages of 5-40 s ({seconds:.0f} s in all: every request "
+            f"answered 503 or dropped) | {failed} |"
+        )
     lines.append(
         f"| all, of {tally.proxied_requests} requests through the proxy | {sum(faults.values())} |"
     )
@@ -112,6 +118,9 @@ def main() -> int:
     parser.add_argument("--topologies", type=int, default=6)
     parser.add_argument("--seed", type=int, default=None, help="default: a random one (printed)")
     parser.add_argument("--rate", type=float, default=0.15, help="share of requests faulted")
+    parser.add_argument(
+        "--outages", type=float, default=0.1, help="share of rounds with an outage of 5-40 s"
+    )
     parser.add_argument("--kubeconfig", default=None, help="a running cluster to use")
     parser.add_argument("--quiet", action="store_true", help="no line per apply")
     args = parser.parse_args()
@@ -130,6 +139,7 @@ def main() -> int:
             orgs,
             seed=seed,
             rate=args.rate,
+            outage_share=args.outages,
             say=(lambda _line: None) if args.quiet else lambda line: print(line, flush=True),
         )
         tally = run.run(args.applies)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fault_proxy import FaultProxy, RandomFaults
+from fault_proxy import Fault, FaultProxy, RandomFaults, Request
 from rdm.edges.cluster import KubeCluster, RetryPolicy, connect
 from rdm.edges.repository import render_source
 from rdm.edges.sources import WorkTree
@@ -122,6 +123,48 @@ def bad_release(plan: TopologyPlan, deployment: str) -> TopologyPlan:
 
 def deployments_of(plan: TopologyPlan) -> list[str]:
     return [o["metadata"]["name"] for o in plan.objects if o["kind"] == "Deployment"]
+
+
+class Outages:
+    """`RandomFaults`, and now and then an outage: for a while every request fails (503 or a
+    dropped connection), as when the API server restarts or the network is cut. Outages
+    outlast the edge's retries, so they reach the applier's own recovery."""
+
+    def __init__(
+        self,
+        faults: RandomFaults,
+        rng: random.Random,
+        share: float,
+        shortest: float = 5.0,
+        longest: float = 40.0,
+    ) -> None:
+        self.faults = faults
+        self.random = rng
+        self.share = share
+        self.shortest, self.longest = shortest, longest
+        self.window = (0.0, 0.0)
+        self.windows = 0
+        self.seconds = 0.0
+        self.failed = 0
+        self.lock = threading.Lock()
+
+    def maybe_schedule(self) -> None:
+        """At a round's start: perhaps an outage, beginning within the next 10 s."""
+        if self.random.random() >= self.share:
+            return
+        start = time.monotonic() + self.random.uniform(0.0, 10.0)
+        length = self.random.uniform(self.shortest, self.longest)
+        self.window = (start, start + length)
+        self.windows += 1
+        self.seconds += length
+
+    def __call__(self, request: Request) -> Fault | None:
+        start, end = self.window
+        if start <= time.monotonic() < end:
+            with self.lock:
+                self.failed += 1
+                return Fault("status", 503) if self.failed % 2 else Fault("drop")
+        return self.faults(request)
 
 
 # ---------------------------------------------------------------- edits by other managers
@@ -219,6 +262,8 @@ class Judged:
             f"round {self.round} {self.org_id} {self.kind}{edit}: {self.result.outcome} -> "
             f"{self.verdict.state} [{self.category}]"
         )
+        if self.category == "failed-but-consistent" and self.result.failure:
+            text += f": {self.result.failure[:160]}"
         if self.category in ("half-applied", "contradicted"):
             text += f": {self.verdict.explain()}; failure: {self.result.failure}"
             rollback = self.result.rollback
@@ -236,6 +281,7 @@ class Tally:
     rdm_requests: int = 0
     rdm_retries: int = 0
     seconds: float = 0.0
+    outages: tuple[int, float, int] = (0, 0.0, 0)  # windows, seconds, requests failed in them
 
     def categories(self) -> Counter[str]:
         found = Counter(j.category for j in self.judged)
@@ -283,13 +329,16 @@ class FaultRun:
         slow: float = 2.5,
         bad_share: float = 0.25,
         edit_share: float = 0.15,
+        outage_share: float = 0.0,
         max_together: int = 3,
         say: Callable[[str], None] = lambda _line: None,
     ) -> None:
         self.connection = connection
         self.orgs = list(orgs)
         self.random = random.Random(seed)  # noqa: S311 - test choices, not security
-        self.faults = RandomFaults(rate=rate, seed=seed, slow=slow)
+        self.faults = Outages(
+            RandomFaults(rate=rate, seed=seed, slow=slow), self.random, outage_share
+        )
         self.slow = slow
         self.bad_share = bad_share
         self.edit_share = edit_share
@@ -316,6 +365,7 @@ class FaultRun:
             finally:
                 kube.close()
             self.tally.faults = Counter(proxy.injected)
+            self.tally.outages = (self.faults.windows, self.faults.seconds, self.faults.failed)
             self.tally.proxied_requests = proxy.requests
             self.tally.rdm_requests, self.tally.rdm_retries = kube.requests, kube.retries
         self.direct.close()
@@ -344,6 +394,7 @@ class FaultRun:
             if forced:
                 plan = dataclasses.replace(plan, force_conflicts=True)
             chosen.append((kind, plan, edited))
+        self.faults.maybe_schedule()
         before = {plan.org_id: State.read(self.connection, plan.org_id) for _, plan, _ in chosen}
         results = apply_topologies(
             kube,
