@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -398,6 +399,51 @@ def _mb(value: int | None) -> float | None:
     return None if value is None else value / 2**20
 
 
+class CallCounter:
+    """The cluster handed to the applier, counting its calls by method and kind (what the
+    requests per topology are made of); everything else is the edge's own."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def _count(self, name: str) -> None:
+        with self.lock:
+            self.counts[name] += 1
+
+    def get(self, kind: Any, name: str, namespace: str | None = None) -> Any:
+        self._count(f"get {kind[1]}")
+        return self.inner.get(kind, name, namespace)
+
+    def list(self, kind: Any, *, namespace: str | None = None, selector: str = "") -> Any:
+        self._count(f"list {kind[1]}")
+        return self.inner.list(kind, namespace=namespace, selector=selector)
+
+    def apply(self, body: Mapping[str, Any], **options: Any) -> Any:
+        what = "dry-run" if options.get("dry_run") else "apply"
+        self._count(
+            f"{what} {body.get('kind')}" if body.get("kind") in ("ConfigMap", "Namespace") else what
+        )
+        return self.inner.apply(body, **options)
+
+    def patch(self, *args: Any, **options: Any) -> Any:
+        self._count("patch")
+        return self.inner.patch(*args, **options)
+
+    def create(self, body: Mapping[str, Any]) -> Any:
+        self._count(f"create {body.get('kind')}")
+        return self.inner.create(body)
+
+    def replace(self, body: Mapping[str, Any]) -> Any:
+        self._count(f"replace {body.get('kind')}")
+        return self.inner.replace(body)
+
+    def delete(self, kind: Any, *args: Any, **options: Any) -> Any:
+        self._count(f"delete {kind[1]}")
+        return self.inner.delete(kind, *args, **options)
+
+
 def child(arguments: Mapping[str, Any]) -> int:
     """The rdm side, in a process of its own: what `rdm apply ORG... --concurrency N` does."""
     import resource
@@ -420,9 +466,10 @@ def child(arguments: Mapping[str, Any]) -> int:
         events.append((time.monotonic(), org, message))
 
     cluster = opts.open_cluster(Path(arguments["kubeconfig"]), None, 30.0)
+    calls = CallCounter(cluster)
     try:
         results = apply_topologies(
-            cluster,
+            calls,
             plans,
             settings=Settings(identity=opts.identity()),
             concurrency=int(arguments["concurrency"]),
@@ -447,6 +494,9 @@ def child(arguments: Mapping[str, Any]) -> int:
         "outcomes": dict(Counter(str(r.outcome) for r in results)),
         "failures": [f"{r.org_id}: {r.failure}" for r in results if r.failure][:10],
         "requests": [r.requests for r in results],
+        "calls_per_topology": {
+            name: round(count / len(results), 1) for name, count in sorted(calls.counts.items())
+        },
         "http_requests": cluster.requests,
         "http_retries": cluster.retries,
         "render_seconds": rendered,

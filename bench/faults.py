@@ -62,6 +62,7 @@ def control_plane(kubeconfig: str | None) -> Iterator[localcluster.Connection]:
 def report(tally: Tally, seed: int, rate: float, topologies: int) -> str:
     categories = tally.categories()
     faults = tally.faults
+    judged = sum(j.rdm_check != "n/a" for j in tally.judged)
     lines = [
         f"seed {seed}; fault rate {rate:.0%} of requests; {len(tally.judged)} applies of "
         f"{topologies} topologies in {tally.rounds} rounds (1-3 at once); "
@@ -104,7 +105,7 @@ def report(tally: Tally, seed: int, rate: float, topologies: int) -> str:
         "",
         f"rdm's HTTP attempts: {tally.rdm_requests}, of which retries: {tally.rdm_retries}",
         f"the applier's own check (verify_state) agreed on "
-        f"{len(tally.judged) - len(tally.disagreements())}/{len(tally.judged)}",
+        f"{judged - len(tally.disagreements())}/{judged} (the others failed before a snapshot)",
         f"snapshots stored by rdm equal to the state read before the apply: "
         f"{sum(j.snapshot_check == 'same' for j in tally.judged)}/"
         f"{sum(j.snapshot_check != 'none' for j in tally.judged)}",
