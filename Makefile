@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench bench-cluster bench-apply bench-faults clean controlplane cluster-up cluster-down cluster-status catalogs browser
+.PHONY: run test lint bench bench-cluster bench-apply bench-faults fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -53,6 +53,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/calendar_scale.py
+
+## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
+## FUZZ_RUNS executions (~11 min on an idle core at the default). Installs the fuzz extra.
+FUZZ_RUNS ?= 150000
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python bench/fuzz.py -runs=$(FUZZ_RUNS)
 
 ## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
 bench-cluster: controlplane

@@ -1,7 +1,8 @@
 """A fake GitHub REST API on a local HTTP server (pytest-httpserver).
 
 It answers with GitHub's own JSON shapes (pulls, reviews, issue events, pull
-files, statuses), paginates with real `Link` headers, sends `x-ratelimit-*`
+files, statuses, issue comments and the authenticated user), paginates with
+real `Link` headers, sends `x-ratelimit-*`
 headers on every response, and can be told to fail: 403 secondary rate limit,
 403 primary limit, 404, 5xx. Every request is recorded so tests can count them.
 The client under test talks to it over HTTP; nothing is patched.
@@ -33,6 +34,42 @@ def user(login: str, uid: int = 1) -> dict[str, Any]:
         "html_url": f"https://github.com/{login}",
         "type": "User",
         "site_admin": False,
+    }
+
+
+def bot(slug: str, uid: int = 41_000_000) -> dict[str, Any]:
+    """A GitHub App's bot account as GitHub shows it as a comment's `user`."""
+    login = f"{slug}[bot]"
+    return {
+        **user(login, uid),
+        "node_id": f"BOT_kgDO{uid}",
+        "avatar_url": f"https://avatars.githubusercontent.com/in/{uid % 100_000}?v=4",
+        "url": f"https://api.github.com/users/{slug}%5Bbot%5D",
+        "html_url": f"https://github.com/apps/{slug}",
+        "type": "Bot",
+    }
+
+
+def app(slug: str, aid: int = 900_001) -> dict[str, Any]:
+    """`performed_via_github_app` of what an App's installation token did (some fields)."""
+    return {
+        "id": aid,
+        "slug": slug,
+        "node_id": f"A_kwDO{aid}",
+        "owner": user("saas-team", 9),
+        "name": slug,
+        "description": "",
+        "external_url": "https://saas.local",
+        "html_url": f"https://github.com/apps/{slug}",
+        "created_at": "2026-01-05T12:00:00Z",
+        "updated_at": "2026-01-05T12:00:00Z",
+        "permissions": {
+            "issues": "write",
+            "metadata": "read",
+            "pull_requests": "read",
+            "statuses": "write",
+        },
+        "events": [],
     }
 
 
@@ -80,6 +117,7 @@ class FakePull:
     head_repo: str | None = SLUG  # None: the fork was deleted (GitHub sends null)
     state: str = "open"
     default_branch: str = "main"
+    comments: list[dict[str, Any]] = field(default_factory=list)  # the conversation's
     reads: int = 0  # GETs of the PR object so far
     moves: list[tuple[int, str, str]] = field(default_factory=list)  # (reads, field, value)
 
@@ -109,16 +147,20 @@ class FakePull:
         self._event("convert_to_draft", actor, None, at)
         return self
 
-    def review(self, login: str, state: str, commit: str | None = None) -> FakePull:
+    def review(
+        self, login: str, state: str, commit: str | None = None, body: str | None = None
+    ) -> FakePull:
         """Add a review (on head unless `commit` says otherwise), in submission order."""
         rid = 80 + len(self.reviews)
         minute = len(self.reviews)
+        if body is None:
+            body = "" if state != "CHANGES_REQUESTED" else "Please fix the rollback plan."
         self.reviews.append(
             {
                 "id": rid,
                 "node_id": f"PRR_{rid}",
                 "user": user(login, 1000 + rid),
-                "body": "" if state != "CHANGES_REQUESTED" else "Please fix the rollback plan.",
+                "body": body,
                 "state": state,
                 "html_url": f"https://github.com/{SLUG}/pull/{self.number}#pullrequestreview-{rid}",
                 "pull_request_url": f"https://api.github.com/repos/{SLUG}/pulls/{self.number}",
@@ -136,6 +178,37 @@ class FakePull:
             }
         )
         return self
+
+    def comment(self, author: dict[str, Any], body: str, via: str | None = None) -> dict[str, Any]:
+        """Add a comment by `author` (a `user(...)` or `bot(...)`); `via` an App's slug."""
+        cid = 3_000_000 + len(self.comments) + 100 * self.number
+        comment = {
+            "id": cid,
+            "node_id": f"IC_kwDO{cid}",
+            "url": f"https://api.github.com/repos/{SLUG}/issues/comments/{cid}",
+            "html_url": f"https://github.com/{SLUG}/pull/{self.number}#issuecomment-{cid}",
+            "body": body,
+            "user": author,
+            "created_at": "2026-11-24T12:00:00Z",
+            "updated_at": "2026-11-24T12:00:00Z",
+            "issue_url": f"https://api.github.com/repos/{SLUG}/issues/{self.number}",
+            "author_association": "NONE" if author["type"] == "Bot" else "MEMBER",
+            "performed_via_github_app": app(via) if via else None,
+            "reactions": {
+                "url": f"https://api.github.com/repos/{SLUG}/issues/comments/{cid}/reactions",
+                "total_count": 0,
+                "+1": 0,
+                "-1": 0,
+                "laugh": 0,
+                "hooray": 0,
+                "confused": 0,
+                "heart": 0,
+                "rocket": 0,
+                "eyes": 0,
+            },
+        }
+        self.comments.append(comment)
+        return comment
 
     def add_label(self, name: str, actor: str) -> FakePull:
         if name not in self.labels:
@@ -245,6 +318,12 @@ class FakeGitHub:
         self.authorizations: list[str | None] = []
         self.faults: list[Fault] = []
         self.remaining = 5000
+        # Who the token is: a GitHub App's installation token (GET /user answers
+        # 403, comments are by `<slug>[bot]`), or a person's (`token_user`).
+        self.app_slug: str | None = "rdm-committee"
+        self.token_user = "ana-gerente-mudancas"
+        self.edits: list[tuple[int, str]] = []  # (comment id, new body)
+        self.deletions: list[int] = []
         server.expect_request(re.compile(r"^/.*")).respond_with_handler(self._handle)
 
     @property
@@ -325,9 +404,14 @@ class FakeGitHub:
             self.remaining = 4999
         prefix = f"/repos/{self.slug}"
         path = request.path
+        if path == "/user" and request.method == "GET":
+            return self._authenticated_user()
         if not path.startswith(prefix):
             return self._not_found()
         rest = path[len(prefix) :]
+        answered = self._comments(request, rest)
+        if answered is not None:
+            return answered
         if request.method == "POST":
             match = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
             if not match:
@@ -374,6 +458,74 @@ class FakeGitHub:
         if items is None:
             return self._not_found()
         return self._page(request, items)
+
+    # ---------------------------------------------------- issue comments
+
+    def author(self) -> dict[str, Any]:
+        """The `user` of what the token writes."""
+        return bot(self.app_slug) if self.app_slug else user(self.token_user, 77)
+
+    def _authenticated_user(self) -> Response:
+        if self.app_slug:  # what GitHub answers an installation token
+            return self._json(
+                {
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": "https://docs.github.com/rest/users/users"
+                    "#get-the-authenticated-user",
+                    "status": "403",
+                },
+                403,
+            )
+        return self._json({**user(self.token_user, 77), "name": None, "company": None})
+
+    def _comments(self, request: Request, rest: str) -> Response | None:
+        """GET/POST /issues/{n}/comments, PATCH/DELETE /issues/comments/{id}; None: not these."""
+        match = re.fullmatch(r"/issues/(\d+)/comments", rest)
+        if match:
+            pull = self.pulls.get(int(match.group(1)))
+            if pull is None:
+                return self._not_found()
+            if request.method == "GET":
+                return self._page(request, pull.comments)
+            if request.method == "POST":
+                body = json.loads(request.get_data(as_text=True))
+                if not isinstance(body.get("body"), str):
+                    return self._unprocessable("body")
+                created = pull.comment(self.author(), body["body"], self.app_slug)
+                return self._json(created, 201)
+            return self._not_found()
+        match = re.fullmatch(r"/issues/comments/(\d+)", rest)
+        if not match:
+            return None
+        cid = int(match.group(1))
+        found = [(p, c) for p in self.pulls.values() for c in p.comments if c["id"] == cid]
+        if not found:
+            return self._not_found()
+        pull, comment = found[0]
+        if request.method == "PATCH":
+            body = json.loads(request.get_data(as_text=True))
+            if not isinstance(body.get("body"), str):
+                return self._unprocessable("body")
+            comment["body"] = body["body"]
+            comment["updated_at"] = "2026-11-24T13:00:00Z"
+            self.edits.append((cid, body["body"]))
+            return self._json(comment)
+        if request.method == "DELETE":
+            pull.comments.remove(comment)
+            self.deletions.append(cid)
+            return Response(status=204, headers=self._rate_headers())
+        return self._not_found()
+
+    def _unprocessable(self, field_name: str) -> Response:
+        return self._json(
+            {
+                "message": "Invalid request.\n\nFor 'properties/body', nil is not a string.",
+                "documentation_url": "https://docs.github.com/rest/issues/comments",
+                "status": "422",
+                "errors": [{"field": field_name, "code": "invalid"}],
+            },
+            422,
+        )
 
     def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
         per_page = min(int(request.args.get("per_page", 30)), 100)

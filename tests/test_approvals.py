@@ -16,6 +16,7 @@ from rdm.edges.repository import Repository
 
 CM = ["ana-gerente-mudancas", "bruno-infra", "carla-dba", "diretor-services"]
 CME = ["ana-gerente-mudancas", "bruno-infra", "diretor-services"]
+PRODUCT_OWNER = "paula-po"
 OLD = "0" * 40
 NORMAL, EMERGENCY, STANDARD = (
     "rdms/2026/RDM-2026-0041.yaml",
@@ -54,8 +55,10 @@ def states(verdict: Verdict) -> dict[str, State]:
     return {m.login: m.state for m in verdict.members}
 
 
-def normal_pr(fake: FakeGitHub, author: str = "eduardo-gmud") -> FakePull:
-    return fake.pull(12, author).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+def normal_pr(fake: FakeGitHub, author: str = "eduardo-gmud", forwarded: bool = True) -> FakePull:
+    """PR #12 adds the normal RDM-0041; the Product Owner has forwarded it to the CM."""
+    pull = fake.pull(12, author).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+    return pull.add_label("encaminhada", PRODUCT_OWNER) if forwarded else pull
 
 
 def approve_all(pull: FakePull, logins: list[str]) -> FakePull:
@@ -373,7 +376,11 @@ def test_a_policy_change_needs_a_normal_rdm(example, fake, client):
         in verdict.reasons
     )
     with_normal = approve_all(
-        fake.pull(41, "eduardo-gmud").change(NORMAL).change("policy/calendar.yaml"), CM
+        fake.pull(41, "eduardo-gmud")
+        .change(NORMAL)
+        .change("policy/calendar.yaml")
+        .add_label("encaminhada", PRODUCT_OWNER),
+        CM,
     )
     assert judge(example, client, with_normal).verdict is Outcome.APPROVED
 
@@ -423,12 +430,13 @@ def test_120_reviews_across_two_pages(example, fake, client):
         f"/repos/{SLUG}/pulls/12/reviews?per_page=100",
         f"/repos/{SLUG}/pulls/12/reviews?per_page=100&page=2",
     ]
-    assert len(fake.requests) == 4  # pull + 2 review pages + files; no labels, no events
+    # pull + 2 review pages + files + events (who added the forwarding label)
+    assert len(fake.requests) == 5
 
 
 @pytest.mark.parametrize(("labelled", "expected"), [(False, 3), (True, 4)])
 def test_requests_per_pull_request(example, fake, client, labelled, expected):
-    pull = approve_all(normal_pr(fake), CM)
+    pull = approve_all(normal_pr(fake, forwarded=False), CM)
     if labelled:
         pull.add_label("emergency", "plantao-noc")
     judge(example, client, pull)

@@ -38,6 +38,7 @@ def clone(tmp_path: Path) -> tuple[git.Repo, str]:
 def env(monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> None:
     monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("RDM_BOT_LOGIN", "rdm-committee[bot]")  # the committee App's account
     for name in ("GITHUB_REPOSITORY", "GITHUB_SERVER_URL", "GITHUB_RUN_ID"):
         monkeypatch.delenv(name, raising=False)
 
@@ -107,9 +108,23 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
         "committee": "standard",
         "verdict": "approved",
         "members": [
-            {"login": "ana-gerente-mudancas", "state": "missing"},
-            {"login": "eduardo-gmud", "state": "approved"},
+            {
+                "login": "ana-gerente-mudancas",
+                "state": "missing",
+                "capacity": "change-manager",
+                "involved": False,
+                "roles": ["gestor-de-mudanca"],
+            },
+            {
+                "login": "eduardo-gmud",
+                "state": "approved",
+                "capacity": "change-manager",
+                "involved": False,
+                "roles": [],
+            },
         ],
+        "gates": [],
+        "vetoes": [],
         "reasons": [
             "standard change within template 'patch-de-imagem-homologacao': "
             "one change manager's approval suffices",
@@ -119,8 +134,9 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
     ((sha, status),) = fake.statuses
     assert sha == head
     assert (status["state"], status["context"]) == ("success", "rdm/committee")
-    # pull, reviews, files, the pull again (did the head move?), status
-    assert len(fake.requests) == 5
+    # pull, reviews, files, the pull again (did the head move?), status,
+    # the PR's comments, rdm's comment created
+    assert len(fake.requests) == 7
 
 
 def test_standard_change_beyond_template_read_from_git_needs_the_cm(clone, fake, env, capsys):

@@ -6,10 +6,19 @@ any sequence of reviews, not just the cases written out in test_approvals.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdm.decisions.approvals import ChangedFile, Outcome, PullRequest, Review, decide
+from rdm.decisions.approvals import (
+    ChangedFile,
+    LabelEvent,
+    Outcome,
+    PullRequest,
+    Review,
+    decide,
+)
 from rdm.edges.repository import Repository
 
 HEAD, OLD = "h" * 40, "o" * 40
@@ -36,7 +45,7 @@ def _pr(history: list[Review], author: str = AUTHOR) -> PullRequest:
         author=author,
         head_sha=HEAD,
         base_sha=OLD,
-        labels=(),
+        labels=(LabelEvent("encaminhada", "paula-po"),),  # forwarded by the Product Owner
         reviews=tuple(history),
         changed_files=(ChangedFile(NORMAL, "added"),),
         base_ref="main",
@@ -114,3 +123,59 @@ def test_the_authors_approval_never_counts(
     without = [r for r in history if r.login != author]
     with_own = [*without, Review(author, "APPROVED", HEAD, "2026-11-24T17:00:00Z")]
     assert _verdict(example, with_own, author) == _verdict(example, without, author)
+
+
+INVOLVED = ("lucas-analista-cloud", "estagiario-dev")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    history=st.lists(
+        st.builds(
+            Review,
+            login=st.sampled_from(CM + INVOLVED + ("fernanda-coord-services",)),
+            state=st.sampled_from(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]),
+            commit_id=st.sampled_from([HEAD, OLD]),
+            submitted_at=st.just("2026-11-24T15:00:00Z"),
+        ),
+        max_size=16,
+    ),
+    involved=st.lists(st.sampled_from(INVOLVED + CM), unique=True, max_size=3),
+)
+def test_approved_only_if_every_person_involved_approved_the_head(
+    example: Repository, history: list[Review], involved: list[str]
+) -> None:
+    """Someone involved who is not a member has no delegate: only their own approval counts."""
+    assert example.committee is not None
+    rdm = replace(example.rdms["RDM-2026-0041"], involved=tuple(involved))
+    verdict = decide(
+        example.committee, _pr(history), {NORMAL: rdm}, {}, protected_branch="main"
+    ).verdict
+    if verdict is not Outcome.APPROVED:
+        return
+    for login in involved:
+        if login in CM:
+            continue
+        own = _latest(history, login)
+        assert own is not None and own.state == "APPROVED" and own.commit_id == HEAD, login
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    history=reviews,
+    actor=st.sampled_from(["paula-po", "eduardo-gmud", "ana-gerente-mudancas", "mallory", ""]),
+    label=st.sampled_from(["encaminhada", "Encaminhada", "encaminhado", "emergency"]),
+)
+def test_a_normal_rdm_is_approved_only_when_forwarded_by_whom_the_policy_allows(
+    example: Repository, history: list[Review], actor: str, label: str
+) -> None:
+    """Every member approves the head last: the forwarding label alone decides."""
+    assert example.committee is not None
+    final = [Review(m, "APPROVED", HEAD, "2026-11-24T17:00:00Z") for m in CM]
+    history = [r for r in history if r.login not in ("fernanda-coord-services", "gustavo-dba")]
+    pr = replace(_pr(history + final), labels=(LabelEvent(label, actor),))
+    rdms = {NORMAL: example.rdms["RDM-2026-0041"]}
+    verdict = decide(example.committee, pr, rdms, {}, protected_branch="main").verdict
+    allowed = actor in ("paula-po", "eduardo-gmud", "ana-gerente-mudancas")
+    forwarded = allowed and label.lower() == "encaminhada"
+    assert verdict is (Outcome.APPROVED if forwarded else Outcome.PENDING)

@@ -1,8 +1,8 @@
 """The README's console examples are the tool's real output.
 
 Every `$ rdm window …` and `$ rdm calendar …` example with a fixed instant or
-date, and every `$ rdm notice RDM-…` (without --send) and `$ rdm logs …`
-example, is run against the bundled example repository and compared line by line,
+date, and every `$ rdm notice RDM-…` (without --send), `$ rdm logs …` and
+`$ rdm committee` example, is run against the bundled example repository and compared line by line,
 so the documentation cannot drift from the behaviour it shows.
 """
 
@@ -24,7 +24,13 @@ def _examples() -> list[tuple[str, str]]:
     lines = README.splitlines()
     for index, line in enumerate(lines):
         runnable = line.startswith(
-            ("$ rdm window --at", "$ rdm calendar --from", "$ rdm notice RDM-", "$ rdm logs ")
+            (
+                "$ rdm window --at",
+                "$ rdm calendar --from",
+                "$ rdm notice RDM-",
+                "$ rdm logs ",
+                "$ rdm committee",
+            )
         )
         if not runnable or ">" in line or "--send" in line:
             continue

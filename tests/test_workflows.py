@@ -210,9 +210,20 @@ def test_the_verdict_is_computed_by_the_default_branchs_code() -> None:
     verdict = next(r for r in runs if "rdm approvals" in r)
     assert 'rdm approvals --from-workflow-run "$GITHUB_EVENT_PATH" --publish' in verdict
     token = job["steps"][uses.index("actions/create-github-app-token")]
-    assert token["with"]["permission-statuses"] == "write"
+    # statuses for the verdict, issues for rdm's comment; nothing that could
+    # change a PR (pull-requests: write retargets a base) or the code.
+    permissions = {k: v for k, v in token["with"].items() if k.startswith("permission-")}
+    assert permissions == {
+        "permission-pull-requests": "read",
+        "permission-issues": "write",
+        "permission-statuses": "write",
+    }
     step = next(s for s in job["steps"] if "rdm approvals" in s.get("run", ""))
-    assert step["env"] == {"GITHUB_TOKEN": "${{ steps.app-token.outputs.token }}"}
+    assert step["env"] == {
+        "GITHUB_TOKEN": "${{ steps.app-token.outputs.token }}",
+        # rdm's comments are the App's: its bot account, from the token's own step
+        "RDM_BOT_LOGIN": "${{ steps.app-token.outputs.app-slug }}[bot]",
+    }
 
 
 def test_validate_runs_the_suite_and_the_data_checks_read_only() -> None:

@@ -64,7 +64,7 @@ def format_option(choices: Sequence[str]) -> Callable[[F], F]:
     )
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def org_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
@@ -72,7 +72,7 @@ def org_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
     a label selector or an API path."""
     values = value if isinstance(value, tuple) else (value,)
     for one in values:
-        if one is not None and not _DNS_LABEL.match(one):
+        if one is not None and not _DNS_LABEL.fullmatch(one):
             raise click.BadParameter(
                 f"{one!r} is not an org id (a namespace name: lower-case letters, digits "
                 "and '-', at most 63)"

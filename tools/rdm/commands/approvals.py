@@ -4,8 +4,10 @@ Reads the PR from GitHub (`rdm.edges.github`), has `repository.decide_from_git` 
 policy, RDMs, topologies and the changed paths from the local clone and ask
 `rdm.decisions.approvals.decide`, and prints the verdict; `--publish` sets the
 `rdm/committee` commit status on the head commit, after reading the PR again to
-make sure its head did not move. `--from-workflow-run` takes the PR from a
-`workflow_run` event instead, accepting it only as `decisions.workflow_run` allows.
+make sure its head did not move, and keeps rdm's one comment on the PR up to
+date (`decisions.comments` finds it, `reports.verdict_comment` writes it).
+`--from-workflow-run` takes the PR from a `workflow_run` event instead,
+accepting it only as `decisions.workflow_run` allows.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from pathlib import Path
 
 import click
 
+from rdm import i18n
 from rdm.commands.options import repo_option
-from rdm.decisions import approvals, workflow_run
-from rdm.edges.github import GitHubClient, NotFound
+from rdm.decisions import approvals, comments, workflow_run
+from rdm.edges.github import GitHubClient, GitHubError, NotFound
 from rdm.edges.repository import decide_from_git
 from rdm.model.problems import ExternalError, RdmError, UsageError
+from rdm.reports import verdict_comment
 
 # GitHub's owner and repository names: letters, digits, '-', '_' and '.'.
 _SLUG = re.compile(r"\A[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
+# A user's login, or a GitHub App's bot account: `<app-slug>[bot]`.
+_BOT_LOGIN = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?\Z")
 
 
 @click.command("approvals")
@@ -46,7 +52,15 @@ _SLUG = re.compile(r"\A[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 @click.option(
     "--publish",
     is_flag=True,
-    help="Set the commit status `rdm/committee` on the PR's head commit.",
+    help="Set the commit status `rdm/committee` on the PR's head commit and keep "
+    "rdm's comment on the PR up to date.",
+)
+@click.option(
+    "--bot-login",
+    default=None,
+    metavar="LOGIN",
+    help="The account rdm comments as, such as <app-slug>[bot]: only its comments "
+    "are taken for rdm's [default: $RDM_BOT_LOGIN, else who GITHUB_TOKEN is].",
 )
 @click.option(
     "--protected-branch",
@@ -70,14 +84,17 @@ def command(
     repo: Path,
     output_format: str,
     publish: bool,
+    bot_login: str | None,
     protected_branch: str | None,
     event_path: Path | None,
 ) -> int:
     """Decide whether the committee approved pull request PR_NUMBER.
 
-    Consensus of every CM member (normal changes) or CME member (emergencies,
-    with the `emergency` label from an emergency labeler), or one change manager
-    for a standard change within its template. Only PRs into the protected
+    Consensus of every CM member (normal changes, once the Product Owner
+    forwarded them with the `encaminhada` label) or CME member (emergencies,
+    with the `emergency` label from an emergency labeler), and of the people
+    the RDM involves; or one change manager for a standard change within its
+    template. Only PRs into the protected
     branch are decided. Needs GITHUB_TOKEN; the API URL comes from
     GITHUB_API_URL (https). Exit 0 approved, 1 pending, rejected or nothing to
     decide, 3 when GitHub or git failed.
@@ -91,6 +108,12 @@ def command(
         raise UsageError("give either PR_NUMBER or --from-workflow-run EVENT_JSON")
     if protected_branch is not None and not protected_branch.strip():
         raise UsageError("--protected-branch needs a branch name")
+    bot_login = bot_login or os.environ.get("RDM_BOT_LOGIN") or None
+    if bot_login is not None and not _BOT_LOGIN.match(bot_login):
+        raise UsageError(
+            f"--bot-login (or RDM_BOT_LOGIN) {bot_login[:60]!r} is not a GitHub login "
+            "nor an App's <app-slug>[bot]"
+        )
     client = GitHubClient.from_env(
         os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
     )
@@ -120,6 +143,15 @@ def command(
         if not verdict.publishable:
             click.echo(f"rdm: not published: {verdict.reasons[0]}", err=True)
             return 1
+        # Who rdm comments as is settled before anything is written.
+        bot = bot_login or client.authenticated_login()
+        if bot.lower() in comments.SHARED_BOTS:
+            click.echo(
+                f"rdm: warning: {bot} is every workflow's account, a pull request's "
+                "included: a comment by it proves nothing; publish with the committee "
+                "App's token",
+                err=True,
+            )
         moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
         if moved is not None:
             click.echo(f"rdm: not published: {moved}", err=True)
@@ -127,7 +159,49 @@ def command(
         state, description = approvals.commit_status(verdict)
         client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
         click.echo(f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True)
+        _keep_comment(client, slug, pr, verdict, bot)
     return 0 if verdict.verdict is approvals.Outcome.APPROVED else 1
+
+
+def _keep_comment(
+    client: GitHubClient,
+    slug: str,
+    pr: approvals.PullRequest,
+    verdict: approvals.Verdict,
+    bot: str,
+) -> None:
+    """Create rdm's comment on the PR, or edit it; delete rdm's own duplicates."""
+    plan = comments.plan(client.issue_comments(slug, pr.number), bot)
+    for planted in plan.planted:
+        author = f"@{planted.author}" if planted.author else "a deleted account"
+        click.echo(
+            f"rdm: warning: comment {planted.comment_id} by {author} carries rdm's marker "
+            f"but is not by {bot}: left alone",
+            err=True,
+        )
+    with i18n.using(i18n.DEFAULT):  # the team's language, whoever publishes
+        text = verdict_comment.body(
+            pr.number, verdict, pr.head_sha, tuple(c.author for c in plan.planted)
+        )
+    if plan.ours is None:
+        created = client.create_comment(slug, pr.number, text)
+        if created.author.lower() != bot.lower():
+            # rdm would never find it again, and would add one more on every run.
+            client.delete_comment(slug, created.comment_id)
+            raise GitHubError(
+                f"the comment was posted as @{created.author or '?'}, not as {bot}: rdm "
+                "took it back, as it would not find it again; set RDM_BOT_LOGIN "
+                "(--bot-login) to the account GITHUB_TOKEN belongs to"
+            )
+        click.echo(f"comment {created.comment_id} created on PR #{pr.number}", err=True)
+    elif plan.up_to_date(text):
+        click.echo(f"comment {plan.ours.comment_id} on PR #{pr.number} is up to date", err=True)
+    else:
+        client.edit_comment(slug, plan.ours.comment_id, text)
+        click.echo(f"comment {plan.ours.comment_id} edited on PR #{pr.number}", err=True)
+    for duplicate in plan.duplicates:
+        client.delete_comment(slug, duplicate.comment_id)
+        click.echo(f"comment {duplicate.comment_id} deleted (a duplicate of rdm's)", err=True)
 
 
 def _read_event(path: Path) -> object:

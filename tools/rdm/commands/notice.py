@@ -23,7 +23,7 @@ from rdm.edges.repository import CALENDAR, Repository, load_work_tree
 from rdm.model.problems import RdmError
 from rdm.reports import notices
 
-_RDM_ID = re.compile(r"^RDM-(\d{4})-\d{4}$")
+_RDM_ID = re.compile(r"RDM-([0-9]{4})-[0-9]{4}")
 OPERATIONS = "policy/operations.yaml"
 
 

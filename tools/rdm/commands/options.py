@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
+from rdm.model.dates import FIRST_YEAR, LAST_YEAR
+
 # DESIGN.md: 0 ok; 1 the input is wrong or a gate said no; 2 usage; 3 an outside system failed.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
 
-FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 repo_option = click.option(
     "--repo",

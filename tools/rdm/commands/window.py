@@ -34,13 +34,45 @@ from rdm.reports import calendar_report
 def command(repo: Path, at: str | None, emergency: bool, output: str) -> int:
     """Is a change allowed to run at an instant? Exit 0 when open, 1 when closed."""
     instant = parse_instant(at) or datetime.now(UTC)
+    if emergency:
+        return _emergency(repo, instant, output)
     policy = load_policy(repo)  # prints the problems of a broken policy
-    if policy is None and not emergency:
+    if policy is None:
         return EXIT_FINDINGS
-    decision = (
-        calendar.window_at(policy, instant, emergency=emergency)
-        if policy is not None
-        else calendar.emergency_without_policy(instant)
-    )
+    decision = calendar.window_at(policy, instant)
+    _warn(decision)
     click.echo(calendar_report.DECISION_FORMATS[output](decision))
     return EXIT_OK if decision.open else EXIT_FINDINGS
+
+
+def _emergency(repo: Path, instant: datetime, output: str) -> int:
+    """Open, whatever the policy files hold: the fix of an incident is never held up.
+
+    The normal windows are described when the policy can be read; a policy that
+    cannot (missing, broken, hostile, or one that trips a fault in rdm itself)
+    is reported on stderr and the answer stays open.
+    """
+    try:
+        policy = load_policy(repo)  # prints the problems of a broken policy
+        decision = (
+            calendar.window_at(policy, instant, emergency=True)
+            if policy is not None
+            else calendar.emergency_without_policy(instant)
+        )
+        text = calendar_report.DECISION_FORMATS[output](decision)
+        _warn(decision)
+    except Exception as exc:  # on purpose: nothing in the policy may block an emergency
+        click.echo(
+            f"rdm: warning: the calendar policy could not be used ({type(exc).__name__}); "
+            "emergency changes may run at any time",
+            err=True,
+        )
+        decision = calendar.emergency_without_policy(instant)
+        text = calendar_report.DECISION_FORMATS[output](decision)
+    click.echo(text)
+    return EXIT_OK
+
+
+def _warn(decision: calendar.WindowDecision) -> None:
+    for warning in decision.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -16,6 +16,18 @@ inside its template. `decide` applies that rule and says why, naming people:
   changes. The reasons say who stood in for whom.
 - The PR author's own review never counts; reviews from people the policy does
   not name are shown and never count.
+- People involved: the logins an RDM lists in `involved` join the consensus of
+  its committee (CM or CME) with a member's rules, and without delegates; one
+  who is also a member counts once. The reasons name them "involved in RDM-…".
+  In a standard change within its template they may only stop it (changes
+  requested), as CM members may.
+- Forwarding: once the policy names a `product-owner`, a normal RDM (and a
+  standard one whose diff leaves its template, which then goes to the CM as a
+  normal change) reaches the CM only once the Product Owner forwarded it: the
+  PR carries the label `encaminhada` last added by the Product Owner or by a
+  change manager. Until then it is pending, however the votes stand (a veto
+  still rejects); a label added by anyone else is reported and ignored, as for
+  the emergency label. A policy without roles keeps the rule it had.
 - Emergency: the RDM is of type emergency and the PR carries the `emergency`
   label last added by a login in `emergencyLabelers`; then the CME decides.
   A label added by anyone else is reported and ignored, and the emergency cannot
@@ -49,12 +61,15 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rdm.decisions.standard import TopologyDiff, beyond_template
-from rdm.model.policy import CommitteePolicy, StandardTemplate
+from rdm.model.policy import Committee, CommitteePolicy, StandardTemplate
 from rdm.model.rdms import ChangeType, Rdm
+from rdm.model.records import Approver, Capacity
 
 EMERGENCY_LABEL = "emergency"
+FORWARDING_LABEL = "encaminhada"
 STATUS_CONTEXT = "rdm/committee"
 # Whole-path matches (\Z, ASCII digits): a path from git may hold any character,
 # and "x.yaml\n" or Arabic-Indic digits must not pass for an RDM or a topology.
@@ -102,6 +117,8 @@ class Review:
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
     commit_id: str | None
     submitted_at: str
+    body: str = ""  # the reviewer's text: hostile, shown only escaped and cut short
+    review_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,8 +185,69 @@ class PullRequest:
 
 @dataclass(frozen=True)
 class MemberState:
+    """One row of the table: a person, their standing, and why their vote is asked."""
+
     login: str
     state: State
+    capacity: Capacity | None = None  # None: the vote is not theirs (shown only)
+    involved: bool = False  # listed in the RDM's `involved`
+    roles: tuple[str, ...] = ()  # the policy roles they hold (`product-owner`, …)
+    stands_in_for: str | None = None  # a delegate's row: the member they may replace
+    replaced_by: str | None = None  # a `delegated` member's row: who approved for them
+    review_id: int = 0  # their latest decisive review (0: none)
+    submitted_at: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "login": self.login,
+            "state": str(self.state),
+            "capacity": str(self.capacity) if self.capacity else None,
+            "involved": self.involved,
+            "roles": list(self.roles),
+        }
+
+
+@dataclass(frozen=True)
+class LabelGate:
+    """A label that must be put on the PR by certain people before it can pass."""
+
+    label: str  # FORWARDING_LABEL | EMERGENCY_LABEL
+    allowed: tuple[str, ...]  # whose label counts
+    by: str | None = None  # whose label counted; None: the gate is still closed
+    ignored: tuple[str, ...] = ()  # who added it without counting ('' an unknown actor)
+    product_owner: str | None = None  # for forwarding: the holder of `product-owner`
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "by": self.by,
+            "allowed": list(self.allowed),
+            "ignored": list(self.ignored),
+        }
+
+
+@dataclass(frozen=True)
+class Veto:
+    """A request for changes that rejects the PR, with the text the reviewer wrote."""
+
+    login: str
+    capacity: Capacity | None
+    involved: bool
+    rdm_id: str | None
+    body: str
+    review_id: int
+    submitted_at: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "login": self.login,
+            "capacity": str(self.capacity) if self.capacity else None,
+            "involved": self.involved,
+            "rdm": self.rdm_id,
+            "review_id": self.review_id,
+            "submitted_at": self.submitted_at,
+            "body": self.body,
+        }
 
 
 @dataclass(frozen=True)
@@ -183,6 +261,42 @@ class Verdict:
     # False when the verdict must not become a commit status (a PR into a
     # branch other than the protected one): `reasons[0]` says why.
     publishable: bool = True
+    gates: tuple[LabelGate, ...] = ()  # labels this verdict waited for (or got)
+    vetoes: tuple[Veto, ...] = ()  # requests for changes that reject, every RDM's
+    # With several RDMs: each one's own verdict (the strictest is this one).
+    parts: tuple[Verdict, ...] = ()
+
+    def each(self) -> tuple[Verdict, ...]:
+        """The verdict of each RDM in the PR (itself when there is one, or none)."""
+        return self.parts or (self,)
+
+    def approvers(self) -> tuple[Approver, ...]:
+        """Whose approvals made an `approved` verdict, as the execution records keep them.
+
+        Members and people involved who approved on head; a delegate for the
+        member they stood in for; for a standard change, the change manager
+        whose approval sufficed. Each person once, in table order; none unless
+        approved.
+        """
+        if self.verdict is not Outcome.APPROVED:
+            return ()
+        found: dict[str, Approver] = {}
+        for part in self.each():
+            rows = {row.login.lower(): row for row in part.members}
+            for row in part.members:
+                approver = _approver(row)
+                if approver is not None:
+                    found.setdefault(row.login.lower(), approver)
+                    if part.committee == "standard":
+                        break  # one change manager's approval is the one that counts
+                elif row.state is State.DELEGATED and row.replaced_by:
+                    delegate = rows.get(row.replaced_by.lower())
+                    if delegate is not None:
+                        found.setdefault(
+                            delegate.login.lower(),
+                            _record(delegate, Capacity.DELEGATE, stood_in_for=row.login),
+                        )
+        return tuple(found.values())
 
     def as_json(self, pr: int) -> dict[str, object]:
         return {
@@ -191,9 +305,32 @@ class Verdict:
             "rdms": list(self.rdm_ids),
             "committee": self.committee,
             "verdict": str(self.verdict),
-            "members": [{"login": m.login, "state": str(m.state)} for m in self.members],
+            "members": [m.as_json() for m in self.members],
+            "gates": [g.as_json() for g in self.gates],
+            "vetoes": [v.as_json() for v in self.vetoes],
             "reasons": list(self.reasons),
         }
+
+
+def _approver(row: MemberState) -> Approver | None:
+    """The record of a row whose own approval counted (a delegate's is found via its member)."""
+    if row.state is not State.APPROVED or row.capacity is None:
+        return None
+    if row.capacity is Capacity.DELEGATE:
+        # A delegate's approval counts for the member they replaced (found from the
+        # member's row) or, when they are involved, for themselves.
+        return _record(row, Capacity.INVOLVED) if row.involved else None
+    return _record(row, row.capacity)
+
+
+def _record(row: MemberState, capacity: Capacity, stood_in_for: str | None = None) -> Approver:
+    try:
+        when = datetime.fromisoformat(row.submitted_at.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is not None and when.tzinfo is None:
+        when = None  # the records hold aware times only
+    return Approver(row.login, row.review_id, capacity, when, stood_in_for)
 
 
 _SEVERITY = {Outcome.APPROVED: 0, Outcome.PENDING: 1, Outcome.REJECTED: 2}
@@ -246,7 +383,7 @@ def decide(
     coverage = _cross_check(pr) + _coverage_reasons(pr, valid)
 
     if not valid:
-        verdict = _consensus(policy, policy.cm.name, policy.cm.members, pr, None)
+        verdict = _consensus(policy, policy.cm, pr, None)
         reasons = list(verdict.reasons)
         if not coverage and not unreadable:
             reasons.insert(
@@ -263,7 +400,13 @@ def decide(
         reasons.insert(
             0, f"{len(verdicts)} RDMs in this PR; the strictest verdict ({strictest.rdm_id}) wins"
         )
-    merged = replace(strictest, rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id))
+    merged = replace(
+        strictest,
+        rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id),
+        vetoes=tuple(veto for v in verdicts for veto in v.vetoes),
+        gates=tuple({g.label: g for v in verdicts for g in v.gates}.values()),
+        parts=tuple(verdicts) if len(verdicts) > 1 else (),
+    )
     return _with(merged, coverage + _unreadable_reasons(unreadable), reasons)
 
 
@@ -348,11 +491,12 @@ def _decide_one(
     templates: Mapping[str, StandardTemplate],
     diffs: tuple[TopologyDiff, ...],
 ) -> Verdict:
-    label_reasons, labelled = _emergency_label(policy, pr)
+    label_reasons, emergency = _emergency_label(policy, pr)
     if rdm.type is ChangeType.EMERGENCY:
-        verdict = _consensus(policy, policy.cme.name, policy.cme.members, pr, rdm.id)
-        reasons = [*label_reasons, *verdict.reasons]
-        if not labelled:
+        verdict = _consensus(policy, policy.cme, pr, rdm.id, rdm.involved)
+        reasons = [*label_reasons, *_idle_forwarding(pr, rdm), *verdict.reasons]
+        verdict = replace(verdict, gates=(emergency,))
+        if emergency.by is None:
             reasons.insert(
                 0,
                 f"{rdm.id} is an emergency, but the PR lacks the label `{EMERGENCY_LABEL}` "
@@ -362,37 +506,115 @@ def _decide_one(
             if verdict.verdict is Outcome.APPROVED:
                 return _replace(verdict, Outcome.PENDING, reasons)
         return _replace(verdict, verdict.verdict, reasons)
-    if labelled:
+    if emergency.by is not None:
         label_reasons.append(
             f"label `{EMERGENCY_LABEL}` on a {rdm.type} RDM ({rdm.id}) changes nothing: ignored"
         )
     if rdm.type is ChangeType.STANDARD:
         return _standard(policy, pr, rdm, templates, diffs, label_reasons)
-    verdict = _consensus(policy, policy.cm.name, policy.cm.members, pr, rdm.id)
-    return _replace(verdict, verdict.verdict, [*label_reasons, *verdict.reasons])
+    return _forwarded(policy, pr, rdm, label_reasons, [])
+
+
+def _forwarded(
+    policy: CommitteePolicy,
+    pr: PullRequest,
+    rdm: Rdm,
+    before: list[str],
+    findings: list[str],
+) -> Verdict:
+    """The CM's verdict on an RDM that needs the Product Owner's forwarding first.
+
+    `before` are reasons to print first, `findings` what sent a standard RDM to
+    the CM (printed between the forwarding and the votes).
+    """
+    verdict = _consensus(policy, policy.cm, pr, rdm.id, rdm.involved)
+    po = policy.product_owner
+    if po is None:  # a policy without roles: nobody forwards, as before roles existed
+        return _replace(verdict, verdict.verdict, [*before, *findings, *verdict.reasons])
+    forwarding_reasons, gate = _forwarding(policy, pr, po)
+    reasons = [*before, *forwarding_reasons, *findings, *verdict.reasons]
+    verdict = replace(verdict, gates=(gate,))
+    if gate.by is not None:
+        return _replace(verdict, verdict.verdict, reasons)
+    reasons.insert(
+        len(before),
+        f"awaiting forwarding by @{po} (Product Owner): the PR needs the label "
+        f"`{FORWARDING_LABEL}` added by @{po} or by a change manager "
+        f"({_people(policy.change_managers, 'or')})",
+    )
+    outcome = Outcome.PENDING if verdict.verdict is Outcome.APPROVED else verdict.verdict
+    return _replace(verdict, outcome, reasons)
 
 
 def _replace(verdict: Verdict, outcome: Outcome, reasons: list[str]) -> Verdict:
     return replace(verdict, verdict=outcome, reasons=tuple(reasons))
 
 
-def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str], bool]:
-    """Whether the emergency label counts, and what to say about it."""
-    reasons: list[str] = []
-    labelers = {login.lower() for login in policy.emergency_labelers}
+def _label_gate(
+    pr: PullRequest, label: str, allowed: tuple[str, ...], product_owner: str | None = None
+) -> LabelGate:
+    """Whether the latest adder of `label` is one of `allowed`, and who was ignored.
+
+    `pr.labels` holds each label on the PR once, with the actor of its latest
+    `labeled` event ('' when GitHub did not say): only that actor matters.
+    """
+    keys = {login.lower() for login in allowed}
+    ignored: list[str] = []
     for event in pr.labels:
-        if event.label.lower() != EMERGENCY_LABEL:
+        if event.label.lower() != label:
             continue
-        if event.actor.lower() in labelers:
-            reasons.append(
-                f"label `{EMERGENCY_LABEL}` added by @{event.actor} (an emergency labeler)"
-            )
-            return reasons, True
-        who = f"@{event.actor}" if event.actor else "an unknown actor"
+        if event.actor and event.actor.lower() in keys:
+            return LabelGate(label, allowed, event.actor, (), product_owner)
+        ignored.append(event.actor)
+    return LabelGate(label, allowed, None, tuple(ignored), product_owner)
+
+
+def _emergency_label(policy: CommitteePolicy, pr: PullRequest) -> tuple[list[str], LabelGate]:
+    """Whether the emergency label counts, and what to say about it."""
+    gate = _label_gate(pr, EMERGENCY_LABEL, policy.emergency_labelers)
+    reasons = [
+        f"{EMERGENCY_LABEL} label added by {_actor(actor)}, who is not in emergencyLabelers: "
+        "ignored"
+        for actor in gate.ignored
+    ]
+    if gate.by is not None:
+        reasons.append(f"label `{EMERGENCY_LABEL}` added by @{gate.by} (an emergency labeler)")
+    return reasons, gate
+
+
+def _forwarding(policy: CommitteePolicy, pr: PullRequest, po: str) -> tuple[list[str], LabelGate]:
+    """Whether the Product Owner `po` (or a change manager) forwarded the PR to the CM."""
+    gate = _label_gate(pr, FORWARDING_LABEL, policy.forwarders(), po)
+    reasons = [
+        f"{FORWARDING_LABEL} label added by {_actor(actor)}, who is neither the Product Owner "
+        "nor a change manager: ignored"
+        for actor in gate.ignored
+    ]
+    if gate.by is not None:
+        who = "Product Owner" if gate.by.lower() == po.lower() else "a change manager"
         reasons.append(
-            f"{EMERGENCY_LABEL} label added by {who}, who is not in emergencyLabelers: ignored"
+            f"label `{FORWARDING_LABEL}` added by @{gate.by} ({who}): forwarded to the CM"
         )
-    return reasons, False
+    return reasons, gate
+
+
+def _idle_forwarding(pr: PullRequest, rdm: Rdm) -> list[str]:
+    """The forwarding label on an RDM that does not need it: said, and ignored."""
+    if any(event.label.lower() == FORWARDING_LABEL for event in pr.labels):
+        return [
+            f"label `{FORWARDING_LABEL}` on {'an' if rdm.type is ChangeType.EMERGENCY else 'a'} "
+            f"{rdm.type} RDM ({rdm.id}) changes nothing: only normal changes are forwarded "
+            "to the CM"
+        ]
+    return []
+
+
+def _first(logins: tuple[str, ...]) -> str | None:
+    return logins[0] if logins else None
+
+
+def _actor(login: str) -> str:
+    return f"@{login}" if login else "an unknown actor"
 
 
 def _standard(
@@ -411,43 +633,71 @@ def _standard(
     else:
         findings = (*_outside_any_template(pr), *beyond_template(template, diffs))
     if findings:
-        verdict = _consensus(policy, policy.cm.name, policy.cm.members, pr, rdm.id)
         head = f"the PR goes beyond the standard template {rdm.template!r}; the full CM decides"
-        return _replace(verdict, verdict.verdict, [*reasons, head, *findings, *verdict.reasons])
+        return _forwarded(policy, pr, rdm, [*reasons, head], list(findings))
 
-    standing = _standing(pr)
+    reasons += _idle_forwarding(pr, rdm)
+    latest = _latest(pr)
+    standing = _standing(pr, latest)
     author = pr.author.lower()
+    involved = {login.lower() for login in rdm.involved}
     rows: list[MemberState] = []
     approvers: list[str] = []
-    objectors: list[str] = []
+    objectors: list[MemberState] = []
     for login in policy.change_managers:
         state = (
             State.AUTHOR if login.lower() == author else standing.get(login.lower(), State.MISSING)
         )
         if state is State.AUTHOR and standing.get(login.lower()) is not None:
             reasons.append(f"@{login} is the PR author; their own review does not count")
-        rows.append(MemberState(login, state))
+        row = MemberState(
+            login,
+            state,
+            Capacity.CHANGE_MANAGER,
+            login.lower() in involved,
+            policy.roles_of(login),
+        )
+        rows.append(row)
         if state is State.APPROVED:
             approvers.append(login)
         elif state is State.CHANGES_REQUESTED:
-            objectors.append(login)
-    # CM members and their delegates may stop a pre-approved change too.
-    watchers = [
-        *policy.cm.members,
-        *(d for m in policy.cm.members for d in policy.delegates.get(m, ())),
+            objectors.append(row)
+    # CM members, their delegates and the people the RDM involves may stop a
+    # pre-approved change too.
+    stand_ins = policy.stand_ins()
+    watchers: list[tuple[str, Capacity]] = [
+        *((m, Capacity.MEMBER) for m in policy.cm.members),
+        *((d, Capacity.DELEGATE) for m in policy.cm.members for d in policy.delegates.get(m, ())),
+        *((login, Capacity.INVOLVED) for login in rdm.involved),
     ]
-    for login in watchers:
-        if login in policy.change_managers or login.lower() == author:
+    shown = {r.login.lower() for r in rows}
+    for login, capacity in watchers:
+        key = login.lower()
+        if key in shown or key == author:
             continue
-        if standing.get(login.lower()) is State.CHANGES_REQUESTED:
-            rows.append(MemberState(login, State.CHANGES_REQUESTED))
-            objectors.append(login)
-    rows += _outsiders(pr, {r.login.lower() for r in rows})
+        if standing.get(key) is State.CHANGES_REQUESTED:
+            row = MemberState(
+                login,
+                State.CHANGES_REQUESTED,
+                capacity,
+                key in involved,
+                policy.roles_of(login),
+                stands_in_for=_first(stand_ins.get(login, ()))
+                if capacity is Capacity.DELEGATE
+                else None,
+            )
+            rows.append(row)
+            objectors.append(row)
+            shown.add(key)
+    rows += _outsiders(pr, shown)
+    rows = [_reviewed(row, latest) for row in rows]
     reasons.append(
         f"standard change within template {rdm.template!r}: one change manager's approval suffices"
     )
-    for login in objectors:
-        reasons.append(f"@{login} requested changes; rejected until @{login} approves")
+    for row in objectors:
+        who = _who(row, rdm.id)
+        reasons.append(f"{who} requested changes; rejected until @{row.login} approves")
+    vetoes = tuple(_veto(row, rdm.id, latest) for row in objectors)
     if objectors:
         outcome = Outcome.REJECTED
     elif approvers:
@@ -462,7 +712,9 @@ def _standard(
         reasons.append(
             f"approval missing from a change manager ({_people(policy.change_managers, 'or')})"
         )
-    return Verdict(outcome, "standard", rdm.id, tuple(rows), tuple(reasons), (rdm.id,))
+    return Verdict(
+        outcome, "standard", rdm.id, tuple(rows), tuple(reasons), (rdm.id,), vetoes=vetoes
+    )
 
 
 def _outside_any_template(pr: PullRequest) -> list[str]:
@@ -489,8 +741,8 @@ def _outside_any_template(pr: PullRequest) -> list[str]:
     return findings
 
 
-def _standing(pr: PullRequest) -> dict[str, State]:
-    """Each reviewer's standing (lower-cased login) from their latest decisive review.
+def _latest(pr: PullRequest) -> dict[str, Review]:
+    """Each reviewer's latest decisive review, by lower-cased login.
 
     States are compared without case: GitHub writes them in capitals, and an
     `approved` must not slip past as a non-decisive state.
@@ -499,8 +751,13 @@ def _standing(pr: PullRequest) -> dict[str, State]:
     for review in pr.reviews:  # chronological: a later one replaces an earlier one
         if review.state.upper() in _DECISIVE:
             latest[review.login.lower()] = review
+    return latest
+
+
+def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> dict[str, State]:
+    """Each reviewer's standing (lower-cased login) from their latest decisive review."""
     standing: dict[str, State] = {}
-    for login, review in latest.items():
+    for login, review in (_latest(pr) if latest is None else latest).items():
         state = review.state.upper()
         if state == APPROVED:
             standing[login] = State.APPROVED if review.commit_id == pr.head_sha else State.STALE
@@ -511,20 +768,63 @@ def _standing(pr: PullRequest) -> dict[str, State]:
     return standing
 
 
+def _reviewed(row: MemberState, latest: Mapping[str, Review]) -> MemberState:
+    """The row with the id and time of the person's latest decisive review."""
+    review = latest.get(row.login.lower())
+    if review is None:
+        return row
+    return replace(row, review_id=review.review_id, submitted_at=review.submitted_at)
+
+
+def _who(row: MemberState, rdm_id: str | None) -> str:
+    """`@login`, and for someone only involved, `@login (involved in RDM-…)`."""
+    if row.capacity is Capacity.INVOLVED and rdm_id:
+        return f"@{row.login} (involved in {rdm_id})"
+    return f"@{row.login}"
+
+
+def _veto(row: MemberState, rdm_id: str | None, latest: Mapping[str, Review]) -> Veto:
+    review = latest.get(row.login.lower())
+    return Veto(
+        row.login,
+        row.capacity,
+        row.involved,
+        rdm_id,
+        review.body if review else "",
+        review.review_id if review else 0,
+        review.submitted_at if review else "",
+    )
+
+
 def _consensus(
     policy: CommitteePolicy,
-    name: str,
-    members: tuple[str, ...],
+    committee: Committee,
     pr: PullRequest,
     rdm_id: str | None,
+    involved: tuple[str, ...] = (),
 ) -> Verdict:
-    standing = _standing(pr)
+    """Every member of `committee` and every person `involved` approved on head.
+
+    A member's delegate who approved on head stands in for them; the people
+    involved have no delegates (unless they are members too, and then they
+    count once, as the member).
+    """
+    latest = _latest(pr)
+    standing = _standing(pr, latest)
     author = pr.author.lower()
+    members = committee.members
+    member_keys = {m.lower() for m in members}
+    involved_keys = {login.lower() for login in involved}
     rows: list[MemberState] = []
     reasons: list[str] = []
-    missing: list[str] = []
-    objectors: list[str] = []
-    shown: set[str] = set()
+    missing: list[MemberState] = []
+    objectors: list[MemberState] = []
+    shown: dict[str, int] = {}  # lower-cased login -> index of their row
+
+    def add(row: MemberState) -> MemberState:
+        shown[row.login.lower()] = len(rows)
+        rows.append(row)
+        return row
 
     def delegate_rows(member: str) -> str | None:
         """Show the member's delegates who reviewed; return one who approved on head."""
@@ -533,66 +833,122 @@ def _consensus(
             key = delegate.lower()
             if key in shown:
                 continue
+            row = MemberState(
+                delegate,
+                State.AUTHOR,
+                Capacity.DELEGATE,
+                key in involved_keys,
+                policy.roles_of(delegate),
+                stands_in_for=member,
+            )
             if key == author:
                 if key in standing:
-                    rows.append(MemberState(delegate, State.AUTHOR))
-                    shown.add(key)
+                    add(row)
                 continue
             state = standing.get(key)
             if state is None or state is State.MISSING:
                 continue
-            rows.append(MemberState(delegate, state))
-            shown.add(key)
+            row = add(replace(row, state=state))
             if state is State.CHANGES_REQUESTED:
-                objectors.append(delegate)
+                objectors.append(row)
             elif state is State.APPROVED and stand_in is None:
                 stand_in = delegate
         return stand_in
+
+    def stands_alone(row: MemberState) -> None:
+        """Say why a person who has not approved on head is missing, and count them."""
+        who = _who(row, rdm_id)
+        if row.state is State.AUTHOR:
+            substitutes = (
+                policy.delegates.get(row.login, ()) if row.capacity is Capacity.MEMBER else ()
+            )
+            stand_in = (
+                f" (a delegate may stand in: {_people(substitutes, 'or')})" if substitutes else ""
+            )
+            reasons.append(f"{who} is the PR author; their own review does not count{stand_in}")
+        elif row.state is State.STALE:
+            if row.capacity is Capacity.INVOLVED:
+                reasons.append(
+                    f"{who}'s approval is stale (given before the latest push to {pr.head_sha[:7]})"
+                )
+            else:
+                reasons.append(
+                    f"@{row.login}'s approval is stale "
+                    f"(given before the latest push to {pr.head_sha[:7]})"
+                )
+        missing.append(row)
 
     for member in members:
         key = member.lower()
         state = State.AUTHOR if key == author else standing.get(key, State.MISSING)
         index = len(rows)
-        rows.append(MemberState(member, state))
-        shown.add(key)
+        row = add(
+            MemberState(
+                member, state, Capacity.MEMBER, key in involved_keys, policy.roles_of(member)
+            )
+        )
         stand_in = delegate_rows(member)
         if state is State.APPROVED:
             continue
         if state is State.CHANGES_REQUESTED:
-            objectors.append(member)
+            objectors.append(row)
             continue
         if stand_in is not None:
-            rows[index] = MemberState(member, State.DELEGATED)
+            rows[index] = replace(row, state=State.DELEGATED, replaced_by=stand_in)
             reasons.append(f"@{stand_in} approved on behalf of @{member} (delegate)")
             continue
-        if state is State.AUTHOR:
-            reasons.append(
-                f"@{member} is the PR author; their own review does not count"
-                + (
-                    f" (a delegate may stand in: {_people(policy.delegates[member], 'or')})"
-                    if policy.delegates.get(member)
-                    else ""
-                )
-            )
-        elif state is State.STALE:
-            reasons.append(
-                f"@{member}'s approval is stale (given before the latest push to {pr.head_sha[:7]})"
-            )
-        missing.append(member)
+        stands_alone(row)
 
-    rows += _outsiders(pr, shown)
-    for login in objectors:
-        reasons.append(f"@{login} requested changes; rejected until @{login} approves")
-    for member in missing:
-        reasons.append(f"approval missing from @{member}")
+    for login in dict.fromkeys(involved):  # the RDM's order, once each
+        key = login.lower()
+        if key in member_keys:
+            continue  # a member who is also involved counts once, as the member
+        if key in shown:  # a delegate who reviewed is shown already; now they must approve too
+            index = shown[key]
+            row = replace(rows[index], involved=True)
+            rows[index] = row
+            if row.state in (State.APPROVED, State.CHANGES_REQUESTED):
+                continue  # an objector already
+            stands_alone(replace(row, capacity=Capacity.INVOLVED))
+            continue
+        state = State.AUTHOR if key == author else standing.get(key, State.MISSING)
+        row = add(MemberState(login, state, Capacity.INVOLVED, True, policy.roles_of(login)))
+        if state is State.APPROVED:
+            continue
+        if state is State.CHANGES_REQUESTED:
+            objectors.append(row)
+            continue
+        stands_alone(row)
+
+    rows += _outsiders(pr, set(shown))
+    rows = [_reviewed(row, latest) for row in rows]
+    for row in objectors:
+        reasons.append(
+            f"{_who(row, rdm_id)} requested changes; rejected until @{row.login} approves"
+        )
+    for row in missing:
+        reasons.append(f"approval missing from {_who(row, rdm_id)}")
     if objectors:
         outcome = Outcome.REJECTED
     elif missing:
         outcome = Outcome.PENDING
     else:
         outcome = Outcome.APPROVED
-        reasons.append(f"consensus of the {name}: {_people(members)} on {pr.head_sha[:7]}")
-    return Verdict(outcome, name, rdm_id, tuple(rows), tuple(reasons), (rdm_id,) if rdm_id else ())
+        also = [login for login in dict.fromkeys(involved) if login.lower() not in member_keys]
+        reasons.append(
+            f"consensus of the {committee.name}: {_people(members)}"
+            + (f", with {_people(tuple(also))} involved in {rdm_id}," if also else "")
+            + f" on {pr.head_sha[:7]}"
+        )
+    return Verdict(
+        outcome,
+        committee.name,
+        rdm_id,
+        tuple(rows),
+        tuple(reasons),
+        (rdm_id,) if rdm_id else (),
+        vetoes=tuple(_veto(row, rdm_id, latest) for row in objectors),
+    )
 
 
 def _outsiders(pr: PullRequest, shown: set[str]) -> list[MemberState]:
@@ -646,8 +1002,18 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
     subject = verdict.rdm_id or "PR"
     first = verdict.reasons[0] if verdict.reasons else ""
     if verdict.verdict is not Outcome.APPROVED:
+        # What blocks it: a veto before a missing forwarding, which only delays.
+        candidates = [
+            r
+            for r in verdict.reasons
+            if verdict.verdict is Outcome.PENDING or "awaiting forwarding" not in r
+        ]
         first = next(
-            (r for r in verdict.reasons if "missing" in r or "requested" in r or "no RDM" in r),
+            (
+                r
+                for r in candidates
+                if "missing" in r or "requested" in r or "no RDM" in r or "awaiting forwarding" in r
+            ),
             first,
         )
     text = f"{verdict.committee} {verdict.verdict}: {subject}: {first}"
@@ -655,16 +1021,37 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
 
 
 def verdict_text(number: int, verdict: Verdict) -> str:
-    """The verdict as `rdm approvals` prints it: a headline, the members, the reasons."""
+    """The verdict as `rdm approvals` prints it: a headline, the people, the reasons."""
     subject = ", ".join(verdict.rdm_ids) or "no RDM"
     lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
     if verdict.members:
         width = max(len(m.login) for m in verdict.members) + 1
+        states = max(len(m.state.value) for m in verdict.members) + 1
         lines.append("")
-        lines += [
-            f"  @{m.login:<{width}} {m.state.value.replace('_', ' ')}" for m in verdict.members
-        ]
+        for m in verdict.members:
+            state = m.state.value.replace("_", " ")
+            why = _why(m, verdict.rdm_id)
+            lines.append(f"  @{m.login:<{width}} {state:<{states}} {why}".rstrip())
     if verdict.reasons:
         lines.append("")
         lines += [f"  - {reason}" for reason in verdict.reasons]
     return "\n".join(lines)
+
+
+def _why(row: MemberState, rdm_id: str | None) -> str:
+    """Why a person's vote is asked, for the text table: capacity, roles, involvement."""
+    roles = f" ({', '.join(row.roles)})" if row.roles else ""
+    involved = f"involved in {rdm_id}" if rdm_id else "involved"
+    if row.capacity is Capacity.MEMBER:
+        text = f"member{roles}"
+    elif row.capacity is Capacity.CHANGE_MANAGER:
+        text = f"change manager{roles}"
+    elif row.capacity is Capacity.DELEGATE:
+        text = f"delegate of @{row.stands_in_for}" if row.stands_in_for else "delegate"
+    elif row.capacity is Capacity.INVOLVED:
+        return involved
+    else:
+        return ""
+    if row.replaced_by:
+        text += f", @{row.replaced_by} approved for them"
+    return f"{text}, {involved}" if row.involved else text

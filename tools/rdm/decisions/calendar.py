@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -38,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 
+from rdm.model import dates
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
@@ -141,7 +143,7 @@ class CalendarPolicy:
             for f in data.get("freezes") or ()
         )
         return cls(
-            zone=ZoneInfo(data["timezone"]),
+            zone=_known_zone(data["timezone"]),
             window=_slot(window),
             skip_holidays=window.get("onHoliday", "keep") == "skip",
             committee=_slot(committee),
@@ -156,11 +158,44 @@ class CalendarPolicy:
     def slot(self, kind: Kind) -> WeeklySlot:
         return self.window if kind is Kind.WINDOW else self.committee
 
-    def move_for(self, kind: Kind, scheduled: date) -> Move | None:
+    @cached_property
+    def frozen(self) -> FrozenTime:
+        """The freezes, indexed (built once per policy)."""
+        return FrozenTime(self.freezes)
+
+    @cached_property
+    def _scheduled_moves(self) -> Mapping[tuple[Kind, date], Move]:
+        found: dict[tuple[Kind, date], Move] = {}
         for move in self.moves:
-            if move.kind is kind and move.scheduled == scheduled:
-                return move
-        return None
+            found.setdefault((move.kind, move.scheduled), move)  # the first one counts
+        return found
+
+    @cached_property
+    def _moves_by_new_day(self) -> Mapping[Kind, tuple[list[date], list[Move]]]:
+        """Per kind, the moves that take place (not cancellations), sorted by the
+        local date of their new start, for bisection."""
+        found: dict[Kind, tuple[list[date], list[Move]]] = {}
+        for kind in Kind:
+            pairs = sorted(
+                (
+                    (self.local(m.start).date(), m.start, n, m)
+                    for n, m in enumerate(self.moves)
+                    if m.kind is kind and m.start is not None and m.end is not None
+                ),
+                key=lambda item: item[:3],
+            )
+            found[kind] = ([day for day, *_ in pairs], [move for *_, move in pairs])
+        return found
+
+    def move_for(self, kind: Kind, scheduled: date) -> Move | None:
+        """The move of the occurrence the weekly rule puts on `scheduled`, if any."""
+        return self._scheduled_moves.get((kind, scheduled))
+
+    def moves_into(self, kind: Kind, first: date, last: date) -> list[Move]:
+        """Moves of `kind` (not cancellations) whose new start is on a local date in
+        [first, last], in order of that start."""
+        days, moves = self._moves_by_new_day[kind]
+        return moves[bisect.bisect_left(days, first) : bisect.bisect_right(days, last)]
 
     def holiday(self, day: date) -> str | None:
         """The holiday's name on `day`, or None."""
@@ -176,6 +211,13 @@ class CalendarPolicy:
 
     def wall(self, day: date, at: time) -> datetime:
         return wall_instant(day, at, self.zone)
+
+
+def _known_zone(name: str) -> ZoneInfo:
+    found = zone(name)
+    if found is None:
+        raise ValueError(f"{name!r} is not a time zone of the tz database")
+    return found
 
 
 def _instant(text: str) -> datetime:
@@ -201,6 +243,27 @@ def _holiday_names(country: str, subdivision: str | None, year: int) -> Mapping[
         country, subdiv=subdivision, years=year, language=language
     )
     return {day: str(name) for day, name in found.items()}
+
+
+def wall_exists(day: date, at: time, zone: tzinfo) -> bool:
+    """Does the wall clock in `zone` read `at` on `day` (False inside a DST gap)?"""
+    naive = datetime.combine(day, at)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def dst_gap_warning(policy: CalendarPolicy, kind: Kind, day: date) -> str | None:
+    """A warning when the occurrence of `kind` the weekly rule puts on `day` starts
+    at a wall time that does not exist (the clocks jump over it); it then starts at
+    the jump, which is what rdm decides with and shows."""
+    slot = policy.slot(kind)
+    if wall_exists(day, slot.start, policy.zone):
+        return None
+    real = policy.wall(day, slot.start)
+    return (
+        f"the {kind} of {day} starts at {format_instant(real)}, not {slot.start:%H:%M}: "
+        f"{slot.start:%H:%M} does not exist in {policy.zone.key} that day (the clocks jump "
+        "forward), so it opens when they do"
+    )
 
 
 def wall_instant(day: date, at: time, zone: tzinfo) -> datetime:
@@ -331,11 +394,7 @@ def _meetings(policy: CalendarPolicy, first: date, last: date) -> list[Meeting]:
 
 def _moves_into(policy: CalendarPolicy, kind: Kind, first: date, last: date) -> Iterator[Move]:
     """Moves of `kind` (not cancellations) whose new start is on a local date in [first, last]."""
-    for move in policy.moves:
-        if move.kind is not kind or move.start is None or move.end is None:
-            continue
-        if first <= policy.local(move.start).date() <= last:
-            yield move
+    yield from policy.moves_into(kind, first, last)
 
 
 def _moved_times(policy: CalendarPolicy, move: Move) -> tuple[datetime, datetime]:
@@ -367,21 +426,103 @@ def _date_span(policy: CalendarPolicy, start: datetime, end: datetime) -> tuple[
     return policy.local(start).date() - DAY, policy.local(end).date() + DAY
 
 
-def open_periods(occurrence: Occurrence, freezes: Sequence[Freeze]) -> list[Occurrence]:
-    """The parts of `occurrence` outside every freeze."""
-    pieces = [occurrence]
-    for freeze in freezes:
-        next_pieces: list[Occurrence] = []
-        for piece in pieces:
-            if freeze.end <= piece.start or freeze.start >= piece.end:
-                next_pieces.append(piece)
+class FrozenTime:
+    """A policy's freezes, indexed so that every question costs a bisection.
+
+    Policies with thousands of freezes (years of daily ones) are read by every
+    command, and asked about once per window occurrence: a scan of every freeze
+    per question made validation quadratic. Two views, both built once:
+
+    - the frozen spans: overlapping or adjacent freezes merged, sorted and
+      disjoint (what is closed, and until when, whatever freeze says so);
+    - the freezes sorted by start, with a segment tree of their ends, to list the
+      ones overlapping an interval in O((k + 1) log n) for k found.
+    """
+
+    def __init__(self, freezes: Sequence[Freeze]) -> None:
+        self.freezes = tuple(sorted(freezes, key=lambda f: (f.start, f.end)))
+        self._starts = [f.start for f in self.freezes]
+        spans: list[tuple[datetime, datetime]] = []
+        for freeze in self.freezes:
+            if freeze.end <= freeze.start:
+                continue  # empty; validation reports it
+            if spans and freeze.start <= spans[-1][1]:
+                if freeze.end > spans[-1][1]:
+                    spans[-1] = (spans[-1][0], freeze.end)
+            else:
+                spans.append((freeze.start, freeze.end))
+        self.spans = tuple(spans)
+        self._span_starts = [s for s, _ in spans]
+        self._span_ends = [e for _, e in spans]
+        size = 1
+        while size < len(self.freezes):
+            size *= 2
+        self._size = size
+        tree = [_EARLIEST] * (2 * size)
+        for n, freeze in enumerate(self.freezes):
+            tree[size + n] = freeze.end
+        for node in range(size - 1, 0, -1):
+            tree[node] = max(tree[2 * node], tree[2 * node + 1])
+        self._max_end = tree
+
+    def overlapping(self, start: datetime, end: datetime) -> list[Freeze]:
+        """The freezes that overlap [start, end), in order of start."""
+        start, end = _u(start), _u(end)
+        limit = bisect.bisect_left(self._starts, end)  # the freezes that start before `end`
+        found: list[Freeze] = []
+        stack = [(1, 0, self._size)]
+        while stack:
+            node, low, high = stack.pop()
+            if low >= limit or self._max_end[node] <= start:
+                continue  # nothing in this subtree starts in time and ends after `start`
+            if node >= self._size:
+                found.append(self.freezes[node - self._size])
                 continue
-            if freeze.start > piece.start:
-                next_pieces.append(_clip(piece, piece.start, freeze.start))
-            if freeze.end < piece.end:
-                next_pieces.append(_clip(piece, freeze.end, piece.end))
-        pieces = next_pieces
-    return pieces
+            middle = (low + high) // 2
+            stack.append((2 * node + 1, middle, high))
+            stack.append((2 * node, low, middle))  # popped first: results stay in order
+        return found
+
+    def span_at(self, instant: datetime) -> tuple[datetime, datetime] | None:
+        """The whole frozen span containing `instant` (UTC), or None."""
+        at = _u(instant)
+        i = bisect.bisect_right(self._span_starts, at) - 1
+        if i >= 0 and at < self._span_ends[i]:
+            return self.spans[i]
+        return None
+
+    def open_parts(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """[start, end) minus the frozen spans (UTC)."""
+        start, end = _u(start), _u(end)
+        parts: list[tuple[datetime, datetime]] = []
+        cursor = start
+        i = bisect.bisect_right(self._span_ends, start)  # the first span ending after `start`
+        while i < len(self.spans) and self._span_starts[i] < end:
+            span_start, span_end = self.spans[i]
+            if span_start > cursor:
+                parts.append((cursor, span_start))
+            cursor = max(cursor, span_end)
+            i += 1
+        if cursor < end:
+            parts.append((cursor, end))
+        return parts
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def open_periods(
+    occurrence: Occurrence, freezes: FrozenTime | Sequence[Freeze]
+) -> list[Occurrence]:
+    """The parts of `occurrence` outside every freeze (pass `policy.frozen`: a
+    sequence is indexed on each call)."""
+    index = freezes if isinstance(freezes, FrozenTime) else FrozenTime(freezes)
+    if _u(occurrence.start) >= _u(occurrence.end):  # empty (both ends in one DST gap)
+        return [] if index.span_at(occurrence.start) else [occurrence]
+    parts = index.open_parts(occurrence.start, occurrence.end)
+    if parts == [(_u(occurrence.start), _u(occurrence.end))]:
+        return [occurrence]
+    return [_clip(occurrence, start, end) for start, end in parts]
 
 
 def _clip(piece: Occurrence, start: datetime, end: datetime) -> Occurrence:
@@ -415,7 +556,7 @@ def _table(policy: CalendarPolicy, year: int) -> _Table:
     periods: list[Occurrence] = []
     for occurrence in _window_occurrences(policy, first, last):
         # A window whose start and end fall in the same DST gap never opens.
-        pieces = open_periods(occurrence, policy.freezes)
+        pieces = open_periods(occurrence, policy.frozen)
         periods.extend(p for p in pieces if _u(p.start) < _u(p.end))
     periods.sort(key=lambda p: _u(p.start))
     return _Table(
@@ -474,6 +615,24 @@ class WindowDecision:
         return reason
 
 
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader of the decision must know: the current or next window
+        starts at a DST jump instead of its wall-clock start."""
+        found: list[str] = []
+        policy = self.policy
+        for period in (self.current, self.next):
+            if policy is None or period is None or period.moved:
+                continue
+            start = policy.wall(period.scheduled, policy.window.start)
+            if _u(period.start) != _u(start):
+                continue  # cut by a freeze: it starts when the freeze ends
+            warning = dst_gap_warning(policy, Kind.WINDOW, period.scheduled)
+            if warning is not None and warning not in found:
+                found.append(warning)
+        return tuple(found)
+
+
 def emergency_without_policy(instant: datetime) -> WindowDecision:
     """The answer for an emergency when the calendar policy itself is broken.
 
@@ -503,9 +662,12 @@ def window_at(
 
 def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | None) -> str:
     parts: list[str] = []
-    freeze = next((f for f in policy.freezes if f.covers(at)), None)
-    if freeze is not None:
-        parts.append(f"freeze until {format_instant(policy.local(freeze.end))} ({freeze.reason})")
+    span = policy.frozen.span_at(at)
+    if span is not None:
+        # Freezes that overlap or touch make one closed stretch: its end is when
+        # normal changes may run again, whichever freeze ends first.
+        reasons = freeze_reasons(policy.frozen.overlapping(*span))
+        parts.append(f"freeze until {format_instant(policy.local(span[1]))} ({reasons})")
     else:
         replaced = _replaced_at(policy, at)
         if replaced is not None and replaced.start is None:
@@ -521,6 +683,17 @@ def _closed_why(policy: CalendarPolicy, at: datetime, upcoming: Occurrence | Non
         wait = _span(elapsed(at, upcoming.start))
         parts.append(f"next window opens {format_instant(upcoming.start)} (in {wait})")
     return "; ".join(parts)
+
+
+MAX_REASONS = 3
+
+
+def freeze_reasons(freezes: Sequence[Freeze]) -> str:
+    """The distinct reasons of `freezes`, in order; past a few, how many more."""
+    distinct = list(dict.fromkeys(f.reason for f in freezes))
+    shown = "; ".join(distinct[:MAX_REASONS])
+    more = len(distinct) - MAX_REASONS
+    return shown + (f"; and {more} more" if more > 0 else "")
 
 
 def _replaced_at(policy: CalendarPolicy, at: datetime) -> Move | None:
@@ -617,7 +790,7 @@ def first_window_for_submission(
         for occurrence in windows(policy, start, stop):
             if _u(occurrence.start) <= _u(submitted):
                 continue
-            pieces = open_periods(occurrence, policy.freezes)
+            pieces = open_periods(occurrence, policy.frozen)
             if not pieces or max(duration(p) for p in pieces) < needed:
                 continue
             if deadline_met(policy, submitted, occurrence):
@@ -676,6 +849,9 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                 status, reason = Status.SKIPPED, None
             else:
                 status, reason = Status.SCHEDULED, None
+                gap = dst_gap_warning(policy, kind, day)
+                if gap is not None:
+                    warnings.append(gap)
                 if kind is Kind.COMMITTEE and holiday is not None:
                     warnings.append(
                         f"the committee meeting of {day} falls on a holiday ({holiday}) "
@@ -708,11 +884,7 @@ def schedule(policy: CalendarPolicy, first: date, weeks: int) -> Schedule:
                 )
     entries.sort(key=lambda e: (_u(e.start), e.kind))
     range_start, range_end = policy.wall(first, time()), policy.wall(last + DAY, time())
-    freezes = tuple(
-        f
-        for f in sorted(policy.freezes, key=lambda f: f.start)
-        if f.start < range_end and f.end > range_start
-    )
+    freezes = tuple(policy.frozen.overlapping(range_start, range_end))
     days = (first + n * DAY for n in range((last - first).days + 1))
     holidays = tuple((day, name) for day in days if (name := policy.holiday(day)) is not None)
     return Schedule(policy.zone, first, last, tuple(entries), freezes, tuple(warnings), holidays)
@@ -732,8 +904,8 @@ def _entry(
     frozen: tuple[Freeze, ...] = ()
     fully = False
     if kind is Kind.WINDOW and status in (Status.SCHEDULED, Status.MOVED):
-        frozen = tuple(f for f in policy.freezes if f.start < end and f.end > start)
-        fully = bool(frozen) and not open_periods(Occurrence(start, end, scheduled), policy.freezes)
+        frozen = tuple(policy.frozen.overlapping(start, end))
+        fully = bool(frozen) and not open_periods(Occurrence(start, end, scheduled), policy.frozen)
     return Entry(kind, status, scheduled, start, end, deadline, holiday, reason, frozen, fully)
 
 
@@ -744,8 +916,10 @@ def check_policy(document: Document) -> list[Problem]:
     """The calendar's semantic rules; call only for schema-valid documents.
 
     Rule ids: calendar-timezone, calendar-start-end, calendar-deadline,
-    calendar-holidays, calendar-move-not-scheduled, calendar-move-overlap,
-    calendar-freeze-order.
+    calendar-holidays, calendar-date-range, calendar-move-not-scheduled,
+    calendar-move-length, calendar-move-overlap, calendar-freeze-order.
+    A policy is modelled (`CalendarPolicy.from_mapping`) only when none of these
+    is found, so nothing a rule refuses ever reaches the decisions.
     """
     data = document.data
     problems: list[Problem] = []
@@ -772,8 +946,82 @@ def check_policy(document: Document) -> list[Problem]:
         )
     holiday_problems = _check_holidays(document)
     problems.extend(holiday_problems)
+    range_problems = _check_date_range(document)
+    problems.extend(range_problems)
+    if not range_problems:
+        problems.extend(_check_intervals(document))
+    if zone(data["timezone"]) is None:
+        problems.append(
+            document.problem(
+                ["timezone"],
+                f"{data['timezone']!r} is not a time zone of the tz database "
+                "(e.g. America/Sao_Paulo)",
+                "calendar-timezone",
+            )
+        )
+    if problems:
+        # Checking moves needs the schedule, and the schedule needs all of the above.
+        return problems
+    problems.extend(_check_moves(document, CalendarPolicy.from_mapping(data)))
+    return problems
+
+
+# A tz database name: letters, digits and _+- in /-separated parts (the longest
+# real one has 30 characters). Anything else never reaches the zone loader, which
+# would otherwise look it up as a file name.
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9][A-Za-z0-9_+-]*)*")
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The tz database zone called `name`, or None when there is none."""
+    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # Not found; or a file under the zone folders that is not a zone (a
+        # folder, zone.tab): OSError and ValueError.
+        return None
+
+
+def _check_date_range(document: Document) -> list[Problem]:
+    """Every date and instant within the years rdm works with.
+
+    The calendar reasons years around each date it holds; a freeze until
+    9999-12-31 or a move in year 1 would overflow that arithmetic.
+    """
+    data = document.data
+    found: list[tuple[list[str | int], str, date]] = []
+    for i, day in enumerate(data["holidays"].get("extra") or ()):
+        found.append((["holidays", "extra", i], day, dates.parse_date(day)))
+    for i, move in enumerate(data.get("moves") or ()):
+        found.append((["moves", i, "date"], move["date"], dates.parse_date(move["date"])))
+        for end in ("start", "end"):
+            if move["to"] is not None:
+                text = move["to"][end]
+                found.append((["moves", i, "to", end], text, dates.parse_instant(text)))
     for i, freeze in enumerate(data.get("freezes") or ()):
-        if datetime.fromisoformat(freeze["end"]) <= datetime.fromisoformat(freeze["start"]):
+        for end in ("start", "end"):
+            found.append(
+                (["freezes", i, end], freeze[end], dates.parse_instant(freeze[end]))
+            )
+    return [
+        document.problem(pointer, dates.out_of_range(text), "calendar-date-range", key=False)
+        for pointer, text, value in found
+        if not dates.in_range(value)
+    ]
+
+
+# A moved occurrence replaces one window or meeting; a longer stop is a freeze.
+MAX_MOVE = timedelta(days=7)
+
+
+def _check_intervals(document: Document) -> list[Problem]:
+    """Freezes and moved intervals end after they start; a move lasts a week at most."""
+    data = document.data
+    problems: list[Problem] = []
+    for i, freeze in enumerate(data.get("freezes") or ()):
+        if dates.parse_instant(freeze["end"]) <= dates.parse_instant(freeze["start"]):
             problems.append(
                 document.problem(
                     ["freezes", i, "end"],
@@ -784,9 +1032,10 @@ def check_policy(document: Document) -> list[Problem]:
             )
     for i, move in enumerate(data.get("moves") or ()):
         to = move["to"]
-        if to is not None and datetime.fromisoformat(to["end"]) <= datetime.fromisoformat(
-            to["start"]
-        ):
+        if to is None:
+            continue
+        length = _u(dates.parse_instant(to["end"])) - _u(dates.parse_instant(to["start"]))
+        if length <= timedelta(0):
             problems.append(
                 document.problem(
                     ["moves", i, "to", "end"],
@@ -795,22 +1044,16 @@ def check_policy(document: Document) -> list[Problem]:
                     "calendar-start-end",
                 )
             )
-    try:
-        ZoneInfo(data["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            document.problem(
-                ["timezone"],
-                f"{data['timezone']!r} is not a time zone of the tz database "
-                "(e.g. America/Sao_Paulo)",
-                "calendar-timezone",
+        elif length > MAX_MOVE:
+            problems.append(
+                document.problem(
+                    ["moves", i, "to", "end"],
+                    f"the moved {move['kind']} lasts {_span(length)}; a move replaces one "
+                    f"occurrence and lasts at most {MAX_MOVE.days} days (a longer stop is "
+                    "a freeze)",
+                    "calendar-move-length",
+                )
             )
-        )
-        return problems
-    if holiday_problems:
-        # Checking moves needs the schedule, and the schedule needs the holidays.
-        return problems
-    problems.extend(_check_moves(document, CalendarPolicy.from_mapping(data)))
     return problems
 
 
@@ -839,6 +1082,12 @@ def _check_holidays(document: Document) -> list[Problem]:
 
 
 def _check_moves(document: Document, policy: CalendarPolicy) -> list[Problem]:
+    """Moves name scheduled occurrences, once each, and do not overlap.
+
+    Linear in the number of moves: each move is looked up by its date, compared
+    with the regular occurrences around its new time (a week at most), and the
+    moved intervals are swept once in order of start.
+    """
     problems: list[Problem] = []
     seen: dict[tuple[Kind, date], int] = {}
     valid_intervals: list[tuple[int, Move]] = []
@@ -867,20 +1116,31 @@ def _check_moves(document: Document, policy: CalendarPolicy) -> list[Problem]:
         seen[key] = i
         if move.start is not None and move.end is not None and move.start < move.end:
             valid_intervals.append((i, move))
-    for n, (i, move) in enumerate(valid_intervals):
-        assert move.start is not None and move.end is not None  # filtered above
-        for j, other in valid_intervals[:n]:
-            assert other.start is not None and other.end is not None
-            if other.kind is move.kind and move.start < other.end and other.start < move.end:
+    for kind in Kind:
+        # Sorted by start, a moved interval overlaps an earlier one exactly when it
+        # starts before the latest end so far; that one is named.
+        latest: tuple[int, datetime, datetime] | None = None  # index, start, end
+        intervals = sorted(
+            (m.start, i, m.end)
+            for i, m in valid_intervals
+            if m.kind is kind and m.start is not None and m.end is not None
+        )
+        for start, i, end in intervals:
+            if latest is not None and start < latest[2]:
+                j, other_start, other_end = latest
                 problems.append(
                     document.problem(
                         ["moves", i, "to"],
-                        f"the moved {move.kind} overlaps the one of moves[{j}] "
-                        f"({format_instant(policy.local(other.start))} to "
-                        f"{format_instant(policy.local(other.end))})",
+                        f"the moved {kind} overlaps the one of moves[{j}] "
+                        f"({format_instant(policy.local(other_start))} to "
+                        f"{format_instant(policy.local(other_end))})",
                         "calendar-move-overlap",
                     )
                 )
+            if latest is None or end > latest[2]:
+                latest = (i, start, end)
+    for i, move in valid_intervals:
+        assert move.start is not None and move.end is not None  # filtered above
         first = policy.local(move.start).date() - DAY
         last = policy.local(move.end).date() + DAY
         regular: list[Occurrence | Meeting] = [
@@ -901,6 +1161,7 @@ def _check_moves(document: Document, policy: CalendarPolicy) -> list[Problem]:
                     "calendar-move-overlap",
                 )
             )
+    problems.sort(key=lambda p: (p.line, p.col))
     return problems
 
 
@@ -973,14 +1234,17 @@ __all__ = [
     "approving_meeting",
     "check_policy",
     "deadline_met",
+    "dst_gap_warning",
     "duration",
     "elapsed",
     "emergency_without_policy",
     "first_window_for_submission",
     "format_instant",
+    "freeze_reasons",
     "meetings",
     "open_periods",
     "schedule",
+    "wall_exists",
     "wall_instant",
     "window_at",
     "window_for_date",

@@ -21,8 +21,8 @@ from typing import Any
 from rdm.model.policy import StandardTemplate
 from rdm.model.topologies import WORKLOADS
 
-_MAJOR_MINOR = re.compile(r"^(\d+\.\d+)")
-_MAJOR_MINOR_PATCH = re.compile(r"^(\d+\.\d+\.\d+)")
+_MAJOR_MINOR = re.compile(r"([0-9]+\.[0-9]+)")
+_MAJOR_MINOR_PATCH = re.compile(r"([0-9]+\.[0-9]+\.[0-9]+)")
 _MISSING = object()
 
 

@@ -1,4 +1,5 @@
-"""The GitHub edge: read a pull request's reviews, labels and files; publish a status.
+"""The GitHub edge: read a pull request's reviews, labels and files; publish a status
+and keep rdm's comment on the PR.
 
 A thin client on `requests.Session` over GitHub's REST API (v2022-11-28). The
 base URL comes from `GITHUB_API_URL` (Actions sets it; GitHub Enterprise uses
@@ -18,7 +19,9 @@ Requests per pull request: 1 (the PR) + the pages of its reviews + the pages of
 its files + the pages of its issue events, the last only when the PR carries a
 label (events are read only to learn who added a label). With ``per_page=100``
 an ordinary PR costs 3 requests, 4 with a label; 120 reviews add one page.
-Publishing the verdict is one more request.
+Publishing the verdict is one more request; keeping the comment is the pages of
+the PR's comments and one request to create or edit it (none when it already
+says the same), plus `GET /user` when the bot login is not given.
 
 Rate limits: every response's ``x-ratelimit-remaining``/``x-ratelimit-reset``
 is read. A 403/429 that is a primary (remaining 0) or secondary (``retry-after``)
@@ -53,6 +56,7 @@ from rdm.decisions.approvals import (
     PullRequest,
     Review,
 )
+from rdm.decisions.comments import IssueComment
 from rdm.decisions.lifecycle import PullFacts
 from rdm.model.problems import ExternalError, UsageError
 
@@ -426,6 +430,8 @@ class GitHubClient:
                 state=read.text(item, "state", "review state"),
                 commit_id=read.optional_text(item, "commit_id", "review commit_id"),
                 submitted_at=read.optional_text(item, "submitted_at", "review submitted_at") or "",
+                body=read.optional_text(item, "body", "review body") or "",
+                review_id=read.optional_integer(item, "id") or 0,
             )
             for item in self.paginate(f"{base}/pulls/{number}/reviews", f"reviews of {what}")
         )
@@ -460,6 +466,53 @@ class GitHubClient:
             head_repo=head.head_repo,
             listed_files=files,
         )
+
+    def authenticated_login(self) -> str:
+        """The login GITHUB_TOKEN acts as (`GET /user`): a person's token answers it.
+
+        A GitHub App's installation token cannot (403 "Resource not accessible by
+        integration"); the caller must then be told the App's bot login.
+        """
+        what = "the account of GITHUB_TOKEN (GET /user)"
+        try:
+            answer = _json(self.request("GET", "/user", what=what), what)
+        except GitHubError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            raise GitHubError(
+                f"{what}: GitHub does not say who the token is ({exc.status}), as for a "
+                "GitHub App's token: set RDM_BOT_LOGIN (or --bot-login) to the login rdm "
+                "comments as, such as <app-slug>[bot]",
+                exc.status,
+            ) from exc
+        read = _Reader(what)
+        return read.text(read.object(answer, "the user"), "login", "login")
+
+    def issue_comments(self, slug: str, number: int) -> tuple[IssueComment, ...]:
+        """Every comment of the PR's conversation, oldest first (pages of 100)."""
+        what = f"comments of pull request #{number} of {slug}"
+        return tuple(
+            _comment(item, what)
+            for item in self.paginate(f"/repos/{slug}/issues/{number}/comments", what)
+        )
+
+    def create_comment(self, slug: str, number: int, body: str) -> IssueComment:
+        what = f"new comment on pull request #{number} of {slug}"
+        response = self.request(
+            "POST", f"/repos/{slug}/issues/{number}/comments", json={"body": body}, what=what
+        )
+        return _comment(_json(response, what), what)
+
+    def edit_comment(self, slug: str, comment_id: int, body: str) -> IssueComment:
+        what = f"comment {comment_id} of {slug}"
+        response = self.request(
+            "PATCH", f"/repos/{slug}/issues/comments/{comment_id}", json={"body": body}, what=what
+        )
+        return _comment(_json(response, what), what)
+
+    def delete_comment(self, slug: str, comment_id: int) -> None:
+        what = f"comment {comment_id} of {slug}"
+        self.request("DELETE", f"/repos/{slug}/issues/comments/{comment_id}", what=what)
 
     def pull_facts(self, slug: str, number: int) -> PullFacts:
         """Open, draft, merged, and when the PR was last marked ready for review.
@@ -550,6 +603,9 @@ class _Reader:
     def optional_text(self, obj: Mapping[str, Any], key: str, where: str = "") -> str | None:
         return None if obj.get(key) is None else self.text(obj, key, where)
 
+    def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
+        return None if obj.get(key) is None else self.integer(obj, key)
+
     def integer(self, obj: Mapping[str, Any], key: str) -> int:
         value = obj.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
@@ -569,6 +625,16 @@ class _Reader:
         """The login of a user field; '' for null (a deleted account, GitHub's "ghost")."""
         user = self.optional_object(obj.get(key), key)
         return "" if user is None else self.text(user, "login", f"{key}.login")
+
+
+def _comment(value: Any, what: str) -> IssueComment:
+    read = _Reader(what)
+    item = read.object(value, "the comment")
+    return IssueComment(
+        comment_id=read.integer(item, "id"),
+        author=read.login(item, "user"),
+        body=read.optional_text(item, "body", "comment body") or "",
+    )
 
 
 def _object(value: Any, where: str, what: str) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from pathlib import Path
 from rdm.decisions.lifecycle import GitFacts
 from rdm.model.problems import ExternalError
 
-_MERGE = re.compile(r"^Merge pull request #(\d+) from ")
-_SQUASH = re.compile(r"\(#(\d+)\)$")
+_MERGE = re.compile(r"Merge pull request #([0-9]+) from ")
+_SQUASH = re.compile(r"\(#([0-9]+)\)\Z")
 _MARK = "\x1e"  # starts each commit's header line in the log output
 
 

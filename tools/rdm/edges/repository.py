@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from rdm.decisions import approvals, calendar
 from rdm.decisions.standard import TopologyDiff
 from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
-from rdm.model import policy, rdms, schemas, topologies
+from rdm.model import dates, policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
 from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
 from rdm.model.rdms import ChangeType, Rdm
@@ -43,11 +43,11 @@ POLICY_FILES: dict[str, str] = {
 }
 CALENDAR = "policy/calendar.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
-_RDM_PATH = re.compile(r"^rdms/\d{4}/RDM-\d{4}-\d{4}\.yaml$")
-_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml$")
+_RDM_PATH = re.compile(r"rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml")
+_TOPOLOGY_PATH = re.compile(r"topologies/[^/]+\.yaml")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Files people keep beside the data that are not data.
-_IGNORED = re.compile(r"(^|/)(README(\.md)?|\.gitkeep|\.keep)$")
+_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")
 
 # kind -> rules a schema-valid document of that kind must also follow
 _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
@@ -89,9 +89,9 @@ class Repository:
 def kind_of(relative: str) -> str | None:
     if relative in POLICY_FILES:
         return POLICY_FILES[relative]
-    if _RDM_PATH.match(relative):
+    if _RDM_PATH.fullmatch(relative):
         return "rdm"
-    if _TOPOLOGY_PATH.match(relative):
+    if _TOPOLOGY_PATH.fullmatch(relative):
         return "topology"
     return None
 
@@ -126,7 +126,7 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
                 )
             )
     for relative in files:
-        if _TOPOLOGY_PATH.match(relative):
+        if _TOPOLOGY_PATH.fullmatch(relative):
             repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
 
     # Policy files that cannot be used and whose own problems this run does not
@@ -310,7 +310,9 @@ def _cross_file_rdm_rules(context: _Context, rdm: rdms.Rdm, document: Document) 
                 "rdm-template",
             )
         )
-    if rdm.window is not None and context.calendar is not None:
+    if rdm.window is not None and not dates.in_range(rdm.window):
+        pass  # `rdm-date-range` says so; no calendar is reasoned about that far
+    elif rdm.window is not None and context.calendar is not None:
         problems += _window_rules(context.calendar, rdm, document)
         problems += _downtime_rules(context.calendar, rdm, document)
     elif rdm.window is not None and CALENDAR in context.unusable_policy:
@@ -343,12 +345,10 @@ def _window_rules(
                 "rdm-window-not-scheduled",
             )
         ]
-    usable = calendar.open_periods(occurrence, policy_.freezes)
+    usable = calendar.open_periods(occurrence, policy_.frozen)
     if not usable:
-        reasons = "; ".join(
-            f.reason
-            for f in policy_.freezes
-            if f.start < occurrence.end and f.end > occurrence.start
+        reasons = calendar.freeze_reasons(
+            policy_.frozen.overlapping(occurrence.start, occurrence.end)
         )
         return [
             document.problem(
@@ -406,7 +406,7 @@ def _downtime_rules(
 
 
 def _layout_problem(shown: str, relative: str) -> Problem | None:
-    if _IGNORED.search(relative):
+    if _IGNORED.fullmatch(relative):
         return None
     if relative.endswith(".yml"):
         return at_start(shown, "use the .yaml extension; .yml files are not read", "layout")
@@ -529,7 +529,7 @@ def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
             for old in folder.iterdir():
                 if (
                     old.is_file()
-                    and rendering.FILE_NAME.match(old.name)
+                    and rendering.FILE_NAME.fullmatch(old.name)
                     and old.name not in written
                 ):
                     old.unlink()

@@ -58,53 +58,134 @@ class _CoreResolver(BaseResolver):
     """
 
 
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(
+    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
 )
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"),
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""])
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"<<\Z"), ["<"])
+
+# Python refuses to turn longer decimal text into an int (a denial-of-service guard).
+MAX_INT_DIGITS = 4300
+_YAML_TAG = "tag:yaml.org,2002:"
+# YAML 1.1 types outside the 1.2 core schema: their values (bytes, sets, dates,
+# pairs) are not JSON, so no schema could say what they mean.
+_REFUSED_TAGS = ("binary", "set", "omap", "pairs", "timestamp")
+_NODE_KINDS = {ScalarNode: "a scalar", SequenceNode: "a sequence", MappingNode: "a mapping"}
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
 class _Constructor(SafeConstructor):
-    """Safe construction that refuses duplicate and non-text keys."""
+    """Safe construction of the YAML 1.2 core schema only.
+
+    Refuses duplicate and non-text keys, and an explicit tag whose value cannot
+    be of that type (``!!int abc``, ``!!bool maybe``, ``!!str`` on a mapping):
+    PyYAML would raise a bare ValueError or KeyError there, or quietly read
+    YAML 1.1 (``!!bool yes``, ``!!int 1_000``, ``!!float 1:30``).
+    """
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self._expect(node, MappingNode)
         seen: set[str] = set()
         for key_node, _value in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise _KeyError("yaml-key-type", "keys must be text", key_node)
+                raise _NodeError("yaml-key-type", "keys must be text", key_node)
             if key_node.value in seen:
-                raise _KeyError("yaml-duplicate-key", f"duplicate key {key_node.value!r}", key_node)
+                message = f"duplicate key {key_node.value!r}"
+                raise _NodeError("yaml-duplicate-key", message, key_node)
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:
-        text = str(self.construct_scalar(node))
+    def construct_yaml_seq(self, node: Node) -> Any:
+        self._expect(node, SequenceNode)
+        return super().construct_yaml_seq(node)
+
+    def construct_yaml_map(self, node: Node) -> Any:
+        self._expect(node, MappingNode)
+        return super().construct_yaml_map(node)
+
+    def construct_yaml_str(self, node: Node) -> str:
+        self._expect(node, ScalarNode)
+        return str(self.construct_scalar(node))  # type: ignore[arg-type]
+
+    def construct_yaml_null(self, node: Node) -> None:
+        self._text(node, _NULL, "null")
+
+    def construct_yaml_bool(self, node: Node) -> bool:
+        return self._text(node, _BOOL, "true or false").lower() == "true"
+
+    def construct_yaml_int(self, node: Node) -> int:
+        text = self._text(node, _INT, "an integer")
         if text.startswith("0o"):
             return int(text[2:], 8)
-        return int(text, 0) if text.startswith("0x") else int(text)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            raise _NodeError(
+                "yaml-number",
+                f"an integer of {len(text.lstrip('+-')):,} digits is larger than rdm reads "
+                f"(at most {MAX_INT_DIGITS:,})",
+                node,
+            )
+        return int(text)
+
+    def construct_yaml_float(self, node: Node) -> float:
+        text = self._text(node, _FLOAT, "a number").lower()
+        if text.endswith(".inf"):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if text == ".nan":
+            return float("nan")
+        return float(text)
+
+    def construct_refused(self, node: Node) -> None:
+        raise _NodeError(
+            "yaml-tag",
+            f"tag {_tag_name(str(node.tag))} is not allowed; rdm reads the YAML 1.2 core types "
+            "only (text, numbers, true/false, null, lists, mappings)",
+            node,
+        )
+
+    def _expect(self, node: Node, kind: type[Node]) -> None:
+        if not isinstance(node, kind):
+            raise _NodeError(
+                "yaml-tag",
+                f"tag {_tag_name(str(node.tag))} needs {_NODE_KINDS[kind]}, "
+                f"not {_NODE_KINDS.get(type(node), 'this')}",
+                node,
+            )
+
+    def _text(self, node: Node, form: re.Pattern[str], what: str) -> str:
+        self._expect(node, ScalarNode)
+        text = str(node.value)
+        if not form.match(text):
+            raise _NodeError(
+                "yaml-tag", f"{text!r} is not {what} (tag {_tag_name(str(node.tag))})", node
+            )
+        return text
 
 
-_Constructor.add_constructor(  # type: ignore[type-var]  # stubs expect a loader class
-    "tag:yaml.org,2002:int", _Constructor.construct_yaml_int
-)
+for _name, _method in (
+    ("null", _Constructor.construct_yaml_null),
+    ("bool", _Constructor.construct_yaml_bool),
+    ("int", _Constructor.construct_yaml_int),
+    ("float", _Constructor.construct_yaml_float),
+    ("str", _Constructor.construct_yaml_str),
+    ("seq", _Constructor.construct_yaml_seq),
+    ("map", _Constructor.construct_yaml_map),
+    *((refused, _Constructor.construct_refused) for refused in _REFUSED_TAGS),
+):
+    _Constructor.add_constructor(_YAML_TAG + _name, _method)  # type: ignore[type-var]  # stubs expect a loader class
 
 
 class _Loader(_Parser, _Constructor, _CoreResolver):
@@ -114,7 +195,9 @@ class _Loader(_Parser, _Constructor, _CoreResolver):
         _CoreResolver.__init__(self)
 
 
-class _KeyError(Exception):
+class _NodeError(Exception):
+    """A node that cannot be read, with the rule it breaks (raised while constructing)."""
+
     def __init__(self, rule: str, message: str, node: Node) -> None:
         super().__init__(message)
         self.rule = rule
@@ -222,7 +305,7 @@ def parse(path: str, raw: bytes) -> LoadResult:
             if bomb is not None:
                 return fail(*bomb, "yaml-aliases")
         data = loader.construct_document(root)
-    except _KeyError as exc:
+    except _NodeError as exc:
         pos = _mark(exc.node)
         return fail(pos.line, pos.col, exc.message, exc.rule)
     except yaml.MarkedYAMLError as exc:
@@ -252,7 +335,7 @@ def _marked_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> LoadResult
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or ""
     if isinstance(exc, ConstructorError) and "could not determine a constructor" in problem:
-        tag = problem.split("tag", 1)[-1].strip()
+        tag = _tag_name(problem.split("tag", 1)[-1].strip().strip("'"))
         message, rule = f"tag {tag} is not allowed; only plain YAML is", "yaml-tag"
     elif "expected a single document" in (exc.context or ""):
         message = "more than one document in the file; keep one per file"

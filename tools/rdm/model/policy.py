@@ -1,26 +1,46 @@
 """Policy files other than the calendar: committees, priorities, standard changes,
 operations (who signs the client notices, whom clients call, where logs are).
 
+The committee file names people by GitHub login: the members of the CM and the
+CME, the roles the team's process names (`roles`: who is the Product Owner,
+the change manager, …) and the roles each committee must seat (`fixedRoles`).
+
 Each model is built from a schema-valid mapping; `check_*` functions hold the
 rules a schema cannot say. Pure: no I/O. The calendar has its own module.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rdm.model.documents import Document
-from rdm.model.problems import Problem
+from rdm.model.problems import Level, Problem
 
 LEVELS = ("high", "medium", "low")
+
+# The roles the team's change-management rules name (a policy may add others).
+PRODUCT_OWNER = "product-owner"
+CHANGE_MANAGER = "gestor-de-mudanca"
+PROCESS_ROLES = (
+    PRODUCT_OWNER,
+    CHANGE_MANAGER,
+    "gestor-de-suporte-services",
+    "diretor-services",
+    "coordenador-suporte",
+)
+# GitHub's rule for a user login: letters, digits and single inner hyphens, at
+# most 39 characters (the schema's `login` says the same).
+LOGIN = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\Z")
 
 
 @dataclass(frozen=True)
 class Committee:
     name: str  # "CM" or "CME"
     members: tuple[str, ...]
+    fixed_roles: tuple[str, ...] = ()  # roles whose holders must be among the members
 
 
 @dataclass(frozen=True)
@@ -30,17 +50,50 @@ class CommitteePolicy:
     emergency_labelers: tuple[str, ...]
     change_managers: tuple[str, ...]
     delegates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # role -> the login that holds it; a role held by nobody is not here (and
+    # is a finding of `check_committee`, so a policy with one is never used).
+    roles: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CommitteePolicy:
         committees = data["committees"]
         return cls(
-            cm=Committee("CM", tuple(committees["CM"]["members"])),
-            cme=Committee("CME", tuple(committees["CME"]["members"])),
+            cm=_committee("CM", committees["CM"]),
+            cme=_committee("CME", committees["CME"]),
             emergency_labelers=tuple(data["emergencyLabelers"]),
             change_managers=tuple(data["changeManagers"]),
             delegates={k: tuple(v) for k, v in data.get("delegates", {}).items()},
+            roles={
+                role: holder
+                for role, holder in (data.get("roles") or {}).items()
+                if isinstance(holder, str) and LOGIN.match(holder)
+            },
         )
+
+    @property
+    def product_owner(self) -> str | None:
+        return self.roles.get(PRODUCT_OWNER)
+
+    def roles_of(self, login: str) -> tuple[str, ...]:
+        """The roles `login` holds, in the policy's order (logins compared without case)."""
+        key = login.lower()
+        return tuple(role for role, holder in self.roles.items() if holder.lower() == key)
+
+    def forwarders(self) -> tuple[str, ...]:
+        """Who may forward a normal RDM to the CM: the Product Owner, then the change managers."""
+        seen: dict[str, str] = {}
+        owner = (self.product_owner,) if self.product_owner else ()
+        for login in (*owner, *self.change_managers):
+            seen.setdefault(login.lower(), login)
+        return tuple(seen.values())
+
+    def stand_ins(self) -> dict[str, tuple[str, ...]]:
+        """delegate -> the members they may vote for (the `delegates` map read the other way)."""
+        found: dict[str, list[str]] = {}
+        for member, substitutes in self.delegates.items():
+            for delegate in substitutes:
+                found.setdefault(delegate, []).append(member)
+        return {delegate: tuple(members) for delegate, members in found.items()}
 
     def everyone(self) -> tuple[str, ...]:
         """Every login the policy names, in a stable order (for CODEOWNERS)."""
@@ -50,8 +103,13 @@ class CommitteePolicy:
         return tuple(seen)
 
 
+def _committee(name: str, data: Mapping[str, Any]) -> Committee:
+    return Committee(name, tuple(data["members"]), tuple(data.get("fixedRoles", ())))
+
+
 def check_committee(document: Document) -> list[Problem]:
-    """Members and labelers are distinct, non-empty lists; delegates stand in for members."""
+    """Members and labelers are distinct, non-empty lists; delegates stand in for members;
+    every role is held by a login, and each committee seats the holders of its fixed roles."""
     data = document.data
     problems: list[Problem] = []
     lists: list[tuple[list[str | int], Sequence[str]]] = [
@@ -101,6 +159,85 @@ def check_committee(document: Document) -> list[Problem]:
                     "committee-delegates",
                 )
             )
+    return problems + _check_roles(document)
+
+
+def _check_roles(document: Document) -> list[Problem]:
+    """A role held by nobody, a holder that is no GitHub login, a fixed role not seated.
+
+    Old files without `roles` and `fixedRoles` stay valid: nothing is asked of
+    them. Once `roles` is there, a role the process names and the file leaves
+    out is a warning (forwarding then falls to the change managers alone).
+    """
+    data = document.data
+    problems: list[Problem] = []
+    roles: Mapping[str, Any] = data.get("roles") or {}
+    for role, holder in roles.items():
+        if holder is None or (isinstance(holder, str) and not holder.strip()):
+            problems.append(
+                document.problem(
+                    ["roles", role],
+                    f"role {role} is held by nobody: write the GitHub login of who holds it",
+                    "committee-roles",
+                )
+            )
+        elif not isinstance(holder, str) or not LOGIN.match(holder):
+            problems.append(
+                document.problem(
+                    ["roles", role],
+                    f"{holder!r}, the holder of role {role}, is not a GitHub login "
+                    "(letters, digits and single hyphens, at most 39)",
+                    "committee-roles",
+                    key=False,
+                )
+            )
+    if "roles" in data:
+        for role in PROCESS_ROLES:
+            if role not in roles:
+                problems.append(
+                    document.problem(
+                        ["roles"],
+                        f"role {role} is held by nobody: the change-management rules name it "
+                        f"(add `{role}: <login>`)",
+                        "committee-roles",
+                        Level.WARNING,
+                    )
+                )
+    manager = roles.get(CHANGE_MANAGER)
+    managers = {m.lower() for m in data["changeManagers"]}
+    if isinstance(manager, str) and LOGIN.match(manager) and manager.lower() not in managers:
+        problems.append(
+            document.problem(
+                ["changeManagers"],
+                f"changeManagers lacks {manager}, who holds role {CHANGE_MANAGER}",
+                "committee-roles",
+            )
+        )
+    for name in ("CM", "CME"):
+        committee = data["committees"][name]
+        members = {m.lower() for m in committee["members"]}
+        for index, role in enumerate(committee.get("fixedRoles", ())):
+            holder = roles.get(role)
+            if not isinstance(holder, str) or not LOGIN.match(holder):
+                if role not in roles:  # a holder that is blank or no login is reported above
+                    problems.append(
+                        document.problem(
+                            ["committees", name, "fixedRoles", index],
+                            f"{name}'s fixed role {role} is held by nobody: "
+                            f"add `{role}: <login>` under `roles`",
+                            "committee-roles",
+                            key=False,
+                        )
+                    )
+            elif holder.lower() not in members:
+                problems.append(
+                    document.problem(
+                        ["committees", name, "members"],
+                        f"committees.{name}.members lacks {holder}, who holds {name}'s "
+                        f"fixed role {role}",
+                        "committee-fixed-roles",
+                    )
+                )
     return problems
 
 

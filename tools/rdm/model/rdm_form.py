@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-_ID = re.compile(r"^RDM-(\d{4})-(\d{4})$")
+_ID = re.compile(r"RDM-([0-9]{4})-([0-9]{4})")
 MAX_SEQUENCE = 9999
 
 
@@ -22,7 +22,7 @@ def next_id(existing: Iterable[str], year: int) -> str | None:
     """`RDM-<year>-<n+1>` after the highest sequence of that year; None when 9999 is taken."""
     highest = 0
     for rdm_id in existing:
-        match = _ID.match(rdm_id)
+        match = _ID.fullmatch(rdm_id)
         if match and int(match.group(1)) == year:
             highest = max(highest, int(match.group(2)))
     return None if highest >= MAX_SEQUENCE else f"RDM-{year}-{highest + 1:04d}"

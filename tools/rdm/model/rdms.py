@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rdm.model import dates
 from rdm.model.documents import Document
 from rdm.model.problems import Problem
 
-FILE_NAME = re.compile(r"^RDM-(\d{4})-(\d{4})\.yaml$")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
+FILE_NAME = re.compile(r"RDM-([0-9]{4})-([0-9]{4})\.yaml")
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?")
 
 
 class ChangeType(enum.StrEnum):
@@ -89,6 +90,9 @@ class Rdm:
     communication: Communication | None
     template: str | None
     downtime: Downtime | None = None
+    # Logins of the people the change involves (the DBA, the cloud analyst who
+    # runs it): their approval joins the consensus of the RDM's committee.
+    involved: tuple[str, ...] = ()
 
     @property
     def total_duration(self) -> timedelta:
@@ -130,6 +134,7 @@ class Rdm:
             ),
             template=data.get("template"),
             downtime=_downtime(data.get("downtime")),
+            involved=tuple(data.get("involved", ())),
         )
 
 
@@ -162,6 +167,19 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
                 "rdm-id-filename",
             )
         )
+    seen: set[str] = set()
+    for index, login in enumerate(rdm.involved):
+        if login.lower() in seen:
+            problems.append(
+                document.problem(
+                    ["involved", index],
+                    f"{login} appears twice in involved",
+                    "rdm-involved",
+                    key=False,
+                )
+            )
+        seen.add(login.lower())
+    problems += _date_range(document)
     if rdm.type is ChangeType.EMERGENCY:
         problems += _emergency_rules(rdm, document)
     elif rdm.window is None:
@@ -188,6 +206,30 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
                 "rdm-template",
             )
         )
+    return problems
+
+
+# The dates of an RDM: (pointer, reader) for each.
+_DATES: tuple[tuple[tuple[str, ...], Callable[[str], date]], ...] = (
+    (("window",), dates.parse_date),
+    (("homologation", "testedAt"), dates.parse_date),
+    (("communication", "notifiedAt"), dates.parse_instant),
+)
+
+
+def _date_range(document: Document) -> list[Problem]:
+    """Dates within the years rdm works with (a window in 9999 has no calendar)."""
+    problems: list[Problem] = []
+    for pointer, read in _DATES:
+        value: Any = document.data
+        for key in pointer:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and not dates.in_range(read(value)):
+            problems.append(
+                document.problem(
+                    list(pointer), dates.out_of_range(value), "rdm-date-range", key=False
+                )
+            )
     return problems
 
 

@@ -23,7 +23,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,6 +34,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+from rdm.model import dates
 from rdm.model.documents import Document
 from rdm.model.problems import Problem, RdmError
 
@@ -58,13 +58,17 @@ KINDS = (
     "standard-changes",
     "operations",
 )
+# How every schema pattern ends. In Python (jsonschema) `$` also matches before a
+# final line break, so "06:00\n" would pass `^..:..$`; the lookahead refuses any
+# character after the end, in Python and in ECMA-262 (editors) alike.
+# fastjsonschema turns `$` into `\Z`, which the lookahead leaves correct.
+END_OF_TEXT = r"$(?![\s\S])"
 
 
 def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    date.fromisoformat(value)
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+    if isinstance(value, str):
+        dates.parse_date(value)  # ValueError: not a date
+    return True
 
 
 def _is_email(value: object) -> bool:
@@ -73,12 +77,9 @@ def _is_email(value: object) -> bool:
 
 def _is_date_time(value: object) -> bool:
     """RFC 3339: a full date and time with an offset (a bare local time is ambiguous)."""
-    if not isinstance(value, str):
-        return True
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("no UTC offset")
-    return "T" in value.upper() or " " in value
+    if isinstance(value, str):
+        dates.parse_instant(value)  # ValueError: not an instant
+    return True
 
 
 def schema_path(kind: str) -> Path:
@@ -93,9 +94,57 @@ def validator(kind: str) -> Draft202012Validator:
     checker.checks("date", raises=ValueError)(_is_date)
     checker.checks("date-time", raises=ValueError)(_is_date_time)
     checker.checks("email")(_is_email)
+    from jsonschema.validators import extend
+
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=checker)
+    # jsonschema's stubs leave `extend` untyped; it returns a validator class.
+    linear = extend(Draft202012Validator, {"uniqueItems": _unique_items})  # type: ignore[no-untyped-call]
+    found: Draft202012Validator = linear(schema, format_checker=checker)
+    return found
+
+
+def _unique_items(
+    checker: Draft202012Validator, unique: object, instance: object, _schema: object
+) -> Iterable[ValidationError]:
+    """`uniqueItems` in one pass.
+
+    jsonschema's own compares every pair when the items cannot be sorted (a
+    list that mixes mappings and numbers): 4,000 such items took 90 s. Items are
+    compared by a hashable form that keeps JSON's equality (1 and 1.0 are one
+    number, true is not 1), as fastjsonschema does.
+    """
+    from jsonschema.exceptions import ValidationError
+
+    if not unique or not isinstance(instance, list):
+        return
+    seen: dict[object, int] = {}
+    for index, item in enumerate(instance):
+        try:
+            key = _canonical(item)
+        except RecursionError:
+            return  # nested past what a key can be built for; the loader bounds depth
+        if key in seen:
+            yield ValidationError(
+                f"item {index} repeats item {seen[key]}; the items must be unique",
+                path=(index,),
+            )
+            return
+        seen[key] = index
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, int | float):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("array", tuple(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, str) or value is None:
+        return value
+    return ("other", id(value))  # not JSON: never from the loader
 
 
 @cache
@@ -196,7 +245,8 @@ def _message(error: ValidationError) -> str:
         options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"{error.instance!r} is not one of {options}"
     if validator_name == "pattern":
-        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+        form = str(error.validator_value).replace(END_OF_TEXT, "$")
+        return f"{error.instance!r} does not match the expected form {form}"
     if validator_name == "type":
         return f"expected {error.validator_value}, found {_json_type(error.instance)}"
     if validator_name == "format":

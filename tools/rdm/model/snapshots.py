@@ -63,7 +63,7 @@ PART_KEY = "snapshot.json.gz"
 PART_BYTES = 700 * 1024
 MAX_PARTS = 8
 DEFAULT_KEEP = 10
-_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
 
 
 class SnapshotError(RdmError):
@@ -110,7 +110,7 @@ def snapshot_id(taken_at: datetime, content: bytes) -> str:
 
 
 def valid_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))
 
 
 def take(

@@ -39,7 +39,7 @@ _SECRET_NAME = re.compile(
 # ini keys are CamelCase words (DbPassword, TokenTimeout): only a key that *ends*
 # in a credential word is taken for one, so TokenTimeout is not.
 _SECRET_CONFIG_KEY = re.compile(
-    r"(pass(word|wd)?|pwd|senha|secret|token|apikey|api_key)$", re.IGNORECASE
+    r"(pass(word|wd)?|pwd|senha|secret|token|apikey|api_key)\Z", re.IGNORECASE
 )
 
 
@@ -231,7 +231,7 @@ def _inline_secrets(workload: Workload, document: Document) -> list[Problem]:
             )
     for section, entries in workload.config.items():
         for key, value in entries.items():
-            if value and _SECRET_CONFIG_KEY.search(key):
+            if value and _SECRET_CONFIG_KEY.search(key.strip()):
                 problems.append(
                     document.problem(
                         ["workloads", workload.name, "config", section, key],

@@ -686,7 +686,7 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
 
 
 # Every name `file_name` gives (and nothing a person would put beside them).
-FILE_NAME = re.compile(r"^\d{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)$")
+FILE_NAME = re.compile(r"[0-9]{2,}-[a-z]+-[a-z0-9.-]+\.(?:yaml|json)")
 
 
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import icalendar
@@ -153,6 +153,22 @@ _SUMMARY = {
 }
 
 
+def _ics_time(instant: datetime) -> datetime:
+    """The instant as the event writes it: local time with the zone's TZID, unless
+    that local time does not name this instant alone.
+
+    A calendar reads a local time that happens twice as its first occurrence and
+    one inside a DST gap as it pleases; such an instant is written in UTC, so
+    that the event starts and lasts what rdm decided.
+    """
+    wall = instant.replace(tzinfo=None)
+    first = wall.replace(tzinfo=instant.tzinfo, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=instant.tzinfo, fold=1).astimezone(UTC)
+    if first == second == instant.astimezone(UTC):
+        return instant
+    return instant.astimezone(UTC)
+
+
 def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
@@ -169,8 +185,8 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
         event = icalendar.Event()
         event.add("uid", f"rdm-{entry.kind}-{entry.scheduled.isoformat()}@rdm")
         event.add("dtstamp", stamp)
-        event.add("dtstart", entry.start)
-        event.add("dtend", entry.end)
+        event.add("dtstart", _ics_time(entry.start))
+        event.add("dtend", _ics_time(entry.end))
         summary = _SUMMARY[entry.kind]
         if entry.status is Status.MOVED:
             summary += " (remanejada / moved)"
