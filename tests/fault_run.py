@@ -24,6 +24,8 @@ snapshot it stored are compared with that verdict too.
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import json
 import random
 import re
 import threading
@@ -202,9 +204,6 @@ def edit_by_another_manager(connection: Any, org: str, deployment: str, how: str
 
 def _patch(connection: Any, path: str, body: Mapping[str, Any], how: str) -> None:
     # localcluster.Connection.request sends JSON; a patch needs its own content type
-    import http.client
-    import json
-
     address = connection.server.removeprefix("https://")
     host, _, port = address.partition(":")
     http_connection = http.client.HTTPSConnection(
@@ -260,11 +259,9 @@ class Judged:
         return "contradicted"  # consistent, but not where the outcome says
 
     def line(self) -> str:
-        edit = (
-            f" after a {self.edited} edit" + (" (forced)" if self.forced else "")
-            if (self.edited)
-            else ""
-        )
+        edit = ""
+        if self.edited:
+            edit = f" after a {self.edited} edit" + (" (forced)" if self.forced else "")
         text = (
             f"round {self.round} {self.org_id} {self.kind}{edit}: {self.result.outcome} -> "
             f"{self.verdict.state} [{self.category}]"
