@@ -35,7 +35,10 @@ run: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
 	$(BIN)/rdm calendar --weeks 4
 	@# exit 1 means "closed right now": information here, not a failure
-	-$(BIN)/rdm window
+	@echo "$(BIN)/rdm window"; $(BIN)/rdm window; code=$$?; \
+	if [ $$code -eq 0 ]; then echo "(exit 0: the window is open, a normal change may run now)"; \
+	elif [ $$code -eq 1 ]; then echo "(exit 1: the window is closed, no normal change may run now; only emergencies may)"; \
+	else exit $$code; fi
 	$(BIN)/rdm render --out build/manifests
 
 ## make test: set up and run the whole suite (lint and types included); builds the
@@ -54,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/calendar_scale.py
+	$(BIN)/python bench/people.py
 
 ## make fuzz: the atheris campaign over the loader and the validator (bench/fuzz.py);
 ## FUZZ_RUNS executions (~11 min on an idle core at the default). Installs the fuzz extra.

@@ -35,8 +35,11 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
     (target / "topologies").mkdir()
     org_ids = [f"cliente-{n:04d}" for n in range(topologies)]
     for n, org in enumerate(org_ids):
-        text = template.replace("grupo-alvorada", org).replace(
-            "replicas: 3", f"replicas: {1 + n % 5}"
+        # Each client its own database: a shared one is a finding (topology-database-shared).
+        text = (
+            template.replace("grupo-alvorada", org)
+            .replace("replicas: 3", f"replicas: {1 + n % 5}")
+            .replace("P12_ALVORADA", f"P12_CLIENTE_{n:04d}")
         )
         (target / "topologies" / f"{org}.yaml").write_text(text, encoding="utf-8")
     rdm_template = (ROOT / "rdms" / "2026" / "RDM-2026-0041.yaml").read_text(encoding="utf-8")
@@ -46,12 +49,18 @@ def generate(target: Path, topologies: int, rdm_count: int) -> None:
         seq = n % 9999 + 1
         rdm_id = f"RDM-{year}-{seq:04d}"
         window = windows[n % len(windows)]
+        # Each client at most once per window: two RDMs of one window on one client
+        # would be a conflict (rdm-conflict), which a clean benchmark must not have.
+        pair = (n // len(windows)) * 2
         text = (
             rdm_template.replace("RDM-2026-0041", rdm_id)
             .replace("window: 2026-12-03", f"window: {window.isoformat()}")
+            # no fixed downtime start: it would fall outside a moved window
+            # (rdm-downtime-outside-window); without one it starts with the window
+            .replace("  start: 2026-12-03T00:30:00-03:00\n", "")
             .replace(
                 "targets: [grupo-alvorada, hospital-santa-luzia]",
-                f"targets: [{org_ids[n % topologies]}, {org_ids[(n + 1) % topologies]}]",
+                f"targets: [{org_ids[pair % topologies]}, {org_ids[(pair + 1) % topologies]}]",
             )
         )
         folder = target / "rdms" / str(year)
@@ -89,10 +98,16 @@ def measure(what: str, repo: Path) -> dict[str, float]:
             yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
         count = len(files)
     elif what == "validate":
-        from rdm.edges.repository import load_work_tree
+        from datetime import datetime
+
+        from rdm.edges.repository import Checks, load_repository
+        from rdm.edges.sources import WorkTree
         from rdm.reports.reporting import text
 
-        repository = load_work_tree(repo)
+        # As the command does: the rules across files too, as of an instant
+        # before every generated window.
+        now = datetime.fromisoformat("2026-11-30T12:00:00-03:00")
+        repository = load_repository(WorkTree(repo), checks=Checks(now=now))
         text(repository.problems, repository.files_checked)
         assert repository.ok, repository.problems[:3]
         count = repository.files_checked

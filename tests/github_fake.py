@@ -147,6 +147,12 @@ class FakePull:
         self._event("convert_to_draft", actor, None, at)
         return self
 
+    def change_base(self, base_ref: str, base: str, actor: str, at: str) -> FakePull:
+        """Someone edits the PR to merge into `base_ref` (GitHub's `base_ref_changed`)."""
+        self.base_ref, self.base = base_ref, base
+        self._event("base_ref_changed", actor, None, at)
+        return self
+
     def review(
         self, login: str, state: str, commit: str | None = None, body: str | None = None
     ) -> FakePull:

@@ -5,7 +5,9 @@ it offers STARTTLS and refuses AUTH and mail before it (as submission servers on
 587 do); with `mode="tls"` it speaks TLS from the first byte (465); with
 `mode="plain"` it has no TLS and no AUTH (a local relay). AUTH PLAIN/LOGIN is
 checked against one user and password; recipients listed in `refuse` get a 550.
-Every accepted message is recorded with its envelope and parsed headers, and
+`drop_data` names messages (1 = the first since the server started) whose DATA the server
+cuts by closing the connection before answering, and `quit_reply` replaces the
+221 that QUIT gets. Every accepted message is recorded with its envelope and parsed headers, and
 every AUTH attempt with the login it carried. Certificates come from a throw-away
 CA (trustme); the client trusts it through an SSL context or SSL_CERT_FILE.
 """
@@ -41,6 +43,9 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    drop_data: set[int] = field(default_factory=set)
+    quit_reply: str | None = None
+    data_count: int = 0
 
     async def handle_RCPT(  # aiosmtpd's hook names
         self,
@@ -56,6 +61,11 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_count += 1
+        if self.data_count in self.drop_data:
+            assert server.transport is not None
+            server.transport.close()  # the message is never accepted
+            return "421 4.3.0 connection lost"
         raw = envelope.original_content or b""
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
@@ -63,6 +73,11 @@ class Recorder:
             Received(str(envelope.mail_from), list(envelope.rcpt_tos), message, raw)
         )
         return "250 2.0.0 Message accepted for delivery"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str | object:
+        from aiosmtpd.smtp import MISSING
+
+        return self.quit_reply if self.quit_reply is not None else MISSING
 
     def authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any

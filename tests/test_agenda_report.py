@@ -106,7 +106,7 @@ def test_report_window_json(run_rdm: Run, history: Path) -> None:
 def test_report_period(run_rdm: Run, history: Path) -> None:
     code, out, _ = run_rdm(
         "report", "--repo", str(history), "--from", "2026-11-30", "--to", "2026-12-06",
-        "--format", "json",
+        "--format", "json", "--at", "2026-12-09T12:00:00-03:00",
     )  # fmt: skip
     assert code == 0
     metrics = json.loads(out)["metrics"]
@@ -122,8 +122,9 @@ def test_report_period(run_rdm: Run, history: Path) -> None:
         "hospital-santa-luzia": 1,
     }
     _, md, _ = run_rdm(
-        "report", "--repo", str(history), "--from", "2026-11-30", "--to", "2026-12-06"
-    )
+        "report", "--repo", str(history), "--from", "2026-11-30", "--to", "2026-12-06",
+        "--at", "2026-12-09T12:00:00-03:00",
+    )  # fmt: skip
     assert "- Taxa de sucesso: **50,0 %**" in md.splitlines()
     assert any("12m / 10m (acima)" in line for line in md.splitlines())
 

@@ -1,11 +1,12 @@
 """The applier against the real local control plane (tests/cluster_fixture.py).
 
 Each test gets a fresh namespace and uses it as the org id of a copy of the
-example topology `metalurgica-sao-jorge` (29 objects, 9 Deployments in 6
-waves), so tests never see each other's objects. Commands run through the real
-entry point; the library API (`apply_topologies`) where a test needs what no
-topology can render (a bad release). Another field manager's edit is made with
-the client library's own dynamic client, as Rancher or kubectl would make it.
+example topology `metalurgica-sao-jorge` (34 objects, 9 Deployments in 7 waves,
+the last its 2 Ingresses and the 3 NetworkPolicies that admit the ingress
+controller), so tests never see each other's objects. Commands run through the
+real entry point; the library API (`apply_topologies`) where a test needs what
+no topology can render (a bad release). Another field manager's edit is made
+with the client library's own dynamic client, as Rancher or kubectl would make it.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def test_apply_an_example_topology_until_healthy(
     repo = topology_repo(tmp_path, org)
     code, out, _ = rdm_in(cluster, run_rdm, "diff", org, "--repo", str(repo))
     assert code == 1
-    assert out.splitlines()[-1] == f"{org}: 29 to create, 0 to change, 0 unchanged, 0 to prune"
+    assert out.splitlines()[-1] == f"{org}: 34 to create, 0 to change, 0 unchanged, 0 to prune"
     assert f"+++ b/{org}/deployment/protheus-appserver-prod" in out
 
     code, out, err = rdm_in(
@@ -107,7 +108,7 @@ def test_apply_an_example_topology_until_healthy(
     assert re.fullmatch(
         rf"{org}: applied: revision work-tree in \d+ s; snapshot \d{{8}}-\d{{6}}-\w{{6}}", lines[0]
     )
-    assert re.fullmatch(r"  29 created, 0 changed, 0 unchanged, 0 pruned; \d+ requests", lines[1])
+    assert re.fullmatch(r"  34 created, 0 changed, 0 unchanged, 0 pruned; \d+ requests", lines[1])
     assert lines[-1] == "1 topology(ies): 1 applied"
     assert "wave 5: 1 Deployment(s) healthy" in err
     snapshot_id = lines[0].rsplit(" ", 1)[1]
@@ -123,7 +124,7 @@ def test_apply_an_example_topology_until_healthy(
     assert len(re.findall(r"\s1/1\s+Running\s+0\s+\d+s", out)) == 12  # 12 pods
 
     code, out, _ = rdm_in(cluster, run_rdm, "diff", org, "--repo", str(repo))
-    assert (code, out.strip()) == (0, f"{org}: 0 to create, 0 to change, 29 unchanged, 0 to prune")
+    assert (code, out.strip()) == (0, f"{org}: 0 to create, 0 to change, 34 unchanged, 0 to prune")
 
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
     assert code == 0
@@ -133,7 +134,7 @@ def test_apply_an_example_topology_until_healthy(
     assert code == 0
     rows = out.splitlines()
     assert rows[0].split() == ["SNAPSHOT", "TAKEN", "REVISION", "OBJECTS", "REASON"]
-    assert [r.split()[3] for r in rows[1:]] == ["29", "0"]  # newest first
+    assert [r.split()[3] for r in rows[1:]] == ["34", "0"]  # newest first
     assert rows[2].split()[0] == snapshot_id
 
     code, out, _ = rdm_in(cluster, run_rdm, "status")
@@ -331,14 +332,14 @@ def test_the_update_appserver_is_pruned_after_an_update(
 
     repo = topology_repo(tmp_path, org, enable)
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
-    assert code == 0 and "  32 created, 0 changed" in out
+    assert code == 0 and "  37 created, 0 changed" in out
     topology_repo(tmp_path, org)  # the update is over: disabled again
     code, out, _ = rdm_in(cluster, run_rdm, "diff", org, "--repo", str(repo))
     assert code == 1
     assert "  would prune: Deployment/protheus-appserver-update" in out
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
     assert code == 0, out
-    assert "  0 created, 0 changed, 29 unchanged, 3 pruned;" in out
+    assert "  0 created, 0 changed, 34 unchanged, 3 pruned;" in out
     assert [line for line in out.splitlines() if line.startswith("  pruned:")] == [
         "  pruned: Deployment/protheus-appserver-update",
         "  pruned: Service/protheus-appserver-update",
@@ -365,7 +366,7 @@ def test_rollback_restores_the_snapshot_exactly_and_names_fields_taken_back(
 
     topology_repo(tmp_path, org, upgrade)
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo))
-    assert code == 0 and "0 created, 2 changed, 27 unchanged" in out, out
+    assert code == 0 and "0 created, 2 changed, 32 unchanged" in out, out
     before_upgrade = out.splitlines()[0].rsplit(" ", 1)[1]
     # after the upgrade, someone scales production by hand and labels the Service
     cluster.dynamic().resources.get(api_version="apps/v1", kind="Deployment").patch(
@@ -476,7 +477,7 @@ def test_topologies_in_parallel_each_with_its_result(
     assert [(r.org_id, r.outcome) for r in results] == [(o, Outcome.APPLIED) for o in orgs]
     for result in results:
         # snapshot, lock and record are a small constant on top of one apply per object
-        assert 29 < result.requests < 29 + 30
+        assert 34 < result.requests < 34 + 30
     eventually(
         "the three topologies",
         lambda: all(verify_state(kube, plan, None).state == "target" for plan in plans),
@@ -493,7 +494,7 @@ def test_dry_run_changes_nothing_and_json_carries_the_result(
     code, out, _ = rdm_in(cluster, run_rdm, "apply", org, "--repo", str(repo), "--dry-run")
     assert code == 0
     assert f"{org}: dry-run: revision work-tree" in out
-    assert "  would be 29 created, 0 changed, 0 unchanged, 0 pruned;" in out
+    assert "  would be 34 created, 0 changed, 0 unchanged, 0 pruned;" in out
     assert kube.get(DEPLOYMENT, "protheus-tss", org) is None
     code, out, _ = rdm_in(
         cluster,
@@ -513,7 +514,7 @@ def test_dry_run_changes_nothing_and_json_carries_the_result(
     (result,) = payload["topologies"]
     assert result["orgId"] == org and result["outcome"] == "applied"
     assert result["revision"] == "work-tree" and result["rdm"] is None
-    assert len(result["created"]) == 29 and result["failure"] is None
+    assert len(result["created"]) == 34 and result["failure"] is None
     assert result["rollback"] is None and result["conflicts"] == []
-    assert result["requests"] > 29
+    assert result["requests"] > 34
     assert result["snapshot"] == stored.listing(kube, org)[0].snapshot_id

@@ -434,7 +434,9 @@ def test_120_reviews_across_two_pages(example, fake, client):
     assert len(fake.requests) == 5
 
 
-@pytest.mark.parametrize(("labelled", "expected"), [(False, 3), (True, 4)])
+# The events are read whether or not the PR has a label: they also say when its
+# base branch changed.
+@pytest.mark.parametrize(("labelled", "expected"), [(False, 4), (True, 4)])
 def test_requests_per_pull_request(example, fake, client, labelled, expected):
     pull = approve_all(normal_pr(fake, forwarded=False), CM)
     if labelled:
@@ -450,3 +452,47 @@ def test_commit_status_maps_the_verdict_and_fits_140_characters(example, fake, c
     assert state == "pending"
     assert len(description) <= 140
     assert description.startswith("CM pending: RDM-2026-0041: approval missing from @bruno-infra")
+
+
+# ------------------------------------------------------------- the headline and the reasons agree
+
+
+def test_a_pending_emergency_is_not_described_as_a_reached_consensus(example, fake, client):
+    verdict = judge(example, client, approve_all(emergency_pr(fake), CME))
+    assert (verdict.verdict, verdict.committee) == (Outcome.PENDING, "CME")
+    assert not any("consensus of the" in reason for reason in verdict.reasons)
+    assert verdict.reasons[-1] == (
+        "every CME member approved (@ana-gerente-mudancas, @bruno-infra and @diretor-services "
+        "on ddddddd), but the PR is pending for the reasons above"
+    )
+
+
+def test_a_rejection_for_coverage_keeps_the_approvals_as_facts(example, fake, client):
+    pull = approve_all(normal_pr(fake).change("topologies/hospital-santa-luzia.yaml"), CM)
+    pull.change("topologies/metalurgica-sao-jorge.yaml")
+    verdict = judge(example, client, pull)
+    assert verdict.verdict is Outcome.REJECTED
+    assert verdict.reasons[0].startswith("topologies/metalurgica-sao-jorge.yaml changes, but no")
+    assert verdict.reasons[-1].startswith("every CM member approved (")
+    assert verdict.reasons[-1].endswith("but the PR is rejected for the reasons above")
+
+
+def test_a_delegate_who_stood_in_for_another_rdm_is_not_shown_as_not_a_member(
+    example, fake, client
+):
+    # Emergency (CME, unlabelled: pending) and a normal RDM (CM: carla's delegate
+    # stands in) in one PR: the pending CME verdict is the strictest, and its table
+    # still shows who stood in for the CM.
+    pull = emergency_pr(fake).change(NORMAL, "added").change("topologies/grupo-alvorada.yaml")
+    pull.add_label("encaminhada", "paula-po")  # the normal RDM forwarded to the CM
+    approve_all(pull, ["ana-gerente-mudancas", "bruno-infra", "diretor-services"])
+    pull.review("gustavo-dba", "APPROVED")
+    verdict = judge(example, client, pull)
+    assert (verdict.verdict, verdict.committee) == (Outcome.PENDING, "CME")
+    assert states(verdict)["gustavo-dba"] is State.APPROVED
+    assert states(verdict)["carla-dba"] is State.DELEGATED
+    assert State.NOT_A_MEMBER not in states(verdict).values()
+    assert (
+        "RDM-2026-0041: @gustavo-dba approved on behalf of @carla-dba (delegate)"
+        in verdict.reasons
+    )

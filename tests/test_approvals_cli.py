@@ -104,7 +104,9 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
     assert result == {
         "pr": 12,
         "rdm": "RDM-2026-0044",
+        "priority": "P4",  # low impact x medium urgency
         "rdms": ["RDM-2026-0044"],
+        "priorities": {"RDM-2026-0044": "P4"},
         "committee": "standard",
         "verdict": "approved",
         "members": [
@@ -134,9 +136,9 @@ def test_standard_change_within_template_is_approved_and_published(clone, fake, 
     ((sha, status),) = fake.statuses
     assert sha == head
     assert (status["state"], status["context"]) == ("success", "rdm/committee")
-    # pull, reviews, files, the pull again (did the head move?), status,
-    # the PR's comments, rdm's comment created
-    assert len(fake.requests) == 7
+    # pull, reviews, files, events (labels, base changes), the pull again (did
+    # the head move?), status, the PR's comments, rdm's comment created
+    assert len(fake.requests) == 8
 
 
 def test_standard_change_beyond_template_read_from_git_needs_the_cm(clone, fake, env, capsys):
@@ -158,7 +160,7 @@ def test_text_output_has_a_table_of_members(clone, fake, env, capsys, monkeypatc
     monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
     code, out, _ = run(capsys, "approvals", "5", "--repo", repo.working_tree_dir)
     assert code == 1
-    assert out.splitlines()[0] == "PR #5 (RDM-2026-0041): CM rejected"
+    assert out.splitlines()[0] == "PR #5 (RDM-2026-0041 P3): CM rejected"
     assert "  @bruno-infra           stale" in out
     assert "  @carla-dba             changes requested" in out
     assert "  @diretor-services      missing" in out

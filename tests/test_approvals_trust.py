@@ -355,9 +355,14 @@ def test_renaming_an_rdm_in_a_standard_change_is_beyond_its_template(clone, fake
     pull.change("rdms/2026/RDM-2026-0142.yaml", "renamed", "rdms/2026/RDM-2026-0042.yaml")
     code, out, _ = approvals(run_rdm, clone, "12", "--format", "json")
     assert code == 1
-    assert (  # the renamed RDM is also decided on its own, hence the prefix
-        "RDM-2026-0044: rdms/2026/RDM-2026-0042.yaml: the PR renames an RDM, "
-        "which no template covers" in verdict_of(out)["reasons"]
+    reasons = verdict_of(out)["reasons"]
+    assert (
+        "rdms/2026/RDM-2026-0042.yaml: the PR renames an RDM, which no template covers"
+        in reasons
+    )
+    assert (  # its id is still RDM-2026-0042: an RDM is known by its file name
+        "rdms/2026/RDM-2026-0142.yaml is not a valid RDM at the head commit "
+        "(run `rdm validate rdms/2026/RDM-2026-0142.yaml`)" in reasons
     )
 
 
@@ -433,7 +438,7 @@ def test_a_workflow_run_decides_and_publishes_its_pr(clone, fake, env, run_rdm, 
         run_rdm, clone, "--from-workflow-run", event(tmp_path, head, [12]), "--publish"
     )
     assert code == 0, err
-    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044): standard approved"
+    assert out.splitlines()[0] == "PR #12 (RDM-2026-0044 P4): standard approved"
     assert [(sha, body["state"]) for sha, body in fake.statuses] == [(head, "success")]
 
 

@@ -149,7 +149,10 @@ def _cells(driver: object, selector: str) -> list[list[str]]:
 def test_report_gantt_bars_match_the_records(driver: object, history: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    page = _render(history, "report.html", "report", "--window", "2026-12-03")
+    page = _render(
+        history, "report.html", "report", "--window", "2026-12-03",
+        "--at", "2026-12-14T12:00:00-03:00",
+    )  # fmt: skip
     driver.get(page.as_uri())  # type: ignore[attr-defined]
     find = driver.find_element  # type: ignore[attr-defined]
     assert find(By.TAG_NAME, "h1").text == "Revisão pós-implementação — janela de 2026-12-03"
@@ -201,8 +204,9 @@ def test_period_report_draws_trends(driver: object, history: Path) -> None:
     from selenium.webdriver.common.by import By
 
     page = _render(
-        history, "report-period.html", "report", "--from", "2026-11-23", "--to", "2026-12-13"
-    )
+        history, "report-period.html", "report", "--from", "2026-11-23", "--to", "2026-12-13",
+        "--at", "2026-12-14T12:00:00-03:00",
+    )  # fmt: skip
     driver.get(page.as_uri())  # type: ignore[attr-defined]
     charts = driver.find_elements(By.CSS_SELECTOR, "svg.trend")  # type: ignore[attr-defined]
     assert [c.get_attribute("data-trend") for c in charts] == ["count", "success", "lead"]

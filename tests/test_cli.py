@@ -55,13 +55,14 @@ def test_unexpected_error_is_one_line_and_a_log(
         raise RuntimeError("disk on fire")
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy").mkdir()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setattr(validate, "load_repository", explode)
     code, out, err = run_rdm("validate")
     assert code == 3
-    assert (
-        err.strip() == "rdm: internal error: RuntimeError: disk on fire; details in rdm-error.log"
-    )
-    assert "Traceback" in (tmp_path / "rdm-error.log").read_text(encoding="utf-8")
+    (log,) = (tmp_path / "state" / "rdm").iterdir()
+    assert err == f"rdm: internal error: RuntimeError: disk on fire; details in {log}\n"
+    assert "Traceback" in log.read_text(encoding="utf-8")
     assert "Traceback" not in out + err
 
 

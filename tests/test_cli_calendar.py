@@ -192,11 +192,11 @@ def test_calendar_ics_parses_back_with_one_event_per_window_and_meeting(repo: Pa
     assert code == 0
     parsed = icalendar.Calendar.from_ical(out.encode())
     events = parsed.walk("VEVENT")
-    # 6 weeks: 6 windows (the 24th moved to the 22nd) and 6 meetings minus the
-    # cancelled 2026-12-29 one.
+    # 6 weeks: 6 windows (the 24th moved to the 22nd) less the two inside the
+    # year-end freeze, and 6 meetings minus the cancelled 2026-12-29 one.
     windows = [e for e in events if "Change window" in str(e["SUMMARY"])]
     meetings = [e for e in events if "committee" in str(e["SUMMARY"])]
-    assert (len(events), len(windows), len(meetings)) == (11, 6, 5)
+    assert (len(events), len(windows), len(meetings)) == (9, 4, 5)
     assert {str(tz["TZID"]) for tz in parsed.walk("VTIMEZONE")} == {"America/Sao_Paulo"}
     first = windows[0]
     assert first["DTSTART"].params["TZID"] == "America/Sao_Paulo"
@@ -237,3 +237,84 @@ def test_an_emergency_is_open_even_when_the_policy_is_broken(repo: Path) -> None
     assert "[calendar-timezone]" in err
     code, _, _ = run(repo, "window", "--at", "2026-12-30T10:00:00-03:00")
     assert code == 1  # a normal change is not allowed on a policy nobody can read
+
+
+def test_calendar_ics_exports_only_the_open_parts_of_a_frozen_window(repo: Path) -> None:
+    policy = repo / "policy" / "calendar.yaml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8")
+        + """  - start: "2026-12-10T02:00:00-03:00"
+    end: "2026-12-10T03:30:00-03:00"
+    reason: Virada do eSocial S-1.3
+""",
+        encoding="utf-8",
+    )
+    code, out, _ = run(repo, "calendar", "--from", "2026-12-07", "--weeks", "1", "--format", "ics")
+    assert code == 0
+    windows = [
+        e
+        for e in icalendar.Calendar.from_ical(out.encode()).walk("VEVENT")
+        if "Change window" in str(e["SUMMARY"])
+    ]
+    assert [(e["DTSTART"].dt.isoformat(), e["DTEND"].dt.isoformat()) for e in windows] == [
+        ("2026-12-10T00:00:00-03:00", "2026-12-10T02:00:00-03:00"),
+        ("2026-12-10T03:30:00-03:00", "2026-12-10T06:00:00-03:00"),
+    ]
+    assert str(windows[0]["SUMMARY"]).endswith("(fora do congelamento / outside the freeze)")
+    assert [str(e["UID"]) for e in windows] == [
+        "rdm-window-2026-12-10-1@rdm",
+        "rdm-window-2026-12-10-2@rdm",
+    ]
+    # Entirely frozen (2026-12-31, 2027-01-07): not exported at all.
+    code, out, _ = run(repo, "calendar", "--from", "2026-12-28", "--weeks", "2", "--format", "ics")
+    events = icalendar.Calendar.from_ical(out.encode()).walk("VEVENT")
+    assert not [e for e in events if "Change window" in str(e["SUMMARY"])]
+
+
+@pytest.mark.parametrize(
+    ("at", "code", "expected"),
+    [
+        (
+            "2026-12-25T10:00:00-03:00",
+            1,
+            "2026-12-25 10:00 -03:00: closed: next window opens 2027-01-14 00:00 -03:00 "
+            "(in 19 days 14 h); 2026-12-25 is a holiday (Natal)",
+        ),
+        (
+            "2026-06-04T01:00:00-03:00",
+            0,
+            "2026-06-04 01:00 -03:00: open: window until 2026-06-04 06:00 -03:00 (5 h left); "
+            "2026-06-04 is a holiday (feriado extra (policy/calendar.yaml))",
+        ),
+        (
+            # 23:30 on the 24th in UTC-3 is the 25th in UTC: the policy's day counts.
+            "2026-12-25T02:30:00Z",
+            1,
+            "2026-12-24 23:30 -03:00: closed: next window opens 2027-01-14 00:00 -03:00 "
+            "(in 20 days)",
+        ),
+    ],
+)
+def test_window_on_a_holiday_says_so(repo: Path, at: str, code: int, expected: str) -> None:
+    assert run(repo, "window", "--at", at)[:2] == (code, expected + "\n")
+
+
+def test_calendar_lists_the_rdms_of_each_window_with_their_priority(tmp_path: Path) -> None:
+    for folder in ("policy", "rdms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    code, out, _ = run(tmp_path, "calendar", "--from", "2026-11-30", "--weeks", "2")
+    assert code == 0
+    assert out.splitlines()[2] == (
+        "2026-12-03 Thu 00:00-06:00 -03:00  window  RDMs: RDM-2026-0041 (P3), RDM-2026-0044 (P4)"
+    )
+    assert out.splitlines()[4] == (
+        "2026-12-10 Thu 00:00-06:00 -03:00  window  RDMs: RDM-2026-0042 (P2)"
+    )
+    code, out, _ = run(
+        tmp_path, "calendar", "--from", "2026-11-30", "--weeks", "2", "--format", "json"
+    )
+    windows = [e for e in json.loads(out)["entries"] if e["kind"] == "window"]
+    assert [w["rdms"] for w in windows] == [
+        [{"id": "RDM-2026-0041", "priority": "P3"}, {"id": "RDM-2026-0044", "priority": "P4"}],
+        [{"id": "RDM-2026-0042", "priority": "P2"}],
+    ]

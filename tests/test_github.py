@@ -463,3 +463,34 @@ def test_a_rate_limit_header_that_is_no_ascii_number_is_ignored(client, fake, pu
     with pytest.raises(GitHubError, match=r"GitHub answered 403: .*Forbidden"):
         client.pull_request(SLUG, 7)
     assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("draft", "false", "draft is a string, not true or false"),
+        ("merged", "false", "merged is a string, not true or false"),
+        ("merged", 1, "merged is"),
+        ("number", 8, "GitHub answered with pull request #8"),
+        ("created_at", None, "created_at is"),
+    ],
+)
+def test_pull_facts_read_booleans_as_booleans(client, fake, field, value, message):
+    """"false" in a draft or merged field is not a truthy draft: a wrong shape is an error."""
+    answer = fake.pull(7, "bruno-infra").as_json()
+    answer[field] = value
+    fake.fail(PULL, 200, body=answer)
+    with pytest.raises(GitHubError, match=re.escape(message)):
+        client.pull_facts(SLUG, 7)
+
+
+def test_pull_facts_of_a_ready_pull_request(client, fake):
+    fake.pull(7, "bruno-infra").convert_to_draft("bruno-infra", "2026-11-24T09:00:00Z")
+    facts = client.pull_facts(SLUG, 7)
+    assert (facts.number, facts.open, facts.draft, facts.merged, facts.ready_at) == (
+        7,
+        True,
+        True,
+        False,
+        None,
+    )

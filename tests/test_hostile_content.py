@@ -106,6 +106,13 @@ SAMPLES = {
     rf"^[^{CONTROL}]*" + END: "Plantão NOC SaaS",
     r"^\+?[0-9][0-9 ()./-]{6,24}" + END: "+55 11 4003-7000",
     r"^<[^<>\s@]+@[^<>\s@]+>" + END: "<rdm-2026-0043.1@saas.com.br>",
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?" + END: "kubernetes.io/metadata.name",
+    r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?" + END: "ingress-nginx",
+    r"^([-a-z0-9.]|\{orgId\}|\{environment\})+" + END: "{orgId}.protheus.saas.com.br",
+    r"^[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}" + END: "12.ABC.345/01DE-35",
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+"
+    + END: "erp.cliente.com.br",
 }
 # Free text may end (or start) with a space; nothing else may follow a value.
 SPACE_ALLOWED = {
@@ -181,7 +188,7 @@ FIELDS = [
     ("topology", TOPOLOGY, ["release"]),
     ("topology", TOPOLOGY, ["images", "tss"]),
     ("topology", TOPOLOGY, ["database", "credentialsSecret", "name"]),
-    ("topology", TOPOLOGY, ["workloads", "protheus-appserver-prod", "memory", "request"]),
+    # (quantities: Kubernetes' own grammar, in `topology-quantity`; see test_quantities.py)
     ("topology", TOPOLOGY, ["workloads", "protheus-appserver-prod", "env", 0, "name"]),
     ("topology", TOPOLOGY, ["monitors", 0, "url"]),
     ("topology", TOPOLOGY, ["client", "contacts", 0, "name"]),
@@ -240,7 +247,7 @@ def test_a_time_with_a_line_break_is_a_finding_not_a_crash(tmp_path: Path, run_r
     assert "'06:00\\n': not a local time HH:MM" in err
 
 
-def test_a_pattern_message_shows_the_form_without_the_lookahead(tmp_path: Path) -> None:
+def test_a_pattern_message_says_the_form_in_words_never_the_expression(tmp_path: Path) -> None:
     repo = _copy(tmp_path)
     _edit(repo, RDM, "targets: [grupo-alvorada,", 'targets: ["grupo-alvorada\\n",')
     assert _findings(repo) == [
@@ -249,8 +256,8 @@ def test_a_pattern_message_shows_the_form_without_the_lookahead(tmp_path: Path) 
             19,
             11,
             "schema",
-            "targets.0: 'grupo-alvorada\\n' does not match the expected form "
-            "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+            "targets.0: 'grupo-alvorada\\n': not an org id (lowercase letters, digits and single "
+            "hyphens, at most 63 characters, e.g. grupo-alvorada); did you mean 'grupo-alvorada'?",
         )
     ]
 
@@ -530,10 +537,14 @@ def test_a_far_window_in_a_zone_east_of_utc_does_not_overflow(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2026W511T00Z", "'2026W511T00Z': not a date and time with an offset"),
-        ("2026-12-22T00:00:00", "'2026-12-22T00:00:00': not a date and time with an offset"),
-        ("٢٠٢٦-12-22T00:00:00Z", "'٢٠٢٦-12-22T00:00:00Z': not a date and time with an offset"),
-        ("2026-12-22T24:00:00Z", "'2026-12-22T24:00:00Z': not a date and time with an offset"),
+        ("2026W511T00Z", "'2026W511T00Z' is not a date and time; write YYYY-MM-DDTHH:MM:SS"),
+        (
+            "2026-12-22T00:00:00",
+            "'2026-12-22T00:00:00' has no offset; write 2026-12-22T00:00:00-03:00 (Brasília) "
+            "or 2026-12-22T00:00:00Z (UTC)",
+        ),
+        ("٢٠٢٦-12-22T00:00:00Z", "'٢٠٢٦-12-22T00:00:00Z' is not a date and time; write YYYY-"),
+        ("2026-12-22T24:00:00Z", "'2026-12-22T24:00:00Z' is not a date and time; write YYYY-"),
     ],
 )
 def test_date_times_are_rfc_3339_in_ascii(tmp_path: Path, value: str, message: str) -> None:

@@ -113,3 +113,48 @@ def test_a_catalog_round_trip(tmp_path: Path) -> None:
     assert any("no longer used" in p for p in catalogs.problems(root=root, package=package))
     catalogs.update(root=root, package=package)
     assert catalogs.problems(root=root, package=package) == []
+
+
+PEOPLE_COMMANDS = ("new", "list", "agenda", "report", "notice", "monitors", "logs")
+
+
+@pytest.mark.parametrize("name", PEOPLE_COMMANDS)
+def test_the_people_commands_help_is_in_portuguese(
+    run_rdm: object, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # click reads help at import, before the language is chosen: it used to stay in
+    # English whatever RDM_LANG said.
+    from rdm.cli import cli
+
+    command = cli.commands[name]
+    code, out, _ = run_rdm(name, "--help")  # type: ignore[operator]
+    assert code == 0
+    assert i18n._(command.help or "") != command.help  # there is a translation ...
+    first = " ".join(out.split("\n\n")[1].split())
+    assert first == " ".join(i18n._(command.help or "").split("\n\n")[0].split())  # ... shown
+    assert "Raiz do repositório de RDMs" in out
+    code, listing, _ = run_rdm("--help")  # type: ignore[operator]
+    line = next(x for x in listing.splitlines() if x.strip().startswith(name + " "))
+    assert line.split(None, 1)[1][:20] == i18n._(command.help or "")[:20]
+    # and English when asked, from the same command object
+    monkeypatch.setenv("RDM_LANG", "en")
+    _, english, _ = run_rdm(name, "--help")  # type: ignore[operator]
+    assert "Root of the RDM repository" in english
+    assert command.help is not None and command.help.split(".")[0] in " ".join(english.split())
+
+
+def test_the_help_of_rdm_new_options(run_rdm: object) -> None:
+    _, out, _ = run_rdm("new", "--help")  # type: ignore[operator]
+    text = " ".join(out.split())
+    assert "--title TEXT Título da mudança." in text
+    assert "--no-input Não pergunta nada; cada campo obrigatório vem por opção." in text
+
+
+def test_monitors_messages_fall_back_to_english(
+    run_rdm: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RDM_LANG", "en")
+    monkeypatch.delenv("RDM_UPTIMEROBOT_API_KEY", raising=False)
+    code, _, err = run_rdm("monitors")  # type: ignore[operator]
+    assert code == 2
+    assert err.startswith("rdm: usage: set RDM_UPTIMEROBOT_API_KEY to the UptimeRobot API key")

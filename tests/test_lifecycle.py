@@ -155,7 +155,7 @@ def test_an_unreadable_note_is_reported_and_the_rest_listed(run_rdm: Run, tmp_pa
     )
     code, out, err = run_rdm("list", "--repo", str(root), "--at", "2026-12-09T12:00:00-03:00")
     assert code == 0
-    assert err.startswith(f"rdm: note on {merges['RDM-2026-0043'][:12]}: the note is not JSON")
+    assert err.startswith(f"rdm: nota em {merges['RDM-2026-0043'][:12]}: a nota não é JSON")
     assert "RDM-2026-0043  agendada" in out
 
 
@@ -295,6 +295,6 @@ def test_github_ready_for_review_and_verdict(
     assert items["RDM-2026-0041"]["submittedAt"] == "2026-11-24T15:00:00+00:00"
     assert items["RDM-2026-0041"]["submissionSource"] == "ready-for-review"
     assert items["RDM-2026-0041"]["verdict"] == "pending"  # bruno-infra is the author
-    assert "PR #20: its head dddddddddddd is not in the clone" in err
-    assert "RDM-2026-0043: verdict of PR #14 not computed" in err
+    assert "PR #20: o head dddddddddddd não está no clone" in err
+    assert "RDM-2026-0043: veredito da PR #14 não calculado" in err
     assert all(a == "Bearer ghs_test" for a in fake.authorizations)

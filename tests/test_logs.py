@@ -78,7 +78,7 @@ def test_the_command(run_rdm: Run) -> None:
     lines = out.splitlines()
     assert (
         lines[0]
-        == "(all)                        " + BASE + "namespace%3A%22hospital-santa-luzia%22"
+        == "(todos)                      " + BASE + "namespace%3A%22hospital-santa-luzia%22"
     )
     assert lines[3] == (
         "protheus-dbaccess            "
@@ -118,11 +118,11 @@ def test_one_workload_as_json(run_rdm: Run) -> None:
     [
         (
             ["padaria-do-ze"],
-            "rdm: usage: no topology for padaria-do-ze (topologies/<org-id>.yaml)\n",
+            "rdm: usage: sem topologia para padaria-do-ze (topologies/<org-id>.yaml)\n",
         ),
         (
             ["grupo-alvorada", "--workload", "appserver"],
-            "rdm: usage: --workload 'appserver' is not a workload; one of "
+            "rdm: usage: --workload 'appserver' não é um workload; use um destes: "
             "protheus-appserver-prod, protheus-appserver-homolog, protheus-appserver-update, "
             "protheus-dbaccess, protheus-license, protheus-lockserver, protheus-status, "
             "protheus-tss, protheus-webservice-prod, protheus-webservice-homolog\n",
@@ -152,3 +152,41 @@ def test_percent_encoding_is_urllib_s(text: str) -> None:
     from urllib.parse import quote
 
     assert logs.percent_encode(text) == quote(text, safe="")
+
+
+def test_a_client_with_nothing_running_and_no_namespace_search(
+    run_rdm: Run, example_repo: Path
+) -> None:
+    # A client being shut down (desativação): every workload disabled. Without a
+    # namespace-wide search there is no link to give; that is said, not a crash.
+    policy = example_repo / "policy/operations.yaml"
+    policy.write_text(
+        "\n".join(
+            line
+            for line in policy.read_text(encoding="utf-8").splitlines()
+            if "namespaceQuery" not in line
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    topology = example_repo / "topologies/metalurgica-sao-jorge.yaml"
+    text = topology.read_text(encoding="utf-8")
+    for name in (
+        "protheus-appserver-prod", "protheus-appserver-homolog", "protheus-dbaccess",
+        "protheus-license", "protheus-lockserver", "protheus-status", "protheus-tss",
+        "protheus-webservice-prod", "protheus-webservice-homolog",
+    ):  # fmt: skip
+        text = text.replace(f"\n  {name}:\n", f"\n  {name}:\n    enabled: false\n", 1)
+    topology.write_text(text, encoding="utf-8")
+    assert run_rdm("validate", "--repo", str(example_repo))[0] == 0
+    code, out, err = run_rdm("logs", "metalurgica-sao-jorge", "--repo", str(example_repo))
+    assert (code, out) == (1, "")
+    assert err == (
+        "rdm: metalurgica-sao-jorge não tem nenhum workload em execução e "
+        "policy/operations.yaml não tem logs.namespaceQuery: não há link a mostrar "
+        "(--workload NOME dá o de qualquer workload)\n"
+    )
+    code, out, _ = run_rdm(
+        "logs", "metalurgica-sao-jorge", "--format", "json", "--repo", str(example_repo)
+    )
+    assert (code, json.loads(out)) == (1, {"orgId": "metalurgica-sao-jorge", "links": []})

@@ -85,23 +85,25 @@ def test_the_password_is_never_shown() -> None:
     [
         (
             "http://smtp.saas.com.br",
-            "RDM_SMTP_URL must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
-            "(a relay on this machine), not http://",
+            "RDM_SMTP_URL deve começar com smtps://, smtp:// (STARTTLS) ou smtp+insecure:// "
+            "(um relay nesta máquina), não http://",
         ),
-        ("smtps://", "RDM_SMTP_URL names no host (smtp://HOST:PORT)"),
+        ("smtps://", "RDM_SMTP_URL não informa o servidor (smtp://SERVIDOR:PORTA)"),
         (
             "smtps://smtp.saas.com.br/inbox?x=1",
-            "RDM_SMTP_URL takes no path, query or fragment: smtps://[USER:PASSWORD@]HOST[:PORT]",
+            "RDM_SMTP_URL não aceita caminho, query nem fragmento: "
+            "smtps://[USUARIO:SENHA@]SERVIDOR[:PORTA]",
         ),
         (
             "smtp+insecure://smtp.saas.com.br",
-            "RDM_SMTP_URL: smtp+insecure:// sends in the clear and is only for a relay on this "
-            "machine (localhost, 127.0.0.1, ::1), not smtp.saas.com.br; use smtps:// or smtp://",
+            "RDM_SMTP_URL: smtp+insecure:// envia sem criptografia e serve só para um relay "
+            "nesta máquina (localhost, 127.0.0.1, ::1), não para smtp.saas.com.br; use smtps:// "
+            "ou smtp://",
         ),
         (
             "smtp+insecure://u:p@127.0.0.1",
-            "RDM_SMTP_URL: no credentials over smtp+insecure:// (they would travel in the "
-            "clear); use smtps:// or smtp:// (STARTTLS)",
+            "RDM_SMTP_URL: sem credenciais em smtp+insecure:// (elas trafegariam sem "
+            "criptografia); use smtps:// ou smtp:// (STARTTLS)",
         ),
     ],
 )
@@ -163,8 +165,8 @@ def test_no_starttls_no_login_no_message(plain: SmtpServer) -> None:
     with pytest.raises(mail.MailError) as raised:
         mail.Mailer(url, plain.client_context()).send([message()], AT)
     assert str(raised.value) == (
-        f"smtp://{USER}:***@127.0.0.1:{plain.port} does not offer STARTTLS; rdm sends neither "
-        "a password nor a notice in the clear (use smtps:// if the server speaks TLS on connect)"
+        f"smtp://{USER}:***@127.0.0.1:{plain.port} não oferece STARTTLS; o rdm não envia senha "
+        "nem aviso sem criptografia (use smtps:// se o servidor fala TLS desde a conexão)"
     )
     assert plain.received == [] and plain.recorder.logins == []
 
@@ -190,7 +192,7 @@ def test_a_wrong_password_is_an_outside_failure_without_the_password(
     with pytest.raises(mail.MailError) as raised:
         mail.Mailer(url, starttls.client_context()).send([message()], AT)
     assert str(raised.value) == (
-        f"smtp://{USER}:***@127.0.0.1:{starttls.port}: the server refused the login of {USER} (535)"
+        f"smtp://{USER}:***@127.0.0.1:{starttls.port}: o servidor recusou o login de {USER} (535)"
     )
     assert starttls.received == []
 
@@ -204,14 +206,15 @@ def test_a_refused_recipient_is_reported(starttls: SmtpServer) -> None:
     assert starttls.received[0].rcpt_tos == ["ti@valeverde.coop.com.br"]
 
 
-def test_nobody_reachable_is_an_outside_failure(starttls: SmtpServer) -> None:
+def test_a_message_nobody_takes_is_not_sent_and_the_next_one_goes(starttls: SmtpServer) -> None:
     starttls.recorder.refuse.update({"ti@valeverde.coop.com.br", "fiscal@valeverde.coop.com.br"})
     url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
-    with pytest.raises(mail.MailError) as raised:
-        mail.Mailer(url, starttls.client_context()).send([message()], AT)
-    assert str(raised.value).endswith(
-        "every recipient was refused: fiscal@valeverde.coop.com.br, ti@valeverde.coop.com.br"
-    )
+    other = message(to=(("Renata Lima", "ti@grupoalvorada.com.br"),), id_left="rdm.other")
+    refused, sent = mail.Mailer(url, starttls.client_context()).send([message(), other], AT)
+    assert (refused.delivered, refused.accepted) == (False, ())
+    assert refused.refused == ("fiscal@valeverde.coop.com.br", "ti@valeverde.coop.com.br")
+    assert (sent.delivered, sent.accepted) == (True, ("ti@grupoalvorada.com.br",))
+    assert [r.rcpt_tos for r in starttls.received] == [["ti@grupoalvorada.com.br"]]
 
 
 @pytest.mark.parametrize(
@@ -229,7 +232,7 @@ def test_a_line_break_in_a_header_sends_nothing(
     url = mail.parse_smtp_url(starttls.url("smtp", CREDENTIALS))
     with pytest.raises(mail.MailError) as raised:
         mail.Mailer(url, starttls.client_context()).send([message(), message(**hostile)], AT)
-    assert str(raised.value).startswith("not sent: a line break in a header value")
+    assert str(raised.value).startswith("nada enviado: quebra de linha num valor de cabeçalho")
     assert starttls.received == []
 
 

@@ -53,7 +53,7 @@ def test_an_unreadable_note_is_never_overwritten(repo: git.Repo) -> None:
     root, sha = Path(repo.working_dir), repo.head.commit.hexsha
     repo.git.notes("--ref", NOTES_REF, "add", "-m", "escrito à mão", sha)
     records, errors = notes.read(root, sha)
-    assert records == [] and errors[0].startswith("the note is not JSON")
+    assert records == [] and errors[0].startswith("a nota não é JSON")
     with pytest.raises(ExternalError, match=r"cannot be read .*not overwriting it"):
         notes.append(root, sha, [record()])
     assert repo.git.notes("--ref", NOTES_REF, "show", sha) == "escrito à mão"
@@ -80,3 +80,27 @@ def test_push_and_fetch_through_a_remote(repo: git.Repo, tmp_path: Path) -> None
 def test_not_a_repository(tmp_path: Path) -> None:
     with pytest.raises(ExternalError, match="is not a git repository"):
         notes.read(tmp_path, "a" * 40)
+
+
+def test_read_all_says_of_every_note_what_read_says(repo: git.Repo, tmp_path: Path) -> None:
+    # read_all takes every note blob through one cat-file process (bench/people.py);
+    # it must answer exactly as reading each commit's note does, hostile notes included.
+    root = Path(repo.working_dir)
+    bodies = [b"escrito \xe0 m\xe3o", b"\xff\xfe not utf-8", b"x" * (1024 * 1024 + 1)]
+    shas = []
+    for index, body in enumerate(bodies):
+        (root / "a.txt").write_text(f"{index}\n")
+        repo.index.add(["a.txt"])
+        sha = repo.index.commit(f"c{index}").hexsha
+        note = tmp_path / f"note{index}"
+        note.write_bytes(body)
+        repo.git.notes("--ref", NOTES_REF, "add", "-F", str(note), sha)
+        shas.append(sha)
+    first = repo.commit("HEAD~3").hexsha  # the fixture's commit, without a note
+    notes.append(root, first, [record()])
+    everything = notes.read_all(root)
+    assert set(everything) == {*shas, first}
+    for sha, found in everything.items():
+        assert found == notes.read(root, sha), sha
+    assert everything[shas[1]][1][0].startswith("a nota não é JSON: 'utf-8' codec can't")
+    assert everything[shas[2]] == ([], ["a nota passa de 1024 KiB; não foi lida"])

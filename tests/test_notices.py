@@ -38,9 +38,9 @@ def test_a_normal_change_gets_one_notice_per_target(example: Repository) -> None
     assert first.body == (
         "Prezados,\n"
         "\n"
-        "informamos que haverá uma indisponibilidade programada nos serviços de "
-        "Grupo Alvorada Participações S.A., conforme abaixo:\n"
+        "informamos que haverá uma indisponibilidade programada, conforme abaixo:\n"
         "\n"
+        "Cliente: Grupo Alvorada Participações S.A.\n"
         "O quê: Atualização do Protheus para o pacote de expedição 12.1.2410 de novembro\n"
         "Serviços afetados: Protheus (produção) e webservices (produção)\n"
         "Quando: quinta-feira, 3 de dezembro de 2026, das 00:30 às 01:10 "
@@ -123,21 +123,22 @@ def test_no_downtime_no_notice(example: Repository) -> None:
     planned = _plan(example, "RDM-2026-0042")
     assert planned.notices == ()
     assert planned.problems == (
-        "RDM-2026-0042 declares no downtime (`downtime`): the clients lose nothing, "
-        "so there is nothing to tell them",
+        "RDM-2026-0042 não declara indisponibilidade (`downtime`): os clientes não perdem "
+        "nada, então não há o que avisar",
     )
 
 
 def test_an_emergency_must_say_when(example: Repository) -> None:
     planned = _plan(example, "RDM-2026-0043", downtime=None)
     assert planned.problems == (
-        "RDM-2026-0043 is an emergency without `downtime`: add `downtime: {start: <when it "
-        "starts, with offset>, duration: <e.g. 30m>}` so that the notice can say when and "
-        "for how long",
+        "RDM-2026-0043 é uma emergência sem `downtime`: acrescente `downtime: {start: <quando "
+        "começa, com fuso>, duration: <ex.: 30m>}` para que o aviso diga quando e por quanto "
+        "tempo",
     )
     planned = _plan(example, "RDM-2026-0043", downtime=Downtime(timedelta(minutes=30)))
     assert planned.problems == (
-        "RDM-2026-0043 is an emergency: say when the downtime starts in `downtime.start`",
+        "RDM-2026-0043 é uma emergência: informe em `downtime.start` quando a "
+        "indisponibilidade começa",
     )
 
 
@@ -146,8 +147,8 @@ def test_a_normal_change_outside_the_calendar_cannot_say_when(example: Repositor
     assert example.operations is not None
     planned = notices.plan(rdm, example.topologies, example.operations, SP, None)
     assert planned.problems == (
-        "RDM-2026-0041: window 2026-12-03 is not a change window of the calendar, and "
-        "`downtime.start` is not set: the notice cannot say when",
+        "RDM-2026-0041: a janela 2026-12-03 não é uma janela de mudança do calendário e "
+        "`downtime.start` não foi informado: o aviso não tem como dizer quando",
     )
 
 
@@ -161,9 +162,9 @@ def test_every_target_needs_contacts(example: Repository) -> None:
     )
     assert planned.notices == ()
     assert planned.problems == (
-        "RDM-2026-0041: target grupo-alvorada has no usable topology",
-        "hospital-santa-luzia: topologies/hospital-santa-luzia.yaml has no contacts "
-        "(client.contacts): nobody to send the notice to",
+        "RDM-2026-0041: o alvo grupo-alvorada não tem topologia utilizável",
+        "hospital-santa-luzia: topologies/hospital-santa-luzia.yaml não tem contatos "
+        "(client.contacts): não há a quem enviar o aviso",
     )
 
 
@@ -187,3 +188,43 @@ def test_hostile_titles_and_names_stay_on_one_line(example: Repository) -> None:
     assert len(notice.subject) == notices.SUBJECT_LIMIT and notice.subject.endswith("…")
     assert notice.client_name == "Vale Bcc: rival@example.com"
     assert "\r" not in notice.body and "\x00" not in notice.body
+
+
+def test_a_title_cannot_reorder_or_drive_what_the_client_reads(example: Repository) -> None:
+    # C1 controls (0x9b is a terminal's CSI) and the bidi overrides survived one_line:
+    # "\u202eodnevlover" reads "revolvendo" backwards in the client's mail reader.
+    rdm = replace(
+        example.rdms["RDM-2026-0043"],
+        title="TSS \u202eodnevlover\u202c \x9b2J \u2066x\u2069 fim",
+        type=ChangeType.EMERGENCY,
+    )
+    assert example.operations is not None
+    (notice,) = notices.plan(rdm, example.topologies, example.operations, SP, None).notices
+    for text in (notice.subject, notice.body):
+        assert not any(c in text for c in "\u202e\u202c\x9b\u2066\u2069")
+    assert notice.subject.endswith(": TSS odnevlover 2J x fim")
+
+
+def test_a_contact_listed_twice_gets_one_copy(example: Repository) -> None:
+    # The same mailbox under a second entry (a bare address, another case) was a
+    # second RCPT and a second name in To: one notice per person.
+    from rdm.model.topologies import Contact
+
+    topologies = dict(example.topologies)
+    alvorada = topologies["grupo-alvorada"]
+    topologies["grupo-alvorada"] = replace(
+        alvorada,
+        contacts=(
+            *alvorada.contacts,
+            Contact("ti@grupoalvorada.com.br"),
+            Contact("TI@GrupoAlvorada.com.br", "Renata (TI)"),
+        ),
+    )
+    assert example.operations is not None
+    first, _ = notices.plan(
+        example.rdms["RDM-2026-0041"], topologies, example.operations, SP, WINDOW
+    ).notices
+    assert [(c.name, c.email) for c in first.recipients] == [
+        ("Renata Lima", "ti@grupoalvorada.com.br"),
+        ("Paulo Henrique Souza", "rh.sistemas@grupoalvorada.com.br"),
+    ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rdm import i18n
 from rdm.model.records import (
     MAX_NOTE_BYTES,
     Approver,
@@ -23,6 +25,13 @@ from rdm.model.records import (
 )
 
 BRT = timezone(timedelta(hours=-3))
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The messages are asserted in English, their source text (pt-BR is the catalog's)."""
+    with i18n.using("en"):
+        yield
 T0 = datetime(2026, 12, 10, 0, 5, tzinfo=BRT)
 
 
@@ -121,6 +130,18 @@ def test_keys_of_a_newer_rdm_are_kept() -> None:
             "record 1: 'estimatedSeconds' is out of range",
         ),
         (lambda r: r.update(window="2026-13-01"), "record 1: 'window' is not a date"),
+        (
+            lambda r: r.update(finishedAt="2026-12-10T00:04:00-03:00"),
+            "record 1: RDM-2026-0042 ends (2026-12-10T00:04:00-03:00) before it starts",
+        ),
+        (
+            lambda r: r["topologies"][0].update(finishedAt="2026-12-09T00:00:00-03:00"),
+            "record 1: RDM-2026-0042: the run of metalurgica-sao-jorge ends before it starts",
+        ),
+        (
+            lambda r: r["topologies"][0]["rollback"].update(startedAt="2026-12-11T00:00:00Z"),
+            "record 1: RDM-2026-0042: the rollback of metalurgica-sao-jorge ends before",
+        ),
         (lambda r: r.update(approvers=[1]), "record 1: an approver is not an object"),
         (lambda r: r.update(topologies={"a": 1}), "record 1: 'topologies' is missing or not list"),
         (

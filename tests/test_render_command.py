@@ -43,15 +43,20 @@ def test_render_one_org_as_json_lines(example_repo: Path) -> None:
 
 def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
-    stale = out / "grupo-alvorada" / "29-deployment-protheus-appserver-update.yaml"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("left from an earlier render\n")
+    topology = example_repo / "topologies" / "grupo-alvorada.yaml"
+    original = topology.read_text()
+    # an update is running: its appserver is rendered, then the update ends
+    topology.write_text(original.replace("enabled: false", "enabled: true", 1))
+    assert run("render", "--repo", str(example_repo), "--out", str(out))[0] == 0
+    stale = out / "grupo-alvorada" / "25-deployment-protheus-appserver-update.yaml"
+    assert stale.exists()
+    topology.write_text(original)
     keep = out / "grupo-alvorada" / "README.md"
     keep.write_text("not ours\n")
     code, stdout, stderr = run("render", "--repo", str(example_repo), "--out", str(out))
     assert code == 0
     assert stdout == ""
-    assert "116 manifest(s) of 4 topology(ies) written to" in stderr
+    assert stderr == f"140 manifest(s) of 4 topology(ies) written to {out}\n"
     folder = out / "grupo-alvorada"
     names = sorted(p.name for p in folder.iterdir())
     assert not stale.exists() and keep.exists()
@@ -59,7 +64,9 @@ def test_render_out_writes_one_file_per_object(example_repo: Path, tmp_path: Pat
     assert "14-deployment-protheus-dbaccess.yaml" in names
     joined = "".join("---\n" + (folder / n).read_text() for n in names if n.endswith(".yaml"))
     assert joined == (GOLDEN / "grupo-alvorada.yaml").read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.stem for p in GOLDEN.glob("*.yaml"))
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == sorted(p.stem for p in GOLDEN.glob("*.yaml"))
+    assert (out / ".rdm-written").is_file()  # what this render wrote, beside the org folders
 
 
 def test_render_an_old_revision_without_checking_it_out(example_repo: Path) -> None:
@@ -124,19 +131,25 @@ def test_a_broken_rdm_does_not_stop_a_render(example_repo: Path) -> None:
     assert code == 0 and out
 
 
-def test_a_render_error_is_one_line(
+def test_a_value_only_the_renderer_would_refuse_is_a_finding_first(
     example_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The renderer sets this variable itself; the topology rules say so first, as one
+    # finding, so the renderer's own refusal (a RenderError) is only belt and braces.
     topology = example_repo / "topologies" / "grupo-alvorada.yaml"
     topology.write_text(
-        topology.read_text().replace("MaxStringSize: 10}", 'MaxStringSize: "10\\nX=1"}')
+        topology.read_text().replace(
+            "      - name: DBACCESS_PASSWORD\n",
+            "      - {name: PROTHEUS_DB_USER, value: sa}\n      - name: DBACCESS_PASSWORD\n",
+        )
     )
     assert main(["render", "--repo", str(example_repo)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.startswith(
-        "rdm: grupo-alvorada: protheus-appserver-prod: config general.MaxStringSize"
+    assert err.endswith(
+        "error: PROTHEUS_DB_USER is set by rdm on protheus-dbaccess from "
+        "database.credentialsSecret; remove it here [topology-env-duplicate]\n"
     )
+    assert err.count("\n") == 1
 
 
 def test_validate_manifests_clean(example_repo: Path) -> None:
@@ -180,8 +193,11 @@ def test_render_and_manifests_are_documented() -> None:
     assert "`rdm validate --manifests`" in readme and "--update-golden" in readme
 
 
-def test_an_empty_revision_is_not_the_work_tree(example_repo: Path) -> None:
-    assert main(["render", "--repo", str(example_repo), "--rev", ""]) == 3
+def test_an_empty_revision_is_not_the_work_tree(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "--repo", str(example_repo), "--rev", ""]) == 2
+    assert capsys.readouterr().err.startswith("rdm: usage: --rev '' names no commit; give a ")
 
 
 def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(
@@ -194,3 +210,45 @@ def test_an_out_folder_that_cannot_be_written_is_one_line_exit_3(
     assert code == 3
     assert err.startswith(f"rdm: cannot write the manifests under {blocker / 'out'}:")
     assert "internal error" not in err
+
+
+def test_render_an_org_absent_at_the_revision_names_the_revision(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "topologies" / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("before the cooperative")
+    first = repo.head.commit.hexsha
+    (example_repo / "cooperativa-vale-verde.yaml").rename(
+        example_repo / "topologies" / "cooperativa-vale-verde.yaml"
+    )
+    repo.git.add(A=True)
+    repo.index.commit("the cooperative arrives")
+    argv = ["render", "cooperativa-vale-verde", "--repo", str(example_repo)]
+    assert main([*argv, "--rev", first]) == 1
+    assert capsys.readouterr().err == (
+        f"rdm: no topology at revision {first} for cooperativa-vale-verde "
+        "(topologies/cooperativa-vale-verde.yaml)\n"
+    )
+    assert main(argv) == 0
+
+
+def test_a_revision_from_before_the_cluster_policy_renders_without_a_way_in(
+    example_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = git.Repo.init(example_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+    (example_repo / "policy" / "cluster.yaml").unlink()
+    repo.git.add(A=True)
+    repo.index.commit("before policy/cluster.yaml")
+    assert main(["render", "grupo-alvorada", "--repo", str(example_repo), "--rev", "HEAD"]) == 0
+    kinds = {obj["kind"] for obj in yaml.safe_load_all(capsys.readouterr().out)}
+    assert "Deployment" in kinds and "Ingress" not in kinds

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from rdm.edges.repository import load_repository, topology_manifest_problems
 from rdm.edges.sources import WorkTree
 from rdm.model import schemas
+from rdm.model.policy import ClusterPolicy
 from rdm.model.topologies import EnvVar, Topology
 from rdm.rendering import manifests as rendering
 
@@ -32,6 +33,15 @@ WORKLOADS = [
     "protheus-webservice-prod",
     "protheus-webservice-homolog",
 ]
+
+
+def _cluster() -> ClusterPolicy:
+    repo = load_repository(WorkTree(ROOT), only=["policy/cluster.yaml"])
+    assert repo.cluster is not None, [str(p) for p in repo.problems]
+    return repo.cluster
+
+
+CLUSTER = _cluster()
 
 
 def example(org: str) -> Topology:
@@ -62,7 +72,7 @@ def copy_templates(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("org", EXAMPLES)
 def test_golden(org: str, update_golden: bool) -> None:
-    text = rendering.stream(rendering.render(example(org)))
+    text = rendering.stream(rendering.render(example(org), CLUSTER))
     golden = GOLDEN / f"{org}.yaml"
     if update_golden:
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -77,13 +87,17 @@ def test_golden(org: str, update_golden: bool) -> None:
 
 
 def test_objects_of_a_topology() -> None:
-    manifests = rendering.render(example("grupo-alvorada"))
+    manifests = rendering.render(example("grupo-alvorada"), CLUSTER)
     kinds = {(m.kind, m.name) for m in manifests}
     assert ("Namespace", "grupo-alvorada") in kinds
     assert ("NetworkPolicy", "rdm-isolate-namespace") in kinds
     for name in WORKLOADS:
         assert {("Deployment", name), ("Service", name), ("ConfigMap", f"{name}-config")} <= kinds
-    assert len(manifests) == 2 + 3 * len(WORKLOADS)
+    exposed = ["protheus-status", "protheus-webservice-prod", "protheus-webservice-homolog",
+               "protheus-appserver-prod", "protheus-appserver-homolog"]
+    assert {("Ingress", "protheus-producao"), ("Ingress", "protheus-homologacao")} <= kinds
+    assert {("NetworkPolicy", f"rdm-ingress-{name}") for name in exposed} <= kinds
+    assert len(manifests) == 2 + 3 * len(WORKLOADS) + 2 + len(exposed)
     assert not any(m.kind == "Secret" for m in manifests)
     namespace = objects(manifests)[("Namespace", "grupo-alvorada")]
     assert namespace["metadata"]["labels"] == {
@@ -173,7 +187,7 @@ def test_topology_config_overrides_defaults_case_insensitively() -> None:
 
 
 def test_waves() -> None:
-    manifests = rendering.render(example("grupo-alvorada"))
+    manifests = rendering.render(example("grupo-alvorada"), CLUSTER)
     wave_of = {(m.kind, m.name): m.obj["metadata"]["annotations"]["rdm/wave"] for m in manifests}
     assert wave_of[("Namespace", "grupo-alvorada")] == "0"
     assert wave_of[("NetworkPolicy", "rdm-isolate-namespace")] == "0"
@@ -185,8 +199,10 @@ def test_waves() -> None:
     assert wave_of[("Deployment", "protheus-appserver-prod")] == "3"
     assert wave_of[("Deployment", "protheus-webservice-homolog")] == "4"
     assert wave_of[("Deployment", "protheus-status")] == "5"
+    assert wave_of[("Ingress", "protheus-producao")] == "6"
+    assert wave_of[("NetworkPolicy", "rdm-ingress-protheus-status")] == "6"
     groups = rendering.by_wave(manifests)
-    assert [wave for wave, _ in groups] == [0, 1, 2, 3, 4, 5]
+    assert [wave for wave, _ in groups] == [0, 1, 2, 3, 4, 5, 6]
     assert [m for _, group in groups for m in group] == manifests  # already in apply order
     assert all(str(m.wave) == m.obj["metadata"]["annotations"]["rdm/wave"] for m in manifests)
 
@@ -314,7 +330,6 @@ def test_values_are_data_not_template_code(value: str) -> None:
         topology,
         "protheus-appserver-prod",
         env=(*workload.env, EnvVar("INJECTED", value, None, None)),
-        image=value if "\n" not in value else workload.image,
     )
     manifests = rendering.render(injected)
     assert len(manifests) == len(rendering.render(topology))
@@ -328,18 +343,32 @@ def test_values_are_data_not_template_code(value: str) -> None:
     assert "49" not in json.dumps(container["env"])
 
 
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_an_injected_image_is_refused_not_rendered(value: str) -> None:
+    # An image is a reference, not free text (env values are): refused even when
+    # the caller skipped validation.
+    topology = with_workload(example("grupo-alvorada"), "protheus-appserver-prod", image=value)
+    with pytest.raises(rendering.RenderError) as raised:
+        rendering.render(topology)
+    assert str(raised.value) == (
+        f"grupo-alvorada: workloads.protheus-appserver-prod.image: {value!r} is not an image "
+        "reference (registry/path:tag or @sha256:digest) [topology-image]"
+    )
+
+
 def test_a_line_break_in_an_ini_value_is_an_error() -> None:
     topology = with_workload(
         example("grupo-alvorada"),
         "protheus-appserver-prod",
         config={"general": {"MaxStringSize": "10\n[DBAccess]\nServer=evil"}},
     )
-    with pytest.raises(
-        rendering.RenderError,
-        match=r"grupo-alvorada: protheus-appserver-prod: config "
-        r"general.MaxStringSize: the value",
-    ):
+    with pytest.raises(rendering.RenderError) as raised:
         rendering.render(topology)
+    assert str(raised.value) == (
+        "grupo-alvorada: workloads.protheus-appserver-prod.config.general.MaxStringSize: "
+        "'10\\n[DBAccess]\\nServer=evil' has a line break (or NUL), which no ini value can hold "
+        "[topology-config-value]"
+    )
 
 
 def test_an_env_var_the_renderer_sets_cannot_be_set_again() -> None:
@@ -358,11 +387,13 @@ def test_an_env_var_the_renderer_sets_cannot_be_set_again() -> None:
 @pytest.mark.parametrize("org", EXAMPLES)
 def test_every_object_is_valid_against_the_kubernetes_schema(org: str) -> None:
     topology = with_workload(example(org), "protheus-appserver-update", enabled=True)
-    for manifest in rendering.render(topology):
+    manifests = rendering.render(topology, CLUSTER)
+    assert {m.kind for m in manifests} >= {"Ingress", "NetworkPolicy", "Deployment"}
+    for manifest in manifests:
         assert schemas.kubernetes_errors(manifest.obj, rendering.KUBERNETES_VERSION) == [], str(
             manifest
         )
-    assert topology_manifest_problems(topology, f"topologies/{org}.yaml") == []
+    assert topology_manifest_problems(topology, f"topologies/{org}.yaml", cluster=CLUSTER) == []
 
 
 def test_the_schema_check_is_strict() -> None:
@@ -442,3 +473,176 @@ def test_file_names_sort_in_apply_order() -> None:
     assert names == sorted(names)
     assert names[0] == "00-namespace-grupo-alvorada.yaml"
     assert names[-1] == "28-deployment-protheus-status.yaml"
+
+
+# ---------------------------------------------------------------- the way in
+
+
+def _ingress(manifests: list[rendering.Manifest], environment: str) -> dict:
+    return objects(manifests)[("Ingress", f"protheus-{environment}")]
+
+
+def _paths(ingress: dict) -> list[tuple[str, str, str]]:
+    (rule,) = ingress["spec"]["rules"]
+    return [
+        (p["path"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"])
+        for p in rule["http"]["paths"]
+    ]
+
+
+def test_an_ingress_per_environment_with_tls_on_the_default_hosts() -> None:
+    manifests = rendering.render(example("grupo-alvorada"), CLUSTER)
+    producao = _ingress(manifests, "producao")
+    assert producao["metadata"]["annotations"] == {
+        "cert-manager.io/cluster-issuer": "letsencrypt-prod",
+        "rdm/wave": "6",
+    }
+    assert producao["spec"]["ingressClassName"] == "nginx"
+    assert producao["spec"]["tls"] == [
+        {
+            "hosts": ["grupo-alvorada.protheus.saas.com.br"],
+            "secretName": "grupo-alvorada-producao-tls",
+        }
+    ]
+    assert producao["spec"]["rules"][0]["host"] == "grupo-alvorada.protheus.saas.com.br"
+    assert _paths(producao) == [
+        ("/status", "protheus-status", "http"),
+        ("/rest", "protheus-webservice-prod", "http"),
+        ("/", "protheus-appserver-prod", "http"),
+    ]
+    homologacao = _ingress(manifests, "homologacao")
+    assert homologacao["spec"]["rules"][0]["host"] == "grupo-alvorada-homolog.protheus.saas.com.br"
+    assert homologacao["spec"]["tls"][0]["secretName"] == "grupo-alvorada-homologacao-tls"
+    assert _paths(homologacao)[1:] == [
+        ("/rest", "protheus-webservice-homolog", "http"),
+        ("/", "protheus-appserver-homolog", "http"),
+    ]
+
+
+def test_own_hosts_and_a_product_without_web_app() -> None:
+    metalurgica = rendering.render(example("metalurgica-sao-jorge"), CLUSTER)
+    assert _ingress(metalurgica, "producao")["spec"]["rules"][0]["host"] == (
+        "erp.metalurgicasaojorge.com.br"
+    )
+    assert _ingress(metalurgica, "homologacao")["spec"]["tls"][0]["hosts"] == [
+        "erp-homolog.metalurgicasaojorge.com.br"
+    ]
+    # Smart Fiscal is used through the ERP's webservice calls: no appserver web app.
+    fiscal = rendering.render(example("cooperativa-vale-verde"), CLUSTER)
+    assert _paths(_ingress(fiscal, "producao")) == [
+        ("/status", "protheus-status", "http"),
+        ("/rest", "protheus-webservice-prod", "http"),
+    ]
+    assert ("NetworkPolicy", "rdm-ingress-protheus-appserver-prod") not in objects(fiscal)
+
+
+def test_the_ingress_controller_reaches_only_the_published_ports() -> None:
+    found = objects(rendering.render(example("grupo-alvorada"), CLUSTER))
+    policy = found[("NetworkPolicy", "rdm-ingress-protheus-webservice-prod")]
+    assert policy["spec"] == {
+        "podSelector": {
+            "matchLabels": {
+                "app.kubernetes.io/name": "protheus-webservice-prod",
+                "rdm/org-id": "grupo-alvorada",
+            }
+        },
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {
+                        "kubernetes.io/metadata.name": "ingress-nginx"}}}
+                ],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }
+        ],
+    }
+    # Nothing else from outside the namespace: every other peer is the namespace's own pods.
+    for (kind, name), obj in found.items():
+        if kind != "NetworkPolicy":
+            continue
+        for rule in obj["spec"]["ingress"]:
+            for peer in rule["from"]:
+                assert peer == {"podSelector": {}} or (
+                    name.startswith("rdm-ingress-") and "namespaceSelector" in peer
+                    and rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+                )
+    # The appserver's tcp port (1234, the SmartClient desktop protocol) is never published.
+    appserver = found[("NetworkPolicy", "rdm-ingress-protheus-appserver-prod")]
+    assert appserver["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+
+
+def test_a_disabled_workload_is_not_published() -> None:
+    topology = with_workload(
+        example("grupo-alvorada"), "protheus-webservice-homolog", enabled=False
+    )
+    manifests = rendering.render(topology, CLUSTER)
+    assert [p for p, _, _ in _paths(_ingress(manifests, "homologacao"))] == ["/status", "/"]
+    assert ("NetworkPolicy", "rdm-ingress-protheus-webservice-homolog") not in objects(manifests)
+
+
+def test_without_the_cluster_policy_there_is_no_way_in() -> None:
+    kinds = {m.kind for m in rendering.render(example("grupo-alvorada"))}
+    assert "Ingress" not in kinds
+
+
+def test_a_network_policy_that_admits_more_is_an_error(tmp_path: Path) -> None:
+    folder = copy_templates(tmp_path)
+    template = folder / "networkpolicy-ingress.json.j2"
+    template.write_text(
+        template.read_text().replace(
+            '"from": [{"namespaceSelector"',
+            '"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"namespaceSelector"'
+        )
+    )
+    with pytest.raises(rendering.RenderError) as caught:
+        rendering.Renderer(folder).render(example("grupo-alvorada"), CLUSTER)
+    assert str(caught.value) == (
+        "grupo-alvorada: template networkpolicy-ingress.json.j2: "
+        "NetworkPolicy/rdm-ingress-protheus-appserver-homolog: admits "
+        '{"ipBlock": {"cidr": "0.0.0.0/0"}}; only the namespace\'s own pods, and the ingress '
+        "controller's namespace on given ports, may be admitted"
+    )
+
+
+def test_an_ingress_for_another_host_is_an_error(tmp_path: Path) -> None:
+    folder = copy_templates(tmp_path)
+    template = folder / "ingress.json.j2"
+    template.write_text(
+        template.read_text().replace(
+            '"host": {{ host | json }}', '"host": "erp.outro-cliente.com.br"'
+        )
+    )
+    with pytest.raises(rendering.RenderError, match="may serve only the client's own hosts"):
+        rendering.Renderer(folder).render(example("grupo-alvorada"), CLUSTER)
+
+
+def test_an_ingress_path_to_a_service_not_rendered_is_an_error() -> None:
+    topology = with_workload(example("grupo-alvorada"), "protheus-status", enabled=True)
+    manifests = rendering.render(topology, CLUSTER)
+    assert manifests  # the real one renders; now a path that leads nowhere:
+    ingress = objects(manifests)[("Ingress", "protheus-producao")]
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = "kube-dns"
+    broken = rendering.Manifest("grupo-alvorada", "ingress.json.j2", 6, ingress)
+    with pytest.raises(rendering.RenderError, match="leads to Service/kube-dns"):
+        rendering._check_backends("grupo-alvorada", broken, {"protheus-status"})
+
+
+def test_the_schema_check_covers_the_ingress() -> None:
+    manifests = rendering.render(example("grupo-alvorada"), CLUSTER)
+    ingress = objects(manifests)[("Ingress", "protheus-producao")]
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"nome": "x"}
+    ingress["spec"]["tls"][0]["secret"] = "x"
+    errors = schemas.kubernetes_errors(ingress, rendering.KUBERNETES_VERSION)
+    assert len(errors) == 2
+    assert any("'nome' was unexpected" in e for e in errors)
+    assert any("'secret' was unexpected" in e for e in errors)
+
+
+def test_the_applier_owns_every_kind_the_renderer_makes() -> None:
+    # What is rendered is snapshotted, pruned and checked for drift: an Ingress a
+    # change adds must go away with its rollback.
+    from rdm.model import kube
+
+    assert set(rendering.KINDS) <= set(kube.OWNED_KINDS)
+    assert all(kind in kube.RESOURCES for kind in rendering.KINDS)

@@ -26,8 +26,8 @@ def test_workers_find_the_same_problems_and_models(
     assert parallel.rdms == sequential.rdms
     assert parallel.topologies == sequential.topologies
     assert parallel.data == sequential.data
-    # 4 RDMs, 4 topologies, 5 policy files
-    assert parallel.files_checked == sequential.files_checked == 13
+    # 4 RDMs, 4 topologies, 6 policy files
+    assert parallel.files_checked == sequential.files_checked == 14
 
 
 def test_priority_is_derived_from_the_matrix(example_repo: Path) -> None:

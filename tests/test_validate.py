@@ -1,31 +1,58 @@
 """`rdm validate` on folders of example cases, each with its exact expected problems.
 
 A case is `tests/cases/validate/{valid,invalid}/<name>/files/...`, laid over a
-copy of the bundled example repository; `expected` lists `path:line:col rule`
-level rule` lines (paths relative to the repository). A valid case expects no
-problem.
+copy of the bundled example repository; `expected` lists `path:line:col level
+rule` lines (paths relative to the repository). A valid case expects no
+problem. Cases are judged as of `AT` (the rules about times need an instant).
+A case with a `base/` folder is a change under review: the example with
+`base/` laid over it is committed in a git repository, `files/` is laid over
+the work tree, and the case is checked `--since` that commit.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import git
 import pytest
 
 from conftest import ROOT, copy_example, overlay
-from rdm.edges.repository import load_work_tree
+from rdm.edges.repository import Checks, Repository, load_repository, load_work_tree
+from rdm.edges.sources import GitRevision, WorkTree
 
 CASES = Path(__file__).parent / "cases" / "validate"
 INVALID = sorted(p.name for p in (CASES / "invalid").iterdir())
 VALID = sorted(p.name for p in (CASES / "valid").iterdir())
 
 
+AT = "2026-11-30T12:00:00-03:00"
+
+
 def _case_repo(tmp_path: Path, group: str, name: str) -> Path:
     repo = copy_example(tmp_path / "repo")
+    base = CASES / group / name / "base"
+    if base.is_dir():
+        overlay(repo, base)
+        repository = git.Repo.init(repo)
+        with repository.config_writer() as config:
+            config.set_value("user", "name", "Test").set_value("user", "email", "t@example.com")
+        repository.git.add(A=True)
+        repository.index.commit("base")
     overlay(repo, CASES / group / name / "files")
     return repo
+
+
+def _since(group: str, name: str) -> list[str]:
+    return ["--since", "HEAD"] if (CASES / group / name / "base").is_dir() else []
+
+
+def _load(repo: Path, group: str, name: str) -> Repository:
+    base = GitRevision(repo, "HEAD") if _since(group, name) else None
+    checks = Checks(now=datetime.fromisoformat(AT), base=base, since="HEAD")
+    return load_repository(WorkTree(repo), checks=checks)
 
 
 def _expected(group: str, name: str) -> list[tuple[str, int, int, str, str]]:
@@ -42,18 +69,21 @@ def _expected(group: str, name: str) -> list[tuple[str, int, int, str, str]]:
 @pytest.mark.parametrize("name", INVALID)
 def test_invalid_case_reports_exact_problems(tmp_path: Path, name: str) -> None:
     repo = _case_repo(tmp_path, "invalid", name)
-    found = [(p.path, p.line, p.col, str(p.level), p.rule) for p in load_work_tree(repo).problems]
+    found = [
+        (p.path, p.line, p.col, str(p.level), p.rule)
+        for p in _load(repo, "invalid", name).problems
+    ]
     assert found == _expected("invalid", name)
 
 
 @pytest.mark.parametrize("name", VALID)
 def test_valid_case_has_no_problem(tmp_path: Path, name: str) -> None:
     repo = _case_repo(tmp_path, "valid", name)
-    assert [str(p) for p in load_work_tree(repo).problems] == []
+    assert [str(p) for p in _load(repo, "valid", name).problems] == []
 
 
 def test_example_repository_is_valid(run_rdm: Callable[..., tuple[int, str, str]]) -> None:
-    code, out, _ = run_rdm("validate", "--repo", str(ROOT), "--format", "text")
+    code, out, _ = run_rdm("validate", "--repo", str(ROOT), "--format", "text", "--at", AT)
     assert code == 0, out
     assert out.strip().endswith("0 error(s), 0 warning(s)")
 
@@ -63,7 +93,9 @@ def test_every_invalid_case_exits_by_its_levels_without_traceback(
     tmp_path: Path, name: str, run_rdm: Callable[..., tuple[int, str, str]]
 ) -> None:
     repo = _case_repo(tmp_path, "invalid", name)
-    code, out, err = run_rdm("validate", "--repo", str(repo), "--format", "text")
+    since = _since("invalid", name)
+    options = ("--format", "text", "--at", AT, *since)
+    code, out, err = run_rdm("validate", "--repo", str(repo), *options)
     has_error = any(level == "error" for *_, level, _rule in _expected("invalid", name))
     assert code == (1 if has_error else 0)
     assert "Traceback" not in out + err
@@ -78,7 +110,7 @@ def test_text_format_is_path_line_col_level_message_rule(
     assert code == 1
     assert out.splitlines()[0] == (
         f"{repo}/rdms/2026/RDM-2026-0041.yaml:17:1: error: "
-        "impact: 'medio' is not one of 'high', 'medium', 'low' [schema]"
+        "impact: 'medio' is not one of 'high', 'medium', 'low': did you mean 'medium'? [schema]"
     )
 
 
@@ -87,7 +119,7 @@ def test_json_format(tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]
     code, out, _ = run_rdm("validate", "--repo", str(repo), "--format", "json")
     assert code == 1
     payload = json.loads(out)
-    assert payload["files"] == 13  # 4 RDMs, 4 topologies, 5 policy files
+    assert payload["files"] == 14  # 4 RDMs, 4 topologies, 6 policy files
     assert payload["problems"] == [
         {
             "path": f"{repo}/rdms/2026/RDM-2026-0042.yaml",
@@ -206,3 +238,52 @@ def test_window_at_edges_are_usage_errors(
     code, _, err = run_rdm("window", "--repo", str(ROOT), "--at", at)
     assert code == 2
     assert message in err
+
+
+def test_json_lists_each_rdm_with_its_derived_priority(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, out, _ = run_rdm("validate", "--repo", str(example_repo), "--format", "json", "--at", AT)
+    assert code == 0
+    rdms = json.loads(out)["rdms"]
+    assert [(r["id"], r["type"], r["window"], r["priority"]) for r in rdms] == [
+        ("RDM-2026-0041", "normal", "2026-12-03", "P3"),  # medium x medium
+        ("RDM-2026-0042", "normal", "2026-12-10", "P2"),  # medium x high
+        ("RDM-2026-0043", "emergency", None, "P1"),  # high x high
+        ("RDM-2026-0044", "standard", "2026-12-03", "P4"),  # low x medium
+    ]
+    assert rdms[0]["path"] == "rdms/2026/RDM-2026-0041.yaml"
+    assert rdms[0]["targets"] == ["grupo-alvorada", "hospital-santa-luzia"]
+    # Only the RDMs a run checks, and none that failed to parse.
+    overlay(example_repo, CASES / "invalid" / "yaml-duplicate-key" / "files")
+    code, out, _ = run_rdm(
+        "validate", "--repo", str(example_repo), "--format", "json", "--at", AT,
+        str(example_repo / "rdms"),
+    )
+    assert [r["id"] for r in json.loads(out)["rdms"]] == [
+        "RDM-2026-0041", "RDM-2026-0043", "RDM-2026-0044"
+    ]
+
+
+def test_outside_a_repository_it_says_so_and_suggests_repo(
+    tmp_path: Path, run_rdm: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_rdm("validate")
+    assert (code, out) == (2, "")
+    assert err == (
+        "rdm: usage: . does not look like an rdm repository (it has no policy/ folder); run rdm "
+        "in the repository's root or name it with --repo DIR\n"
+    )
+
+
+def test_since_and_at_are_checked_like_the_other_commands(
+    example_repo: Path, run_rdm: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _, err = run_rdm("validate", "--repo", str(example_repo), "--at", "2026-11-30")
+    assert code == 2
+    assert "write e.g. 2026-11-30T00:00:00-03:00 or 2026-11-30T00:00:00Z" in err
+    git.Repo.init(example_repo)
+    code, out, err = run_rdm("validate", "--repo", str(example_repo), "--since", "no-such-rev")
+    assert (code, out) == (3, "")
+    assert err.startswith("rdm: cannot read revision 'no-such-rev'")

@@ -226,6 +226,19 @@ def test_the_verdict_is_computed_by_the_default_branchs_code() -> None:
     }
 
 
+def test_the_verdict_runs_one_at_a_time_per_pr_branch_and_is_never_cancelled() -> None:
+    """A head commit is shared by any branch or fork pointing at it: were the runs
+    grouped by commit (and cancelled), a fork's PR at the same commit, retitled in
+    a loop, would cancel every run of the real PR, and a veto given after an
+    earlier `success` would never reach the status."""
+    concurrency = by_name("committee.yml")["concurrency"]
+    group = concurrency["group"]
+    assert "head_sha" not in group
+    assert "${{ github.event.workflow_run.head_repository.full_name }}" in group
+    assert "${{ github.event.workflow_run.head_branch }}" in group
+    assert concurrency["cancel-in-progress"] is False
+
+
 def test_validate_runs_the_suite_and_the_data_checks_read_only() -> None:
     validate = by_name("validate.yml")
     runs = " ".join(step.get("run", "") for _, step in steps(validate))

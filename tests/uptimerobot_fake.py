@@ -5,13 +5,16 @@ fields, JSON with `stat: ok|fail`, errors as `{type, parameter_name,
 passed_value, message}` with HTTP 200, `pagination: {offset, limit, total}` with
 at most 50 monitors a page, and `X-RateLimit-*` headers on every answer. It can
 be told to answer 429 (with `Retry-After`) to the next N calls, to say a window
-has no call left, or to fail with 5xx. Every call is recorded (path, form, host)
-so tests can count them and see where the key went.
+has no call left, or to fail with 5xx; `between_pages` runs after each
+`getMonitors` page is answered, so a test can change the account while it is
+being read (someone deletes a monitor in the web page meanwhile). Every call is
+recorded (path, form, host) so tests can count them and see where the key went.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +56,7 @@ class FakeUptimeRobot:
     exhausted_after: int | None = None  # say X-RateLimit-Remaining: 0 from this call on
     failures: int = 0  # answer 502 to this many calls
     next_id: int = 800_000_001
+    between_pages: Callable[[FakeUptimeRobot], None] | None = None
 
     def __post_init__(self) -> None:
         for method in ("getMonitors", "newMonitor"):
@@ -115,13 +119,16 @@ class FakeUptimeRobot:
         if method == "getMonitors":
             offset, limit = int(form.get("offset", "0")), min(int(form.get("limit", "50")), 50)
             page = self.monitors[offset : offset + limit]
-            return self._answer(
+            answer = self._answer(
                 {
                     "stat": "ok",
                     "pagination": {"offset": offset, "limit": limit, "total": len(self.monitors)},
                     "monitors": page,
                 }
             )
+            if self.between_pages is not None:
+                self.between_pages(self)
+            return answer
         for required in ("friendly_name", "url", "type"):
             if not form.get(required):
                 return self._answer(

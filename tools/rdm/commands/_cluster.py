@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from rdm.commands.output import echo
 from rdm.edges.repository import load_repository, render_source
 from rdm.edges.sources import GitRevision, Source, WorkTree, work_tree_revision
 from rdm.model.problems import RdmError, UsageError
@@ -84,7 +85,7 @@ def open_cluster(kubeconfig: Path | None, context: str | None, timeout: float) -
     from rdm.edges.cluster import RetryPolicy, connect
 
     def notify(message: str) -> None:
-        click.echo(f"rdm: {message}", err=True)
+        echo(f"rdm: {message}", err=True)
 
     return connect(
         kubeconfig,
@@ -177,7 +178,7 @@ def plans(
     rendered = render_source(source, org_ids)
     if rendered.problems:
         for problem in rendered.problems:
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
         return None
     default = timedelta(minutes=30)
     return [

@@ -10,23 +10,27 @@ from pathlib import Path
 
 import click
 
+from rdm.commands.output import echo
 from rdm.decisions import calendar, lifecycle
 from rdm.edges.github import GitHubClient
 from rdm.edges.rdm_facts import Gathered, gather
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import RdmError
+from rdm.reports.printable import printable
 
 repo_slug_option = click.option(
     "--repo-slug",
     default=None,
-    help="owner/name on GitHub, to read PRs and verdicts when GITHUB_TOKEN is set "
-    "[default: $GITHUB_REPOSITORY].",
+    help=N_(
+        "owner/name on GitHub, to read PRs and verdicts when GITHUB_TOKEN is set "
+        "[default: $GITHUB_REPOSITORY]."
+    ),
 )
 at_option = click.option(
     "--at",
     default=None,
     metavar="ISO8601",
-    help="Take this instant as now (with an offset, e.g. 2026-12-01T09:00:00-03:00).",
+    help=N_("Take this instant as now (with an offset, e.g. 2026-12-01T09:00:00-03:00)."),
 )
 
 
@@ -45,7 +49,7 @@ def client_from_env(repo_slug: str | None) -> tuple[GitHubClient | None, str | N
     if not os.environ.get("GITHUB_TOKEN"):
         return None, None
     if not slug or slug.count("/") != 1:
-        click.echo(
+        echo(
             "rdm: "
             + _(
                 "GITHUB_TOKEN is set but the repository is not named (--repo-slug owner/name); "
@@ -55,7 +59,7 @@ def client_from_env(repo_slug: str | None) -> tuple[GitHubClient | None, str | N
         )
         return None, None
     client = GitHubClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: echo(f"rdm: {message}", err=True)
     )
     return client, slug
 
@@ -74,5 +78,5 @@ def load(repo: Path, at: datetime | None, repo_slug: str | None) -> People:
         for f in gathered.facts
     ]
     for note in gathered.notes:
-        click.echo(f"rdm: {note}", err=True)
+        echo(f"rdm: {printable(note)}", err=True)
     return People(gathered, policy, now, statuses, client is not None)

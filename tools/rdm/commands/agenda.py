@@ -8,21 +8,33 @@ from pathlib import Path
 import click
 
 from rdm.commands import _people
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_OK, parse_date, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import agenda as agendas
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.reports import agenda_report
 
 
-@click.command("agenda")
+@click.command(
+    "agenda",
+    cls=TranslatedCommand,
+    help=N_(
+        "The agenda of a committee meeting: normal RDMs submitted before its deadline, "
+        "late ones with the window they can still make, emergencies to ratify and results "
+        "to review; each member's vote when GITHUB_TOKEN is set."
+    ),
+)
 @repo_option
 @click.option(
     "--meeting",
     metavar="DATE",
     callback=parse_date,
-    help="The meeting's date (or the date it was scheduled for, when moved). "
-    "Default: the next meeting.",
+    help=N_(
+        "The meeting's date (or the date it was scheduled for, when moved). "
+        "Default: the next meeting."
+    ),
 )
 @click.option(
     "--format",
@@ -30,16 +42,13 @@ from rdm.reports import agenda_report
     type=click.Choice(["md", "html", "json"]),
     default="md",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 @_people.at_option
 @_people.repo_slug_option
 def command(
     repo: Path, meeting: date | None, output: str, at: str | None, repo_slug: str | None
 ) -> int:
-    """The agenda of a committee meeting: normal RDMs submitted before its deadline,
-    late ones with the window they can still make, emergencies to ratify and
-    results to review; each member's vote when GITHUB_TOKEN is set."""
     people = _people.load(repo, parse_instant(at), repo_slug)
     policy = people.policy
     found = (
@@ -56,9 +65,9 @@ def command(
     # SEAM (issue 12): pass rdm.decisions.conflicts' window check here when it lands.
     result = agendas.build(people.statuses, policy, found, checker=None)
     if output == "json":
-        click.echo(agenda_report.agenda_json(result, policy))
+        echo(agenda_report.agenda_json(result, policy))
     elif output == "html":
-        click.echo(agenda_report.agenda_html(result, policy, people.with_github), nl=False)
+        echo(agenda_report.agenda_html(result, policy, people.with_github), nl=False)
     else:
-        click.echo(agenda_report.agenda_md(result, policy, people.with_github), nl=False)
+        echo(agenda_report.agenda_md(result, policy, people.with_github), nl=False)
     return EXIT_OK

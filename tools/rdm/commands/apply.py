@@ -8,6 +8,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.commands.output import echo
 from rdm.edges import artifacts
 from rdm.model.snapshots import DEFAULT_KEEP
 from rdm.operations.applier import Outcome, Settings, apply_topologies
@@ -130,7 +131,7 @@ def command(
             if result.snapshot is not None:
                 artifacts.write_snapshot(out, result.snapshot)
         artifacts.write_text(out / "apply.json", text + "\n")
-    click.echo(text if output == "json" else cluster_report.apply_text(results))
+    echo(text if output == "json" else cluster_report.apply_text(results))
     if any(r.outcome is Outcome.ROLLBACK_FAILED for r in results):
         return EXIT_EXTERNAL
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS

@@ -15,17 +15,20 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from rdm import i18n
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.decisions import approvals, comments, workflow_run
 from rdm.edges.github import GitHubClient, GitHubError, NotFound
 from rdm.edges.repository import decide_from_git
 from rdm.model.problems import ExternalError, RdmError, UsageError
-from rdm.reports import verdict_comment
+from rdm.reports import jsontext, verdict_comment
 
 # GitHub's owner and repository names: letters, digits, '-', '_' and '.'.
 _SLUG = re.compile(r"\A[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
@@ -115,7 +118,7 @@ def command(
             "nor an App's <app-slug>[bot]"
         )
     client = GitHubClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: output.echo(f"rdm: {message}", err=True)
     )
     if event_path is not None:
         run = workflow_run.from_event(_read_event(event_path))
@@ -133,34 +136,75 @@ def command(
         assert number is not None
         head = client.pull_head(slug, number)
     protected = protected_branch or head.default_branch
-    pr = client.pull_request(slug, head.number, head)
-    verdict = decide_from_git(repo, pr, protected)
+    # Whatever stops a run before it publishes its verdict (a page cap an
+    # attacker's padding reached, git, GitHub, a bug), the commit may still carry
+    # an earlier run's `success`, and a veto since would never count: take it back.
+    take_back = publish and head.base_ref == protected
+    with _or_taking_back(take_back, client, slug, head.head_sha):
+        pr = client.pull_request(slug, head.number, head)
+        verdict = decide_from_git(repo, pr, protected)
     if output_format == "json":
-        click.echo(json.dumps(verdict.as_json(pr.number), indent=2, ensure_ascii=False))
+        output.echo(jsontext.dumps(verdict.as_json(pr.number), indent=2))
     else:
-        click.echo(approvals.verdict_text(pr.number, verdict))
+        output.echo(approvals.verdict_text(pr.number, verdict))
     if publish:
         if not verdict.publishable:
-            click.echo(f"rdm: not published: {verdict.reasons[0]}", err=True)
+            output.echo(f"rdm: not published: {verdict.reasons[0]}", err=True)
             return 1
         # Who rdm comments as is settled before anything is written.
         bot = bot_login or client.authenticated_login()
         if bot.lower() in comments.SHARED_BOTS:
-            click.echo(
+            output.echo(
                 f"rdm: warning: {bot} is every workflow's account, a pull request's "
                 "included: a comment by it proves nothing; publish with the committee "
                 "App's token",
                 err=True,
             )
-        moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
+        with _or_taking_back(take_back, client, slug, head.head_sha):
+            moved = approvals.head_moved(pr, client.pull_head(slug, pr.number))
+            if moved is None:
+                state, description = approvals.commit_status(verdict)
+                client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
         if moved is not None:
-            click.echo(f"rdm: not published: {moved}", err=True)
+            output.echo(f"rdm: not published: {moved}", err=True)
             return 1
-        state, description = approvals.commit_status(verdict)
-        client.set_status(slug, pr.head_sha, state, description, _run_url(slug))
-        click.echo(f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True)
+        output.echo(
+            f"published {approvals.STATUS_CONTEXT} = {state} on {pr.head_sha[:7]}", err=True
+        )
         _keep_comment(client, slug, pr, verdict, bot)
     return 0 if verdict.verdict is approvals.Outcome.APPROVED else 1
+
+
+@contextmanager
+def _or_taking_back(active: bool, client: GitHubClient, slug: str, sha: str) -> Iterator[None]:
+    """Run the block; if it raises and `active`, set `error` on `sha` first (best effort).
+
+    Active only for a PR into the protected branch: a status on a side branch's
+    head would also block the same commit in a PR into the protected one.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if active:
+            _take_back(client, slug, sha, exc)
+        raise
+
+
+def _take_back(client: GitHubClient, slug: str, sha: str, failure: Exception) -> None:
+    """Set `error` on `sha`, saying why rdm could not decide; a failure to do so is a warning."""
+    state, description = approvals.undecided_status(str(failure) or type(failure).__name__)
+    try:
+        client.set_status(slug, sha, state, description, _run_url(slug))
+    except Exception as exc:  # the failure being reported matters more than this one
+        output.echo(
+            f"rdm: warning: could not set {approvals.STATUS_CONTEXT} to {state} either: {exc}",
+            err=True,
+        )
+        return
+    output.echo(
+        f"published {approvals.STATUS_CONTEXT} = {state} on {sha[:7]}: rdm could not decide",
+        err=True,
+    )
 
 
 def _keep_comment(
@@ -174,7 +218,7 @@ def _keep_comment(
     plan = comments.plan(client.issue_comments(slug, pr.number), bot)
     for planted in plan.planted:
         author = f"@{planted.author}" if planted.author else "a deleted account"
-        click.echo(
+        output.echo(
             f"rdm: warning: comment {planted.comment_id} by {author} carries rdm's marker "
             f"but is not by {bot}: left alone",
             err=True,
@@ -193,15 +237,15 @@ def _keep_comment(
                 "took it back, as it would not find it again; set RDM_BOT_LOGIN "
                 "(--bot-login) to the account GITHUB_TOKEN belongs to"
             )
-        click.echo(f"comment {created.comment_id} created on PR #{pr.number}", err=True)
+        output.echo(f"comment {created.comment_id} created on PR #{pr.number}", err=True)
     elif plan.up_to_date(text):
-        click.echo(f"comment {plan.ours.comment_id} on PR #{pr.number} is up to date", err=True)
+        output.echo(f"comment {plan.ours.comment_id} on PR #{pr.number} is up to date", err=True)
     else:
         client.edit_comment(slug, plan.ours.comment_id, text)
-        click.echo(f"comment {plan.ours.comment_id} edited on PR #{pr.number}", err=True)
+        output.echo(f"comment {plan.ours.comment_id} edited on PR #{pr.number}", err=True)
     for duplicate in plan.duplicates:
         client.delete_comment(slug, duplicate.comment_id)
-        click.echo(f"comment {duplicate.comment_id} deleted (a duplicate of rdm's)", err=True)
+        output.echo(f"comment {duplicate.comment_id} deleted (a duplicate of rdm's)", err=True)
 
 
 def _read_event(path: Path) -> object:

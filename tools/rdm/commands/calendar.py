@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from rdm.commands._calendar_policy import load_policy
+from rdm.commands import output
+from rdm.commands._calendar_policy import load_policy, window_rdms
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_date, repo_option
 from rdm.decisions import calendar
 from rdm.reports import calendar_report
@@ -31,27 +32,29 @@ from rdm.reports import calendar_report
 )
 @click.option(
     "--format",
-    "output",
+    "output_format",
     type=click.Choice(calendar_report.SCHEDULE_FORMATS),
     default="text",
     show_default=True,
     help="Output format.",
 )
-def command(repo: Path, first: date | None, weeks: int, output: str) -> int:
-    """The schedule: windows, committee meetings with their deadlines, holidays,
-    moves, cancellations, freezes, and warnings for meetings on holidays."""
+def command(repo: Path, first: date | None, weeks: int, output_format: str) -> int:
+    """The schedule: windows with their RDMs (and priorities), committee meetings with
+    their deadlines, holidays, moves, cancellations, freezes, and warnings for
+    meetings on holidays."""
     policy = load_policy(repo)
     if policy is None:
         return EXIT_FINDINGS
     now = datetime.now(UTC)
     start = first if first is not None else now.astimezone(policy.zone).date()
     schedule = calendar.schedule(policy, start, weeks)
-    if output == "ics":
-        click.echo(calendar_report.schedule_ics(schedule, now), nl=False)
+    rdms = window_rdms(repo, policy)
+    if output_format == "ics":
+        output.echo(calendar_report.schedule_ics(schedule, now, rdms), nl=False)
         for warning in schedule.warnings:
-            click.echo(f"warning: {warning}", err=True)
-    elif output == "json":
-        click.echo(calendar_report.schedule_json(schedule))
+            output.echo(f"warning: {warning}", err=True)
+    elif output_format == "json":
+        output.echo(calendar_report.schedule_json(schedule, rdms))
     else:
-        click.echo(calendar_report.schedule_text(schedule))
+        output.echo(calendar_report.schedule_text(schedule, rdms))
     return EXIT_OK

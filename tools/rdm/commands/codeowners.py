@@ -6,9 +6,13 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.decisions import codeowners
 from rdm.edges.repository import load_work_tree
+from rdm.edges.sources import read_text
+from rdm.edges.writing import write_file
+from rdm.model.problems import RdmError
 
 
 @click.command("codeowners")
@@ -27,23 +31,26 @@ def command(repo: Path, check: bool) -> int:
     repository = load_work_tree(repo, label=str(repo), only=["policy/committee.yaml"])
     if repository.committee is None:
         for problem in repository.problems:
-            click.echo(str(problem))
-        click.echo("rdm: cannot render CODEOWNERS without a valid policy/committee.yaml", err=True)
+            output.echo(str(problem))
+        output.echo("rdm: cannot render CODEOWNERS without a valid policy/committee.yaml", err=True)
         return 1
     text = codeowners.render(repository.committee)
-    target = repo / codeowners.PATH
-    current = target.read_text(encoding="utf-8") if target.is_file() else None
+    try:
+        current = read_text(repo, codeowners.PATH)
+    except RdmError:
+        if check:
+            raise  # a link, a FIFO, ...: named, exit 1
+        current = None  # regenerated: the file replaces whatever is there
     if check:
         if current == text:
-            click.echo(f"{codeowners.PATH} is up to date")
+            output.echo(f"{codeowners.PATH} is up to date")
             return 0
         state = "missing" if current is None else "out of date"
-        click.echo(f"{codeowners.PATH} is {state}; run `rdm codeowners` and commit it", err=True)
+        output.echo(f"{codeowners.PATH} is {state}; run `rdm codeowners` and commit it", err=True)
         return 1
     if current != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {codeowners.PATH}")
+        write_file(repo, codeowners.PATH, text)  # replaces a planted link, never writes through it
+        output.echo(f"wrote {codeowners.PATH}")
     else:
-        click.echo(f"{codeowners.PATH} is up to date")
+        output.echo(f"{codeowners.PATH} is up to date")
     return 0

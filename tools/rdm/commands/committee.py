@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.edges.repository import load_work_tree
 from rdm.reports import committee_report
@@ -32,13 +33,13 @@ def command(repo: Path, output_format: str) -> int:
     repository = load_work_tree(repo, label=str(repo), only=["policy/committee.yaml"])
     if repository.committee is None:
         for problem in repository.problems:
-            click.echo(str(problem))
-        click.echo("rdm: policy/committee.yaml is not valid; run `rdm validate`", err=True)
+            output.echo(str(problem))
+        output.echo("rdm: policy/committee.yaml is not valid; run `rdm validate`", err=True)
         return 1
     for problem in repository.problems:  # warnings: the policy is usable
-        click.echo(f"rdm: {problem}", err=True)
+        output.echo(f"rdm: {problem}", err=True)
     if output_format == "json":
-        click.echo(json.dumps(committee_report.as_json(repository.committee), indent=2))
+        output.echo(json.dumps(committee_report.as_json(repository.committee), indent=2))
     else:
-        click.echo(committee_report.text(repository.committee))
+        output.echo(committee_report.text(repository.committee))
     return 0

@@ -8,6 +8,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.commands.output import echo
 from rdm.operations.diff import preview
 from rdm.reports import cluster_report
 
@@ -44,5 +45,5 @@ def command(
     finally:
         cluster.close()
     text = cluster_report.diff_json(diffs) if output == "json" else cluster_report.diff_text(diffs)
-    click.echo(text)
+    echo(text)
     return EXIT_FINDINGS if any(d.changes or d.conflicts for d in diffs) else EXIT_OK

@@ -9,6 +9,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, repo_option
+from rdm.commands.output import echo
 from rdm.operations.diff import topology_drift
 from rdm.reports import cluster_report, reporting
 
@@ -53,9 +54,9 @@ def command(
     finally:
         cluster.close()
     if output == "json":
-        click.echo(cluster_report.drift_json(drifts))
+        echo(cluster_report.drift_json(drifts))
     else:
         problems = cluster_report.drift_problems(drifts)
         lines = [reporting.REPORTERS[output](problems, 0).rsplit("\n", 1)[0]] if problems else []
-        click.echo("\n".join([*lines, cluster_report.drift_summary(drifts)]))
+        echo("\n".join([*lines, cluster_report.drift_summary(drifts)]))
     return EXIT_FINDINGS if any(d.drifted for d in drifts) else EXIT_OK

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.edges.repository import load_work_tree
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.model.topologies import WORKLOADS
 from rdm.reports import logs
@@ -21,19 +24,22 @@ from rdm.reports import logs
 OPERATIONS = "policy/operations.yaml"
 
 
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
-
-
-@click.command("logs")
+@click.command(
+    "logs",
+    cls=TranslatedCommand,
+    help=N_(
+        "Print the log service's links for client ORG_ID, one per workload.\n\nThe search "
+        "URL and query come from policy/operations.yaml (logs). Exit 0; 1 when the "
+        "topology or the policy has errors, or there is no link to give; 2 usage error."
+    ),
+)
 @click.argument("org_id")
 @repo_option
 @click.option(
     "--workload",
     default=None,
     metavar="NAME",
-    help="Only this workload's link (protheus-appserver-prod, protheus-dbaccess, ...).",
+    help=N_("Only this workload's link (protheus-appserver-prod, protheus-dbaccess, ...)."),
 )
 @click.option(
     "--format",
@@ -41,14 +47,9 @@ def _(message: str) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 def command(org_id: str, repo: Path, workload: str | None, output_format: str) -> int:
-    """Print the log service's links for client ORG_ID, one per workload.
-
-    The search URL and query come from policy/operations.yaml (logs). Exit 0,
-    1 when the topology or the policy has errors, 2 usage error.
-    """
     if workload is not None and not logs.known_workload(workload):
         raise UsageError(
             _("--workload {name!r} is not a workload; one of {names}").format(
@@ -63,12 +64,21 @@ def command(org_id: str, repo: Path, workload: str | None, output_format: str) -
     needed = {f"topologies/{org_id}.yaml", OPERATIONS}
     blocking = [p for p in repository.problems if p.level == "error" and p.path in needed]
     for problem in blocking:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if topology is None or operations is None:
         return EXIT_FINDINGS
     found = logs.links(topology, operations.logs, workload)
     if output_format == "json":
-        click.echo(logs.as_json(org_id, found), nl=False)
+        echo(logs.as_json(org_id, found), nl=False)
     else:
-        click.echo(logs.text(found), nl=False)
+        echo(logs.text(found), nl=False)
+    if not found:
+        echo(
+            _(
+                "rdm: {org} has no workload running and {policy} has no logs.namespaceQuery: "
+                "no link to give (--workload NAME gives any workload's)"
+            ).format(org=org_id, policy=OPERATIONS),
+            err=True,
+        )
+        return EXIT_FINDINGS
     return 0

@@ -13,24 +13,33 @@ from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import monitors
 from rdm.edges.repository import load_work_tree
 from rdm.edges.uptimerobot import UptimeRobotClient, UptimeRobotError
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.reports import monitors as report
 
 
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
-
-
-@click.command("monitors")
+@click.command(
+    "monitors",
+    cls=TranslatedCommand,
+    help=N_(
+        "Compare each topology's two uptime monitors with the ones in "
+        "UptimeRobot.\n\nMissing, extra (named after the client, not declared), paused, "
+        "down, checking another URL, not HTTP(s), or there twice. Needs "
+        "RDM_UPTIMEROBOT_API_KEY; the API is RDM_UPTIMEROBOT_API_URL (default "
+        "https://api.uptimerobot.com/v2). Exit 0 all declared monitors exist and none "
+        "needs action, 1 findings, 2 usage error, 3 UptimeRobot failed."
+    ),
+)
 @click.argument("org_ids", nargs=-1, metavar="[ORG_ID...]")
 @repo_option
 @click.option(
-    "--sync", is_flag=True, help="Create the missing monitors (never deletes or edits one)."
+    "--sync", is_flag=True, help=N_("Create the missing monitors (never deletes or edits one).")
 )
 @click.option(
     "--format",
@@ -38,17 +47,9 @@ def _(message: str) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str) -> int:
-    """Compare each topology's two uptime monitors with the ones in UptimeRobot.
-
-    Missing, extra (named after the client, not declared), paused, down, checking
-    another URL, not HTTP(s), or there twice. Needs RDM_UPTIMEROBOT_API_KEY; the
-    API is RDM_UPTIMEROBOT_API_URL (default https://api.uptimerobot.com/v2).
-    Exit 0 all declared monitors exist and none needs action, 1 findings,
-    2 usage error, 3 UptimeRobot failed.
-    """
     repository = load_work_tree(repo)
     wanted = list(dict.fromkeys(org_ids)) or sorted(repository.topology_ids)
     unknown = [org for org in wanted if org not in repository.topology_ids]
@@ -61,11 +62,11 @@ def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str
         if problem.level == "error" and any(
             problem.path.endswith(f"topologies/{org}.yaml") for org in broken
         ):
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
     if broken:
         return EXIT_FINDINGS
     client = UptimeRobotClient.from_env(
-        os.environ, notify=lambda message: click.echo(f"rdm: {message}", err=True)
+        os.environ, notify=lambda message: echo(f"rdm: {message}", err=True)
     )
     topologies = [repository.topologies[org] for org in wanted]
     findings = monitors.compare(topologies, client.monitors(), repository.topology_ids)
@@ -73,7 +74,7 @@ def command(org_ids: tuple[str, ...], repo: Path, sync: bool, output_format: str
         findings = _sync(client, findings)
     summary = monitors.summary(findings, sum(len(t.monitors) for t in topologies), len(topologies))
     output = report.as_json if output_format == "json" else report.text
-    click.echo(output(findings, summary), nl=False)
+    echo(output(findings, summary), nl=False)
     return EXIT_FINDINGS if any(f.needs_action for f in findings) else 0
 
 
@@ -88,7 +89,7 @@ def _sync(client: UptimeRobotClient, findings: list[monitors.Finding]) -> list[m
         created = [f.name for f in done if f.state is monitors.State.CREATED]
         if created:
             message = _("rdm: created before the failure: {names}").format(names=", ".join(created))
-            click.echo(message, err=True)
+            echo(message, err=True)
         raise
     return done
 

@@ -6,19 +6,21 @@ an existing file."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from rdm.commands._people import at_option
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
-from rdm.decisions import calendar
+from rdm.commands.output import echo
+from rdm.decisions import calendar, lifecycle
 from rdm.edges import new_rdm
 from rdm.edges.repository import load_repository
 from rdm.edges.sources import WorkTree
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model import rdm_form
 from rdm.model.problems import RdmError, UsageError
 from rdm.model.rdms import parse_duration
@@ -37,42 +39,49 @@ def _option(name: str, help_text: str, **kwargs: Any) -> Callable[..., Any]:
     return click.option(f"--{name.replace('_', '-')}", name, help=help_text, **kwargs)
 
 
-@click.command("new")
+@click.command(
+    "new",
+    cls=TranslatedCommand,
+    help=N_(
+        "Fill in a new RDM: asks what the committee requires, offers the targets from "
+        "topologies/, shows the derived priority, proposes the first window the RDM can "
+        "still make, checks it and writes rdms/<year>/RDM-<year>-<n>.yaml."
+    ),
+)
 @repo_option
-@_option("title", "Title of the change.")
-@_option("type", "normal, emergency or standard.", type=click.Choice(TYPES))
-@_option("category", "Category of the change.", type=click.Choice(CATEGORIES))
-@_option("requester", "Who asks for the change (GitHub login).")
-@_option("description", "What changes and why.")
-@_option("opinion_author", "Author of the technical opinion (parecer técnico).")
-@_option("opinion", "The technical opinion (parecer técnico).")
-@_option("risk", "Risk in the technical opinion.", type=click.Choice(RISKS))
-@_option("impact", "Impact: high, medium or low.", type=click.Choice(LEVELS))
-@_option("urgency", "Urgency: high, medium or low.", type=click.Choice(LEVELS))
-@click.option("--target", "targets", multiple=True, help="A client org id (repeatable).")
+@_option("title", N_("Title of the change."))
+@_option("type", N_("normal, emergency or standard."), type=click.Choice(TYPES))
+@_option("category", N_("Category of the change."), type=click.Choice(CATEGORIES))
+@_option("requester", N_("Who asks for the change (GitHub login)."))
+@_option("description", N_("What changes and why."))
+@_option("opinion_author", N_("Author of the technical opinion (parecer técnico)."))
+@_option("opinion", N_("The technical opinion (parecer técnico)."))
+@_option("risk", N_("Risk in the technical opinion."), type=click.Choice(RISKS))
+@_option("impact", N_("Impact: high, medium or low."), type=click.Choice(LEVELS))
+@_option("urgency", N_("Urgency: high, medium or low."), type=click.Choice(LEVELS))
+@click.option("--target", "targets", multiple=True, help=N_("A client org id (repeatable)."))
 @click.option(
     "--environment",
     "environments",
     multiple=True,
     type=click.Choice(ENVIRONMENTS),
-    help="producao or homologacao (repeatable).",
+    help=N_("producao or homologacao (repeatable)."),
 )
-@_option("window", "The window's date (YYYY-MM-DD). Default: the first one it can make.")
-@_option("estimate", "Estimated implementation time (45m, 2h, 1h30m).")
-@_option("rollback_plan", "How the change is rolled back.")
-@_option("rollback_estimate", "Estimated rollback time (20m).")
-@_option("evidence", "Homologation evidence: link or ticket.")
-@_option("tested_by", "Who tested it in homologation (GitHub login).")
-@_option("incident", "Emergencies: the incident ticket (INC-20931).")
-@_option("notice", "Emergencies: the notice sent to the clients.")
-@_option("notified_at", "Emergencies: when the clients were told (ISO 8601 with offset).")
-@_option("template", "Standard changes: the template of policy/standard-changes.yaml.")
-@click.option("--no-input", is_flag=True, help="Never prompt; every required field is an option.")
+@_option("window", N_("The window's date (YYYY-MM-DD). Default: the first one it can make."))
+@_option("estimate", N_("Estimated implementation time (45m, 2h, 1h30m)."))
+@_option("rollback_plan", N_("How the change is rolled back."))
+@_option("rollback_estimate", N_("Estimated rollback time (20m)."))
+@_option("evidence", N_("Homologation evidence: link or ticket."))
+@_option("tested_by", N_("Who tested it in homologation (GitHub login)."))
+@_option("incident", N_("Emergencies: the incident ticket (INC-20931)."))
+@_option("notice", N_("Emergencies: the notice sent to the clients."))
+@_option("notified_at", N_("Emergencies: when the clients were told (ISO 8601 with offset)."))
+@_option("template", N_("Standard changes: the template of policy/standard-changes.yaml."))
+@click.option(
+    "--no-input", is_flag=True, help=N_("Never prompt; every required field is an option.")
+)
 @at_option
 def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
-    """Fill in a new RDM: asks what the committee requires, offers the targets
-    from topologies/, shows the derived priority, proposes the first window the
-    RDM can still make, checks it and writes rdms/<year>/RDM-<year>-<n>.yaml."""
     now = parse_instant(at) or datetime.now(UTC)
     setup = load_repository(WorkTree(repo, str(repo)), only=["policy", "topologies"])
     policy, priorities = setup.calendar, setup.priorities
@@ -122,19 +131,42 @@ def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
     else:
         needed = parse_duration(values["estimate"]) + parse_duration(values["rollback_estimate"])
         proposal = calendar.first_window_for_submission(policy, now, needed)
-        proposed = policy.local(proposal.start).date().isoformat() if proposal else None
-        if proposal is not None:
-            meeting = calendar.approving_meeting(policy, proposal)
-            ask.say(
-                _(
-                    "First window it can make: {day} (meeting {meeting}, deadline {deadline})"
-                ).format(
-                    day=proposed,
-                    meeting=policy.local(meeting.start).date().isoformat() if meeting else "—",
-                    deadline=calendar.format_instant(meeting.deadline) if meeting else "—",
-                )
+        if proposal is None:
+            message = _(
+                "no window in the coming years holds {estimate} + {rollback} (implementation + "
+                "rollback) outside the freezes; split the change or review the estimates"
+            ).format(estimate=values["estimate"], rollback=values["rollback_estimate"])
+            raise UsageError(message) if no_input else RdmError(message)
+        proposed = policy.local(proposal.start).date().isoformat()
+        meeting = calendar.approving_meeting(policy, proposal)
+        ask.say(
+            _("First window it can make: {day} (meeting {meeting}, deadline {deadline})").format(
+                day=proposed,
+                meeting=policy.local(meeting.start).date().isoformat() if meeting else "—",
+                deadline=calendar.format_instant(meeting.deadline) if meeting else "—",
             )
-        window = ask.text("window", _("Window (YYYY-MM-DD)"), proposed)
+        )
+
+        def window_check(value: str, timing_only: bool = False) -> str:
+            """A window the RDM can still make (the late ones are refused here: rdm
+            validate reads no clock and cannot see them)."""
+            problem = rdm_form.answer_problem("window", value)
+            if problem is None:
+                problem = lifecycle.window_refusal(
+                    policy, now, date.fromisoformat(value), needed, timing_only
+                )
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+
+        window = ask.text(
+            "window",
+            _("Window (YYYY-MM-DD)"),
+            proposed,
+            check=window_check,
+            # A given --window: only what validate cannot see; the rest are its findings.
+            given_check=lambda value: window_check(value, timing_only=True),
+        )
     year = policy.local(now).year
     answers = rdm_form.Answers(
         title=values["title"],
@@ -170,13 +202,13 @@ def command(repo: Path, no_input: bool, at: str | None, **given: Any) -> int:
         problems = new_rdm.check(repo, str(repo), relative, text)
         if any(p.level == "error" for p in problems):
             for problem in problems:
-                click.echo(str(problem), err=True)
-            click.echo(_("nothing written: fix the answers above and run again"), err=True)
+                echo(str(problem), err=True)
+            echo(_("nothing written: fix the answers above and run again"), err=True)
             return EXIT_FINDINGS
         if new_rdm.write_new(repo, relative, text):
             shown = Path(str(repo)) / relative if str(repo) not in (".", "") else Path(relative)
-            click.echo(_("{id} written to {path}").format(id=rdm_id, path=shown))
-            click.echo(
+            echo(_("{id} written to {path}").format(id=rdm_id, path=shown))
+            echo(
                 _(
                     "Next: open a pull request with it and mark it ready for review "
                     "before the deadline."
@@ -195,7 +227,7 @@ class _Asker:
 
     def say(self, text: str) -> None:
         if not self.no_input:
-            click.echo(text, err=True)
+            echo(text, err=True)
 
     def _missing(self, name: str) -> UsageError:
         return UsageError(
@@ -214,15 +246,34 @@ class _Asker:
         result: str = click.prompt(label, default=default, value_proc=proc, err=True)
         return result
 
-    def text(self, name: str, label: str, default: str | None = None) -> str:
+    def text(
+        self,
+        name: str,
+        label: str,
+        default: str | None = None,
+        check: Callable[[str], str] | None = None,
+        given_check: Callable[[str], str] | None = None,
+    ) -> str:
+        """A free-text answer, checked as typed against what the file will be held to
+        (`rdm_form.answer_problem`, or `check`): a bad one is asked again."""
+
+        def typed(value: str) -> str:
+            value = _non_empty(value)
+            if check is not None:
+                return check(value)
+            problem = rdm_form.answer_problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+
         value = self.given.get(name)
         if value:
-            return str(value)
+            return _checked(name, given_check, str(value)) if given_check else str(value)
         if self.no_input:
             if default is not None:
                 return default
             raise self._missing(name)
-        return self._prompt(label, default, _non_empty)
+        return self._prompt(label, default, typed)
 
     def choice(
         self, name: str, label: str, options: Sequence[str], default: str | None = None
@@ -242,7 +293,9 @@ class _Asker:
     ) -> list[str]:
         value = self.given.get(name)
         if value:
-            return [_checked(name, lambda v: _one_of(v, options), v) for v in value]
+            # Named twice is meant once (the file allows each target only once).
+            found = [_checked(name, lambda v: _one_of(v, options), v) for v in value]
+            return list(dict.fromkeys(found))
         if self.no_input:
             raise self._missing(name)
         text = self._prompt(label, default, lambda v: ",".join(_split(v, options)))
@@ -284,7 +337,7 @@ def _split(value: str, options: Sequence[str]) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     if not items:
         raise ValueError(_("this field is required"))
-    return [_one_of(v, options) for v in items]
+    return list(dict.fromkeys(_one_of(v, options) for v in items))
 
 
 def _duration(value: str) -> str:

@@ -11,49 +11,59 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
-from rdm.model.problems import RdmError
+from rdm.i18n import N_, _
+from rdm.model.problems import RdmError, UsageError
 from rdm.reports import notices
 
-_RDM_ID = re.compile(r"RDM-([0-9]{4})-[0-9]{4}")
+_RDM_ID = re.compile(r"^RDM-([0-9]{4})-[0-9]{4}\Z")
 OPERATIONS = "policy/operations.yaml"
 
 
-def _(message: str) -> str:
-    """Marks an operator-facing message for the pt-BR catalog (gettext's `_`)."""
-    return message
-
-
-@click.command("notice")
+@click.command(
+    "notice",
+    cls=TranslatedCommand,
+    help=N_(
+        "Write (and with --send, mail) the downtime notice of RDM-ID to each target "
+        "client.\n\nFor an emergency, or a change that declares `downtime`: what, when, "
+        "how long and whom to call, in pt-BR, to the `client.contacts` of each target "
+        "topology. RDM_SMTP_URL: smtps://USER:PASSWORD@HOST[:465], "
+        "smtp://USER:PASSWORD@HOST[:587] (STARTTLS required) or "
+        "smtp+insecure://localhost[:25]. Exit 0 written/sent, 1 no notice can be written, "
+        "2 usage error, 3 the SMTP server failed."
+    ),
+)
 @click.argument("rdm_id", metavar="RDM-ID")
 @repo_option
 @click.option(
     "--send",
     is_flag=True,
-    help="Mail the notices through RDM_SMTP_URL and print what to write in `communication`.",
+    help=N_("Mail the notices through RDM_SMTP_URL and print what to write in `communication`."),
 )
 @click.option(
     "--again",
     is_flag=True,
-    help="With --send: send even though the RDM already records a notice.",
+    help=N_("With --send: send even though the RDM already records a notice."),
 )
-def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
-    """Write (and with --send, mail) the downtime notice of RDM-ID to each target client.
-
-    For an emergency, or a change that declares `downtime`: what, when, how long
-    and whom to call, in pt-BR, to the `client.contacts` of each target topology.
-    RDM_SMTP_URL: smtps://USER:PASSWORD@HOST[:465], smtp://USER:PASSWORD@HOST[:587]
-    (STARTTLS required) or smtp+insecure://localhost[:25]. Exit 0 written/sent,
-    1 no notice can be written, 2 usage error, 3 the SMTP server failed.
-    """
+@click.option(
+    "--target",
+    "only",
+    multiple=True,
+    metavar="ORG_ID",
+    help=N_("Only this target client (repeatable): to send again to those a failure left out."),
+)
+def command(rdm_id: str, repo: Path, send: bool, again: bool, only: tuple[str, ...]) -> int:
     match = _RDM_ID.fullmatch(rdm_id)
     if match is None:
         raise click.BadParameter(
@@ -68,14 +78,21 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
         needed |= {f"topologies/{target}.yaml" for target in rdm.targets}
     blocking = [p for p in repository.problems if p.path in needed and p.level == "error"]
     for problem in blocking:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if rdm is None:
         if not blocking:
             message = _("rdm: {rdm}: no such RDM ({path})").format(rdm=rdm_id, path=relative)
-            click.echo(message, err=True)
+            echo(message, err=True)
         return EXIT_FINDINGS
     if repository.operations is None or repository.calendar is None:
         return EXIT_FINDINGS
+    strangers = [org for org in only if org not in rdm.targets]
+    if strangers:
+        raise UsageError(
+            _("--target {orgs}: not a target of {rdm} ({targets})").format(
+                orgs=", ".join(strangers), rdm=rdm.id, targets=", ".join(rdm.targets)
+            )
+        )
     if send and rdm.communication is not None and rdm.communication.notified and not again:
         raise RdmError(
             _(
@@ -94,12 +111,14 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
     )
     if not planned.ok:
         for reason in planned.problems:
-            click.echo(f"rdm: {reason}", err=True)
+            echo(f"rdm: {reason}", err=True)
         return EXIT_FINDINGS
+    if only:
+        planned = replace(planned, notices=tuple(n for n in planned.notices if n.org_id in only))
     outgoing = [_outgoing(repository, notice) for notice in planned.notices]
     if not send:
-        click.echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
-        click.echo(
+        echo("\n---\n".join(_preview(message) for message in outgoing), nl=False)
+        echo(
             _("not sent: {count} notice(s); --send mails them through RDM_SMTP_URL").format(
                 count=len(outgoing)
             ),
@@ -108,23 +127,52 @@ def command(rdm_id: str, repo: Path, send: bool, again: bool) -> int:
         return 0
     url = mail.parse_smtp_url(_smtp_url())
     now = datetime.now(zone).replace(microsecond=0)
+    failure: mail.MailError | None = None
     try:
         sent = mail.Mailer(url).send(outgoing, now)
     except mail.MailError as exc:
-        _report_sent(planned.notices, exc.sent)
-        raise
-    _report_sent(planned.notices, sent)
-    click.echo()
-    click.echo(_("Write in {path}:").format(path=relative))
-    click.echo(_communication(planned.summary, now, [s.message_id for s in sent]))
-    refused = [address for s in sent for address in s.refused]
+        sent, failure = list(exc.sent), exc
+    results = list(zip(planned.notices, sent, strict=False))
+    told = [(notice, result) for notice, result in results if result.delivered]
+    for notice, result in told:
+        echo(
+            _("sent to {org}: {count} contact(s), Message-ID {id}").format(
+                org=notice.org_id, count=len(result.accepted), id=result.message_id
+            )
+        )
+    told_orgs = {notice.org_id for notice, _result in told}
+    not_told = [n.org_id for n in planned.notices if n.org_id not in told_orgs]
+    # Only what the server really took goes into the record; `notified` only when
+    # every target client was told.
+    if told:
+        echo()
+        echo(_("Write in {path}:").format(path=relative))
+        echo(_communication(planned.summary, now, [r.message_id for _n, r in told], not_told))
+        if not_told:
+            again_flag = " --again" if again else ""
+            targets = "".join(f" --target {org}" for org in not_told)
+            echo(
+                _("When the server is back: rdm notice {rdm} --send{flags}").format(
+                    rdm=rdm.id, flags=again_flag + targets
+                )
+            )
+    for notice, result in results:
+        if not result.delivered:
+            echo(
+                _("rdm: not sent to {org}: the server refused every contact ({addresses})").format(
+                    org=notice.org_id, addresses=", ".join(result.refused)
+                ),
+                err=True,
+            )
+    if failure is not None:
+        raise failure
+    refused = [address for _notice, result in told for address in result.refused]
     if refused:
-        click.echo(
+        echo(
             _("rdm: the server refused {addresses}").format(addresses=", ".join(refused)),
             err=True,
         )
-        return EXIT_EXTERNAL
-    return 0
+    return EXIT_EXTERNAL if refused or not_told else 0
 
 
 def _smtp_url() -> str:
@@ -164,24 +212,18 @@ def _preview(message: mail.Outgoing) -> str:
     return "\n".join(lines)
 
 
-def _report_sent(planned: Sequence[notices.Notice], sent: Sequence[mail.Sent]) -> None:
-    for notice, result in zip(planned, sent, strict=False):
-        click.echo(
-            _("sent to {org}: {count} contact(s), Message-ID {id}").format(
-                org=notice.org_id, count=len(result.accepted), id=result.message_id
-            )
-        )
-
-
-def _communication(summary: str, at: datetime, message_ids: Sequence[str]) -> str:
+def _communication(
+    summary: str, at: datetime, message_ids: Sequence[str], not_told: Sequence[str] = ()
+) -> str:
     # JSON strings are YAML strings: quoting stays right whatever the text holds.
     ids = ", ".join(json.dumps(i) for i in message_ids)
-    return "\n".join(
-        [
-            "communication:",
-            "  notified: true",
-            f"  notice: {json.dumps(summary, ensure_ascii=False)}",
-            f"  notifiedAt: {at.isoformat()}",
-            f"  messageIds: [{ids}]",
-        ]
-    )
+    lines = [
+        "communication:",
+        f"  notified: {'false' if not_told else 'true'}",
+        f"  notice: {json.dumps(summary, ensure_ascii=False)}",
+        f"  notifiedAt: {at.isoformat()}",
+        f"  messageIds: [{ids}]",
+    ]
+    if not_told:
+        lines.append("  # " + _("not told: {orgs}").format(orgs=", ".join(not_told)))
+    return "\n".join(lines)

@@ -15,6 +15,9 @@ from rdm.model.dates import FIRST_YEAR, LAST_YEAR
 
 # DESIGN.md: 0 ok; 1 the input is wrong or a gate said no; 2 usage; 3 an outside system failed.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
+# stdout's reader went away (`rdm … | head`): what a process killed by SIGPIPE
+# gives, without a message, as `yes | head` does.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 repo_option = click.option(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.edges.repository import render_source, write_tree
 from rdm.edges.sources import GitRevision, Source, WorkTree
+from rdm.model.problems import one_line
 from rdm.rendering import manifests as rendering
 
 
@@ -46,16 +47,23 @@ def command(
     rendered = render_source(source, org_ids)
     if rendered.problems:
         for problem in rendered.problems:
-            click.echo(str(problem), err=True)
+            output.echo(str(problem), err=True)
         return 1
     if out is not None:
-        count = write_tree(out, rendered, output_format)
-        click.echo(
-            f"{count} manifest(s) of {len(rendered.manifests)} topology(ies) written to {out}",
+        result = write_tree(out, rendered, output_format, anchors=[repo])
+        for path in result.kept:
+            output.echo(
+                f"rdm: kept {one_line(str(path))}: it looks like an old manifest, but rdm did not "
+                "write it (or it changed since); remove it yourself if it is not needed",
+                err=True,
+            )
+        output.echo(
+            f"{result.written} manifest(s) of {len(rendered.manifests)} topology(ies) "
+            f"written to {one_line(str(out))}",
             err=True,
         )
         return 0
-    sys.stdout.write(
-        "".join(rendering.stream(m, output_format) for m in rendered.manifests.values())
+    output.echo(
+        "".join(rendering.stream(m, output_format) for m in rendered.manifests.values()), nl=False
     )
     return 0

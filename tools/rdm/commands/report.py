@@ -8,30 +8,41 @@ from pathlib import Path
 import click
 
 from rdm.commands import _people
+from rdm.commands._translated import TranslatedCommand
 from rdm.commands.options import EXIT_OK, parse_date, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
-from rdm.i18n import _
+from rdm.i18n import N_, _
 from rdm.model.problems import UsageError
 from rdm.reports import review, review_report
 
 
-@click.command("report")
+@click.command(
+    "report",
+    cls=TranslatedCommand,
+    help=N_(
+        "Post-implementation review: per RDM the outcome, duration against the estimate "
+        "and rollback time against the declared one; over a period the success and "
+        "rollback rates, share of emergencies, lead time and RDMs per client. HTML draws "
+        "the window as a Gantt chart and the trends as charts."
+    ),
+)
 @repo_option
 @click.option(
     "--window",
     metavar="DATE",
     callback=parse_date,
-    help="One window (its scheduled date, or its new date when moved), with its Gantt chart.",
+    help=N_("One window (its scheduled date, or its new date when moved), with its Gantt chart."),
 )
-@click.option("--from", "first", metavar="DATE", callback=parse_date, help="First day.")
-@click.option("--to", "last", metavar="DATE", callback=parse_date, help="Last day (inclusive).")
+@click.option("--from", "first", metavar="DATE", callback=parse_date, help=N_("First day."))
+@click.option("--to", "last", metavar="DATE", callback=parse_date, help=N_("Last day (inclusive)."))
 @click.option(
     "--format",
     "output",
     type=click.Choice(["md", "html", "json"]),
     default="md",
     show_default=True,
-    help="Output format.",
+    help=N_("Output format."),
 )
 @_people.at_option
 @_people.repo_slug_option
@@ -44,10 +55,6 @@ def command(
     at: str | None,
     repo_slug: str | None,
 ) -> int:
-    """Post-implementation review: per RDM the outcome, duration against the
-    estimate and rollback time against the declared one; over a period the
-    success and rollback rates, share of emergencies, lead time and RDMs per
-    client. HTML draws the window as a Gantt chart and the trends as charts."""
     if window is not None and (first is not None or last is not None):
         raise UsageError(_("give --window or --from/--to, not both"))
     if window is None and (first is None or last is None):
@@ -81,13 +88,15 @@ def command(
         )
     submitted = {s.rdm.id: s.submission.at for s in people.statuses if s.submission is not None}
     rdms = {s.rdm.id: s.rdm for s in people.statuses}
-    rows = review.rows(people.gathered.records(), rdms, submitted, period.start, period.end)
+    # As `rdm list` does: a record that starts after now had not happened (--at replays).
+    records = [r for r in people.gathered.records() if r.started_at <= people.now]
+    rows = review.rows(records, rdms, submitted, period.start, period.end)
     metrics = review.metrics(rows)
-    weeks = review.weeks(rows, period.first, period.last)
+    weeks = review.weeks(rows, period.first, period.last, policy.zone)
     if output == "json":
-        click.echo(review_report.report_json(period, rows, metrics, weeks))
+        echo(review_report.report_json(period, rows, metrics, weeks))
     elif output == "html":
-        click.echo(review_report.report_html(period, rows, metrics, weeks, policy), nl=False)
+        echo(review_report.report_html(period, rows, metrics, weeks, policy), nl=False)
     else:
-        click.echo(review_report.report_md(period, rows, metrics, policy), nl=False)
+        echo(review_report.report_md(period, rows, metrics, policy), nl=False)
     return EXIT_OK

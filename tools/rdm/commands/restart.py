@@ -9,6 +9,7 @@ import click
 from rdm.commands import _cluster as opts
 from rdm.commands._calendar_policy import load_policy
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
+from rdm.commands.output import echo
 from rdm.decisions import calendar
 from rdm.operations.status import restart
 from rdm.reports import cluster_report
@@ -55,7 +56,7 @@ def command(
         else calendar.emergency_without_policy(instant)
     )
     if not decision.open:
-        click.echo(f"{org_id}: restart refused: {decision.reason} (an emergency: --emergency)")
+        echo(f"{org_id}: restart refused: {decision.reason} (an emergency: --emergency)")
         return EXIT_FINDINGS
     time_budget = opts.parse_budget(budget, "--budget")
     assert time_budget is not None
@@ -79,7 +80,7 @@ def command(
     took = cluster_report.seconds(result.finished - result.started)
     names = ", ".join(result.workloads)
     if result.healthy:
-        click.echo(f"{org_id}: restarted {names}; healthy again in {took}")
+        echo(f"{org_id}: restarted {names}; healthy again in {took}")
         return EXIT_OK
-    click.echo(f"{org_id}: restarted {names}; not healthy: {result.failure}")
+    echo(f"{org_id}: restarted {names}; not healthy: {result.failure}")
     return EXIT_FINDINGS

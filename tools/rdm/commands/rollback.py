@@ -9,6 +9,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_EXTERNAL, EXIT_FINDINGS, EXIT_OK
+from rdm.commands.output import echo
 from rdm.edges import artifacts
 from rdm.model.snapshots import DEFAULT_KEEP
 from rdm.operations.rollback import rollback_topology
@@ -105,11 +106,11 @@ def command(
             "before": run.before.snapshot_id if run.before else None,
             **cluster_report.rollback_json(run.report),
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        click.echo(cluster_report.restore_text(org_id, run.report))
+        echo(cluster_report.restore_text(org_id, run.report))
         if run.before is not None:
-            click.echo(f"  the state before is snapshot {run.before.snapshot_id}")
+            echo(f"  the state before is snapshot {run.before.snapshot_id}")
     if not run.report.complete:
         return EXIT_EXTERNAL
     return EXIT_OK if run.report.healthy else EXIT_FINDINGS

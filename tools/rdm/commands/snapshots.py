@@ -8,6 +8,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_OK
+from rdm.commands.output import echo
 from rdm.operations import snapshots as stored
 from rdm.reports import cluster_report
 
@@ -30,7 +31,7 @@ def command(
     finally:
         cluster.close()
     if output == "json":
-        click.echo(cluster_report.snapshots_json(org_id, infos))
+        echo(cluster_report.snapshots_json(org_id, infos))
     else:
-        click.echo(cluster_report.snapshots_text(org_id, infos))
+        echo(cluster_report.snapshots_text(org_id, infos))
     return EXIT_OK

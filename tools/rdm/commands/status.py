@@ -8,6 +8,7 @@ import click
 
 from rdm.commands import _cluster as opts
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK
+from rdm.commands.output import echo
 from rdm.operations.status import all_status, topology_status
 from rdm.reports import cluster_report
 
@@ -36,9 +37,9 @@ def command(
     finally:
         cluster.close()
     if output == "json":
-        click.echo(cluster_report.status_json(found))
+        echo(cluster_report.status_json(found))
     elif org_id is not None:
-        click.echo(cluster_report.status_text(found[0]))
+        echo(cluster_report.status_text(found[0]))
     else:
-        click.echo(cluster_report.status_all_text(found))
+        echo(cluster_report.status_all_text(found))
     return EXIT_OK if all(s.healthy for s in found) else EXIT_FINDINGS

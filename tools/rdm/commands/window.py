@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rdm.commands import output
 from rdm.commands._calendar_policy import load_policy
 from rdm.commands.options import EXIT_FINDINGS, EXIT_OK, parse_instant, repo_option
 from rdm.decisions import calendar
@@ -25,27 +26,27 @@ from rdm.reports import calendar_report
 @click.option("--emergency", is_flag=True, help="Decide for an emergency change (always open).")
 @click.option(
     "--format",
-    "output",
+    "output_format",
     type=click.Choice(sorted(calendar_report.DECISION_FORMATS)),
     default="text",
     show_default=True,
     help="Output format.",
 )
-def command(repo: Path, at: str | None, emergency: bool, output: str) -> int:
+def command(repo: Path, at: str | None, emergency: bool, output_format: str) -> int:
     """Is a change allowed to run at an instant? Exit 0 when open, 1 when closed."""
     instant = parse_instant(at) or datetime.now(UTC)
     if emergency:
-        return _emergency(repo, instant, output)
+        return _emergency(repo, instant, output_format)
     policy = load_policy(repo)  # prints the problems of a broken policy
     if policy is None:
         return EXIT_FINDINGS
     decision = calendar.window_at(policy, instant)
     _warn(decision)
-    click.echo(calendar_report.DECISION_FORMATS[output](decision))
+    output.echo(calendar_report.DECISION_FORMATS[output_format](decision))
     return EXIT_OK if decision.open else EXIT_FINDINGS
 
 
-def _emergency(repo: Path, instant: datetime, output: str) -> int:
+def _emergency(repo: Path, instant: datetime, output_format: str) -> int:
     """Open, whatever the policy files hold: the fix of an incident is never held up.
 
     The normal windows are described when the policy can be read; a policy that
@@ -59,20 +60,20 @@ def _emergency(repo: Path, instant: datetime, output: str) -> int:
             if policy is not None
             else calendar.emergency_without_policy(instant)
         )
-        text = calendar_report.DECISION_FORMATS[output](decision)
+        text = calendar_report.DECISION_FORMATS[output_format](decision)
         _warn(decision)
     except Exception as exc:  # on purpose: nothing in the policy may block an emergency
-        click.echo(
+        output.echo(
             f"rdm: warning: the calendar policy could not be used ({type(exc).__name__}); "
             "emergency changes may run at any time",
             err=True,
         )
         decision = calendar.emergency_without_policy(instant)
-        text = calendar_report.DECISION_FORMATS[output](decision)
-    click.echo(text)
+        text = calendar_report.DECISION_FORMATS[output_format](decision)
+    output.echo(text)
     return EXIT_OK
 
 
 def _warn(decision: calendar.WindowDecision) -> None:
     for warning in decision.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        output.echo(f"warning: {warning}", err=True)

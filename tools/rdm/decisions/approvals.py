@@ -8,12 +8,14 @@ inside its template. `decide` applies that rule and says why, naming people:
 - Only a person's latest decisive review (APPROVED, CHANGES_REQUESTED or
   DISMISSED; a COMMENTED review changes nothing) counts. A DISMISSED latest
   review counts as no review. An approval counts only when it was given on the
-  PR's current head commit; an older one is *stale*.
+  PR's current head commit, and after the PR's base branch last changed (the
+  same head into another base is another diff); an older one is *stale*.
 - CHANGES_REQUESTED from a member, or from a delegate of a member, rejects until
   that person approves again, whatever commit it was given on.
 - A listed delegate who approved on head stands in for a member who has not
   approved (absent, stale, or the PR's author); never for one who asked for
-  changes. The reasons say who stood in for whom.
+  changes, and never when the delegate is a member of the same committee (one
+  person, one vote). The reasons say who stood in for whom.
 - The PR author's own review never counts; reviews from people the policy does
   not name are shown and never count.
 - People involved: the logins an RDM lists in `involved` join the consensus of
@@ -31,7 +33,9 @@ inside its template. `decide` applies that rule and says why, naming people:
 - Emergency: the RDM is of type emergency and the PR carries the `emergency`
   label last added by a login in `emergencyLabelers`; then the CME decides.
   A label added by anyone else is reported and ignored, and the emergency cannot
-  be approved until a labeler adds it.
+  be approved until a labeler adds it. The CME decides RDMs and topologies
+  only: a PR that also changes any other file (rdm's code, workflows, schemas,
+  policy) or deletes or renames an RDM needs the CM's consensus with the CME's.
 - Standard: the RDM names a template and the PR's topology diff stays inside
   it; then one approval on head from a change manager suffices. A diff beyond
   the template is listed and the full CM decides.
@@ -60,7 +64,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rdm.decisions.standard import TopologyDiff, beyond_template
@@ -92,7 +96,7 @@ class State(enum.StrEnum):
     """A person's standing in the vote, as shown in the members table."""
 
     APPROVED = "approved"  # approved on the head commit
-    STALE = "stale"  # approved an older commit
+    STALE = "stale"  # approved an older commit, or before the base changed
     CHANGES_REQUESTED = "changes_requested"
     MISSING = "missing"  # no decisive review (or it was dismissed)
     AUTHOR = "author"  # the PR's author: their review never counts
@@ -158,6 +162,10 @@ class PullRequest:
     head_repo: str = ""
     # GitHub's own list of the PR's files, when read: a cross-check only.
     listed_files: tuple[ChangedFile, ...] | None = None
+    # When the PR's base branch last changed (GitHub's `base_ref_changed` event,
+    # ISO 8601; '' never; any other text: at a time GitHub did not say, so every
+    # approval is older). An approval given before answered another diff.
+    base_changed_at: str = ""
 
     def paths(self) -> tuple[str, ...]:
         """Every path the PR touches, old names of renames included."""
@@ -196,6 +204,9 @@ class MemberState:
     replaced_by: str | None = None  # a `delegated` member's row: who approved for them
     review_id: int = 0  # their latest decisive review (0: none)
     submitted_at: str = ""
+    # A `stale` row whose approval is of the head commit, given before the PR's
+    # base changed (otherwise a stale approval is of an older commit).
+    stale_base: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -261,6 +272,8 @@ class Verdict:
     # False when the verdict must not become a commit status (a PR into a
     # branch other than the protected one): `reasons[0]` says why.
     publishable: bool = True
+    # RDM id -> its derived priority (P1..P4), when the priority matrix is known
+    priorities: Mapping[str, str] = field(default_factory=dict)
     gates: tuple[LabelGate, ...] = ()  # labels this verdict waited for (or got)
     vetoes: tuple[Veto, ...] = ()  # requests for changes that reject, every RDM's
     # With several RDMs: each one's own verdict (the strictest is this one).
@@ -302,7 +315,9 @@ class Verdict:
         return {
             "pr": pr,
             "rdm": self.rdm_id,
+            "priority": self.priorities.get(self.rdm_id) if self.rdm_id else None,
             "rdms": list(self.rdm_ids),
+            "priorities": {i: self.priorities[i] for i in self.rdm_ids if i in self.priorities},
             "committee": self.committee,
             "verdict": str(self.verdict),
             "members": [m.as_json() for m in self.members],
@@ -365,14 +380,18 @@ def decide(
     topology_diffs: tuple[TopologyDiff, ...] = (),
     *,
     protected_branch: str,
+    on_main: Mapping[str, Rdm] | None = None,
 ) -> Verdict:
     """The committee's verdict on `pr`.
 
     `rdms` maps each RDM path of the PR that is a valid RDM at head to its model;
     an RDM path missing from it could not be read and rejects the PR.
     `topology_diffs` holds merge-base and head data of each changed topology
-    (needed only for standard changes). A PR whose base is not
-    `protected_branch` is rejected and not publishable.
+    (needed only for standard changes). `on_main` maps an RDM path of the PR to
+    the RDM as it is at the PR's base commit, when it is there already (under
+    its old name if the PR renames it; needed only for standard changes): an
+    RDM on main is never decided under a lower bar than its type there. A PR
+    whose base is not `protected_branch` is rejected and not publishable.
     """
     refused = off_branch(pr, protected_branch)
     if refused is not None:
@@ -391,7 +410,14 @@ def decide(
             )
         return _with(verdict, coverage + _unreadable_reasons(unreadable), reasons)
 
-    verdicts = [_decide_one(policy, pr, rdm, templates, topology_diffs) for rdm in valid]
+    earlier = on_main or {}
+    verdicts = [
+        _settled(
+            _decide_one(policy, pr, rdms[path], templates, topology_diffs, earlier.get(path))
+        )
+        for path in rdm_paths
+        if path in rdms
+    ]
     strictest = max(verdicts, key=lambda v: (_SEVERITY[v.verdict], _COMMITTEE_RANK[v.committee]))
     if len(verdicts) == 1:
         reasons = list(strictest.reasons)
@@ -403,6 +429,7 @@ def decide(
     merged = replace(
         strictest,
         rdm_ids=tuple(v.rdm_id for v in verdicts if v.rdm_id),
+        members=_members(strictest, verdicts),
         vetoes=tuple(veto for v in verdicts for veto in v.vetoes),
         gates=tuple({g.label: g for v in verdicts for g in v.gates}.values()),
         parts=tuple(verdicts) if len(verdicts) > 1 else (),
@@ -410,10 +437,59 @@ def decide(
     return _with(merged, coverage + _unreadable_reasons(unreadable), reasons)
 
 
+def _members(strictest: Verdict, verdicts: list[Verdict]) -> tuple[MemberState, ...]:
+    """The strictest verdict's table, completed by the others: someone whose vote
+    counted for another RDM of the PR (a delegate who stood in, a change manager)
+    is shown with that standing, never as "not a member"."""
+    rows = {m.login.lower(): m for m in strictest.members}
+    order = [m.login.lower() for m in strictest.members]
+    for verdict in verdicts:
+        if verdict is strictest:
+            continue
+        for member in verdict.members:
+            key = member.login.lower()
+            current = rows.get(key)
+            if current is None:
+                order.append(key)
+                rows[key] = member
+            elif current.state is State.NOT_A_MEMBER and member.state is not State.NOT_A_MEMBER:
+                rows[key] = member
+    return tuple(rows[key] for key in order)
+
+
 def _with(verdict: Verdict, rejections: list[str], reasons: list[str]) -> Verdict:
     """Add reasons that reject the PR whatever the committee said."""
     outcome = Outcome.REJECTED if rejections else verdict.verdict
-    return _replace(verdict, outcome, [*rejections, *reasons])
+    return _replace(verdict, outcome, _agree([*rejections, *reasons], outcome))
+
+
+def _settled(verdict: Verdict) -> Verdict:
+    """One RDM's verdict whose reasons say what its outcome says."""
+    return _replace(verdict, verdict.verdict, _agree(list(verdict.reasons), verdict.verdict))
+
+
+def _agree(reasons: list[str], outcome: Outcome) -> list[str]:
+    """Reasons that say what the headline says: when the PR is not approved, an
+    approval that was reached is not called the decision ("consensus of the CME")."""
+    if outcome is Outcome.APPROVED:
+        return reasons
+    said: list[str] = []
+    for reason in reasons:
+        if reason.startswith("consensus of the "):
+            committee, _, who = reason.removeprefix("consensus of the ").partition(": ")
+            reason = (
+                f"every {committee} member approved ({who}), but the PR is {outcome} "
+                "for the reasons above"
+            )
+        elif reason.startswith("approved by change manager "):
+            reason = (
+                reason.replace("approved by change manager", "change manager", 1).replace(
+                    " on the head commit", " approved on the head commit", 1
+                )
+                + f", but the PR is {outcome} for the reasons above"
+            )
+        said.append(reason)
+    return said
 
 
 def _paths(files: tuple[ChangedFile, ...]) -> tuple[str, ...]:
@@ -490,11 +566,19 @@ def _decide_one(
     rdm: Rdm,
     templates: Mapping[str, StandardTemplate],
     diffs: tuple[TopologyDiff, ...],
+    on_main: Rdm | None = None,
 ) -> Verdict:
+    if rdm.type is ChangeType.STANDARD and on_main and on_main.type is not ChangeType.STANDARD:
+        # The committee approved it as what it was; calling it a standard change
+        # now would let one change manager rewrite it.
+        verdict = _decide_one(policy, pr, replace(rdm, type=on_main.type), templates, diffs)
+        return _replace(verdict, verdict.verdict, [_retyped(pr, rdm, on_main), *verdict.reasons])
     label_reasons, emergency = _emergency_label(policy, pr)
     if rdm.type is ChangeType.EMERGENCY:
-        verdict = _consensus(policy, policy.cme, pr, rdm.id, rdm.involved)
-        reasons = [*label_reasons, *_idle_forwarding(pr, rdm), *verdict.reasons]
+        beyond = _beyond_an_emergency(pr, rdm.id)
+        committee = _cm_with_cme(policy) if beyond else policy.cme
+        verdict = _consensus(policy, committee, pr, rdm.id, rdm.involved)
+        reasons = [*label_reasons, *beyond, *_idle_forwarding(pr, rdm), *verdict.reasons]
         verdict = replace(verdict, gates=(emergency,))
         if emergency.by is None:
             reasons.insert(
@@ -504,7 +588,7 @@ def _decide_one(
                 "it cannot be approved until a labeler adds it",
             )
             if verdict.verdict is Outcome.APPROVED:
-                return _replace(verdict, Outcome.PENDING, reasons)
+                return _replace(verdict, Outcome.PENDING, _agree(reasons, Outcome.PENDING))
         return _replace(verdict, verdict.verdict, reasons)
     if emergency.by is not None:
         label_reasons.append(
@@ -513,6 +597,73 @@ def _decide_one(
     if rdm.type is ChangeType.STANDARD:
         return _standard(policy, pr, rdm, templates, diffs, label_reasons)
     return _forwarded(policy, pr, rdm, label_reasons, [])
+
+
+def _retyped(pr: PullRequest, rdm: Rdm, on_main: Rdm) -> str:
+    """Why an RDM on main that the PR calls standard is decided as its old type."""
+    old = on_main.type
+    where = "at the base commit"
+    for f in pr.changed_files:  # an RDM's file is named after its id
+        renamed = f.previous_filename not in (None, f.filename)
+        if renamed and f.filename.rsplit("/", 1)[-1] == f"{rdm.id}.yaml":
+            where += f", as {f.previous_filename}"
+    article = "an" if old is ChangeType.EMERGENCY else "a"
+    return (
+        f"{rdm.id} was {article} {old} RDM on main ({where}); a PR cannot make it "
+        f"a standard change: it is decided as {article} {old} one"
+    )
+
+
+def _beyond_an_emergency(pr: PullRequest, rdm_id: str) -> list[str]:
+    """What in the PR an emergency's CME does not decide, one sentence per kind.
+
+    The CME decides a client's emergency: RDM files and topologies. rdm's own
+    code, the workflows, the schemas, CODEOWNERS or the policy decide how every
+    later PR is judged, and deleting or renaming an RDM rewrites what was
+    approved: those need the CM, as they would without the emergency.
+    """
+    changed: list[str] = []
+    gone: dict[str, list[str]] = {"deletes": [], "renames": []}
+    for f in pr.changed_files:
+        old = f.previous_filename if f.previous_filename != f.filename else None
+        if old is not None:
+            if RDM_PATH.match(old):
+                gone["renames"].append(old)
+            elif not _TOPOLOGY_PATH.match(old):
+                changed.append(old)
+        if RDM_PATH.match(f.filename):
+            if f.status == "removed":
+                gone["deletes"].append(f.filename)
+        elif not _TOPOLOGY_PATH.match(f.filename):
+            changed.append(f.filename)
+    reasons = []
+    lead = f"{rdm_id} is an emergency, but the PR also"
+    tail = "the CM decides it with the CME"
+    if changed:
+        paths = list(dict.fromkeys(changed))
+        what = (
+            "which is neither an RDM nor a topology"
+            if len(paths) == 1
+            else "which are neither RDMs nor topologies"
+        )
+        reasons.append(f"{lead} changes {_paths_text(paths)}, {what}: {tail}")
+    for verb, paths in gone.items():
+        if paths:
+            noun = "an RDM" if len(paths) == 1 else "RDMs"
+            reasons.append(f"{lead} {verb} {_paths_text(paths)}, {noun}: {tail}")
+    return reasons
+
+
+def _paths_text(paths: list[str], shown: int = 5) -> str:
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more
+
+
+def _cm_with_cme(policy: CommitteePolicy) -> Committee:
+    """The CM, joined by any CME member who is not in it: both committees must agree."""
+    keys = {m.lower() for m in policy.cm.members}
+    extra = tuple(m for m in policy.cme.members if m.lower() not in keys)
+    return replace(policy.cm, members=policy.cm.members + extra)
 
 
 def _forwarded(
@@ -690,7 +841,7 @@ def _standard(
             objectors.append(row)
             shown.add(key)
     rows += _outsiders(pr, shown)
-    rows = [_reviewed(row, latest) for row in rows]
+    rows = [_reviewed(row, latest, pr) for row in rows]
     reasons.append(
         f"standard change within template {rdm.template!r}: one change manager's approval suffices"
     )
@@ -707,7 +858,9 @@ def _standard(
         outcome = Outcome.PENDING
         stale = [r.login for r in rows if r.state is State.STALE]
         reasons += [
-            f"@{login}'s approval is stale (given before the latest push)" for login in stale
+            f"@{login}'s approval is stale "
+            f"({_stale_why(pr, latest.get(login.lower()), sha=False)})"
+            for login in stale
         ]
         reasons.append(
             f"approval missing from a change manager ({_people(policy.change_managers, 'or')})"
@@ -760,7 +913,8 @@ def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> di
     for login, review in (_latest(pr) if latest is None else latest).items():
         state = review.state.upper()
         if state == APPROVED:
-            standing[login] = State.APPROVED if review.commit_id == pr.head_sha else State.STALE
+            fresh = review.commit_id == pr.head_sha and _after_base_change(pr, review)
+            standing[login] = State.APPROVED if fresh else State.STALE
         elif state == CHANGES_REQUESTED:
             standing[login] = State.CHANGES_REQUESTED
         else:
@@ -768,12 +922,47 @@ def _standing(pr: PullRequest, latest: Mapping[str, Review] | None = None) -> di
     return standing
 
 
-def _reviewed(row: MemberState, latest: Mapping[str, Review]) -> MemberState:
+def _after_base_change(pr: PullRequest, review: Review) -> bool:
+    """Whether `review` came after the PR's base last changed (True when it never did)."""
+    if not pr.base_changed_at:
+        return True
+    changed, submitted = _instant(pr.base_changed_at), _instant(review.submitted_at)
+    return changed is not None and submitted is not None and submitted > changed
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _stale_why(pr: PullRequest, review: Review | None, sha: bool = True) -> str:
+    """Why an approval is stale: an older commit, or a base that changed since."""
+    if review is not None and review.commit_id == pr.head_sha:
+        return f"given before the PR's base was changed to `{pr.base_ref}`"
+    return f"given before the latest push to {pr.head_sha[:7]}" if sha else (
+        "given before the latest push"
+    )
+
+
+def _reviewed(
+    row: MemberState, latest: Mapping[str, Review], pr: PullRequest | None = None
+) -> MemberState:
     """The row with the id and time of the person's latest decisive review."""
     review = latest.get(row.login.lower())
     if review is None:
         return row
-    return replace(row, review_id=review.review_id, submitted_at=review.submitted_at)
+    stale_base = (
+        pr is not None and row.state is State.STALE and review.commit_id == pr.head_sha
+    )
+    return replace(
+        row,
+        review_id=review.review_id,
+        submitted_at=review.submitted_at,
+        stale_base=stale_base,
+    )
 
 
 def _who(row: MemberState, rdm_id: str | None) -> str:
@@ -831,7 +1020,10 @@ def _consensus(
         stand_in = None
         for delegate in policy.delegates.get(member, ()):
             key = delegate.lower()
-            if key in shown:
+            if key in shown or key in member_keys:
+                # A member of this committee votes once, as themselves: were they
+                # to stand in too, fewer people than members would make the
+                # consensus (and which ones would hang on the members' order).
                 continue
             row = MemberState(
                 delegate,
@@ -867,15 +1059,11 @@ def _consensus(
             )
             reasons.append(f"{who} is the PR author; their own review does not count{stand_in}")
         elif row.state is State.STALE:
+            why = _stale_why(pr, latest.get(row.login.lower()))
             if row.capacity is Capacity.INVOLVED:
-                reasons.append(
-                    f"{who}'s approval is stale (given before the latest push to {pr.head_sha[:7]})"
-                )
+                reasons.append(f"{who}'s approval is stale ({why})")
             else:
-                reasons.append(
-                    f"@{row.login}'s approval is stale "
-                    f"(given before the latest push to {pr.head_sha[:7]})"
-                )
+                reasons.append(f"@{row.login}'s approval is stale ({why})")
         missing.append(row)
 
     for member in members:
@@ -921,7 +1109,7 @@ def _consensus(
         stands_alone(row)
 
     rows += _outsiders(pr, set(shown))
-    rows = [_reviewed(row, latest) for row in rows]
+    rows = [_reviewed(row, latest, pr) for row in rows]
     for row in objectors:
         reasons.append(
             f"{_who(row, rdm_id)} requested changes; rejected until @{row.login} approves"
@@ -1020,9 +1208,26 @@ def commit_status(verdict: Verdict) -> tuple[str, str]:
     return state, text if len(text) <= 140 else text[:139] + "…"
 
 
+def undecided_status(failure: str) -> tuple[str, str]:
+    """The commit status of a run that could not decide: `error`, saying why.
+
+    A status belongs to the commit and stays until replaced: a run that stops
+    before deciding must replace an earlier `success`, or a veto given since
+    would never count.
+    """
+    text = f"rdm could not decide: {' '.join(failure.split())}"
+    return "error", text if len(text) <= 140 else text[:139] + "…"
+
+
 def verdict_text(number: int, verdict: Verdict) -> str:
     """The verdict as `rdm approvals` prints it: a headline, the people, the reasons."""
-    subject = ", ".join(verdict.rdm_ids) or "no RDM"
+    subject = (
+        ", ".join(
+            f"{i} {verdict.priorities[i]}" if i in verdict.priorities else i
+            for i in verdict.rdm_ids
+        )
+        or "no RDM"
+    )
     lines = [f"PR #{number} ({subject}): {verdict.committee} {verdict.verdict}"]
     if verdict.members:
         width = max(len(m.login) for m in verdict.members) + 1

@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import enum
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property, lru_cache
@@ -612,6 +612,9 @@ class WindowDecision:
             reason = "closed: " + _closed_why(self.policy, at, self.next)
         if self.emergency:
             reason = f"open: emergency changes may run at any time (normal changes: {reason})"
+        holiday = self.policy.holiday(at.date())
+        if holiday is not None:
+            reason += f"; {at.date()} is a holiday ({holiday})"
         return reason
 
 
@@ -708,6 +711,7 @@ def _replaced_at(policy: CalendarPolicy, at: datetime) -> Move | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def window_for_date(policy: CalendarPolicy, day: date) -> Occurrence | None:
     """The window occurrence an RDM's `window: YYYY-MM-DD` refers to.
 
@@ -744,6 +748,26 @@ def _moved_occurrence(policy: CalendarPolicy, move: Move) -> Occurrence:
         reason=move.reason,
         holiday=policy.holiday(start.date()),
     )
+
+
+def rdms_by_window(
+    policy: CalendarPolicy, rdms: Iterable[tuple[str, date, str | None]]
+) -> dict[date, tuple[tuple[str, str | None], ...]]:
+    """(id, window date, priority) of RDMs -> the RDMs of each window occurrence,
+    keyed by its scheduled date (as schedule entries are), highest priority first.
+
+    A moved window is found by either of its dates; an RDM whose date names no
+    window is left out (`rdm validate` reports it).
+    """
+    found: dict[date, list[tuple[str, str | None]]] = {}
+    for rdm_id, day, priority in rdms:
+        occurrence = window_for_date(policy, day)
+        if occurrence is not None:
+            found.setdefault(occurrence.scheduled, []).append((rdm_id, priority))
+    return {
+        day: tuple(sorted(items, key=lambda item: (item[1] or "P9", item[0])))
+        for day, items in found.items()
+    }
 
 
 def approving_meeting(policy: CalendarPolicy, window: Occurrence) -> Meeting | None:
@@ -1243,6 +1267,7 @@ __all__ = [
     "freeze_reasons",
     "meetings",
     "open_periods",
+    "rdms_by_window",
     "schedule",
     "wall_exists",
     "wall_instant",

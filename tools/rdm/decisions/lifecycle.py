@@ -41,11 +41,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from rdm.decisions import approvals, calendar
-from rdm.i18n import N_
-from rdm.model.rdms import ChangeType, Rdm
+from rdm.i18n import N_, _
+from rdm.model.rdms import ChangeType, Rdm, format_duration
 from rdm.model.records import ExecutionRecord, Outcome
 
 
@@ -273,3 +273,65 @@ def derive(
 def in_window(policy: calendar.CalendarPolicy, status: Status, asked: calendar.Occurrence) -> bool:
     """Does the RDM run in `asked`? A moved window matches by either of its dates."""
     return status.window is not None and status.window.start == asked.start
+
+
+def window_refusal(
+    policy: calendar.CalendarPolicy,
+    submitted: datetime,
+    day: date,
+    needed: timedelta,
+    timing_only: bool = False,
+) -> str | None:
+    """Why an RDM submitted at `submitted` cannot take the window of `day`, or None.
+
+    The window has started (or is over), or its meeting's deadline has passed: the
+    RDM would be late, which `rdm validate` cannot see (it reads no clock). Unless
+    `timing_only`, also what `rdm validate` would say of the window itself: not a
+    window of the calendar, entirely frozen, or no unfrozen part holds
+    implementation + rollback (`needed`). The message names the first window the
+    RDM can still make.
+    """
+    occurrence = calendar.window_for_date(policy, day)
+    if occurrence is None:
+        if timing_only:
+            return None
+        return _("{day} is not a change window (see `rdm calendar`)").format(day=day)
+    first = calendar.first_window_for_submission(policy, submitted, needed)
+    first_day = policy.local(first.start).date().isoformat() if first is not None else "—"
+    if occurrence.start <= submitted:
+        return _(
+            "the window of {day} has already started; the first window it can make is {first}"
+        ).format(day=day, first=first_day)
+    if not timing_only:
+        pieces = calendar.open_periods(occurrence, policy.freezes)
+        if not pieces:
+            reasons = [
+                f.reason
+                for f in policy.freezes
+                if f.start < occurrence.end and occurrence.start < f.end
+            ]
+            return _("the window of {day} is entirely frozen ({reason})").format(
+                day=day, reason="; ".join(reasons)
+            )
+        if max(calendar.duration(p) for p in pieces) < needed:
+            return _(
+                "no unfrozen part of the window of {day} holds {needed} "
+                "(implementation + rollback)"
+            ).format(day=day, needed=format_duration(needed))
+    if not calendar.deadline_met(policy, submitted, occurrence):
+        meeting = calendar.approving_meeting(policy, occurrence)
+        if meeting is None:
+            return _(
+                "no committee meeting approves the window of {day}; the first window it can "
+                "make is {first}"
+            ).format(day=day, first=first_day)
+        return _(
+            "too late for the window of {day}: the deadline of the meeting of {meeting} was "
+            "{deadline}; the first window it can make is {first}"
+        ).format(
+            day=day,
+            meeting=policy.local(meeting.start).date().isoformat(),
+            deadline=calendar.format_instant(meeting.deadline),
+            first=first_day,
+        )
+    return None

@@ -3,12 +3,14 @@
 Each topology declares two monitors named org id + environment; the monitoring
 service (UptimeRobot) holds what really exists. `compare` says, per monitor:
 up, not checked yet, missing, extra (named after a client but not declared),
-paused, down, pointing at another URL, of another type than HTTP(s), or there
-twice. Which client an undeclared monitor belongs to is decided by the longest
-org id its name starts with, so `grupo-alvorada-teste` belongs to
+paused, down, pointing at another URL, of another type than HTTP(s), there
+twice, or there under another name (its URL checked by a monitor named
+otherwise). Which client an undeclared monitor belongs to is decided by the
+longest org id its name starts with, so `grupo-alvorada-teste` belongs to
 `grupo-alvorada` and not to a client called `grupo`.
 
-Pure: takes the topologies and the monitors the edge read; no I/O.
+Pure: takes the topologies and the monitors the edge read; no I/O. Messages are
+in the active language (`rdm.i18n`); states stay identifiers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from rdm.i18n import _
 from rdm.model.topologies import Monitor, Topology
 
 HTTP_TYPE = 1  # UptimeRobot's monitor type 1: HTTP(s)
@@ -43,6 +46,7 @@ class State(enum.StrEnum):
     OTHER_URL = "other-url"
     OTHER_TYPE = "other-type"
     DUPLICATE = "duplicate"
+    OTHER_NAME = "other-name"
 
 
 # States that need someone to act: they make `rdm monitors` exit 1.
@@ -55,6 +59,7 @@ FINDINGS = frozenset(
         State.OTHER_URL,
         State.OTHER_TYPE,
         State.DUPLICATE,
+        State.OTHER_NAME,
     }
 )
 
@@ -85,9 +90,18 @@ class Finding:
 
 
 def owner(name: str, org_ids: Collection[str]) -> str | None:
-    """The client a monitor name belongs to: the longest org id it starts with + '-'."""
-    candidates = [org for org in org_ids if name.startswith(f"{org}-")]
-    return max(candidates, key=len) if candidates else None
+    """The client a monitor name belongs to: the longest org id it starts with + '-'.
+
+    Looked up by the name's own prefixes (each one ending before a '-'), longest
+    first, so the cost is the name's length and not the number of clients.
+    """
+    known = org_ids if isinstance(org_ids, (set, frozenset)) else set(org_ids)
+    cut = name.rfind("-")
+    while cut > 0:
+        if name[:cut] in known:
+            return name[:cut]
+        cut = name.rfind("-", 0, cut)
+    return None
 
 
 def compare(
@@ -101,24 +115,61 @@ def compare(
     by_name: dict[str, list[Existing]] = {}
     for monitor in existing:
         by_name.setdefault(monitor.name, []).append(monitor)
+    # Each monitor's owner once (not once per topology): linear in clients and monitors.
+    known = set(all_org_ids)
+    by_owner: dict[str, list[Existing]] = {}
+    for monitor in existing:
+        found_owner = owner(monitor.name, known)
+        if found_owner is not None:
+            by_owner.setdefault(found_owner, []).append(monitor)
+    # A declared monitor absent by name may exist under another name, checking its
+    # URL (renamed in the web page): that is not "missing", and --sync must not try
+    # to create it again (UptimeRobot refuses a second monitor of one URL).
+    declared_names = {m.name for t in topologies for m in t.monitors}
+    by_url: dict[str, list[Existing]] = {}
+    for monitor in existing:
+        if monitor.name not in declared_names and monitor.type == HTTP_TYPE:
+            by_url.setdefault(monitor.url, []).append(monitor)
+    renamed: set[int] = set()
     findings: list[Finding] = []
     for topology in topologies:
         declared = {m.name for m in topology.monitors}
         for wanted in topology.monitors:
-            findings += _declared(topology.org_id, wanted, by_name.get(wanted.name, []))
-        for found in existing:
-            if found.name not in declared and owner(found.name, all_org_ids) == topology.org_id:
+            named = by_name.get(wanted.name, [])
+            if not named and by_url.get(wanted.url):
+                findings += _renamed(topology.org_id, wanted, by_url[wanted.url])
+                renamed |= {m.id for m in by_url[wanted.url]}
+            else:
+                findings += _declared(topology.org_id, wanted, named)
+        for found in by_owner.get(topology.org_id, ()):
+            if found.name not in declared and found.id not in renamed:
                 findings.append(
                     Finding(
                         topology.org_id,
                         found.name,
                         State.EXTRA,
-                        f"not declared in topologies/{topology.org_id}.yaml",
+                        _("not declared in topologies/{org}.yaml").format(org=topology.org_id),
                         found.url,
                         found.id,
                     )
                 )
     return findings
+
+
+def _renamed(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[Finding]:
+    return [
+        Finding(
+            org_id,
+            monitor.name,
+            State.OTHER_NAME,
+            _("exists as {name!r} (id {id}), checking this URL; rename it {declared}").format(
+                name=existing.name, id=existing.id, declared=monitor.name
+            ),
+            monitor.url,
+            existing.id,
+        )
+        for existing in found
+    ]
 
 
 def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[Finding]:
@@ -128,7 +179,7 @@ def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[
                 org_id,
                 monitor.name,
                 State.MISSING,
-                "not in UptimeRobot (--sync creates it)",
+                _("not in UptimeRobot (--sync creates it)"),
                 monitor.url,
             )
         ]
@@ -140,7 +191,9 @@ def _declared(org_id: str, monitor: Monitor, found: Sequence[Existing]) -> list[
                 org_id,
                 monitor.name,
                 State.DUPLICATE,
-                f"{len(found)} monitors have this name (ids {ids}); keep one",
+                _("{n} monitors have this name (ids {ids}); keep one").format(
+                    n=len(found), ids=ids
+                ),
                 monitor.url,
             )
         )
@@ -156,27 +209,34 @@ def _one(org_id: str, monitor: Monitor, existing: Existing) -> list[Finding]:
     findings: list[Finding] = []
     if existing.type != HTTP_TYPE:
         findings.append(
-            finding(State.OTHER_TYPE, f"type {existing.type}, not an HTTP(s) monitor (type 1)")
+            finding(
+                State.OTHER_TYPE,
+                _("type {type}, not an HTTP(s) monitor (type 1)").format(type=existing.type),
+            )
         )
     if existing.url != monitor.url:
         findings.append(
             finding(
                 State.OTHER_URL,
-                f"checks {existing.url}; the topology says {monitor.url}",
+                _("checks {url}; the topology says {declared}").format(
+                    url=existing.url, declared=monitor.url
+                ),
             )
         )
     if existing.status == Status.PAUSED:
-        findings.append(finding(State.PAUSED, "paused: nobody is told when it goes down"))
+        findings.append(finding(State.PAUSED, _("paused: nobody is told when it goes down")))
     elif existing.status in (Status.SEEMS_DOWN, Status.DOWN):
-        word = "seems down" if existing.status == Status.SEEMS_DOWN else "down"
+        word = _("seems down") if existing.status == Status.SEEMS_DOWN else _("down")
         findings.append(finding(State.DOWN, word))
     elif existing.status not in (Status.UP, Status.NOT_CHECKED_YET):
-        findings.append(finding(State.DOWN, f"unknown status {existing.status}"))
+        findings.append(
+            finding(State.DOWN, _("unknown status {status}").format(status=existing.status))
+        )
     if findings:
         return findings
     if existing.status == Status.NOT_CHECKED_YET:
-        return [finding(State.NOT_CHECKED_YET, "not checked yet")]
-    return [finding(State.UP, "up")]
+        return [finding(State.NOT_CHECKED_YET, _("not checked yet"))]
+    return [finding(State.UP, _("up"))]
 
 
 def summary(findings: Sequence[Finding], declared: int, topologies: int) -> str:
@@ -185,5 +245,7 @@ def summary(findings: Sequence[Finding], declared: int, topologies: int) -> str:
     for item in findings:
         counts[item.state] = counts.get(item.state, 0) + 1
     parts = [f"{counts[state]} {state.value}" for state in State if counts.get(state)]
-    found = ", ".join(parts) if parts else "nothing"
-    return f"{declared} monitor(s) declared in {topologies} topology(ies): {found}"
+    found = ", ".join(parts) if parts else _("nothing")
+    return _("{declared} monitor(s) declared in {topologies} topology(ies): {found}").format(
+        declared=declared, topologies=topologies, found=found
+    )

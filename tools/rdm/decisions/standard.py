@@ -13,16 +13,18 @@ the caller's job (`repository.decide_from_git` does it with `rdm.edges.sources.G
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from rdm.model.policy import StandardTemplate
+from rdm.model.problems import Located
+from rdm.model.rdms import Rdm
 from rdm.model.topologies import WORKLOADS
 
-_MAJOR_MINOR = re.compile(r"([0-9]+\.[0-9]+)")
-_MAJOR_MINOR_PATCH = re.compile(r"([0-9]+\.[0-9]+\.[0-9]+)")
+_MAJOR_MINOR = re.compile(r"^([0-9]+\.[0-9]+)")
+_MAJOR_MINOR_PATCH = re.compile(r"^([0-9]+\.[0-9]+\.[0-9]+)")
 _MISSING = object()
 
 
@@ -79,20 +81,79 @@ def _path_problem(template: StandardTemplate, diff: TopologyDiff, path: str) -> 
     segments = path.split(".")
     workload = segments[1] if segments[0] == "workloads" and len(segments) > 1 else None
     if workload is not None:
-        if template.workloads is not None and workload not in template.workloads:
-            allowed = ", ".join(template.workloads)
-            return f"workload {workload} is not in the template's workloads ({allowed})"
-        if template.environments is not None:
-            outside = [e for e in workload_environments(workload) if e not in template.environments]
-            if outside:
-                return (
-                    f"{workload} serves {', '.join(outside)}, outside the template's environments"
-                )
+        problem = workload_problem(template, workload)
+        if problem is not None:
+            return problem
         if segments[2:] == ["image"] and template.image_tags not in (None, "any"):
             return _image_problem(
                 template.image_tags, _image(diff.base, workload), _image(diff.head, workload)
             )
     return None
+
+
+def workload_problem(template: StandardTemplate, workload: str) -> str | None:
+    """Why changing `workload` is beyond `template` (its workloads, its environments), or None."""
+    if template.workloads is not None and workload not in template.workloads:
+        allowed = ", ".join(template.workloads)
+        return f"workload {workload} is not in the template's workloads ({allowed})"
+    if template.environments is not None:
+        outside = [e for e in workload_environments(workload) if e not in template.environments]
+        if outside:
+            return f"{workload} serves {', '.join(outside)}, outside the template's environments"
+    return None
+
+
+def scope_findings(
+    rdm: Rdm, template: StandardTemplate, diffs: Sequence[TopologyDiff] = ()
+) -> list[Located]:
+    """What a standard RDM itself says that goes beyond its template, at validate time.
+
+    Its `environments` must be the template's; the workloads it changes are held
+    to the template's workloads and environments: those it declares
+    (`changes.workloads`) and, when the change under review is known (`diffs`),
+    every path the diff of its targets alters. A standard RDM that says nothing
+    of what it changes, with no diff to read, cannot be held to its template.
+    """
+    rule = "rdm-template-scope"
+    found: list[Located] = []
+    name = template.name
+    if template.environments is not None:
+        allowed = ", ".join(template.environments)
+        for index, environment in enumerate(rdm.environments):
+            if environment not in template.environments:
+                found.append(
+                    Located(
+                        ("environments", index),
+                        f"{environment} is outside the template {name!r} (it allows {allowed}): "
+                        "a change there is a normal change, approved by the CM",
+                        rule,
+                        key=False,
+                    )
+                )
+    for index, workload in enumerate(rdm.declared_workloads or ()):
+        problem = workload_problem(template, workload)
+        if problem is not None:
+            found.append(
+                Located(
+                    ("changes", "workloads", index),
+                    f"{problem}: beyond the template {name!r}, so a normal change",
+                    rule,
+                    key=False,
+                )
+            )
+    for finding in beyond_template(template, tuple(diffs)):
+        found.append(Located(("template",), f"beyond the template {name!r}: {finding}", rule))
+    if rdm.declared_workloads is None and not diffs:
+        allowed = ", ".join(template.workloads) if template.workloads else "any workload"
+        found.append(
+            Located(
+                ("template",),
+                "a standard RDM says which workloads it changes (changes.workloads), so that "
+                f"they can be held to the template {name!r} ({allowed})",
+                rule,
+            )
+        )
+    return found
 
 
 def _glob_match(pattern: str, path: str) -> bool:

@@ -16,9 +16,9 @@ not of the expected types, is a `GitHubError` too: it never reaches the
 verdict as a guess.
 
 Requests per pull request: 1 (the PR) + the pages of its reviews + the pages of
-its files + the pages of its issue events, the last only when the PR carries a
-label (events are read only to learn who added a label). With ``per_page=100``
-an ordinary PR costs 3 requests, 4 with a label; 120 reviews add one page.
+its files + the pages of its issue events (who added each label, and when the
+base branch last changed). With ``per_page=100`` an ordinary PR costs 4
+requests; 120 reviews add one page.
 Publishing the verdict is one more request; keeping the comment is the pages of
 the PR's comments and one request to create or edit it (none when it already
 says the same), plus `GET /user` when the bot login is not given.
@@ -73,6 +73,9 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
 _DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
+# Issue events of a PR whose base branch changed: by someone, or by GitHub when
+# the base was merged and deleted.
+BASE_CHANGES = ("base_ref_changed", "automatic_base_change_succeeded")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -443,17 +446,23 @@ class GitHubClient:
             )
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
+        # The issue events say who added each label, and when the base branch last
+        # changed (an approval given before answered another diff).
         actors: dict[str, str] = {}
-        if head.labels:  # events are read only to learn who added each label
-            for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
-                kind = event.get("event")
-                if kind not in ("labeled", "unlabeled") or event.get("label") is None:
-                    continue
-                name = read.text(read.object(event["label"], "event label"), "name", "label name")
-                if kind == "labeled":
-                    actors[name] = read.login(event, "actor")
-                else:
-                    actors.pop(name, None)
+        base_changed_at = ""
+        for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
+            kind = event.get("event")
+            if kind in BASE_CHANGES:
+                # No time: the change cannot be placed, so no approval is after it.
+                base_changed_at = read.optional_text(event, "created_at") or "unknown"
+                continue
+            if kind not in ("labeled", "unlabeled") or event.get("label") is None:
+                continue
+            name = read.text(read.object(event["label"], "event label"), "name", "label name")
+            if kind == "labeled":
+                actors[name] = read.login(event, "actor")
+            else:
+                actors.pop(name, None)
         return PullRequest(
             number=head.number,
             author=head.author,
@@ -465,6 +474,7 @@ class GitHubClient:
             base_ref=head.base_ref,
             head_repo=head.head_repo,
             listed_files=files,
+            base_changed_at=base_changed_at,
         )
 
     def authenticated_login(self) -> str:
@@ -522,7 +532,13 @@ class GitHubClient:
         ready has none; its creation is its submission).
         """
         what = f"pull request #{number} of {slug}"
-        pull = _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what)
+        read = _Reader(what)
+        pull = read.object(
+            _json(self.request("GET", f"/repos/{slug}/pulls/{number}", what=what), what),
+            "the pull request",
+        )
+        if read.integer(pull, "number") != number:
+            raise GitHubError(f"{what}: GitHub answered with pull request #{pull['number']}")
         ready: datetime | None = None
         for event in self.paginate(f"/repos/{slug}/issues/{number}/events", f"events of {what}"):
             kind = event.get("event") if isinstance(event, dict) else None
@@ -530,20 +546,16 @@ class GitHubClient:
                 ready = _instant(event.get("created_at"), what)
             elif kind == "convert_to_draft":
                 ready = None
-        try:
-            created = _instant(pull["created_at"], what)
-            merged_at = pull.get("merged_at")
-            return PullFacts(
-                number=int(pull["number"]),
-                open=pull["state"] == "open",
-                draft=bool(pull.get("draft")),
-                merged=bool(pull.get("merged")) or merged_at is not None,
-                created_at=created,
-                ready_at=ready,
-                merged_at=_instant(merged_at, what) if merged_at is not None else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise GitHubError(f"{what}: GitHub's answer lacks {exc}") from exc
+        merged_at = read.optional_text(pull, "merged_at")
+        return PullFacts(
+            number=number,
+            open=read.text(pull, "state") == "open",
+            draft=read.boolean(pull, "draft"),
+            merged=read.boolean(pull, "merged") or merged_at is not None,
+            created_at=_instant(read.text(pull, "created_at"), what),
+            ready_at=ready,
+            merged_at=None if merged_at is None else _instant(merged_at, what),
+        )
 
     def open_pulls(self, slug: str) -> list[int]:
         """Numbers of the repository's open pull requests (every page)."""
@@ -605,6 +617,15 @@ class _Reader:
 
     def optional_integer(self, obj: Mapping[str, Any], key: str) -> int | None:
         return None if obj.get(key) is None else self.integer(obj, key)
+
+    def boolean(self, obj: Mapping[str, Any], key: str) -> bool:
+        """A JSON true/false; absent or null is false ("false" the string is not a boolean)."""
+        value = obj.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.wrong(key, value, "true or false")
+        return value
 
     def integer(self, obj: Mapping[str, Any], key: str) -> int:
         value = obj.get(key)

@@ -10,6 +10,10 @@ Two `git log` calls over `rdms/`, whatever the number of RDMs:
   (`Title (#12)`) subject, the RDM was merged by PR 12 at that commit, which is
   where the rollout attaches its execution record.
 
+`rdm_files_ever` lists every file ever added under `rdms/` on any ref (deleted
+since, or on another branch), so that `rdm new` never hands out an id that was
+once used: execution records and PRs name RDMs by id.
+
 A folder that is not a git repository, or one without commits, has no history:
 every RDM there is a draft. Only the git edges import git.
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 from rdm.decisions.lifecycle import GitFacts
 from rdm.model.problems import ExternalError
 
-_MERGE = re.compile(r"Merge pull request #([0-9]+) from ")
+_MERGE = re.compile(r"^Merge pull request #([0-9]+) from ")
 _SQUASH = re.compile(r"\(#([0-9]+)\)\Z")
 _MARK = "\x1e"  # starts each commit's header line in the log output
 
@@ -118,3 +122,16 @@ def commit_exists(root: Path, sha: str) -> bool:
     except (git.exc.GitError, ValueError):
         return False
     return True
+
+
+def rdm_files_ever(root: Path) -> set[str]:
+    """Every path ever added under rdms/ on any ref (branches, remotes, tags)."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=False)
+        repo.head.commit  # noqa: B018 - raises ValueError on a repository without commits
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError):
+        return set()
+    added = _log(repo, "--all", "--diff-filter=A", "--", "rdms")
+    return {path for *_, files in added for path in files}

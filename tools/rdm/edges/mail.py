@@ -35,6 +35,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
 ENV_URL = "RDM_SMTP_URL"
@@ -75,19 +76,25 @@ def parse_smtp_url(text: str) -> SmtpUrl:
         parts = urlsplit(text.strip())
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"{ENV_URL} is not a URL: {_no_password(text, exc)}") from exc
+        raise UsageError(
+            _("{var} is not a URL: {reason}").format(var=ENV_URL, reason=_no_password(text, exc))
+        ) from exc
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise UsageError(
-            f"{ENV_URL} must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
-            f"(a relay on this machine), not {scheme or 'nothing'}://"
+            _(
+                "{var} must start with smtps://, smtp:// (STARTTLS) or smtp+insecure:// "
+                "(a relay on this machine), not {scheme}://"
+            ).format(var=ENV_URL, scheme=scheme or _("nothing"))
         )
     host = parts.hostname
     if not host:
-        raise UsageError(f"{ENV_URL} names no host (smtp://HOST:PORT)")
+        raise UsageError(_("{var} names no host (smtp://HOST:PORT)").format(var=ENV_URL))
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise UsageError(
-            f"{ENV_URL} takes no path, query or fragment: {scheme}://[USER:PASSWORD@]HOST[:PORT]"
+            _(
+                "{var} takes no path, query or fragment: {scheme}://[USER:PASSWORD@]HOST[:PORT]"
+            ).format(var=ENV_URL, scheme=scheme)
         )
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
@@ -95,13 +102,18 @@ def parse_smtp_url(text: str) -> SmtpUrl:
     if scheme == "smtp+insecure":
         if not is_loopback(host):
             raise UsageError(
-                f"{ENV_URL}: smtp+insecure:// sends in the clear and is only for a relay on "
-                f"this machine (localhost, 127.0.0.1, ::1), not {host}; use smtps:// or smtp://"
+                _(
+                    "{var}: smtp+insecure:// sends in the clear and is only for a relay on "
+                    "this machine (localhost, 127.0.0.1, ::1), not {host}; use smtps:// or "
+                    "smtp://"
+                ).format(var=ENV_URL, host=host)
             )
         if username is not None:
             raise UsageError(
-                f"{ENV_URL}: no credentials over smtp+insecure:// (they would travel in the "
-                "clear); use smtps:// or smtp:// (STARTTLS)"
+                _(
+                    "{var}: no credentials over smtp+insecure:// (they would travel in the "
+                    "clear); use smtps:// or smtp:// (STARTTLS)"
+                ).format(var=ENV_URL)
             )
     return url
 
@@ -130,9 +142,15 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Sent:
+    """What the server did with one message: `accepted` empty means nobody got it."""
+
     message_id: str
     accepted: tuple[str, ...]
     refused: tuple[str, ...]
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.accepted)
 
 
 def build(message: Outgoing, at: datetime) -> EmailMessage:
@@ -145,7 +163,9 @@ def build(message: Outgoing, at: datetime) -> EmailMessage:
         *(part for pair in message.to for part in pair if part),
     ):
         if "\r" in value or "\n" in value:
-            raise ValueError(f"a line break in a header value: {value[:40]!r}")
+            raise ValueError(
+                _("a line break in a header value: {value!r}").format(value=value[:40])
+            )
     # Lines up to RFC 5322's 998: Python folds a long subject before its first word,
     # which some readers show with a leading space.
     email = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
@@ -172,47 +192,57 @@ class Mailer:
     def send(self, messages: Sequence[Outgoing], at: datetime) -> list[Sent]:
         """Send every message over one connection; `MailError` when the server fails.
 
-        Messages sent before a failure are listed in the error's `sent`, so the
-        caller can say which clients were told.
+        One `Sent` per message, in order. A message whose every recipient the
+        server refuses is not sent (`accepted` empty) and the next one still
+        goes: one client's bad contacts must not keep the others uninformed.
+        Messages handled before a failure are listed in the error's `sent`, so
+        the caller can say which clients were told. Once the server has
+        accepted a message (250 after DATA) it is the server's to deliver: a bad
+        answer to QUIT is no failure.
         """
         built = []
         for message in messages:
             try:
                 built.append((message, build(message, at)))
             except ValueError as exc:
-                raise MailError(f"not sent: {exc}") from exc
+                raise MailError(_("not sent: {reason}").format(reason=exc)) from exc
         sent: list[Sent] = []
+        smtp: smtplib.SMTP | None = None
         try:
-            with self._connect() as smtp:
-                for message, email in built:
-                    recipients = [address for _, address in message.to]
+            smtp = self._connect()
+            for message, email in built:
+                recipients = [address for _, address in message.to]
+                message_id = str(email["Message-ID"])
+                try:
                     refused = smtp.send_message(
                         email, from_addr=message.sender_email, to_addrs=recipients
                     )
-                    sent.append(
-                        Sent(
-                            str(email["Message-ID"]),
-                            tuple(r for r in recipients if r not in refused),
-                            tuple(sorted(refused)),
-                        )
+                except smtplib.SMTPRecipientsRefused as exc:
+                    # smtplib reset the transaction: the connection serves the next one.
+                    sent.append(Sent(message_id, (), tuple(sorted(exc.recipients))))
+                    continue
+                sent.append(
+                    Sent(
+                        message_id,
+                        tuple(r for r in recipients if r not in refused),
+                        tuple(sorted(refused)),
                     )
+                )
         except MailError as exc:
             raise MailError(str(exc), sent) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(
-                f"{self.url.redacted()}: the server refused the login of "
-                f"{self.url.username} ({exc.smtp_code})",
-                sent,
-            ) from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise MailError(
-                f"{self.url.redacted()}: every recipient was refused: "
-                f"{', '.join(sorted(exc.recipients))}",
+                _("{server}: the server refused the login of {user} ({code})").format(
+                    server=self.url.redacted(), user=self.url.username, code=exc.smtp_code
+                ),
                 sent,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             reason = self._scrub(str(exc) or type(exc).__name__)
             raise MailError(f"{self.url.redacted()}: {reason}", sent) from exc
+        finally:
+            if smtp is not None:
+                _quit(smtp)
         return sent
 
     def _connect(self) -> smtplib.SMTP:
@@ -228,9 +258,11 @@ class Mailer:
             if url.scheme == "smtp":
                 if not smtp.has_extn("starttls"):
                     raise MailError(
-                        f"{url.redacted()} does not offer STARTTLS; rdm sends neither a "
-                        "password nor a notice in the clear (use smtps:// if the server "
-                        "speaks TLS on connect)"
+                        _(
+                            "{server} does not offer STARTTLS; rdm sends neither a password "
+                            "nor a notice in the clear (use smtps:// if the server speaks TLS "
+                            "on connect)"
+                        ).format(server=url.redacted())
                     )
                 smtp.starttls(context=context)
                 smtp.ehlo()
@@ -255,6 +287,14 @@ class Mailer:
         for secret in secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; whatever QUIT gets, the messages already accepted stay sent."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _no_password(text: str, exc: Exception) -> str:

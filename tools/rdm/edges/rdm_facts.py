@@ -5,7 +5,12 @@
 - git: the commit that added each file and the PR merge that brought it
   (`history.rdm_facts`);
 - execution records: every note under `refs/notes/rdm` (`notes.read_all`); a
-  note that cannot be read is reported, never fatal;
+  note that cannot be read is reported, never fatal; a record that ends before
+  it starts (or holds such a rollback) is left out and reported, since every
+  duration and rate built on it would be wrong; records of an RDM that is not
+  in the work tree (its file deleted) are kept in `orphans` and reported;
+- an RDM file that does not load is left out and reported (the lifecycle
+  cannot be derived from a file that is not an RDM; `rdm validate` says why);
 - with a GitHub client: for each RDM merged by a PR, that PR (draft flag, ready
   for review) and the committee's verdict recomputed from its reviews; and every
   open PR, with the RDMs it adds read at its head commit from the clone.
@@ -17,6 +22,7 @@ the RDM is listed without it. This module decides nothing: `lifecycle` does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +31,8 @@ from rdm.decisions.lifecycle import Facts, GitFacts
 from rdm.edges import history, notes
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import Repository, decide_from_git, load_repository, load_work_tree
-from rdm.edges.sources import GitRevision, pull_request_diff
+from rdm.edges.sources import GitRevision, WorkTree, pull_request_diff
+from rdm.i18n import N_, _
 from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import Rdm
 from rdm.model.records import ExecutionRecord
@@ -36,9 +43,15 @@ class Gathered:
     repository: Repository
     facts: list[Facts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, one line each
+    orphans: list[ExecutionRecord] = field(default_factory=list)  # of RDMs not in the tree
 
     def records(self) -> list[ExecutionRecord]:
-        return [r for f in self.facts for r in f.records]
+        """Every usable record: those of the RDMs listed, then the orphans."""
+        return [*(r for f in self.facts for r in f.records), *self.orphans]
+
+
+# An RDM file under rdms/, whatever its name's mistake (the layout rule says which).
+_RDM_FILE = re.compile(r"(^|/)rdms/[^/]+/[^/]*\.ya?ml\Z", re.IGNORECASE)
 
 
 def rdm_path(rdm_id: str) -> str:
@@ -50,12 +63,36 @@ def gather(
 ) -> Gathered:
     repository = load_work_tree(root, label)
     found = Gathered(repository)
+    source = WorkTree(root, label)
+    loaded = {source.display(rdm_path(rdm_id)) for rdm_id in repository.rdms}
+    for path in sorted(
+        {p.path for p in repository.problems if p.level == "error" and _is_rdm_file(p.path)}
+        - loaded
+    ):
+        found.notes.append(
+            _("{path} is not a valid RDM and is left out (`rdm validate` says why)").format(
+                path=path
+            )
+        )
     by_rdm: dict[str, list[ExecutionRecord]] = {}
     annotated = notes.read_all(root) if history.is_repository(root) else {}
     for commit, (records, errors) in sorted(annotated.items()):
-        found.notes += [f"note on {commit[:12]}: {error}" for error in errors]
+        # parse_note leaves out what is not a record (a span that ends before it
+        # starts included) and says why; the rest is used
+        found.notes += [
+            _("note on {commit}: {error}; left out").format(commit=commit[:12], error=error)
+            for error in errors
+        ]
         for record in records:
             by_rdm.setdefault(record.rdm_id, []).append(record)
+    for rdm_id in sorted(set(by_rdm) - set(repository.rdms)):
+        found.orphans += sorted(by_rdm[rdm_id], key=lambda r: r.started_at)
+        found.notes.append(
+            _(
+                "{rdm}: execution records of an RDM that is not in the work tree; "
+                "reported from the records alone"
+            ).format(rdm=rdm_id)
+        )
     git_facts = history.rdm_facts(root)
     github = client if client is not None and slug else None
     for rdm_id in sorted(repository.rdms):
@@ -71,8 +108,10 @@ def gather(
             for rdm, path in _open_pull_rdms(found, root, github, slug or "", number):
                 if rdm.id in seen:
                     found.notes.append(
-                        f"PR #{number} changes {rdm.id}, already on this branch; "
-                        "listed as it is here"
+                        _(
+                            "PR #{number} changes {rdm}, already on this branch; "
+                            "listed as it is here"
+                        ).format(number=number, rdm=rdm.id)
                     )
                     continue
                 seen.add(rdm.id)
@@ -80,6 +119,11 @@ def gather(
                 found.facts.append(_with_records(facts, by_rdm))
         found.facts.sort(key=lambda f: f.rdm.id)
     return found
+
+
+def _is_rdm_file(path: str) -> bool:
+    """Is this problem's path (shown under the work tree's label) an RDM file's?"""
+    return bool(_RDM_FILE.search(path))
 
 
 def _with_records(facts: Facts, by_rdm: dict[str, list[ExecutionRecord]]) -> Facts:
@@ -98,7 +142,11 @@ def _with_pull(
         # The same rule as `rdm approvals`: only a PR into the default branch is decided.
         verdict = decide_from_git(root, pr, head.default_branch)
     except (ExternalError, RdmError) as exc:
-        found.notes.append(f"{facts.rdm.id}: verdict of PR #{number} not computed: {exc}")
+        found.notes.append(
+            _("{rdm}: verdict of PR #{number} not computed: {reason}").format(
+                rdm=facts.rdm.id, number=number, reason=exc
+            )
+        )
     return Facts(facts.rdm, facts.path, facts.git, pull, verdict, facts.records)
 
 
@@ -106,19 +154,33 @@ def _open_pull_rdms(
     found: Gathered, root: Path, client: GitHubClient, slug: str, number: int
 ) -> list[tuple[Rdm, str]]:
     pr = client.pull_request(slug, number)
-    for commit, which in ((pr.head_sha, "head"), (pr.base_sha, "base")):
-        if not history.commit_exists(root, commit):
-            found.notes.append(
-                f"PR #{number}: its {which} {commit[:12]} is not in the clone; fetch it "
+    for commit, which in (
+        (
+            pr.head_sha,
+            N_(
+                "PR #{number}: its head {commit} is not in the clone; fetch it "
                 "(fetch-depth: 0) to list its RDMs"
-            )
+            ),
+        ),
+        (
+            pr.base_sha,
+            N_(
+                "PR #{number}: its base {commit} is not in the clone; fetch it "
+                "(fetch-depth: 0) to list its RDMs"
+            ),
+        ),
+    ):
+        if not history.commit_exists(root, commit):
+            found.notes.append(_(which).format(number=number, commit=commit[:12]))
             return []
     # Which RDMs the PR changes comes from git's diff, never GitHub's file list
     # (truncated, and only what GitHub chose to list): the same rule as the verdict.
     try:
         diff = pull_request_diff(root, pr.base_sha, pr.head_sha)
     except ExternalError as exc:
-        found.notes.append(f"PR #{number}: its RDMs cannot be listed: {exc}")
+        found.notes.append(
+            _("PR #{number}: its RDMs cannot be listed: {reason}").format(number=number, reason=exc)
+        )
         return []
     pr = replace(
         pr,
@@ -134,7 +196,11 @@ def _open_pull_rdms(
     for path in paths:
         data = at_head.data.get(path)
         if data is None:
-            found.notes.append(f"PR #{number}: {path} is not a valid RDM at its head")
+            found.notes.append(
+                _("PR #{number}: {path} is not a valid RDM at its head").format(
+                    number=number, path=path
+                )
+            )
             continue
         listed.append((Rdm.from_mapping(data), path))
     return listed

@@ -17,18 +17,28 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdm.decisions import approvals, calendar
-from rdm.decisions.standard import TopologyDiff
-from rdm.edges.sources import GitRevision, Source, WorkTree, load, pull_request_diff
+from rdm.decisions import approvals, calendar, conflicts
+from rdm.decisions.standard import TopologyDiff, scope_findings
+from rdm.edges import writing
+from rdm.edges.sources import (
+    GitRevision,
+    Source,
+    WorkTree,
+    load,
+    pull_request_diff,
+    refused_problem,
+)
 from rdm.model import dates, policy, rdms, schemas, topologies
 from rdm.model.documents import Document, at_start
-from rdm.model.problems import ExternalError, Level, Problem, RdmError, has_errors
+from rdm.model.problems import ExternalError, Level, Located, Problem, RdmError, has_errors
 from rdm.model.rdms import ChangeType, Rdm
 
 if TYPE_CHECKING:  # Jinja2 and the Kubernetes schemas load only when a command renders
@@ -39,15 +49,19 @@ POLICY_FILES: dict[str, str] = {
     "policy/calendar.yaml": "calendar",
     "policy/priorities.yaml": "priorities",
     "policy/standard-changes.yaml": "standard-changes",
+    "policy/cluster.yaml": "cluster",
     "policy/operations.yaml": "operations",
 }
 CALENDAR = "policy/calendar.yaml"
+CLUSTER = "policy/cluster.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
-_RDM_PATH = re.compile(r"rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml")
-_TOPOLOGY_PATH = re.compile(r"topologies/[^/]+\.yaml")
+# ASCII digits only ([0-9]: Python's \d matches any Unicode digit) and \Z, not $
+# (which also matches before a final line break): a name matches whole or not at all.
+_RDM_PATH = re.compile(r"^rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
+_TOPOLOGY_PATH = re.compile(r"^topologies/[^/]+\.yaml\Z")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Files people keep beside the data that are not data.
-_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")
+_IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep|\.keep)")  # used with fullmatch
 
 # kind -> rules a schema-valid document of that kind must also follow
 _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
@@ -55,6 +69,7 @@ _POLICY_RULES: dict[str, Callable[[Document], list[Problem]]] = {
     "calendar": calendar.check_policy,
     "priorities": policy.check_priorities,
     "standard-changes": policy.check_standard_changes,
+    "cluster": policy.check_cluster,
 }
 
 
@@ -68,6 +83,7 @@ class Repository:
     calendar: calendar.CalendarPolicy | None = None
     priorities: policy.PriorityMatrix | None = None
     standard_changes: dict[str, policy.StandardTemplate] = field(default_factory=dict)
+    cluster: policy.ClusterPolicy | None = None
     operations: policy.OperationsPolicy | None = None
     # relative path -> parsed value of every schema-valid file (node trees are not
     # kept: at 10,000 files they cost more memory, and GC time, than the data)
@@ -75,6 +91,10 @@ class Repository:
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
     topology_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
+    rdm_ids: set[str] = field(default_factory=set)  # from file names, parsed or not
+    # where each model came from (relative paths), for rules that span files
+    rdm_paths: dict[str, str] = field(default_factory=dict)
+    topology_paths: dict[str, str] = field(default_factory=dict)
 
     def priority(self, rdm: Rdm) -> str | None:
         return (
@@ -96,11 +116,31 @@ def kind_of(relative: str) -> str | None:
     return None
 
 
-def load_repository(source: Source, only: Iterable[str] | None = None) -> Repository:
+@dataclass(frozen=True)
+class Checks:
+    """What `rdm validate` adds to loading: the rules across files, as of an instant.
+
+    `now` is the instant time rules are judged at (None: they are skipped);
+    `base` the revision the change under review started from (`--since REV`,
+    shown as `since`): RDMs added or changed since then are the change, and the
+    topologies' diff says what they change.
+    """
+
+    now: datetime | None = None
+    base: Source | None = None
+    since: str = ""
+
+
+def load_repository(
+    source: Source, only: Iterable[str] | None = None, checks: Checks | None = None
+) -> Repository:
     """Load and check a repository; with `only`, report just those files (and folders).
 
     Policy is always loaded, since every other rule depends on it; topologies are
-    known by file name, so checking one RDM does not parse every topology.
+    known by file name, so checking one RDM does not parse every topology. With
+    `checks`, the rules across RDMs (conflicts, capacity, dependencies, times) and
+    across topologies (a shared database) run too, which reads every RDM when one
+    is asked for, and every topology when one is.
     """
     selected = None if only is None else tuple(p.rstrip("/") for p in only)
 
@@ -111,10 +151,23 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
 
     repo = Repository()
     files = sorted(source.files())
+    # Links, FIFOs, devices, folders named like files, folders that cannot be
+    # listed: findings, never read. One inside a folder that was asked for, or
+    # holding a path that was asked for, is reported.
+    refused = source.refused()
+    refused_paths = {r.relative for r in refused}
+    for entry in refused:
+        inside = entry.relative + "/"
+        if wanted(entry.relative) or any(p.startswith(inside) for p in selected or ()):
+            repo.problems.append(refused_problem(source, entry))
     for asked in selected or ():
         # A path given by name that holds no RDM, topology or policy file would
         # otherwise pass in silence, as if it had been checked.
         known = asked in ("", ".") or asked in POLICY_FILES  # those have `layout-missing`
+        known = known or any(
+            asked == r or asked.startswith(r + "/") or r.startswith(asked + "/")
+            for r in refused_paths
+        )
         if not known and not any(f == asked or f.startswith(asked + "/") for f in files):
             repo.problems.append(
                 at_start(
@@ -128,13 +181,18 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
     for relative in files:
         if _TOPOLOGY_PATH.fullmatch(relative):
             repo.topology_ids.add(relative.removeprefix("topologies/").removesuffix(".yaml"))
+        elif _RDM_PATH.match(relative):
+            repo.rdm_ids.add(relative.rsplit("/", 1)[-1].removesuffix(".yaml"))
 
     # Policy files that cannot be used and whose own problems this run does not
     # show (only some files were asked for): the rules that need them say so.
     unreported: set[str] = set()
     for relative, kind in POLICY_FILES.items():
         if relative not in files:
-            if wanted(relative):
+            if any(relative == r or relative.startswith(r + "/") for r in refused_paths):
+                if not wanted(relative):
+                    unreported.add(relative)  # refused: reported above when asked for
+            elif wanted(relative):
                 repo.problems.append(
                     at_start(source.display(relative), f"{relative} is missing", "layout-missing")
                 )
@@ -161,23 +219,40 @@ def load_repository(source: Source, only: Iterable[str] | None = None) -> Reposi
                 repo.problems.append(problem)
         else:
             data_files.append((relative, found))
+    if checks is not None and selected is not None:
+        # Rules across files need every file of a kind asked for; the others are
+        # checked for their models only.
+        kinds_asked = {kind for _, kind in data_files}
+        listed = {relative for relative, _ in data_files}
+        for relative in files:
+            other = kind_of(relative)
+            if relative not in listed and other is not None and other in kinds_asked:
+                data_files.append((relative, other))
+        data_files.sort()
 
     context = _Context(
         frozenset(repo.topology_ids),
         repo.calendar,
         repo.standard_changes,
         frozenset(unreported),
+        repo.cluster,
     )
     for result in _check_all(source, data_files, context):
+        if isinstance(result.model, rdms.Rdm):
+            repo.rdms[result.model.id] = result.model
+            repo.rdm_paths.setdefault(result.model.id, result.relative)
+        elif isinstance(result.model, topologies.Topology):
+            repo.topologies[result.model.org_id] = result.model
+            repo.topology_paths.setdefault(result.model.org_id, result.relative)
+        if not wanted(result.relative):
+            continue
         repo.files_checked += 1
         repo.problems += result.problems
         if result.data is not None:
             repo.data[result.relative] = result.data
-        if isinstance(result.model, rdms.Rdm):
-            repo.rdms[result.model.id] = result.model
-        elif isinstance(result.model, topologies.Topology):
-            repo.topologies[result.model.org_id] = result.model
     repo.files_checked += sum(1 for r in POLICY_FILES if r in files and wanted(r))
+    if checks is not None:
+        repo.problems += _across(source, repo, checks, wanted)
     repo.problems.sort()
     return repo
 
@@ -194,6 +269,7 @@ class _Context:
     calendar: calendar.CalendarPolicy | None
     standard_changes: Mapping[str, policy.StandardTemplate]
     unusable_policy: frozenset[str] = frozenset()  # broken or missing, and not reported
+    cluster: policy.ClusterPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +293,11 @@ def _check_file(source: Source, relative: str, kind: str, context: _Context) -> 
     else:
         model = topologies.Topology.from_mapping(document.data)
         problems += topologies.check(model, document, relative)
+        if context.cluster is not None:
+            problems += [
+                document.problem(list(f.pointer), f.message, f.rule, f.level, key=f.key)
+                for f in topologies.exposure_findings(model, context.cluster)
+            ]
     return _FileResult(relative, problems, document.data, model)
 
 
@@ -282,6 +363,8 @@ def _set_policy(repo: Repository, kind: str, data: Mapping[str, Any]) -> None:
         repo.priorities = policy.PriorityMatrix.from_mapping(data)
     elif kind == "standard-changes":
         repo.standard_changes = policy.standard_templates(data)
+    elif kind == "cluster":
+        repo.cluster = policy.ClusterPolicy.from_mapping(data)
     elif kind == "operations":
         repo.operations = policy.OperationsPolicy.from_mapping(data)
 
@@ -405,6 +488,169 @@ def _downtime_rules(
     return []
 
 
+# ---------------------------------------------------------------- rules across files
+
+
+@dataclass
+class _Since:
+    """The change under review: what differs from the base revision."""
+
+    rdms: set[str] = field(default_factory=set)  # RDM ids added or changed
+    added: set[str] = field(default_factory=set)
+    new_windows: set[str] = field(default_factory=set)  # added, or their window changed
+    diffs: dict[str, TopologyDiff] = field(default_factory=dict)  # by org id
+
+
+def _across(
+    source: Source, repo: Repository, checks: Checks, wanted: Callable[[str], bool]
+) -> list[Problem]:
+    """Rules that need several files: RDMs against each other, the calendar and the
+    change under review; topologies against each other."""
+    since = _since(source, checks.base) if checks.base is not None else _Since()
+    found: list[tuple[str, Located]] = []
+
+    def add(rdm_id: str, located: Located) -> None:
+        path = repo.rdm_paths.get(rdm_id)
+        if path is not None:
+            found.append((path, located))
+
+    # An RDM filed under another name has its own finding (rdm-id-filename); which
+    # id is meant is unknown, so it takes no part in rules about other RDMs.
+    placed = [
+        rdm for rdm in repo.rdms.values() if repo.rdm_paths.get(rdm.id) == _rdm_path(rdm.id)
+    ]
+    plans: list[conflicts.Change] = []
+    for rdm in placed:
+        in_change = rdm.id in since.rdms
+        diffs = {t: since.diffs[t] for t in rdm.targets if t in since.diffs} if in_change else {}
+        plans.append(conflicts.plan(rdm, diffs))
+        template = repo.standard_changes.get(rdm.template or "")
+        if rdm.type is ChangeType.STANDARD and template is not None:
+            for located in scope_findings(rdm, template, tuple(diffs.values())):
+                add(rdm.id, located)
+    if repo.calendar is not None:
+        for finding in conflicts.window_findings(plans, repo.calendar):
+            add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule))
+    for finding in conflicts.dependency_findings(placed, repo.rdm_ids, repo.calendar):
+        add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule, key=False))
+    for rdm_id, located in _undeclared(repo, since):
+        add(rdm_id, located)
+    if checks.now is not None:
+        for rdm in placed:
+            for located in _time_findings(repo, rdm, checks, since):
+                add(rdm.id, located)
+    shared = topologies.shared_databases(repo.topologies.values())
+    if repo.cluster is not None:
+        shared += topologies.shared_hosts(repo.topologies.values(), repo.cluster)
+    for org_id, located in shared:
+        found.append((repo.topology_paths[org_id], located))
+    return _place(source, [(path, f) for path, f in found if wanted(path)])
+
+
+def _rdm_path(rdm_id: str) -> str:
+    return f"rdms/{rdm_id[4:8]}/{rdm_id}.yaml"
+
+
+def _time_findings(repo: Repository, rdm: Rdm, checks: Checks, since: _Since) -> list[Located]:
+    assert checks.now is not None
+    now = checks.now
+    window_end = None
+    if repo.calendar is not None:
+        now = now.astimezone(repo.calendar.zone)
+        if rdm.window is not None and rdm.type is not ChangeType.EMERGENCY:
+            occurrence = calendar.window_for_date(repo.calendar, rdm.window)
+            window_end = occurrence.end if occurrence is not None else None
+    notice_days = (
+        repo.committee.emergency_notice_days
+        if repo.committee is not None
+        else policy.DEFAULT_EMERGENCY_NOTICE_DAYS
+    )
+    new = None
+    if rdm.id in since.new_windows:
+        new = "is new" if rdm.id in since.added else "names another window"
+    return rdms.time_findings(rdm, now, notice_days, window_end, new, checks.since)
+
+
+def _undeclared(repo: Repository, since: _Since) -> list[tuple[str, Located]]:
+    """A topology's diff alters a workload that no RDM of the change says it changes."""
+    found: list[tuple[str, Located]] = []
+    for org_id, diff in sorted(since.diffs.items()):
+        covering = [
+            repo.rdms[i]
+            for i in sorted(since.rdms)
+            if i in repo.rdms and org_id in repo.rdms[i].targets
+        ]
+        if not covering or any(r.declared_workloads is None for r in covering):
+            continue  # no RDM (approvals' coverage says so), or one that changes it all
+        declared = {w for r in covering for w in r.declared_workloads or ()}
+        changed = conflicts.parts_changed(diff.base, diff.head) & set(topologies.WORKLOADS)
+        missing = sorted(changed - declared)
+        if not missing:
+            continue
+        for rdm in covering:
+            found.append(
+                (
+                    rdm.id,
+                    Located(
+                        ("changes", "workloads"),
+                        f"topologies/{org_id}.yaml also changes {', '.join(missing)}, which no "
+                        "RDM of this change lists in changes.workloads; add it, so that "
+                        "conflicts in the window are found",
+                        "rdm-changes-undeclared",
+                    ),
+                )
+            )
+    return found
+
+
+def _since(source: Source, base: Source) -> _Since:
+    """What the change under review adds or alters, compared file by file with `base`."""
+    result = _Since()
+    base_files = {f for f in base.files() if kind_of(f) in ("rdm", "topology")}
+    head_files = {f for f in source.files() if kind_of(f) in ("rdm", "topology")}
+    for relative in sorted(base_files | head_files):
+        old = _bytes(base, relative) if relative in base_files else None
+        new = _bytes(source, relative) if relative in head_files else None
+        if old == new:
+            continue
+        stem = relative.rsplit("/", 1)[-1].removesuffix(".yaml")
+        before, after = _raw(base, relative, base_files), _raw(source, relative, head_files)
+        if kind_of(relative) == "topology":
+            result.diffs[stem] = TopologyDiff(stem, before, after)
+        elif after is not None:
+            result.rdms.add(stem)
+            if before is None:
+                result.added.add(stem)
+            if before is None or before.get("window") != after.get("window"):
+                result.new_windows.add(stem)
+    return result
+
+
+def _bytes(source: Source, relative: str) -> bytes | None:
+    try:
+        return source.read(relative)
+    except (OSError, KeyError):
+        return None
+
+
+def _place(source: Source, found: list[tuple[str, Located]]) -> list[Problem]:
+    """Positioned problems; each file is parsed again (once) for the positions."""
+    problems: list[Problem] = []
+    documents: dict[str, Document | None] = {}
+    for path, located in found:
+        if path not in documents:
+            documents[path] = load(source, path).document
+        document = documents[path]
+        if document is None:
+            continue
+        problems.append(
+            document.problem(
+                list(located.pointer), located.message, located.rule, located.level, key=located.key
+            )
+        )
+    return problems
+
+
 def _layout_problem(shown: str, relative: str) -> Problem | None:
     if _IGNORED.fullmatch(relative):
         return None
@@ -414,12 +660,14 @@ def _layout_problem(shown: str, relative: str) -> Problem | None:
     expected = {
         "rdms": "rdms/<year>/RDM-<year>-<4 digits>.yaml",
         "topologies": "topologies/<org-id>.yaml",
-        "policy": "policy/{committee,calendar,priorities,standard-changes,operations}.yaml",
+        "policy": "policy/{committee,calendar,priorities,standard-changes,operations,cluster}.yaml",
     }[top]
     # A YAML file in a data folder under the wrong name is data nobody checks
     # (a typo in an RDM's name would let it skip every rule): an error. Other
     # files (notes, images) only get a warning.
-    level = Level.ERROR if relative.endswith(".yaml") else Level.WARNING
+    # A name with a control character is built to be misread, wherever it is.
+    hidden = any(unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029" for ch in relative)
+    level = Level.ERROR if relative.endswith(".yaml") or hidden else Level.WARNING
     return at_start(shown, f"not a file rdm reads; expected {expected}", "layout", level)
 
 
@@ -438,7 +686,9 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
         )
         if topology is None:
             continue
-        found = topology_manifest_problems(topology, source.display(relative))
+        found = topology_manifest_problems(
+            topology, source.display(relative), cluster=repository.cluster
+        )
         document = load(source, relative).document if found else None
         if document is not None:
             position = document.position(["orgId"])
@@ -448,9 +698,14 @@ def manifest_problems(repository: Repository, source: Source) -> list[Problem]:
 
 
 def topology_manifest_problems(
-    topology: topologies.Topology, document_path: str, line: int = 1, col: int = 1
+    topology: topologies.Topology,
+    document_path: str,
+    line: int = 1,
+    col: int = 1,
+    cluster: policy.ClusterPolicy | None = None,
 ) -> list[Problem]:
-    """Render `topology` and check every object against the Kubernetes schema."""
+    """Render `topology` (with its way in, given the `cluster` policy) and check every
+    object against the Kubernetes schema."""
     # Jinja2 and the Kubernetes schemas load only when asked
     from rdm.rendering import manifests as rendering
 
@@ -458,7 +713,7 @@ def topology_manifest_problems(
         return Problem(document_path, line, col, Level.ERROR, message, "manifest-schema")
 
     try:
-        manifests = rendering.render(topology)
+        manifests = rendering.render(topology, cluster)
     except rendering.RenderError as exc:
         return [problem(str(exc))]
     found: list[Problem] = []
@@ -491,53 +746,60 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     from rdm.rendering import manifests as rendering
 
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
-    repository = load_repository(source, only=only)
+    # The way in comes from policy/cluster.yaml; a revision from before it existed
+    # renders as the cluster ran then, without it; a broken one stops the render.
+    has_cluster = CLUSTER in set(source.files())
+    repository = load_repository(source, only=[*only, CLUSTER] if has_cluster else only)
     unknown = [org for org in org_ids if org not in repository.topology_ids]
     if unknown:
+        where = f" at revision {source.revision}" if isinstance(source, GitRevision) else ""
         raise RdmError(
-            "no topology for " + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
+            f"no topology{where} for "
+            + ", ".join(f"{org} (topologies/{org}.yaml)" for org in unknown)
         )
     result = Rendered(problems=[p for p in repository.problems if p.level is Level.ERROR])
     if result.problems:
         return result
+    if not repository.topologies:
+        # Empty output would read as "this repository runs nothing" to whatever
+        # applies it; a wrong --repo or a missing folder must not say that.
+        raise RdmError(
+            f"nothing to render: no topology in {source.display('topologies')}/ "
+            "(topologies/<org-id>.yaml); is --repo the RDM repository?"
+        )
     for org in org_ids or sorted(repository.topologies):
-        result.manifests[org] = rendering.render(repository.topologies[org])
+        result.manifests[org] = rendering.render(repository.topologies[org], repository.cluster)
     return result
 
 
-def write_tree(out: Path, rendered: Rendered, output_format: str) -> int:
-    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>`; returns the number of files.
+def write_tree(
+    out: Path, rendered: Rendered, output_format: str, anchors: Sequence[Path] = ()
+) -> writing.TreeResult:
+    """Write `out/<org-id>/<NN>-<kind>-<name>.<format>` (see `rdm.edges.writing`).
 
-    Each file is written beside its place and renamed over it, and manifests of an
+    Each file is written beside its place and renamed over it; manifests of an
     earlier render that are no longer produced (the update appserver after an
-    update) are removed only once every new file is in place: a disk that fails
-    half-way leaves whole files, never a cut one. Other files are left alone.
+    update) are removed only once every new file is in place, and only those rdm
+    wrote itself: a disk that fails half-way leaves whole files, never a cut one,
+    and a file rdm did not write is never deleted. No link is followed below
+    `anchors` (the repository) or the current folder, nor at `out` or under it.
     """
     from rdm.rendering import manifests as rendering
 
-    count = 0
+    trees = {
+        org: rendering.files(manifests, output_format)
+        for org, manifests in rendered.manifests.items()
+    }
     try:
-        for org, manifests in rendered.manifests.items():
-            folder = out / org
-            folder.mkdir(parents=True, exist_ok=True)
-            written = dict(rendering.files(manifests, output_format))
-            for name, text in written.items():
-                partial = folder / f".{name}.partial"
-                partial.write_text(text, encoding="utf-8", newline="\n")
-                partial.replace(folder / name)
-                count += 1
-            for old in folder.iterdir():
-                if (
-                    old.is_file()
-                    and rendering.FILE_NAME.fullmatch(old.name)
-                    and old.name not in written
-                ):
-                    old.unlink()
+        return writing.write_tree(
+            out, trees, lambda name: bool(rendering.FILE_NAME.match(name)), anchors
+        )
+    except writing.WriteError as exc:
+        raise ExternalError(f"cannot write the manifests under {out}: {exc}") from exc
     except OSError as exc:
         raise ExternalError(
             f"cannot write the manifests under {out}: {exc.strerror or exc}"
         ) from exc
-    return count
 
 
 # ---------------------------------------------------------------- rdm approvals
@@ -570,10 +832,12 @@ def decide_from_git(
     )
     base = GitRevision(repo, pr.base_sha)
     head = GitRevision(repo, pr.head_sha)
-    committee, templates = _policy_at(base)
+    committee, templates, priorities = _policy_at(base)
     changes = _rdms_at(head, pr.rdm_paths())
     diffs: tuple[TopologyDiff, ...] = ()
+    on_main: dict[str, Rdm] = {}
     if any(rdm.type is ChangeType.STANDARD for rdm in changes.values()):
+        on_main = _on_main(base, pr, changes)
         since = GitRevision(repo, diff.merge_base)
         since_files, head_files = set(since.files()), set(head.files())
         diffs = tuple(
@@ -584,14 +848,46 @@ def decide_from_git(
             )
             for org_id in pr.topology_ids()
         )
-    return approvals.decide(
-        committee, pr, changes, templates, diffs, protected_branch=protected_branch
+    verdict = approvals.decide(
+        committee,
+        pr,
+        changes,
+        templates,
+        diffs,
+        protected_branch=protected_branch,
+        on_main=on_main,
     )
+    if priorities is None:
+        return verdict
+    # The priority shown beside each RDM, from the base's matrix as the policy is.
+    return replace(
+        verdict,
+        priorities={
+            rdm.id: priorities.priority(rdm.impact, rdm.urgency) for rdm in changes.values()
+        },
+    )
+
+
+def _on_main(
+    base: GitRevision, pr: approvals.PullRequest, changes: Mapping[str, Rdm]
+) -> dict[str, Rdm]:
+    """The standard RDMs of the PR as they are at its base commit, under their old
+    name if the PR renames them; those not there yet are new."""
+    old_names = {
+        f.filename: f.previous_filename or f.filename
+        for f in pr.changed_files
+        if f.filename in changes and changes[f.filename].type is ChangeType.STANDARD
+    }
+    present = set(base.files())
+    earlier = _rdms_at(base, tuple(sorted({old for old in old_names.values() if old in present})))
+    return {path: earlier[old] for path, old in old_names.items() if old in earlier}
 
 
 def _policy_at(
     source: GitRevision,
-) -> tuple[policy.CommitteePolicy, dict[str, policy.StandardTemplate]]:
+) -> tuple[
+    policy.CommitteePolicy, dict[str, policy.StandardTemplate], policy.PriorityMatrix | None
+]:
     repository = load_repository(source, only=["policy"])
     if repository.committee is None:
         details = "; ".join(str(p) for p in repository.problems if "committee" in p.path)
@@ -599,15 +895,30 @@ def _policy_at(
             f"policy/committee.yaml cannot be read at the base commit {source.revision[:7]}"
             + (f": {details}" if details else "")
         )
-    return repository.committee, repository.standard_changes
+    return repository.committee, repository.standard_changes, repository.priorities
+
+
+# An RDM is known by its file name: one whose `id` says otherwise would take
+# another RDM's place when the repository is loaded (the later file wins), and
+# the verdict would name an RDM the PR does not carry.
+_IDENTITY_RULES = frozenset({"rdm-id-filename"})
 
 
 def _rdms_at(source: Source, paths: tuple[str, ...]) -> dict[str, Rdm]:
+    """The schema-valid RDMs among `paths` whose id is their file name; the others are
+    left out, which rejects the PR."""
     if not paths:
         return {}
     repository = load_repository(source, only=list(paths))
+    misnamed = {
+        p.path
+        for p in repository.problems
+        if p.rule in _IDENTITY_RULES and p.level is Level.ERROR
+    }
     return {
-        path: Rdm.from_mapping(repository.data[path]) for path in paths if path in repository.data
+        path: Rdm.from_mapping(repository.data[path])
+        for path in paths
+        if path in repository.data and source.display(path) not in misnamed
     }
 
 

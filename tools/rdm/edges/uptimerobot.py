@@ -13,6 +13,13 @@ followed: a redirected POST would carry the key to another host. The key never
 appears in a message: error texts are cut short and scrubbed of it, and the
 ``passed_value`` UptimeRobot echoes back is never shown.
 
+The listing is read whole or not at all: `getMonitors` pages by offset, so a
+monitor created or deleted while the pages are read shifts the later pages (one
+monitor seen twice, or one never seen and then taken for missing, which `--sync`
+would create a second time). A listing whose `total` changes between pages, that
+repeats a monitor id or that holds another number of monitors than `total` is
+read again from the start, up to `LIST_ATTEMPTS` times, and is then an error.
+
 Rate limits: a 429 is waited out for ``Retry-After`` seconds (or until
 ``X-RateLimit-Reset``) when that is at most `max_wait`, otherwise it fails saying
 when to retry; a response with ``X-RateLimit-Remaining: 0`` makes the next call
@@ -23,15 +30,17 @@ The sleep and the clock are injected so tests never sleep.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 
 from rdm.decisions.monitors import HTTP_TYPE, Existing
+from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
 DEFAULT_API_URL = "https://api.uptimerobot.com/v2"
@@ -39,7 +48,11 @@ ENV_KEY = "RDM_UPTIMEROBOT_API_KEY"
 ENV_URL = "RDM_UPTIMEROBOT_API_URL"
 PAGE = 50  # UptimeRobot's largest page
 MAX_PAGES = 2000  # 100,000 monitors: past that an answer is lying about `total`
+LIST_ATTEMPTS = 3  # reads of the whole listing before a changing account is an error
 _TEXT_LIMIT = 200
+# Header numbers are ASCII digits only: str.isdigit() accepts '²', which float() refuses.
+_SECONDS = re.compile(r"[0-9]+")
+_FOREVER = 10.0**12  # seconds; a longer wait (or a 400-digit header) is just as long
 
 
 class UptimeRobotError(ExternalError):
@@ -59,8 +72,10 @@ def check_api_url(url: str) -> str:
     if parts.scheme == "http" and _loopback(host):
         return url.rstrip("/")
     raise UsageError(
-        f"{ENV_URL} must be an https:// URL (http:// only to a loopback address), "
-        f"not {parts.scheme or 'nothing'}://{host}: the API key would travel in the clear"
+        _(
+            "{var} must be an https:// URL (http:// only to a loopback address), "
+            "not {scheme}://{host}: the API key would travel in the clear"
+        ).format(var=ENV_URL, scheme=parts.scheme or _("nothing"), host=host)
     )
 
 
@@ -92,8 +107,10 @@ class UptimeRobotClient:
         key = env.get(ENV_KEY, "").strip()
         if not key:
             raise UsageError(
-                f"set {ENV_KEY} to the UptimeRobot API key (My Settings -> API Settings; "
-                "a read-only key is enough without --sync)"
+                _(
+                    "set {var} to the UptimeRobot API key (My Settings -> API Settings; "
+                    "a read-only key is enough without --sync)"
+                ).format(var=ENV_KEY)
             )
         url = check_api_url(env.get(ENV_URL, "").strip() or DEFAULT_API_URL)
         return cls(api_key=key, api_url=url, **kwargs)
@@ -120,8 +137,9 @@ class UptimeRobotClient:
                 failures += 1
                 if failures > self.retries:
                     raise UptimeRobotError(
-                        f"{method}: cannot reach UptimeRobot at {self.api_url}: "
-                        f"{self._clean(str(exc))}"
+                        _("{method}: cannot reach UptimeRobot at {url}: {reason}").format(
+                            method=method, url=self.api_url, reason=self._clean(str(exc))
+                        )
                     ) from exc
                 self.sleep(2.0 ** (failures - 1))
                 continue
@@ -132,10 +150,17 @@ class UptimeRobotClient:
                 waits += 1
                 if wait > self.max_wait or waits > self.retries:
                     raise RateLimited(
-                        f"{method}: UptimeRobot rate limit reached; retry in {wait:.0f} s "
-                        f"(waits of more than {self.max_wait:.0f} s are not taken)"
+                        _(
+                            "{method}: UptimeRobot rate limit reached; retry in {wait} s "
+                            "(waits of more than {limit} s are not taken)"
+                        ).format(method=method, wait=f"{wait:.0f}", limit=f"{self.max_wait:.0f}")
                     )
-                self._pause(wait, f"{method}: UptimeRobot rate limit; waiting {wait:.0f} s")
+                self._pause(
+                    wait,
+                    _("{method}: UptimeRobot rate limit; waiting {wait} s").format(
+                        method=method, wait=f"{wait:.0f}"
+                    ),
+                )
                 self._reset_at = None
                 continue
             if status >= 500:
@@ -144,18 +169,27 @@ class UptimeRobotClient:
                     self.sleep(2.0 ** (failures - 1))
                     continue
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot answered {status} {failures} times: "
-                    f"{self._body(response)}"
+                    _("{method}: UptimeRobot answered {status} {n} times: {body}").format(
+                        method=method, status=status, n=failures, body=self._body(response)
+                    )
                 )
             if 300 <= status < 400:
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot redirected ({status}) to "
-                    f"{response.headers.get('location', '?')}; the API key is not sent there "
-                    f"(set {ENV_URL} to the final URL)"
+                    _(
+                        "{method}: UptimeRobot redirected ({status}) to {location}; the API key "
+                        "is not sent there (set {var} to the final URL)"
+                    ).format(
+                        method=method,
+                        status=status,
+                        location=self._clean(response.headers.get("location", "?")),
+                        var=ENV_URL,
+                    )
                 )
             if status >= 400:
                 raise UptimeRobotError(
-                    f"{method}: UptimeRobot answered {status}: {self._body(response)}"
+                    _("{method}: UptimeRobot answered {status}: {body}").format(
+                        method=method, status=status, body=self._body(response)
+                    )
                 )
             return self._ok(method, response)
 
@@ -164,10 +198,14 @@ class UptimeRobotClient:
             answer = response.json()
         except ValueError as exc:
             raise UptimeRobotError(
-                f"{method}: UptimeRobot's answer is not JSON ({self._body(response)})"
+                _("{method}: UptimeRobot's answer is not JSON ({body})").format(
+                    method=method, body=self._body(response)
+                )
             ) from exc
         if not isinstance(answer, dict):
-            raise UptimeRobotError(f"{method}: UptimeRobot's answer is not a JSON object")
+            raise UptimeRobotError(
+                _("{method}: UptimeRobot's answer is not a JSON object").format(method=method)
+            )
         if answer.get("stat") == "ok":
             return answer
         found = answer.get("error")
@@ -178,22 +216,25 @@ class UptimeRobotClient:
         about = f" ({self._clean(str(parameter))})" if parameter else ""
         # `passed_value` is never shown: for api_key it is the key itself.
         raise UptimeRobotError(
-            f"{method}: UptimeRobot refused: {kind}{about}" + (f": {message}" if message else "")
+            _("{method}: UptimeRobot refused: {kind}{about}").format(
+                method=method, kind=kind, about=about
+            )
+            + (f": {message}" if message else "")
         )
 
     def _record_rate(self, response: requests.Response) -> None:
         remaining = response.headers.get("x-ratelimit-remaining", "").strip()
-        reset = response.headers.get("x-ratelimit-reset", "").strip()
-        if remaining == "0" and reset.isdigit():
-            self._reset_at = float(reset)
+        reset = _number(response.headers.get("x-ratelimit-reset", ""))
+        if remaining == "0" and reset is not None:
+            self._reset_at = reset
 
     def _retry_after(self, response: requests.Response) -> float:
-        retry_after = response.headers.get("retry-after", "").strip()
-        if retry_after.isdigit():
-            return float(retry_after)
-        reset = response.headers.get("x-ratelimit-reset", "").strip()
-        if reset.isdigit():
-            return max(0.0, float(reset) - self.clock()) + 1.0
+        retry_after = _number(response.headers.get("retry-after", ""))
+        if retry_after is not None:
+            return retry_after
+        reset = _number(response.headers.get("x-ratelimit-reset", ""))
+        if reset is not None:
+            return max(0.0, reset - self.clock()) + 1.0
         return 60.0  # the free plan's window is a minute
 
     def _wait_for_reset(self, method: str) -> None:
@@ -202,10 +243,17 @@ class UptimeRobotClient:
         wait = max(0.0, self._reset_at - self.clock()) + 1.0
         if wait > self.max_wait:
             raise RateLimited(
-                f"{method}: UptimeRobot rate limit exhausted; it resets in {wait:.0f} s "
-                f"(waits of more than {self.max_wait:.0f} s are not taken)"
+                _(
+                    "{method}: UptimeRobot rate limit exhausted; it resets in {wait} s "
+                    "(waits of more than {limit} s are not taken)"
+                ).format(method=method, wait=f"{wait:.0f}", limit=f"{self.max_wait:.0f}")
             )
-        self._pause(wait, f"{method}: UptimeRobot rate limit exhausted; waiting {wait:.0f} s")
+        self._pause(
+            wait,
+            _("{method}: UptimeRobot rate limit exhausted; waiting {wait} s").format(
+                method=method, wait=f"{wait:.0f}"
+            ),
+        )
         self._reset_at = None
 
     def _pause(self, seconds: float, why: str) -> None:
@@ -214,7 +262,10 @@ class UptimeRobotClient:
         self.sleep(seconds)
 
     def _clean(self, text: str) -> str:
-        text = " ".join(text.replace(self.api_key, "***").split())
+        # The key as sent (form-encoded, as a proxy's error page may echo it) and as is.
+        for secret in (quote_plus(self.api_key), quote(self.api_key, safe=""), self.api_key):
+            text = text.replace(secret, "***")
+        text = " ".join(text.split())
         return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
 
     def _body(self, response: requests.Response) -> str:
@@ -223,22 +274,58 @@ class UptimeRobotClient:
     # ----------------------------------------------------------- methods
 
     def monitors(self) -> list[Existing]:
-        """Every monitor of the account, page by page."""
+        """Every monitor of the account, page by page, as one consistent listing."""
+        said = held = 0
+        for attempt in range(1, LIST_ATTEMPTS + 1):
+            found, said, held = self._listing()
+            if found is not None:
+                return found
+            if attempt < LIST_ATTEMPTS:
+                self.notify(
+                    _("getMonitors: the account changed while it was read; reading it again")
+                )
+        raise UptimeRobotError(
+            _(
+                "getMonitors: the account changed while it was read, {n} times in a row "
+                "(UptimeRobot said {said} monitors, the pages held {held}); nothing was compared"
+            ).format(n=LIST_ATTEMPTS, said=said, held=held)
+        )
+
+    def _listing(self) -> tuple[list[Existing] | None, int, int]:
+        """One read of every page: (the monitors or None when inconsistent, total, held)."""
         found: list[Existing] = []
+        seen: set[int] = set()
+        first_total: int | None = None
+        consistent = True
         offset = 0
-        for _ in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             answer = self.call("getMonitors", {"offset": str(offset), "limit": str(PAGE)})
             page = answer.get("monitors")
             if not isinstance(page, list):
-                raise UptimeRobotError("getMonitors: UptimeRobot's answer has no monitor list")
-            found += [_existing(item) for item in page]
+                raise UptimeRobotError(_("getMonitors: UptimeRobot's answer has no monitor list"))
+            for item in page:
+                monitor = _existing(item)
+                consistent = consistent and monitor.id not in seen
+                if monitor.id not in seen:
+                    seen.add(monitor.id)
+                    found.append(monitor)
             pagination = answer.get("pagination")
             total = pagination.get("total") if isinstance(pagination, dict) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                total = None  # an answer without pagination is the whole listing
+            if first_total is None:
+                first_total = total
+            consistent = consistent and total == first_total
             offset += len(page)
-            if not page or not isinstance(total, int) or offset >= total:
-                return found
+            if not page or total is None or offset >= total:
+                said = len(found) if first_total is None else first_total
+                if consistent and said == len(found):
+                    return found, said, len(found)
+                return None, said, len(found)
         raise UptimeRobotError(
-            f"getMonitors: still more pages after {MAX_PAGES * PAGE} monitors; giving up"
+            _("getMonitors: still more pages after {n} monitors; giving up").format(
+                n=MAX_PAGES * PAGE
+            )
         )
 
     def new_monitor(self, name: str, url: str) -> int:
@@ -248,8 +335,16 @@ class UptimeRobotClient:
         )
         monitor = answer.get("monitor")
         if not isinstance(monitor, dict) or not isinstance(monitor.get("id"), int):
-            raise UptimeRobotError("newMonitor: UptimeRobot's answer has no monitor id")
+            raise UptimeRobotError(_("newMonitor: UptimeRobot's answer has no monitor id"))
         return int(monitor["id"])
+
+
+def _number(text: str) -> float | None:
+    """A header's whole number of seconds, or None when it is not plain ASCII digits."""
+    text = text.strip()
+    if not _SECONDS.fullmatch(text):
+        return None
+    return _FOREVER if len(text) > 12 else min(float(text), _FOREVER)
 
 
 def _existing(item: Any) -> Existing:
@@ -263,6 +358,6 @@ def _existing(item: Any) -> Existing:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UptimeRobotError(
-            f"getMonitors: a monitor in UptimeRobot's answer lacks {exc}"
+            _("getMonitors: a monitor in UptimeRobot's answer lacks {what}").format(what=exc)
         ) from exc
     return monitor

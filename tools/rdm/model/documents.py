@@ -43,6 +43,9 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
 
 
 MAX_BYTES = 1024 * 1024
+# What a file over the limit is told; sources that know a size without reading (a
+# git blob) report it with the same words.
+TOO_LARGE = f"file is over the {MAX_BYTES:,}-byte (1 MiB) limit"
 # A real topology or RDM has a few hundred nodes; anything whose aliases expand
 # past this is a "billion laughs" file, reported instead of built.
 MAX_EXPANDED_NODES = 100_000
@@ -279,7 +282,7 @@ def parse(path: str, raw: bytes) -> LoadResult:
 
     if len(raw) > MAX_BYTES:
         # Sources read at most the limit + 1 bytes, so the true size is unknown here.
-        return fail(1, 1, f"file is over the {MAX_BYTES:,}-byte (1 MiB) limit", "yaml-size")
+        return fail(1, 1, TOO_LARGE, "yaml-size")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -267,6 +267,9 @@ RESOURCES: dict[tuple[str, str], ResourceKind] = {
     ("v1", "ConfigMap"): ResourceKind("v1", "ConfigMap", "configmaps"),
     ("v1", "Service"): ResourceKind("v1", "Service", "services"),
     ("apps/v1", "Deployment"): ResourceKind("apps/v1", "Deployment", "deployments"),
+    ("networking.k8s.io/v1", "Ingress"): ResourceKind(
+        "networking.k8s.io/v1", "Ingress", "ingresses"
+    ),
     ("apps/v1", "ReplicaSet"): ResourceKind("apps/v1", "ReplicaSet", "replicasets"),
     ("v1", "Pod"): ResourceKind("v1", "Pod", "pods"),
     ("coordination.k8s.io/v1", "Lease"): ResourceKind("coordination.k8s.io/v1", "Lease", "leases"),
@@ -277,6 +280,7 @@ OWNED_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "ConfigMap"),
     ("v1", "Service"),
     ("apps/v1", "Deployment"),
+    ("networking.k8s.io/v1", "Ingress"),
 )
 DEPLOYMENT = ("apps/v1", "Deployment")
 POD = ("v1", "Pod")

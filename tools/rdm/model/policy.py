@@ -20,6 +20,7 @@ from rdm.model.documents import Document
 from rdm.model.problems import Level, Problem
 
 LEVELS = ("high", "medium", "low")
+DEFAULT_EMERGENCY_NOTICE_DAYS = 2
 
 # The roles the team's change-management rules name (a policy may add others).
 PRODUCT_OWNER = "product-owner"
@@ -50,6 +51,8 @@ class CommitteePolicy:
     emergency_labelers: tuple[str, ...]
     change_managers: tuple[str, ...]
     delegates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # how many days an emergency's client notice may precede its incident
+    emergency_notice_days: int = DEFAULT_EMERGENCY_NOTICE_DAYS
     # role -> the login that holds it; a role held by nobody is not here (and
     # is a finding of `check_committee`, so a policy with one is never used).
     roles: Mapping[str, str] = field(default_factory=dict)
@@ -63,6 +66,7 @@ class CommitteePolicy:
             emergency_labelers=tuple(data["emergencyLabelers"]),
             change_managers=tuple(data["changeManagers"]),
             delegates={k: tuple(v) for k, v in data.get("delegates", {}).items()},
+            emergency_notice_days=data.get("emergencyNoticeDays", DEFAULT_EMERGENCY_NOTICE_DAYS),
             roles={
                 role: holder
                 for role, holder in (data.get("roles") or {}).items()
@@ -328,6 +332,128 @@ def check_standard_changes(document: Document) -> list[Problem]:
             )
     return problems
 
+
+# ---------------------------------------------------------------- the cluster
+
+ENVIRONMENTS = ("producao", "homologacao")
+_PLACEHOLDER = re.compile(r"\{(orgId|environment)\}")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_SUBDOMAIN_PART = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# An org id to try templates with; each topology's own names are checked with its own.
+_SAMPLE_ORG_ID = "acme"
+
+
+def expand(template: str, org_id: str, environment: str) -> str:
+    """`{orgId}-{environment}-tls` -> `acme-producao-tls`."""
+    values = {"orgId": org_id, "environment": environment}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def is_host_name(text: str) -> bool:
+    """A name DNS can resolve: dot-separated labels of at most 63, at most 253 in all."""
+    return len(text) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in text.split("."))
+
+
+def is_object_name(text: str) -> bool:
+    """A Kubernetes object name (DNS-1123 subdomain): at most 253, parts of any length."""
+    return len(text) <= 253 and all(_SUBDOMAIN_PART.fullmatch(part) for part in text.split("."))
+
+
+@dataclass(frozen=True)
+class ClusterPolicy:
+    """How clients reach their topologies: `policy/cluster.yaml`."""
+
+    ingress_class: str
+    controller_namespace: Mapping[str, str]  # labels of the ingress controller's namespace
+    host_templates: Mapping[str, str]  # environment -> host, with {orgId}
+    tls_secret_template: str
+    cluster_issuer: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ClusterPolicy:
+        ingress = data["ingress"]
+        return cls(
+            ingress_class=ingress["className"],
+            controller_namespace=dict(ingress["controllerNamespace"]),
+            host_templates=dict(ingress["hosts"]),
+            tls_secret_template=ingress["tls"]["secretName"],
+            cluster_issuer=ingress["tls"].get("clusterIssuer"),
+        )
+
+    def hosts(self, org_id: str, own: Mapping[str, str]) -> dict[str, str]:
+        """The public host of each environment: the topology's own, else the default."""
+        return {
+            environment: own.get(environment)
+            or expand(self.host_templates[environment], org_id, environment)
+            for environment in ENVIRONMENTS
+        }
+
+    def tls_secret(self, org_id: str, environment: str) -> str:
+        return expand(self.tls_secret_template, org_id, environment)
+
+
+def check_cluster(document: Document) -> list[Problem]:
+    """Templates that give every client a valid host and TLS Secret name of its own."""
+    ingress = document.data["ingress"]
+    problems: list[Problem] = []
+    hosts = ingress["hosts"]
+    for environment in ENVIRONMENTS:
+        template = hosts[environment]
+        example = expand(template, _SAMPLE_ORG_ID, environment)
+        if "{orgId}" not in template:
+            problems.append(
+                document.problem(
+                    ["ingress", "hosts", environment],
+                    f"{template!r} has no {{orgId}}: every client would get the same host; "
+                    "write e.g. {orgId}.protheus.saas.com.br",
+                    "cluster-hosts",
+                    key=False,
+                )
+            )
+        elif not is_host_name(example):
+            problems.append(
+                document.problem(
+                    ["ingress", "hosts", environment],
+                    f"{template!r} does not give a valid host name (for org id "
+                    f"{_SAMPLE_ORG_ID}: {example!r}); each dot-separated part has 1 to 63 "
+                    "letters, digits or '-', not at either end",
+                    "cluster-hosts",
+                    key=False,
+                )
+            )
+    if hosts["producao"] == hosts["homologacao"]:
+        problems.append(
+            document.problem(
+                ["ingress", "hosts", "homologacao"],
+                "produção and homologação would share one host; make them differ, e.g. "
+                "{orgId}-homolog.protheus.saas.com.br",
+                "cluster-hosts",
+                key=False,
+            )
+        )
+    secret = ingress["tls"]["secretName"]
+    example = expand(secret, _SAMPLE_ORG_ID, "homologacao")
+    if "{environment}" not in secret:
+        problems.append(
+            document.problem(
+                ["ingress", "tls", "secretName"],
+                f"{secret!r} has no {{environment}}: the certificates of produção and "
+                "homologação would overwrite each other; write e.g. {orgId}-{environment}-tls",
+                "cluster-tls",
+                key=False,
+            )
+        )
+    elif not is_object_name(example):
+        problems.append(
+            document.problem(
+                ["ingress", "tls", "secretName"],
+                f"{secret!r} does not give a valid Secret name (for org id {_SAMPLE_ORG_ID}: "
+                f"{example!r}); parts of letters, digits or '-' joined by '.'",
+                "cluster-tls",
+                key=False,
+            )
+        )
+    return problems
 
 @dataclass(frozen=True)
 class Person:

@@ -29,8 +29,25 @@ class Problem:
     rule: str
 
     def __str__(self) -> str:
-        message = one_line(self.message)
-        return f"{self.path}:{self.line}:{self.col}: {self.level}: {message} [{self.rule}]"
+        # A file name can carry a line break as well as a message can.
+        path, message = one_line(self.path), one_line(self.message)
+        return f"{path}:{self.line}:{self.col}: {self.level}: {message} [{self.rule}]"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A problem known by the key it is about, before its line and column are looked up.
+
+    Rules that see several files at once work on models, without the files'
+    node trees; the caller turns each into a `Problem` with the document's
+    position of `pointer`.
+    """
+
+    pointer: tuple[str | int, ...]
+    message: str
+    rule: str
+    level: Level = Level.ERROR
+    key: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,10 +61,28 @@ class Position:
 START = Position(1, 1)
 
 
+# Every character that ends a line somewhere: in a terminal, in Python's
+# splitlines, in a CI log reader. Tabs are escaped too, for the columns.
+_BREAKS = {
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\f": "\\f",
+    "\x1c": "\\x1c",
+    "\x1d": "\\x1d",
+    "\x1e": "\\x1e",
+    "\x85": "\\x85",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_BREAK_TABLE = str.maketrans(_BREAKS)
+
+
 def one_line(text: str) -> str:
-    """`text` with line breaks and tabs escaped: one finding, one line, whatever a
-    value from a file contains."""
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    """`text` with every line-breaking character (and tab) escaped: one finding, one
+    line, whatever a value or a file name contains."""
+    return text.translate(_BREAK_TABLE)
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

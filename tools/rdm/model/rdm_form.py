@@ -1,8 +1,10 @@
-"""A new RDM from the answers of `rdm new`: the next free id and the file's text.
+"""A new RDM from the answers of `rdm new`: the next free id, each answer's check
+and the file's text.
 
 Pure: the answers, the ids that exist and the year come in; a mapping and YAML
-text go out. Checking the result is the repository's job (the same rules as
-`rdm validate`), writing it the edge's.
+text go out. Each answer is checked against the RDM schema as it is typed
+(`answer_problem`); checking the whole result is the repository's job (the same
+rules as `rdm validate`), writing it the edge's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 
 import yaml
 
-_ID = re.compile(r"RDM-([0-9]{4})-([0-9]{4})")
+from rdm.i18n import N_, _
+from rdm.model import schemas
+
+_ID = re.compile(r"^RDM-([0-9]{4})-([0-9]{4})\Z")
 MAX_SEQUENCE = 9999
 
 
@@ -109,3 +114,61 @@ def to_yaml(data: Mapping[str, Any]) -> str:
         dict(data), allow_unicode=True, sort_keys=False, width=88, default_flow_style=False
     )
     return "# yaml-language-server: $schema=../../schemas/rdm.schema.json\n" + body
+
+
+# Where each free-text answer of the form goes in the file (for the schema's rules).
+ANSWER_PATHS: Mapping[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "requester": ("requester",),
+    "description": ("description",),
+    "opinion_author": ("technicalOpinion", "author"),
+    "opinion": ("technicalOpinion", "text"),
+    "rollback_plan": ("rollback", "plan"),
+    "evidence": ("homologation", "evidence"),
+    "tested_by": ("homologation", "testedBy"),
+    "incident": ("incident",),
+    "notice": ("communication", "notice"),
+    "notified_at": ("communication", "notifiedAt"),
+    "window": ("window",),
+}
+# What a person is told when an answer does not have the form the schema wants.
+_LOGIN = N_("{value!r} is not a GitHub login (letters, digits and single hyphens, up to 39)")
+_FORMS: Mapping[str, str] = {
+    "requester": _LOGIN,
+    "opinion_author": _LOGIN,
+    "tested_by": _LOGIN,
+    "incident": N_("{value!r} is not a ticket id like INC-20931"),
+    "notified_at": N_(
+        "{value!r} is not a date and time with its offset, like 2026-11-26T08:15:00-03:00"
+    ),
+    "window": N_("{value!r} is not a date YYYY-MM-DD"),
+}
+
+
+def answer_problem(name: str, value: str) -> str | None:
+    """What `rdm validate` would refuse in this one answer, said for a person; None if fine.
+
+    The answer is checked against the RDM schema at its place in the file (the
+    same schema, so the form and the file never disagree); the other fields'
+    absence is not this answer's problem.
+    """
+    path = ANSWER_PATHS.get(name)
+    if path is None:
+        return None
+    instance: Any = value
+    for key in reversed(path):
+        instance = {key: instance}
+    for error in schemas.validator("rdm").iter_errors(instance):
+        if tuple(error.absolute_path) != path:
+            continue  # "required" and the like, about fields not asked yet
+        limit = error.validator_value
+        if error.validator == "minLength":
+            return _("{value!r} is too short: at least {n} characters").format(value=value, n=limit)
+        if error.validator == "maxLength":
+            return _("too long: at most {n} characters (this one has {length})").format(
+                n=limit, length=len(value)
+            )
+        if name in _FORMS:
+            return _(_FORMS[name]).format(value=value)
+        return str(error.message)
+    return None

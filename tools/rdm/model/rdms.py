@@ -16,10 +16,10 @@ from typing import Any
 
 from rdm.model import dates
 from rdm.model.documents import Document
-from rdm.model.problems import Problem
+from rdm.model.problems import Level, Located, Problem
 
-FILE_NAME = re.compile(r"RDM-([0-9]{4})-([0-9]{4})\.yaml")
-_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?")
+FILE_NAME = re.compile(r"^RDM-([0-9]{4})-([0-9]{4})\.yaml\Z")
+_DURATION = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?\Z")
 
 
 class ChangeType(enum.StrEnum):
@@ -89,6 +89,10 @@ class Rdm:
     incident: str | None
     communication: Communication | None
     template: str | None
+    incident_at: str | None = None
+    depends_on: tuple[str, ...] = ()
+    # `changes.workloads`: what the RDM says it changes; None when it does not say
+    declared_workloads: tuple[str, ...] | None = None
     downtime: Downtime | None = None
     # Logins of the people the change involves (the DBA, the cloud analyst who
     # runs it): their approval joins the consensus of the RDM's committee.
@@ -133,6 +137,11 @@ class Rdm:
                 else None
             ),
             template=data.get("template"),
+            incident_at=data.get("incidentAt"),
+            depends_on=tuple(data.get("dependsOn", ())),
+            declared_workloads=(
+                tuple(data["changes"]["workloads"]) if "changes" in data else None
+            ),
             downtime=_downtime(data.get("downtime")),
             involved=tuple(data.get("involved", ())),
         )
@@ -167,6 +176,7 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
                 "rdm-id-filename",
             )
         )
+    problems += _zero_durations(rdm, document)
     seen: set[str] = set()
     for index, login in enumerate(rdm.involved):
         if login.lower() in seen:
@@ -207,6 +217,126 @@ def check(rdm: Rdm, document: Document, relative: str) -> list[Problem]:
             )
         )
     return problems
+
+
+def _zero_durations(rdm: Rdm, document: Document) -> list[Problem]:
+    """A change or a rollback that takes no time at all is an estimate nobody made."""
+    problems: list[Problem] = []
+    if rdm.estimated_duration <= timedelta():
+        problems.append(
+            document.problem(
+                ["estimatedDuration"],
+                "an implementation of 0m cannot be true; write the time it takes, e.g. 30m",
+                "rdm-duration-zero",
+            )
+        )
+    if rdm.rollback_duration <= timedelta():
+        problems.append(
+            document.problem(
+                ["rollback", "estimatedDuration"],
+                "a rollback of 0m cannot be true (restoring the snapshot takes time); write "
+                "the time it takes, e.g. 15m",
+                "rdm-duration-zero",
+            )
+        )
+    return problems
+
+
+def time_findings(
+    rdm: Rdm,
+    now: datetime,
+    notice_days: int,
+    window_end: datetime | None,
+    new: str | None,
+    since: str = "",
+) -> list[Located]:
+    """Times that cannot be true as of `now`.
+
+    - an emergency's notice or incident in the future of `now` (the file's commit,
+      or the present for a work tree);
+    - a notice more than `notice_days` days before the incident it announces;
+    - a window that has ended (`window_end`, the end of the occurrence it names):
+      a warning, since a record of a past change is legitimate, and an error when
+      the change under review made it so (`new` says how: "is new", "names
+      another window", since the revision `since`).
+    """
+    found: list[Located] = []
+    shown_now = _instant_text(now)
+    communication = rdm.communication
+    notified = _aware(communication.notified_at) if communication is not None else None
+    incident = _aware(rdm.incident_at)
+    if notified is not None and notified > now:
+        found.append(
+            Located(
+                ("communication", "notifiedAt"),
+                f"the clients cannot have been told at {_instant_text(notified)}: that is in the "
+                f"future (it is {shown_now}); write when they were told",
+                "rdm-emergency-notice",
+            )
+        )
+    if incident is not None and incident > now:
+        found.append(
+            Located(
+                ("incidentAt",),
+                f"the incident cannot begin at {_instant_text(incident)}: that is in the future "
+                f"(it is {shown_now})",
+                "rdm-emergency-notice",
+            )
+        )
+    if notified is not None and incident is not None:
+        early = incident - notified
+        if early > timedelta(days=notice_days):
+            found.append(
+                Located(
+                    ("communication", "notifiedAt"),
+                    f"the notice ({_instant_text(notified)}) is {early.days} days before the "
+                    f"incident began ({_instant_text(incident)}); a notice of this emergency "
+                    f"comes at most {notice_days} day(s) before it (emergencyNoticeDays in "
+                    "policy/committee.yaml): is it the notice of another change?",
+                    "rdm-emergency-notice",
+                )
+            )
+    if window_end is not None and window_end <= now and rdm.window is not None:
+        if new is not None:
+            found.append(
+                Located(
+                    ("window",),
+                    f"the window of {rdm.window} ended at {_instant_text(window_end)}, before "
+                    f"now ({shown_now}), and this RDM {new} since {since}: a change under "
+                    "review needs a window still to come",
+                    "rdm-window-past",
+                )
+            )
+        else:
+            found.append(
+                Located(
+                    ("window",),
+                    f"the window of {rdm.window} ended at {_instant_text(window_end)}: a record "
+                    "of a past change (a new RDM needs a window still to come)",
+                    "rdm-window-past",
+                    Level.WARNING,
+                )
+            )
+    return found
+
+
+def _aware(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _instant_text(instant: datetime) -> str:
+    """`2026-12-03 06:00 -03:00`, as the calendar's decisions write an instant."""
+    offset = instant.utcoffset() or timedelta()
+    sign = "-" if offset < timedelta() else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{instant:%Y-%m-%d %H:%M} {sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
 
 
 # The dates of an RDM: (pointer, reader) for each.

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rdm.i18n import _
+
 SCHEMA = "rdm.execution/v1"
 NOTES_REF = "refs/notes/rdm"
 # A note larger than this is not read: records are small, a huge note is hostile.
@@ -196,7 +198,8 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> An
     value = data.get(key)
     # bool is an int in Python; a count or an id given as true is not one.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise _Bad(f"'{key}' is missing or not {getattr(kind, '__name__', kind)}")
+        kind_name = getattr(kind, "__name__", str(kind))
+        raise _Bad(_("'{key}' is missing or not {kind}").format(key=key, kind=kind_name))
     return value
 
 
@@ -209,9 +212,11 @@ def _datetime(data: Mapping[str, Any], key: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise _Bad(f"'{key}' is not an ISO 8601 date-time: {text[:40]!r}") from exc
+        raise _Bad(
+            _("'{key}' is not an ISO 8601 date-time: {text}").format(key=key, text=repr(text[:40]))
+        ) from exc
     if value.tzinfo is None:
-        raise _Bad(f"'{key}' has no UTC offset: {text[:40]!r}")
+        raise _Bad(_("'{key}' has no UTC offset: {text}").format(key=key, text=repr(text[:40])))
     return value
 
 
@@ -223,7 +228,7 @@ def _seconds(data: Mapping[str, Any], key: str) -> timedelta:
     value = _get(data, key, int)
     # Ten years: anything longer is not a duration a record can hold.
     if not 0 <= value <= 10 * 366 * 86400:
-        raise _Bad(f"'{key}' is out of range: {value}")
+        raise _Bad(_("'{key}' is out of range: {value}").format(key=key, value=value))
     return timedelta(seconds=value)
 
 
@@ -233,12 +238,23 @@ def _enum(data: Mapping[str, Any], key: str, kind: type[enum.StrEnum]) -> Any:
         return kind(text)
     except ValueError as exc:
         allowed = ", ".join(m.value for m in kind)
-        raise _Bad(f"'{key}' is {text[:40]!r}, not one of {allowed}") from exc
+        raise _Bad(
+            _("'{key}' is {text}, not one of {allowed}").format(
+                key=key, text=repr(text[:40]), allowed=allowed
+            )
+        ) from exc
+
+
+def _backwards(started: datetime, finished: datetime, message: str) -> None:
+    """A span that ends before it starts is not a record: its negative duration
+    would read as a rollback faster than declared, or a change that took no time."""
+    if finished < started:
+        raise _Bad(message)
 
 
 def _approver(data: Any) -> Approver:
     if not isinstance(data, Mapping):
-        raise _Bad("an approver is not an object")
+        raise _Bad(_("an approver is not an object"))
     return Approver(
         login=_get(data, "login", str),
         review_id=_get(data, "reviewId", int),
@@ -248,28 +264,43 @@ def _approver(data: Any) -> Approver:
     )
 
 
-def _rollback(data: Any) -> Rollback:
+def _rollback(data: Any, rdm_id: str, org_id: str) -> Rollback:
     if not isinstance(data, Mapping):
-        raise _Bad("a rollback is not an object")
+        raise _Bad(_("a rollback is not an object"))
+    started, finished = _datetime(data, "startedAt"), _datetime(data, "finishedAt")
+    _backwards(
+        started,
+        finished,
+        _("{rdm}: the rollback of {org} ends before it starts").format(rdm=rdm_id, org=org_id),
+    )
     return Rollback(
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         declared=_seconds(data, "declaredSeconds"),
         reason=_get(data, "reason", str),
     )
 
 
-def _topology(data: Any) -> TopologyRecord:
+def _topology(data: Any, rdm_id: str) -> TopologyRecord:
     if not isinstance(data, Mapping):
-        raise _Bad("a topology entry is not an object")
+        raise _Bad(_("a topology entry is not an object"))
+    org_id = _get(data, "orgId", str)
+    started, finished = _datetime(data, "startedAt"), _datetime(data, "finishedAt")
+    _backwards(
+        started,
+        finished,
+        _("{rdm}: the run of {org} ends before it starts").format(rdm=rdm_id, org=org_id),
+    )
     return TopologyRecord(
-        org_id=_get(data, "orgId", str),
+        org_id=org_id,
         outcome=_enum(data, "outcome", TopologyOutcome),
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         snapshot_id=_optional(data, "snapshot", str),
         error=_optional(data, "error", str),
-        rollback=None if data.get("rollback") is None else _rollback(data["rollback"]),
+        rollback=None
+        if data.get("rollback") is None
+        else _rollback(data["rollback"], rdm_id, org_id),
     )
 
 
@@ -282,22 +313,31 @@ _KNOWN = {
 
 def _record(data: Any) -> ExecutionRecord:
     if not isinstance(data, Mapping):
-        raise _Bad("a record is not an object")
+        raise _Bad(_("a record is not an object"))
     window_text = _optional(data, "window", str)
     try:
         window = None if window_text is None else date.fromisoformat(window_text)
     except ValueError as exc:
-        raise _Bad(f"'window' is not a date: {window_text[:40]!r}") from exc
+        raise _Bad(_("'window' is not a date: {text}").format(text=repr(window_text[:40]))) from exc
     reasons = _get(data, "reasons", list) if "reasons" in data else []
     if not all(isinstance(r, str) for r in reasons):
-        raise _Bad("'reasons' holds something that is not text")
+        raise _Bad(_("'reasons' holds something that is not text"))
+    rdm_id = _get(data, "rdm", str)
+    started, finished = _datetime(data, "startedAt"), _datetime(data, "finishedAt")
+    _backwards(
+        started,
+        finished,
+        _("{rdm} ends ({end}) before it starts ({start})").format(
+            rdm=rdm_id, end=finished.isoformat(), start=started.isoformat()
+        ),
+    )
     return ExecutionRecord(
-        rdm_id=_get(data, "rdm", str),
+        rdm_id=rdm_id,
         outcome=_enum(data, "outcome", Outcome),
         merge_commit=_get(data, "mergeCommit", str),
         revision=_get(data, "revision", str),
-        started_at=_datetime(data, "startedAt"),
-        finished_at=_datetime(data, "finishedAt"),
+        started_at=started,
+        finished_at=finished,
         estimated_duration=_seconds(data, "estimatedSeconds"),
         rollback_declared=_seconds(data, "rollbackDeclaredSeconds"),
         pr=_optional(data, "pr", int),
@@ -305,7 +345,7 @@ def _record(data: Any) -> ExecutionRecord:
         change_type=_get(data, "type", str) if "type" in data else "normal",
         priority=_optional(data, "priority", str),
         approvers=tuple(_approver(a) for a in _get(data, "approvers", list)),
-        topologies=tuple(_topology(t) for t in _get(data, "topologies", list)),
+        topologies=tuple(_topology(t, rdm_id) for t in _get(data, "topologies", list)),
         reasons=tuple(reasons),
         run_url=_optional(data, "run", str),
         extra={k: v for k, v in data.items() if k not in _KNOWN},
@@ -315,21 +355,23 @@ def _record(data: Any) -> ExecutionRecord:
 def parse_note(raw: bytes) -> tuple[list[ExecutionRecord], list[str]]:
     """The records a note holds, and one message per part that is not a record."""
     if len(raw) > MAX_NOTE_BYTES:
-        return [], [f"the note is over {MAX_NOTE_BYTES // 1024} KiB; not read"]
+        return [], [_("the note is over {size} KiB; not read").format(size=MAX_NOTE_BYTES // 1024)]
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return [], [f"the note is not JSON: {str(exc)[:120]}"]
+        return [], [_("the note is not JSON: {error}").format(error=str(exc)[:120])]
     if not isinstance(body, Mapping) or body.get("schema") != SCHEMA:
-        return [], [f"the note is not an rdm execution note (schema {SCHEMA})"]
+        return [], [
+            _("the note is not an rdm execution note (schema {schema})").format(schema=SCHEMA)
+        ]
     entries = body.get("records")
     if not isinstance(entries, list):
-        return [], ["the note has no 'records' list"]
+        return [], [_("the note has no 'records' list")]
     records: list[ExecutionRecord] = []
     errors: list[str] = []
     for index, entry in enumerate(entries):
         try:
             records.append(_record(entry))
         except _Bad as exc:
-            errors.append(f"record {index + 1}: {exc}")
+            errors.append(_("record {n}: {why}").format(n=index + 1, why=exc))
     return records, errors

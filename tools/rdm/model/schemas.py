@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is invalid
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-from rdm.model import dates
+from rdm.model import dates, messages
 from rdm.model.documents import Document
 from rdm.model.problems import Problem, RdmError
 
@@ -57,6 +57,7 @@ KINDS = (
     "priorities",
     "standard-changes",
     "operations",
+    "cluster",
 )
 # How every schema pattern ends. In Python (jsonschema) `$` also matches before a
 # final line break, so "06:00\n" would pass `^..:..$`; the lookahead refuses any
@@ -215,14 +216,17 @@ def _problems(document: Document, error: ValidationError) -> list[Problem]:
         ]
         known = ", ".join(sorted(allowed)) or "none"
         # Every unknown key is its own finding, at its own line.
-        return [
-            document.problem(
-                [*pointer, extra],
-                f"{_where(error)}unknown key {extra!r} (known keys: {known})",
-                "schema",
-            )
-            for extra in extras
-        ]
+        problems = []
+        for extra in extras:
+            note = messages.key_note(str(extra))
+            meant = messages.key_suggestion(str(extra), sorted(allowed))
+            if note is not None:
+                text = f"{_where(error)}unknown key {extra!r}: {note}"
+            else:
+                hint = f": did you mean {meant!r}?" if meant else ""
+                text = f"{_where(error)}unknown key {extra!r}{hint} (known keys: {known})"
+            problems.append(document.problem([*pointer, extra], text, "schema"))
+        return problems
     return [document.problem(pointer, f"{_where(error)}{_message(error)}", "schema")]
 
 
@@ -231,41 +235,107 @@ def _where(error: ValidationError) -> str:
     return f"{path}: " if path else ""
 
 
+# JSON types in words, for "expected ..., found ...".
+_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "null": "null",
+}
+
+
 def _message(error: ValidationError) -> str:
+    """What is wrong with the value, in words a person can act on.
+
+    Never a regular expression: a `pattern` says its form through the schema's
+    `errorMessage` (every pattern has one; a test holds the schemas to it), and
+    `x-form` names the forms that get a rewritten suggestion.
+    """
     validator_name = error.validator
-    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("errorMessage")
+    form = schema.get("x-form")
+    instance = error.instance
     if custom and validator_name in ("oneOf", "anyOf", "not"):
         return str(custom)
-    if custom and validator_name in ("pattern", "format", "minLength", "maxLength"):
-        return f"{error.instance!r}: {custom}"
+    if validator_name == "format" or (
+        validator_name == "type" and schema.get("format") in ("date", "date-time")
+    ):
+        if schema.get("format") == "date":
+            return messages.date_message(instance)
+        if schema.get("format") == "date-time":
+            return messages.date_time_message(instance)
+    if validator_name == "type":
+        return _type_message(error.validator_value, instance, form)
+    if validator_name == "enum":
+        options = list(error.validator_value)  # type: ignore[arg-type]
+        listed = ", ".join(repr(v) for v in options)
+        meant = messages.did_you_mean(instance, options)
+        hint = f": did you mean {meant!r}?" if meant is not None else ""
+        return f"{instance!r} is not one of {listed}{hint}"
+    if validator_name == "pattern":
+        if form == "cnpj":
+            return messages.cnpj_message(instance)
+        described = str(custom) if custom else "does not have the expected form"
+        meant = _form_suggestion(form, instance)
+        hint = f"; did you mean {meant!r}?" if meant is not None and meant != instance else ""
+        return f"{instance!r}: {described}{hint}"
+    if custom and validator_name in ("format", "minLength", "maxLength"):
+        return f"{instance!r}: {custom}"
     if validator_name == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required key {missing!r}"
-    if validator_name == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
-        return f"{error.instance!r} is not one of {options}"
-    if validator_name == "pattern":
-        form = str(error.validator_value).replace(END_OF_TEXT, "$")
-        return f"{error.instance!r} does not match the expected form {form}"
-    if validator_name == "type":
-        return f"expected {error.validator_value}, found {_json_type(error.instance)}"
     if validator_name == "format":
-        return f"{error.instance!r} is not a valid {error.validator_value}"
+        return f"{instance!r} is not a valid {error.validator_value}"
     return str(custom) if custom else error.message
 
 
-def _json_type(value: object) -> str:
+def _type_message(expected: object, instance: object, form: object) -> str:
+    wanted = [expected] if isinstance(expected, str) else list(expected)  # type: ignore[call-overload]
+    if "boolean" in wanted and not isinstance(instance, bool):
+        return messages.boolean_message(instance)
+    if form == "cnpj":
+        return messages.cnpj_message(instance)
+    found = _describe(instance)
+    if form == "duration" and isinstance(instance, int | float) and not isinstance(instance, bool):
+        return (
+            f"found {found}; write a duration with its unit, e.g. 45m, 2h or 1h30m "
+            f"({instance} minutes is {messages.duration_suggestion(f'{int(instance)}m') or '0m'})"
+        )
+    words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted)
+    number = isinstance(instance, int | float) and not isinstance(instance, bool)
+    if wanted == ["string"] and number:
+        return f"expected text, found {found}; write it in quotes: \"{instance}\""
+    return f"expected {words}, found {found}"
+
+
+def _form_suggestion(form: object, instance: object) -> str | None:
+    if not isinstance(instance, str):
+        return None
+    if form == "duration":
+        return messages.duration_suggestion(instance)
+    if form == "org-id":
+        slug = re.sub(r"[^a-z0-9-]+", "-", messages.plain(instance)).strip("-")
+        slug = re.sub(r"-{2,}", "-", slug)[:63].strip("-")
+        return slug or None
+    return None
+
+
+def _describe(value: object) -> str:
     if value is None:
-        return "null"
+        return "nothing (null)"
     if isinstance(value, bool):
-        return "boolean"
+        return "true" if value else "false"
     if isinstance(value, int | float):
-        return "number"
+        return f"the number {value}"
     if isinstance(value, str):
-        return "string"
+        return f"the text {value!r}"
     if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, dict) else type(value).__name__
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
 
 
 # ---------------------------------------------------------------- Kubernetes objects

@@ -63,7 +63,7 @@ PART_KEY = "snapshot.json.gz"
 PART_BYTES = 700 * 1024
 MAX_PARTS = 8
 DEFAULT_KEEP = 10
-_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\Z")
 
 
 class SnapshotError(RdmError):

@@ -28,8 +28,11 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from rdm.model.kubernetes_values import ini_key, ini_name_problem, ini_value_problem
+from rdm.model.policy import ENVIRONMENTS, ClusterPolicy
 from rdm.model.problems import RdmError
-from rdm.model.topologies import Topology, Workload
+from rdm.model.topologies import RESERVED_ENV, Topology, Workload, value_problems
+from rdm.reports import jsontext
 
 # The Kubernetes version whose OpenAPI schema every rendered object must follow
 # (`schemas.kubernetes_errors` checks them against it): the minor of the control
@@ -49,6 +52,7 @@ KINDS: dict[tuple[str, str], int] = {
     ("v1", "ConfigMap"): 2,
     ("v1", "Service"): 3,
     ("apps/v1", "Deployment"): 4,
+    ("networking.k8s.io/v1", "Ingress"): 5,
 }
 CLUSTER_SCOPED = frozenset({"Namespace"})
 
@@ -64,6 +68,20 @@ COMPONENT_WAVES: dict[str, int] = {
     "webservice": 4,
     "status": 5,
 }
+# The way in (Ingresses, and the NetworkPolicies that admit the ingress
+# controller) opens last, once everything behind it is up.
+EXPOSURE_WAVE = 6
+
+# What each environment publishes through the ingress controller, on the
+# workloads' `http` port: the status page (the uptime monitors), the REST
+# webservice (the clients' ERPs) and, for products used in the browser, the
+# appserver's web app (SmartClient HTML). Smart Fiscal clients reach it only
+# through their ERP's webservice calls.
+PUBLISHED_PORT = "http"
+STATUS_ROUTE = ("/status", "protheus-status")
+WEB_APP_PRODUCTS = frozenset({"smart-esocial"})
+ENVIRONMENT_SUFFIX = {"producao": "prod", "homologacao": "homolog"}
+CERT_MANAGER_ISSUER = "cert-manager.io/cluster-issuer"
 
 
 @dataclass(frozen=True)
@@ -169,11 +187,10 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-# Environment variables the renderer adds to workloads with database credentials.
-DB_USER_ENV = "PROTHEUS_DB_USER"
-DB_PASSWORD_ENV = "PROTHEUS_DB_PASSWORD"  # noqa: S105 - a variable name, not a password
+# Environment variables the renderer adds to workloads with database credentials
+# (the topology rules refuse them in a topology: `topologies.RESERVED_ENV`).
+DB_USER_ENV, DB_PASSWORD_ENV = RESERVED_ENV["dbaccess"]
 
-_INI_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 
 class RenderError(RdmError):
@@ -221,12 +238,88 @@ class Job:
 # ---------------------------------------------------------------- the data
 
 
-def jobs(topology: Topology) -> list[Job]:
+def routes(topology: Topology, environment: str) -> list[tuple[str, Workload]]:
+    """(path, workload) that `environment` publishes; disabled workloads publish nothing."""
+    suffix = ENVIRONMENT_SUFFIX[environment]
+    wanted = [STATUS_ROUTE, ("/rest", f"protheus-webservice-{suffix}")]
+    if topology.product in WEB_APP_PRODUCTS:
+        wanted.append(("/", f"protheus-appserver-{suffix}"))
+    found: list[tuple[str, Workload]] = []
+    for path, name in wanted:
+        workload = topology.workload(name)
+        if workload is not None and workload.enabled:
+            found.append((path, workload))
+    return found
+
+
+def _published_port(workload: Workload) -> int:
+    return next(p.port for p in PROFILES[workload.component].ports if p.name == PUBLISHED_PORT)
+
+
+def _exposure_jobs(topology: Topology, cluster: ClusterPolicy) -> list[Job]:
+    org = topology.org_id
+    base = {"org_id": org, "namespace": topology.namespace, "wave": str(EXPOSURE_WAVE)}
+    common_labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "rdm/org-id": org}
+    hosts = cluster.hosts(org, topology.hosts)
+    annotations = {WAVE_ANNOTATION: str(EXPOSURE_WAVE)}
+    if cluster.cluster_issuer is not None:
+        annotations[CERT_MANAGER_ISSUER] = cluster.cluster_issuer
+    result: list[Job] = []
+    published: dict[str, Workload] = {}
+    for environment in ENVIRONMENTS:
+        found = routes(topology, environment)
+        if not found:
+            continue
+        published.update((w.name, w) for _, w in found)
+        result.append(
+            Job(
+                "ingress.json.j2",
+                {
+                    **base,
+                    "name": f"protheus-{environment}",
+                    "labels": {**common_labels, "rdm/environment": environment},
+                    "annotations": annotations,
+                    "ingress_class": cluster.ingress_class,
+                    "host": hosts[environment],
+                    "tls_secret": cluster.tls_secret(org, environment),
+                    "routes": [
+                        {"path": path, "service": w.name, "port": PUBLISHED_PORT}
+                        for path, w in found
+                    ],
+                },
+                EXPOSURE_WAVE,
+            )
+        )
+    for name, workload in sorted(published.items()):
+        result.append(
+            Job(
+                "networkpolicy-ingress.json.j2",
+                {
+                    **base,
+                    "policy_name": f"rdm-ingress-{name}",
+                    "labels": common_labels,
+                    "selector": {"app.kubernetes.io/name": name, "rdm/org-id": org},
+                    "controller_namespace": dict(cluster.controller_namespace),
+                    "port": _published_port(workload),
+                },
+                EXPOSURE_WAVE,
+            )
+        )
+    return result
+
+
+def jobs(topology: Topology, cluster: ClusterPolicy | None = None) -> list[Job]:
     """Every template to render for `topology`, with the plain data it gets.
 
     Values are plain dicts, lists, strings and numbers: templates read them by
-    subscript, which the sandbox lets through at no extra cost.
+    subscript, which the sandbox lets through at no extra cost. Without the
+    `cluster` policy there is no way in: no Ingress is rendered.
     """
+    refused = value_problems(topology)
+    if refused:
+        # `rdm validate` reports these as findings; a caller that skipped it still
+        # gets no manifest Kubernetes would refuse or misread.
+        raise RenderError(f"{topology.org_id}: {refused[0].message} [{refused[0].rule}]")
     org = topology.org_id
     base = {"org_id": org, "namespace": topology.namespace}
     common_labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "rdm/org-id": org}
@@ -310,6 +403,8 @@ def jobs(topology: Topology) -> list[Job]:
                 wave,
             )
         )
+    if cluster is not None:
+        result += _exposure_jobs(topology, cluster)
     return result
 
 
@@ -321,10 +416,11 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
     keys: dict[tuple[str, str], str] = {}
 
     def put(section: str, entries: Mapping[str, str]) -> None:
-        canonical = names.setdefault(section.lower(), section)
+        # Protheus trims names and ignores their case: write each name once, trimmed.
+        canonical = names.setdefault(ini_key(section), section.strip())
         target = sections.setdefault(canonical, {})
         for key, value in entries.items():
-            target[keys.setdefault((canonical, key.lower()), key)] = value
+            target[keys.setdefault((canonical, ini_key(key)), key.strip())] = value
 
     for section, entries in profile.ini_defaults.items():
         put(section, entries)
@@ -349,8 +445,8 @@ def ini_text(topology: Topology, workload: Workload, profile: Profile) -> str:
 
 def _check_ini(topology: Topology, workload: Workload, where: str, text: str, what: str) -> None:
     # An ini file has no quoting: a line break in a value would write a new key.
-    bad = _INI_FORBIDDEN.search(text) or (what != "value" and re.search(r"[\[\]=]", text))
-    if bad or (what != "value" and not text.strip()):
+    bad = ini_value_problem(text) if what == "value" else ini_name_problem(text)
+    if bad is not None:
         raise RenderError(
             f"{topology.org_id}: {workload.name}: config {where}: the {what} {text!r} cannot be "
             "written to an ini file (no line breaks; no [, ] or = in names)"
@@ -462,9 +558,17 @@ class Renderer:
             template = self._templates[name] = self._env.get_template(name)
         return template
 
-    def render(self, topology: Topology) -> list[Manifest]:
-        """The checked objects of `topology`, in apply order."""
-        manifests = [self._render_one(topology, job) for job in jobs(topology)]
+    def render(self, topology: Topology, cluster: ClusterPolicy | None = None) -> list[Manifest]:
+        """The checked objects of `topology`, in apply order.
+
+        With the `cluster` policy, the way in too: an Ingress per environment and
+        the NetworkPolicies that admit the ingress controller.
+        """
+        hosts = cluster.hosts(topology.org_id, topology.hosts) if cluster else {}
+        limits = _Limits(
+            frozenset(hosts.values()), dict(cluster.controller_namespace) if cluster else {}
+        )
+        manifests = [self._render_one(topology, job, limits) for job in jobs(topology, cluster)]
         manifests.sort(key=lambda m: m.sort_key)
         seen: set[tuple[str, str]] = set()
         for manifest in manifests:
@@ -474,9 +578,13 @@ class Renderer:
                     f"{topology.org_id}: {manifest.template}: {manifest} is rendered twice"
                 )
             seen.add(key)
+        services = {name for kind, name in seen if kind == "Service"}
+        for manifest in manifests:
+            if manifest.kind == "Ingress":
+                _check_backends(topology.org_id, manifest, services)
         return manifests
 
-    def _render_one(self, topology: Topology, job: Job) -> Manifest:
+    def _render_one(self, topology: Topology, job: Job, limits: _Limits) -> Manifest:
         where = f"{topology.org_id}: template {job.template}"
         try:
             text = self._template(job.template).render(job.context)
@@ -488,11 +596,20 @@ class Renderer:
             raise RenderError(
                 f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from exc
-        _check_object(topology.org_id, job.template, obj)
+        _check_object(topology.org_id, job.template, obj, limits)
         return Manifest(topology.org_id, job.template, job.wave, obj)
 
 
-def _check_object(org_id: str, template: str, obj: object) -> None:
+@dataclass(frozen=True)
+class _Limits:
+    """What a topology's way in may contain: its own hosts, and only the ingress
+    controller's namespace from outside."""
+
+    hosts: frozenset[str]
+    controller_namespace: Mapping[str, str]
+
+
+def _check_object(org_id: str, template: str, obj: object, limits: _Limits) -> None:
     where = f"{org_id}: template {template}"
     if not isinstance(obj, dict):
         raise RenderError(f"{where}: must render one JSON object, not {type(obj).__name__}")
@@ -522,17 +639,65 @@ def _check_object(org_id: str, template: str, obj: object) -> None:
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict) or not isinstance(annotations.get(WAVE_ANNOTATION), str):
         raise RenderError(f"{where}: {label}: the {WAVE_ANNOTATION} annotation is missing")
+    if kind == "NetworkPolicy":
+        _check_network_policy(f"{where}: {label}", obj.get("spec"), limits)
+    elif kind == "Ingress":
+        _check_ingress_hosts(f"{where}: {label}", obj.get("spec"), limits)
+
+
+def _check_network_policy(where: str, spec: object, limits: _Limits) -> None:
+    """Admitted from outside the namespace: the ingress controller's namespace, on
+    named ports, and nothing else; no egress rule, no address block."""
+    if not isinstance(spec, dict) or spec.get("egress") or "Egress" in spec.get("policyTypes", []):
+        raise RenderError(f"{where}: a NetworkPolicy of rdm restricts ingress only")
+    for rule in spec.get("ingress") or []:
+        peers = rule.get("from") if isinstance(rule, dict) else None
+        if not isinstance(peers, list) or not peers:
+            raise RenderError(f"{where}: an ingress rule without `from` admits everyone")
+        for peer in peers:
+            if peer == {"podSelector": {}}:
+                continue
+            controller = {"namespaceSelector": {"matchLabels": dict(limits.controller_namespace)}}
+            if limits.controller_namespace and peer == controller and rule.get("ports"):
+                continue
+            raise RenderError(
+                f"{where}: admits {json.dumps(peer, sort_keys=True)}; only the namespace's own "
+                "pods, and the ingress controller's namespace on given ports, may be admitted"
+            )
+
+
+def _check_ingress_hosts(where: str, spec: object, limits: _Limits) -> None:
+    rules = spec.get("rules") if isinstance(spec, dict) else None
+    tls = spec.get("tls") if isinstance(spec, dict) else None
+    hosts = [r.get("host") for r in rules or [] if isinstance(r, dict)]
+    hosts += [h for entry in tls or [] if isinstance(entry, dict) for h in entry.get("hosts", [])]
+    if not rules or any(not isinstance(h, str) or h not in limits.hosts for h in hosts):
+        raise RenderError(f"{where}: an Ingress may serve only the client's own hosts")
+
+
+def _check_backends(org_id: str, manifest: Manifest, services: set[str]) -> None:
+    for rule in manifest.obj["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            name = path["backend"]["service"]["name"]
+            if name not in services:
+                raise RenderError(
+                    f"{org_id}: template {manifest.template}: {manifest}: path {path['path']} "
+                    f"leads to Service/{name}, which the topology does not render"
+                )
 
 
 _default: Renderer | None = None
 
 
-def render(topology: Topology) -> list[Manifest]:
-    """The checked objects of `topology` with the package's templates, in apply order."""
+def render(topology: Topology, cluster: ClusterPolicy | None = None) -> list[Manifest]:
+    """The checked objects of `topology` with the package's templates, in apply order.
+
+    `cluster` (policy/cluster.yaml) gives the way in; without it no Ingress is rendered.
+    """
     global _default  # one compiled set of templates per process
     if _default is None:
         _default = Renderer()
-    return _default.render(topology)
+    return _default.render(topology, cluster)
 
 
 def by_wave(manifests: Iterable[Manifest]) -> list[tuple[int, list[Manifest]]]:
@@ -558,6 +723,8 @@ _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "nul
 # Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
+# What a CI runner (GitHub Actions) reads as a command at the start of a line.
+WORKFLOW_COMMAND_STARTS = ("::", "##[")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -596,8 +763,13 @@ def _literal_ok(text: str) -> bool:
         or _UNPRINTABLE.search(text)
     ):
         return False
-    return all(not line or not line[0].isspace() for line in text[:-1].split("\n")) and not any(
-        ch < " " and ch not in "\t\n" for ch in text
+    lines = text[:-1].split("\n")
+    return (
+        all(not line or not line[0].isspace() for line in lines)
+        # a line of a printed stream must not start a CI workflow command
+        # (`::error …`): such text goes double-quoted, on one line
+        and not any(line.startswith(WORKFLOW_COMMAND_STARTS) for line in lines)
+        and not any(ch < " " and ch not in "\t\n" for ch in text)
     )
 
 
@@ -660,9 +832,9 @@ def to_yaml(obj: Mapping[str, Any]) -> str:
 
 def to_json(obj: Mapping[str, Any], *, indent: int | None = 2) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(
-        obj, ensure_ascii=False, sort_keys=True, indent=indent, separators=separators
-    ) + ("\n" if indent else "")
+    return jsontext.dumps(obj, sort_keys=True, indent=indent, separators=separators) + (
+        "\n" if indent else ""
+    )
 
 
 FORMATS = ("yaml", "json")
@@ -686,7 +858,7 @@ def file_name(index: int, manifest: Manifest, output_format: str = "yaml") -> st
 
 
 # Every name `file_name` gives (and nothing a person would put beside them).
-FILE_NAME = re.compile(r"[0-9]{2,}-[a-z]+-[a-z0-9.-]+\.(?:yaml|json)")
+FILE_NAME = re.compile(r"^[0-9]{2,}-[a-z]+-[a-z0-9.-]+\.(yaml|json)\Z")
 
 
 def files(manifests: Sequence[Manifest], output_format: str = "yaml") -> list[tuple[str, str]]:

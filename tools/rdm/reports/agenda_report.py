@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rdm.decisions import calendar
@@ -10,7 +9,7 @@ from rdm.decisions.agenda import Agenda, WindowEntry
 from rdm.decisions.lifecycle import Status
 from rdm.i18n import _
 from rdm.model.rdms import format_duration
-from rdm.reports import html
+from rdm.reports import html, jsontext
 from rdm.reports.lifecycle_report import (
     instant,
     state_label,
@@ -189,4 +188,4 @@ def agenda_json(agenda: Agenda, policy: calendar.CalendarPolicy) -> str:
             for w in agenda.windows
         ],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)

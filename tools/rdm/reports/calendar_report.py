@@ -7,9 +7,9 @@ prints, reads the clock or touches files (the iCalendar stamp is passed in).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import icalendar
@@ -22,7 +22,12 @@ from rdm.decisions.calendar import (
     Status,
     WindowDecision,
     format_instant,
+    open_periods,
 )
+from rdm.reports import jsontext
+
+# The RDMs of each window (by its scheduled date): (id, priority) pairs.
+WindowRdms = Mapping[date, Sequence[tuple[str, str | None]]]
 
 SCHEDULE_FORMATS = ("text", "json", "ics")
 PRODID = "-//rdm//change calendar//PT-BR"
@@ -46,7 +51,7 @@ def decision_json(decision: WindowDecision) -> str:
         "current": _period(decision.current),
         "next": _period(decision.next),
     }
-    return json.dumps(value, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def decision_text(decision: WindowDecision) -> str:
@@ -62,7 +67,13 @@ DECISION_FORMATS: dict[str, Callable[[WindowDecision], str]] = {
 # ---------------------------------------------------------------- rdm calendar
 
 
-def _notes(entry: Entry) -> list[str]:
+def _rdms(entry: Entry, rdms: WindowRdms) -> Sequence[tuple[str, str | None]]:
+    if entry.kind is not Kind.WINDOW or entry.status not in (Status.SCHEDULED, Status.MOVED):
+        return ()
+    return rdms.get(entry.scheduled, ())
+
+
+def _notes(entry: Entry, rdms: WindowRdms | None = None) -> list[str]:
     notes: list[str] = []
     if (
         entry.kind is Kind.COMMITTEE
@@ -85,10 +96,13 @@ def _notes(entry: Entry) -> list[str]:
     for freeze in entry.freezes:
         extent = "frozen" if entry.fully_frozen else "partly frozen"
         notes.append(f"{extent}: {freeze.reason}")
+    listed = _rdms(entry, rdms or {})
+    if listed:
+        notes.append("RDMs: " + ", ".join(f"{i} ({p})" if p else i for i, p in listed))
     return notes
 
 
-def schedule_text(schedule: Schedule) -> str:
+def schedule_text(schedule: Schedule, rdms: WindowRdms | None = None) -> str:
     lines = [
         f"Calendar {schedule.zone.key}, {schedule.first} to {schedule.last}",
     ]
@@ -100,7 +114,7 @@ def schedule_text(schedule: Schedule) -> str:
         if entry.end.date() != entry.start.date():
             when = f"{format_instant(entry.start)} to {format_instant(entry.end)}"
         # The notes name the status (moved from, cancelled, skipped); no tag needed.
-        notes = "; ".join(_notes(entry))
+        notes = "; ".join(_notes(entry, rdms))
         lines.append(f"{when}  {entry.kind}" + (f"  {notes}" if notes else ""))
     for freeze in schedule.freezes:
         lines.append(
@@ -112,8 +126,8 @@ def schedule_text(schedule: Schedule) -> str:
     return "\n".join(lines)
 
 
-def _entry_json(entry: Entry) -> dict[str, Any]:
-    return {
+def _entry_json(entry: Entry, rdms: WindowRdms) -> dict[str, Any]:
+    found: dict[str, Any] = {
         "kind": str(entry.kind),
         "status": str(entry.status),
         "scheduled": entry.scheduled.isoformat(),
@@ -125,14 +139,17 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "frozen": "fully" if entry.fully_frozen else ("partly" if entry.freezes else None),
         "freezes": [freeze.reason for freeze in entry.freezes],
     }
+    if entry.kind is Kind.WINDOW:
+        found["rdms"] = [{"id": i, "priority": p} for i, p in _rdms(entry, rdms)]
+    return found
 
 
-def schedule_json(schedule: Schedule) -> str:
+def schedule_json(schedule: Schedule, rdms: WindowRdms | None = None) -> str:
     value = {
         "timezone": schedule.zone.key,
         "from": schedule.first.isoformat(),
         "to": schedule.last.isoformat(),
-        "entries": [_entry_json(entry) for entry in schedule.entries],
+        "entries": [_entry_json(entry, rdms or {}) for entry in schedule.entries],
         "freezes": [
             {
                 "start": f.start.astimezone(schedule.zone).isoformat(),
@@ -144,7 +161,7 @@ def schedule_json(schedule: Schedule) -> str:
         "holidays": [{"date": day.isoformat(), "name": name} for day, name in schedule.holidays],
         "warnings": list(schedule.warnings),
     }
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return jsontext.dumps(value, indent=2)
 
 
 _SUMMARY = {
@@ -169,10 +186,13 @@ def _ics_time(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
+def schedule_ics(schedule: Schedule, stamp: datetime, rdms: WindowRdms | None = None) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
-    policy's zone with its VTIMEZONE, so Outlook and Google import it as is."""
+    policy's zone with its VTIMEZONE, so Outlook and Google import it as is.
+
+    A window partly inside a freeze becomes one event per open part (the time
+    changes may really run); a window entirely frozen is left out."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -182,23 +202,57 @@ def schedule_ics(schedule: Schedule, stamp: datetime) -> bytes:
     for entry in schedule.entries:
         if entry.status not in (Status.SCHEDULED, Status.MOVED):
             continue
-        event = icalendar.Event()
-        event.add("uid", f"rdm-{entry.kind}-{entry.scheduled.isoformat()}@rdm")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", _ics_time(entry.start))
-        event.add("dtend", _ics_time(entry.end))
-        summary = _SUMMARY[entry.kind]
-        if entry.status is Status.MOVED:
-            summary += " (remanejada / moved)"
-        if entry.fully_frozen:
-            summary += " (congelada / frozen)"
-        event.add("summary", summary)
-        notes = _notes(entry)
-        if notes:
-            event.add("description", "\n".join(notes))
-        event.add("categories", [str(entry.kind)])
-        event.add("transp", "OPAQUE")
-        cal.add_component(event)
+        pieces: list[tuple[datetime, datetime]] = [(entry.start, entry.end)]
+        if entry.kind is Kind.WINDOW and entry.freezes:
+            if entry.fully_frozen:
+                continue
+            whole = Occurrence(entry.start, entry.end, entry.scheduled)
+            pieces = [(p.start, p.end) for p in open_periods(whole, entry.freezes)]
+        for index, (start, end) in enumerate(pieces):
+            event = icalendar.Event()
+            part = f"-{index + 1}" if len(pieces) > 1 or entry.freezes else ""
+            event.add("uid", f"rdm-{entry.kind}-{entry.scheduled.isoformat()}{part}@rdm")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", _ics_time(start))
+            event.add("dtend", _ics_time(end))
+            summary = _SUMMARY[entry.kind]
+            if entry.status is Status.MOVED:
+                summary += " (remanejada / moved)"
+            if entry.freezes:
+                summary += " (fora do congelamento / outside the freeze)"
+            event.add("summary", summary)
+            notes = _notes(entry, rdms)
+            if notes:
+                event.add("description", "\n".join(notes))
+            event.add("categories", [str(entry.kind)])
+            event.add("transp", "OPAQUE")
+            cal.add_component(event)
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
-    return data
+    return _refold(data.decode("utf-8"))
+
+
+# Where a line starts for some reader of the output (a CI log cuts at \r and \n,
+# others at \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 as well), then a CI
+# runner's workflow command (`::error …`, `##[…]`) after any whitespace.
+_COMMAND_AT_LINE_START = re.compile(
+    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::|##\\[)"
+)
+
+
+def _refold(text: str) -> str:
+    """Fold again where a line of the calendar would start a workflow command.
+
+    iCalendar folds long lines with CRLF + one space, so a holiday name or a
+    reason can land `::error::…` at the start of a physical line (or right after
+    a U+2028 in a value). Folding once more after the first character of the
+    command keeps the unfolded value byte for byte, and no line of the output
+    starts with `::` or `##[` for any reader.
+    """
+    out: list[str] = []
+    for line in text.split("\r\n"):
+        for match in reversed(list(_COMMAND_AT_LINE_START.finditer(line))):
+            cut = match.start(1) + 1
+            line = f"{line[:cut]}\r\n {line[cut:]}"
+        out.append(line)
+    return "\r\n".join(out)

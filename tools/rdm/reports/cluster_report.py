@@ -10,7 +10,6 @@ reads the clock or the environment.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from rdm.operations.applier import Outcome, TopologyResult
 from rdm.operations.diff import TopologyDiff
 from rdm.operations.rollback import RestoreReport
 from rdm.operations.status import TopologyStatus
+from rdm.reports import jsontext
 
 _SHA = re.compile(r"^[0-9a-f]{40}")
 
@@ -173,9 +173,8 @@ def apply_json(results: Sequence[TopologyResult]) -> str:
     counts: dict[str, int] = {}
     for result in results:
         counts[str(result.outcome)] = counts.get(str(result.outcome), 0) + 1
-    return json.dumps(
+    return jsontext.dumps(
         {"topologies": [result_json(r) for r in results], "outcomes": counts},
-        ensure_ascii=False,
         indent=2,
     )
 
@@ -213,7 +212,7 @@ def diff_text(diffs: Sequence[TopologyDiff]) -> str:
 
 
 def diff_json(diffs: Sequence[TopologyDiff]) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "topologies": [
                 {
@@ -230,7 +229,6 @@ def diff_json(diffs: Sequence[TopologyDiff]) -> str:
                 for d in diffs
             ]
         },
-        ensure_ascii=False,
         indent=2,
     )
 
@@ -239,7 +237,7 @@ def diff_json(diffs: Sequence[TopologyDiff]) -> str:
 
 
 def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = jsontext.dumps(value, sort_keys=True)
     return text if len(text) <= 80 else text[:80] + "…"
 
 
@@ -283,7 +281,7 @@ def drift_problems(drifts: Sequence[TopologyDrift]) -> list[Problem]:
 
 
 def drift_json(drifts: Sequence[TopologyDrift]) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "drifted": any(d.drifted for d in drifts),
             "topologies": [
@@ -309,7 +307,6 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
                 for d in drifts
             ],
         },
-        ensure_ascii=False,
         indent=2,
     )
 
@@ -400,7 +397,7 @@ def status_all_text(statuses: Sequence[TopologyStatus]) -> str:
 
 
 def status_json(statuses: Sequence[TopologyStatus]) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "topologies": [
                 {
@@ -437,7 +434,6 @@ def status_json(statuses: Sequence[TopologyStatus]) -> str:
                 for s in statuses
             ]
         },
-        ensure_ascii=False,
         indent=2,
     )
 
@@ -464,7 +460,7 @@ def snapshots_text(org_id: str, infos: Sequence[SnapshotInfo]) -> str:
 
 
 def snapshots_json(org_id: str, infos: Sequence[SnapshotInfo]) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "orgId": org_id,
             "snapshots": [
@@ -480,6 +476,5 @@ def snapshots_json(org_id: str, infos: Sequence[SnapshotInfo]) -> str:
                 for i in infos
             ],
         },
-        ensure_ascii=False,
         indent=2,
     )

@@ -2,8 +2,10 @@
 
 Every value in these pages comes from files and API answers and is hostile:
 HTML is autoescaped (text and attributes), and Markdown cells are escaped so a
-title cannot open a link, an image, HTML or a new table cell. The pages carry
-their style inline and load nothing from outside.
+title cannot open a link, an image, HTML or a new table cell. In both, control
+characters and bidi overrides are shown as escapes (`printable`), so a title
+can neither drive the terminal that shows the Markdown nor read backwards in the
+page. The pages carry their style inline and load nothing from outside.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from rdm import i18n
+from rdm.reports.printable import printable
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -30,6 +34,13 @@ def environment() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every {{ value }} (autoescaped after this) shows controls as escapes.
+        # (Markup is a macro's or a filter's own output, already safe.)
+        finalize=lambda value: (
+            printable(value)
+            if isinstance(value, str) and not isinstance(value, markupsafe.Markup)
+            else value
+        ),
     )
     i18n.install(env)
     return env
@@ -44,6 +55,6 @@ def page(template: str, **values: Any) -> str:
 
 
 def md(text: object) -> str:
-    """A value as literal text in a Markdown table cell: one line, no markup."""
+    """A value as literal text in a Markdown table cell: one line, no markup, no controls."""
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MD_SPECIAL.sub(r"\\\1", printable(flat))

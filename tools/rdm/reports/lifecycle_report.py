@@ -8,7 +8,6 @@ Never prints: returns strings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,8 @@ from rdm.decisions.lifecycle import LABELS, State, Status, Submission
 from rdm.i18n import N_, _
 from rdm.model.problems import one_line
 from rdm.model.rdms import format_duration
+from rdm.reports import jsontext
+from rdm.reports.printable import printable
 
 SOURCES = {
     "ready-for-review": N_("marked ready for review"),
@@ -122,7 +123,7 @@ def list_json(
     statuses: Sequence[Status], policy: calendar.CalendarPolicy | None, notes: Sequence[str]
 ) -> str:
     body = {"rdms": [status_json(s, policy) for s in statuses], "notes": list(notes)}
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)
 
 
 def list_text(
@@ -147,7 +148,7 @@ def list_text(
         if with_verdict:
             verdict = status.facts.verdict
             row.append(_(VERDICTS[str(verdict.verdict)]) if verdict is not None else "—")
-        rows.append([one_line(cell) for cell in row])
+        rows.append([printable(one_line(cell)) for cell in row])
         details.append(_details(status, policy))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -157,7 +158,7 @@ def list_text(
     out = [line(header)]
     for row, extra in zip(rows, details, strict=True):
         out.append(line(row))
-        out += [f"    {one_line(text)}" for text in extra]
+        out += [f"    {printable(one_line(text))}" for text in extra]
     count = len(statuses)
     out.append(_("{n} RDM(s)").format(n=count))
     return "\n".join(out)

@@ -11,14 +11,15 @@ URL, so nothing in it can add a parameter. Pure: builds text, reads nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rdm.i18n import N_, _
 from rdm.model.policy import LogService
 from rdm.model.topologies import WORKLOADS, Topology
+from rdm.reports import jsontext
 
-ALL = "(all)"  # the line of the namespace-wide search
+ALL = N_("(all)")  # the line of the namespace-wide search (translated where shown)
 # RFC 3986 unreserved characters; everything else is percent-encoded (UTF-8), so a
 # query can never add a parameter or end the URL. (urllib.parse.quote(safe="") does
 # the same, but the pure layers import nothing of urllib: tests/test_architecture.py.)
@@ -61,10 +62,11 @@ def known_workload(name: str) -> bool:
 
 
 def text(found: Sequence[LogLink]) -> str:
-    width = max(len(link.app or ALL) for link in found)
-    return "".join(f"{(link.app or ALL).ljust(width)}  {link.url}\n" for link in found)
+    every = _(ALL)
+    width = max((len(link.app or every) for link in found), default=0)
+    return "".join(f"{(link.app or every).ljust(width)}  {link.url}\n" for link in found)
 
 
 def as_json(org_id: str, found: Sequence[LogLink]) -> str:
     items = [{"app": link.app or None, "query": link.query, "url": link.url} for link in found]
-    return json.dumps({"orgId": org_id, "links": items}, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps({"orgId": org_id, "links": items}, indent=2) + "\n"

@@ -1,26 +1,32 @@
 """How `rdm monitors` prints its findings: aligned text or JSON. Pure: returns text.
 
-Names and URLs come from the monitoring service and are hostile: line breaks and
-tabs in them are escaped, so one monitor is always one line.
+Names and URLs come from the monitoring service and are hostile: line breaks,
+tabs, terminal escapes and bidi overrides in them are shown escaped, so one
+monitor is always one line and never drives the terminal.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from rdm.decisions.monitors import Finding
 from rdm.model.problems import one_line
+from rdm.reports import jsontext
+from rdm.reports.printable import printable
+
+
+def _shown(value: str) -> str:
+    return printable(one_line(value))
 
 
 def text(findings: Sequence[Finding], summary: str) -> str:
-    width = max((len(one_line(f.name)) for f in findings), default=0)
+    width = max((len(_shown(f.name)) for f in findings), default=0)
     state_width = max((len(f.state.value) for f in findings), default=0)
     lines = []
     for finding in findings:
-        name = one_line(finding.name).ljust(width)
+        name = _shown(finding.name).ljust(width)
         state = finding.state.value.ljust(state_width)
-        message = one_line(finding.message)
+        message = _shown(finding.message)
         lines.append(f"{name}  {state}  {message}".rstrip())
     lines.append(summary)
     return "\n".join(lines) + "\n"
@@ -28,7 +34,7 @@ def text(findings: Sequence[Finding], summary: str) -> str:
 
 def as_json(findings: Sequence[Finding], summary: str) -> str:
     return (
-        json.dumps(
+        jsontext.dumps(
             {
                 "monitors": [
                     {
@@ -44,7 +50,6 @@ def as_json(findings: Sequence[Finding], summary: str) -> str:
                 "summary": summary,
             },
             indent=2,
-            ensure_ascii=False,
         )
         + "\n"
     )

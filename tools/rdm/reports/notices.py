@@ -6,7 +6,8 @@ the RDM runs in (already looked up in the calendar) and returns one `Notice` per
 target client, or the reasons no notice can be written. Everything a client
 reads is in pt-BR whatever the operator's locale (the clients are Brazilian), so
 the texts are kept here, in `PT_BR` and the helpers below, and not in the
-operator-facing message catalogs.
+operator-facing message catalogs; the reasons no notice can be written are for
+the operator, in the active language (`rdm.i18n`).
 
 Values from files are hostile: every one that reaches a header (subject, names)
 is collapsed to a single line here, and the mail edge refuses a line break in a
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rdm.i18n import _
 from rdm.model.policy import OperationsPolicy
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.topologies import Contact, Topology
+from rdm.reports.printable import UNSAFE
 
 # One place for every pt-BR sentence of the notice.
 PT_BR: Mapping[str, str] = {
@@ -30,10 +33,10 @@ PT_BR: Mapping[str, str] = {
     "kind.planned": "programada",
     "subject": "[{rdm}] Indisponibilidade {kind} em {when}: {title}",
     "greeting": "Prezados,",
-    "intro": (
-        "informamos que haverá uma indisponibilidade {kind} nos serviços de {client}, "
-        "conforme abaixo:"
-    ),
+    # The client's name on its own line: "nos serviços de {client}" needs the article
+    # the name takes ("do Grupo", "da Associação"), which a template cannot know.
+    "intro": "informamos que haverá uma indisponibilidade {kind}, conforme abaixo:",
+    "client": "Cliente: {client}",
     "what": "O quê: {title}",
     "services": "Serviços afetados: {services}",
     "when": "Quando: {when}",
@@ -136,36 +139,48 @@ def plan(
     if downtime is None:
         if rdm.type is ChangeType.EMERGENCY:
             problems.append(
-                f"{rdm.id} is an emergency without `downtime`: add "
-                "`downtime: {start: <when it starts, with offset>, duration: <e.g. 30m>}` "
-                "so that the notice can say when and for how long"
+                _(
+                    "{rdm} is an emergency without `downtime`: add "
+                    "`downtime: {{start: <when it starts, with offset>, duration: <e.g. 30m>}}` "
+                    "so that the notice can say when and for how long"
+                ).format(rdm=rdm.id)
             )
         else:
             problems.append(
-                f"{rdm.id} declares no downtime (`downtime`): the clients lose nothing, "
-                "so there is nothing to tell them"
+                _(
+                    "{rdm} declares no downtime (`downtime`): the clients lose nothing, "
+                    "so there is nothing to tell them"
+                ).format(rdm=rdm.id)
             )
     elif downtime.start is not None:
         start = downtime.start
     elif rdm.type is ChangeType.EMERGENCY:  # it runs at any hour: no window to start with
         problems.append(
-            f"{rdm.id} is an emergency: say when the downtime starts in `downtime.start`"
+            _("{rdm} is an emergency: say when the downtime starts in `downtime.start`").format(
+                rdm=rdm.id
+            )
         )
     elif window_start is not None:
         start = window_start
     else:
         problems.append(
-            f"{rdm.id}: window {rdm.window} is not a change window of the calendar, "
-            "and `downtime.start` is not set: the notice cannot say when"
+            _(
+                "{rdm}: window {window} is not a change window of the calendar, "
+                "and `downtime.start` is not set: the notice cannot say when"
+            ).format(rdm=rdm.id, window=rdm.window)
         )
     for target in rdm.targets:
         topology = topologies.get(target)
         if topology is None:
-            problems.append(f"{rdm.id}: target {target} has no usable topology")
+            problems.append(
+                _("{rdm}: target {target} has no usable topology").format(rdm=rdm.id, target=target)
+            )
         elif not topology.contacts:
             problems.append(
-                f"{target}: topologies/{target}.yaml has no contacts (client.contacts): "
-                "nobody to send the notice to"
+                _(
+                    "{target}: topologies/{target}.yaml has no contacts (client.contacts): "
+                    "nobody to send the notice to"
+                ).format(target=target)
             )
     if problems or downtime is None or start is None:
         return NoticePlan((), "", None, None, tuple(problems))
@@ -191,8 +206,9 @@ def plan(
             [
                 PT_BR["greeting"],
                 "",
-                PT_BR["intro"].format(kind=kind, client=client),
+                PT_BR["intro"].format(kind=kind),
                 "",
+                PT_BR["client"].format(client=client),
                 PT_BR["what"].format(title=title),
                 PT_BR["services"].format(services=services),
                 PT_BR["when"].format(when=when),
@@ -209,7 +225,9 @@ def plan(
         subject = PT_BR["subject"].format(
             rdm=rdm.id, kind=kind, when=start.strftime("%d/%m/%Y %H:%M"), title=title
         )
-        notices.append(Notice(rdm.id, target, client, topology.contacts, _cut(subject), body))
+        notices.append(
+            Notice(rdm.id, target, client, _once(topology.contacts), _cut(subject), body)
+        )
     summary = PT_BR["summary"].format(
         kind=kind,
         duration=duration,
@@ -223,9 +241,24 @@ def plan(
 
 
 def one_line(text: str) -> str:
-    """Every run of whitespace (line breaks, tabs) and control character -> one space."""
-    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
-    return " ".join(cleaned.split())
+    """Every run of whitespace, control and reordering characters -> one space.
+
+    (A title with U+202E would read backwards in the client's mail reader.)
+    """
+    return " ".join(UNSAFE.sub(" ", text).split())
+
+
+def _once(contacts: Sequence[Contact]) -> tuple[Contact, ...]:
+    """Each mailbox once (the first entry, with its name): an address listed twice, or
+    in another case, would get the notice twice and show twice in To."""
+    seen: set[str] = set()
+    found: list[Contact] = []
+    for contact in contacts:
+        key = contact.email.casefold()
+        if key not in seen:
+            seen.add(key)
+            found.append(contact)
+    return tuple(found)
 
 
 def _cut(text: str) -> str:

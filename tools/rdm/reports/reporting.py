@@ -9,15 +9,45 @@ or drops, reorders or re-words a problem.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from rdm.model.problems import Level, Problem
+from rdm.reports import jsontext
 
-Reporter = Callable[[Sequence[Problem], int], str]
+
+@dataclass(frozen=True)
+class RdmSummary:
+    """One RDM as `rdm validate --format json` lists it, with its derived priority."""
+
+    id: str
+    path: str
+    type: str
+    window: str | None
+    targets: tuple[str, ...]
+    priority: str | None  # None when policy/priorities.yaml cannot be read
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "type": self.type,
+            "window": self.window,
+            "targets": list(self.targets),
+            "priority": self.priority,
+        }
 
 
-def text(problems: Sequence[Problem], files: int) -> str:
+class Reporter(Protocol):
+    """Problems, the number of files checked and (optionally) the RDMs checked -> text."""
+
+    def __call__(
+        self, problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ...
+    ) -> str: ...
+
+
+def text(problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ()) -> str:
     return "\n".join([*(str(p) for p in problems), _summary(problems, files)])
 
 
@@ -26,9 +56,10 @@ def _summary(problems: Sequence[Problem], files: int) -> str:
     return f"{files} file(s) checked: {errors} error(s), {len(problems) - errors} warning(s)"
 
 
-def as_json(problems: Sequence[Problem], files: int) -> str:
+def as_json(problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ()) -> str:
     payload = {
         "files": files,
+        "rdms": [rdm.as_json() for rdm in rdms],
         "problems": [
             {
                 "path": p.path,
@@ -41,19 +72,27 @@ def as_json(problems: Sequence[Problem], files: int) -> str:
             for p in problems
         ],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    return jsontext.dumps(payload, indent=2)
+
+
+# Line breaks other than \r and \n, which GitHub's encoding does not cover: some
+# readers of a log end a line there, so they are written as escapes, as text.
+_OTHER_BREAKS = str.maketrans(
+    {ch: f"\\u{ord(ch):04x}" for ch in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+)
 
 
 def _escape_data(value: str) -> str:
     # GitHub's workflow-command encoding: these characters would end the message.
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escaped.translate(_OTHER_BREAKS)
 
 
 def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(problems: Sequence[Problem], files: int) -> str:
+def github(problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] = ()) -> str:
     lines = [
         f"::{p.level} file={_escape_property(p.path)},line={p.line},col={p.col},"
         f"title={_escape_property(p.rule)}::{_escape_data(p.message)}"

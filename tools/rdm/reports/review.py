@@ -28,7 +28,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from rdm.decisions.calendar import elapsed
 from rdm.model.rdms import Rdm
@@ -191,16 +191,20 @@ class Week:
         return self.executed / self.ran if self.ran else None
 
 
-def weeks(found: Sequence[Row], first: date, last: date) -> list[Week]:
-    """One entry per week (Monday to Sunday, by the local date of the start) in [first, last]."""
+def weeks(found: Sequence[Row], first: date, last: date, zone: tzinfo) -> list[Week]:
+    """One entry per week (Monday to Sunday, by the date of the start in `zone`, the
+    policy's: a record written in UTC counts in the team's week) in [first, last]."""
+    # Each row into its week once: a period of years is many weeks, and scanning every
+    # row for each of them made a long --from/--to grow as weeks x rows.
+    by_week: dict[date, list[Row]] = {}
+    for row in found:
+        if row.outcome in RAN:
+            day = row.started_at.astimezone(zone).date()
+            by_week.setdefault(day - timedelta(days=day.weekday()), []).append(row)
     monday = first - timedelta(days=first.weekday())
     found_weeks: list[Week] = []
     while monday <= last:
-        inside = [
-            r
-            for r in found
-            if r.outcome in RAN and monday <= r.started_at.date() < monday + timedelta(days=7)
-        ]
+        inside = by_week.get(monday, [])
         leads = [r.lead_time.total_seconds() for r in inside if r.lead_time is not None]
         found_weeks.append(
             Week(

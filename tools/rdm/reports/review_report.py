@@ -6,7 +6,6 @@ inline SVG (geometry from `review`), with no script and no external asset.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +15,7 @@ from rdm.decisions import calendar
 from rdm.i18n import _, decimal, percent
 from rdm.model.rdms import format_duration
 from rdm.model.records import Outcome
-from rdm.reports import html, review
+from rdm.reports import html, jsontext, review
 from rdm.reports.lifecycle_report import instant, signed
 
 
@@ -332,4 +331,4 @@ def report_json(
             for w in weeks
         ],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)

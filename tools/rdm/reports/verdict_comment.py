@@ -189,6 +189,8 @@ def _state(row: MemberState) -> str:
     if row.state is State.DELEGATED:
         who = f"`@{_login(row.replaced_by)}`" if row.replaced_by else _("a delegate")
         return "🔁 " + _("{who} approved in their place").format(who=who)
+    if row.state is State.STALE and row.stale_base:
+        return _("⚠️ approved before the PR's base branch changed")
     return _(_STATES[row.state])
 
 
@@ -224,6 +226,11 @@ def _missing(verdict: Verdict, head_sha: str, several: bool) -> list[str]:
             text = _("{who} opened the PR and cannot approve it: a delegate may approve instead")
         elif row.state is State.AUTHOR:
             text = _("{who} opened the PR and cannot approve it, and nobody may stand in")
+        elif row.state is State.STALE and row.stale_base:
+            text = _(
+                "the approval of {who} on commit {commit} "
+                "(the earlier one was given before the PR's base branch changed)"
+            )
         elif row.state is State.STALE:
             text = _(
                 "the approval of {who} on commit {commit} "

@@ -1,0 +1,31 @@
+"""Text from files, notes and API answers made safe to show to a person.
+
+A title, a monitor name or an RDM id in a note is hostile: YAML's double quotes
+and JSON can carry ESC (a terminal obeys `ESC [ 2 J` and clears itself, or
+`ESC ] 0 ;` and retitles the window), BEL, and the bidirectional overrides that
+make a line read backwards (U+202E). `printable` shows each such character as
+an escape (`\\x1b`, `\\u202e`) instead, so it is seen and never obeyed; ordinary
+text, accents included, is left alone. Line breaks and tabs are the callers'
+business (one cell, one line), so they are escaped here too.
+
+Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, and the Unicode formatting characters that reorder or
+# hide text: bidi embeddings/overrides/isolates and marks, zero-width joiners and
+# spaces, the line and paragraph separators.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """`text` with every control or reordering character shown as an escape."""
+    return UNSAFE.sub(_escape, str(text))
