@@ -14,7 +14,10 @@ callable) picks a `Fault` or None (pass through):
   read timeout, the client gives up);
 - `Fault("drop")`: close the connection without an answer, the request not
   forwarded; `Fault("drop-after")`: forward it, then close without the answer
-  (the change happened, the client does not know).
+  (the change happened, the client does not know);
+- `Fault("garbled", body=b"5")`: forward it, then answer 200 with `body` instead
+  of the server's answer (a proxy in between that mangles answers: the change
+  happened, the answer is of another shape).
 
 `RandomFaults(rate, seed)` picks among them at random: the fault run of
 issue 10 (100 applies) builds on it. `injected` counts what was done.
@@ -40,10 +43,11 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # status | slow | drop | drop-after
+    kind: str  # status | slow | drop | drop-after | garbled
     code: int = 503
     retry_after: int | None = None
     delay: float = 0.0
+    body: bytes = b""
 
     def __str__(self) -> str:
         return f"{self.kind} {self.code}" if self.kind == "status" else self.kind
@@ -169,6 +173,8 @@ class FaultProxy:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault is not None and fault.kind == "garbled":
+            status, headers, payload = 200, [("Content-Type", "application/json")], fault.body
         try:
             handler.send_response(status)
             for name, value in headers:

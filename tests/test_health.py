@@ -142,3 +142,24 @@ def test_short_duration_like_kubectl(seconds: int, text: str) -> None:
 def test_age_of_a_missing_or_bad_timestamp() -> None:
     assert age(None, NOW) == "<unknown>"
     assert age("yesterday", NOW) == "<unknown>"
+
+
+def test_a_true_replica_failure_says_why_the_new_pods_do_not_come() -> None:
+    failure = {
+        "type": "ReplicaFailure",
+        "status": "True",
+        "reason": "FailedCreate",
+        "message": 'pods "web-7d9c-x2" is forbidden: exceeded quota: pods, requested: pods=1,\n'
+        "used: pods=12, limited: pods=12",
+    }
+    waiting = deployment(**{**HEALTHY, "updatedReplicas": 1, "conditions": [failure]})
+    assert deployment_health(waiting).reason == (
+        '1 out of 3 new replicas have been updated (FailedCreate: pods "web-7d9c-x2" is '
+        "forbidden: exceeded quota: pods, requested: pods=1, used: pods=12, limited: pods=12)"
+    )
+    over = deployment(
+        **{**HEALTHY, "updatedReplicas": 1, "conditions": [{**failure, "status": "False"}]}
+    )
+    assert deployment_health(over).reason == "1 out of 3 new replicas have been updated"
+    healthy = deployment(**{**HEALTHY, "conditions": [failure]})
+    assert deployment_health(healthy).state is State.HEALTHY

@@ -198,3 +198,15 @@ def test_differences_ignore_server_set_fields() -> None:
         "ConfigMap/cfg differs",
         "Service/svc should not exist",
     ]
+
+
+def test_a_snapshot_holding_another_clients_namespace_is_not_restorable() -> None:
+    other = copy.deepcopy(live_objects("org-b")[1])
+    other["metadata"]["labels"]["rdm/org-id"] = "org-a"  # relabelled by hand
+    snap = snapshots.take("org-a", [*live_objects(), other], TAKEN, "r")
+    assert snapshots.foreign_objects(snap) == [
+        "Namespace/org-b (the only Namespace the topology has is org-a)"
+    ]
+    with pytest.raises(snapshots.SnapshotError, match="so nothing was restored: Namespace/org-b"):
+        snapshots.check_restorable(snap)
+    assert snapshots.foreign_objects(snapshots.take("org-a", live_objects(), TAKEN, "r")) == []

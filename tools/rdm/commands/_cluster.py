@@ -10,9 +10,11 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import signal
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +27,7 @@ from rdm.edges.sources import GitRevision, Source, WorkTree, work_tree_revision
 from rdm.model.problems import RdmError, UsageError
 from rdm.model.rdms import Rdm, parse_duration
 from rdm.operations.applier import TopologyPlan
+from rdm.operations.ports import Cancel
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a command talks to the cluster
     from rdm.edges.cluster import KubeCluster
@@ -93,6 +96,58 @@ def open_cluster(kubeconfig: Path | None, context: str | None, timeout: float) -
         retry=RetryPolicy(read_timeout=timeout),
         notify=notify,
     )
+
+
+# What each further SIGINT or SIGTERM does, as the operator reads it on stderr.
+STOP_MESSAGES = {
+    "apply": (
+        "stopping: each topology being applied is rolled back to its snapshot, the others "
+        "are not started ({name} again: roll back without waiting for health)",
+        "rolling back without waiting for health ({name} a third time: abandon the "
+        "rollbacks, leaving those topologies between two states)",
+        "abandoning the rollbacks at their next step",
+    ),
+    "rollback": (
+        "the rollback goes on: it is what brings the topology back to a known state "
+        "({name} again: stop waiting for health)",
+        "no longer waiting for health ({name} a third time: abandon the rollback half-way)",
+        "abandoning the rollback at its next step",
+    ),
+    "restart": (
+        "no longer waiting for health; the restart goes on in the cluster",
+        "no longer waiting for health",
+        "no longer waiting for health",
+    ),
+}
+
+
+@contextmanager
+def stop_on_signals(command: str) -> Iterator[Cancel]:
+    """SIGINT (Ctrl-C) and SIGTERM (a CI cancel, a `kill`) counted into a `Cancel` for the
+    operation, which stops at its next safe step and still prints its result; the lock is
+    released either way. A fourth signal stops at once (KeyboardInterrupt). Outside the
+    main thread (the library used from a thread), no handler is installed."""
+    cancel = Cancel()
+    messages = STOP_MESSAGES[command]
+
+    def handler(number: int, _frame: object) -> None:
+        name = signal.Signals(number).name
+        level = cancel.request(name)
+        if level > len(messages):
+            raise KeyboardInterrupt
+        echo(f"rdm: {name}: {messages[level - 1].format(name=name)}", err=True)
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for which in (signal.SIGINT, signal.SIGTERM):
+            previous[which] = signal.signal(which, handler)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield cancel
+    finally:
+        for which, old in previous.items():
+            signal.signal(which, old)
 
 
 def now() -> datetime:

@@ -95,6 +95,10 @@ def command(
     or the committee (the scheduled rollout does). Exit 0 when every topology is
     applied or unchanged, 1 when any was refused, failed or rolled back, 3 when a
     rollback could not finish (that topology needs a person).
+
+    Ctrl-C or SIGTERM stops it safely: each topology being applied is rolled back
+    to its snapshot and the result is printed; a second time, the rollbacks do
+    not wait for health; a third, they are abandoned.
     """
     plans = opts.plans(
         repo,
@@ -113,7 +117,7 @@ def command(
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     settings = Settings(identity=opts.identity(), keep_snapshots=keep_snapshots)
     try:
-        with reporter(live=output == "text") as report:
+        with opts.stop_on_signals("apply") as cancel, reporter(live=output == "text") as report:
             results = apply_topologies(
                 cluster,
                 plans,
@@ -122,6 +126,7 @@ def command(
                 clock=opts.now,
                 sleep=opts.sleep,
                 reporter=report,
+                cancel=cancel,
             )
     finally:
         cluster.close()

@@ -34,7 +34,8 @@ def command(
     compared with the live one, server-set fields removed on both sides: a
     unified diff per object, then per topology the objects to create, change,
     leave and prune, and fields other managers own. Exit 0 when nothing would
-    change, 1 when something would.
+    change, 1 when something would or an object could not be checked (the server
+    refused its dry run: the apply would be refused too).
     """
     plans = opts.plans(repo, rev, org_ids, rdm_id=None, budget=None, rollback_budget=None)
     if plans is None:
@@ -46,4 +47,6 @@ def command(
         cluster.close()
     text = cluster_report.diff_json(diffs) if output == "json" else cluster_report.diff_text(diffs)
     echo(text)
-    return EXIT_FINDINGS if any(d.changes or d.conflicts for d in diffs) else EXIT_OK
+    # an object the server would not dry-run (refused by admission, unreachable) may
+    # well change or fail: never "nothing would change"
+    return EXIT_FINDINGS if any(d.changes or d.conflicts or d.errors for d in diffs) else EXIT_OK

@@ -42,7 +42,7 @@ def command(
     edit); fields other managers added; objects with the topology's labels that
     rdm did not render; rendered objects missing. Each finding says what to do:
     open an RDM that keeps the change, or revert it with rdm apply.
-    Exit 1 on drift, 0 without.
+    Exit 1 on drift or when an object could not be checked, 0 without.
     """
     output = output or reporting.default_format(os.environ)
     plans = opts.plans(repo, rev, org_ids, rdm_id=None, budget=None, rollback_budget=None)
@@ -50,7 +50,9 @@ def command(
         return EXIT_FINDINGS
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     try:
-        drifts = [topology_drift(cluster, plan.org_id, plan.objects) for plan in plans]
+        drifts = [
+            topology_drift(cluster, plan.org_id, plan.objects, plan.revision) for plan in plans
+        ]
     finally:
         cluster.close()
     if output == "json":
@@ -59,4 +61,4 @@ def command(
         problems = cluster_report.drift_problems(drifts)
         lines = [reporting.REPORTERS[output](problems, 0).rsplit("\n", 1)[0]] if problems else []
         echo("\n".join([*lines, cluster_report.drift_summary(drifts)]))
-    return EXIT_FINDINGS if any(d.drifted for d in drifts) else EXIT_OK
+    return EXIT_FINDINGS if any(d.drifted or d.errors for d in drifts) else EXIT_OK

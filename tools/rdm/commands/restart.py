@@ -64,7 +64,7 @@ def command(
 
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     try:
-        with reporter(live=True) as report:
+        with opts.stop_on_signals("restart") as cancel, reporter(live=True) as report:
             result = restart(
                 cluster,
                 org_id,
@@ -74,6 +74,7 @@ def command(
                 clock=opts.now,
                 sleep=opts.sleep,
                 reporter=report,
+                cancel=cancel,
             )
     finally:
         cluster.close()

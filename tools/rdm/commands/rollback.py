@@ -73,6 +73,9 @@ def command(
     first, so a rollback can itself be undone. Like rdm apply, it does not
     consult the calendar. Exit 0 when restored and healthy, 1 when restored but
     not healthy in time, 3 when it could not finish.
+
+    Ctrl-C or SIGTERM does not stop it (a half-done rollback helps nobody): a
+    second time, it stops waiting for health; a third, it is abandoned.
     """
     if snapshot_id and snapshot_file:
         raise click.UsageError("give --snapshot or --file, not both")
@@ -83,7 +86,7 @@ def command(
 
     cluster = opts.open_cluster(kubeconfig, context, request_timeout)
     try:
-        with reporter(live=output == "text") as report:
+        with opts.stop_on_signals("rollback") as cancel, reporter(live=output == "text") as report:
             run = rollback_topology(
                 cluster,
                 org_id,
@@ -95,6 +98,7 @@ def command(
                 sleep=opts.sleep,
                 keep_snapshots=keep_snapshots,
                 reporter=report,
+                cancel=cancel,
             )
     finally:
         cluster.close()

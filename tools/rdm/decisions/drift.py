@@ -16,8 +16,17 @@ updates) is *foreign*:
 
 Across a topology there are also objects with its labels that rdm did not
 render (**unrendered**: `rdm apply` prunes them), objects rdm renders that are
-missing (**missing**), and differences in fields rdm itself owns (**pending**:
-a rendered change not applied yet; `rdm diff` shows it; not drift).
+missing (**missing**), objects rdm renders that exist without the topology's
+labels (**unlabelled**: the labels were removed by hand, or the object was made
+outside rdm), and differences in fields rdm itself owns.
+
+A field removed by hand leaves no owner behind: Kubernetes records who set a
+field, never who removed one. So when the Namespace records that the revision
+being compared is the one applied, a field rdm renders (and the server's dry
+run says rdm would own) that the live object lacks was removed outside rdm
+(**removed**, drift); when another revision is applied, the difference may as
+well be a rendered change not applied yet (**pending**, a warning: `rdm diff`
+shows it).
 
 What rdm would set is read from a server-side dry run of the rendered object
 when there is one (defaults and quantities as the server writes them),
@@ -136,6 +145,8 @@ class Kind(enum.StrEnum):
     ADDED = "added"
     UNRENDERED = "unrendered"
     MISSING = "missing"
+    REMOVED = "removed"
+    UNLABELLED = "unlabelled"
     PENDING = "pending"
 
 
@@ -148,6 +159,10 @@ HINTS: dict[Kind, str] = {
     Kind.UNRENDERED: "keep it: open an RDM that adds it to the topology; "
     "remove it: rdm apply {org}",
     Kind.MISSING: "recreate it: rdm apply {org}",
+    Kind.REMOVED: "keep the removal: open an RDM that takes it out of the topology; "
+    "put it back: rdm apply {org}",
+    Kind.UNLABELLED: "adopt it: kubectl -n {org} label {resource} "
+    "app.kubernetes.io/managed-by=rdm rdm/org-id={org}",
     Kind.PENDING: "a rendered change not applied yet: rdm diff {org}",
 }
 
@@ -193,22 +208,59 @@ def _value(value: Any) -> Any:
     return None if value is fields.MISSING else value
 
 
+def removed_fields(
+    live: Mapping[str, Any], target: Mapping[str, Any]
+) -> list[tuple[fields.Path, Any]]:
+    """Fields rdm would own after applying (`target`, the server's dry run: its `rdm`
+    entry of managedFields) that `live` lacks, each cut at the first level `live`
+    lacks (an env var removed is one finding, not one per leaf), with the value
+    rdm would set there."""
+    owned = [
+        path
+        for entry in fields.managed_entries(target)
+        if entry.manager == fields.OWN_MANAGER and entry.operation == "Apply"
+        for path in entry.paths
+    ]
+    found: dict[fields.Path, Any] = {}
+    for path in sorted(owned):
+        if path[:2] == ("f:metadata", "f:managedFields"):
+            continue
+        if fields.resolve(live, path) is not fields.MISSING:
+            continue
+        wanted = fields.resolve(target, path)
+        if wanted is fields.MISSING:
+            continue
+        cut = next(
+            n for n in range(1, len(path) + 1) if fields.resolve(live, path[:n]) is fields.MISSING
+        )
+        prefix = path[:cut]
+        if prefix not in found:
+            found[prefix] = fields.resolve(target, prefix)
+    return sorted(found.items())
+
+
 def topology_drift(
     org_id: str,
     rendered: Sequence[Mapping[str, Any]],
     live: Sequence[Mapping[str, Any]],
     targets: Mapping[ObjectRef, Mapping[str, Any]] | None = None,
     errors: Sequence[str] = (),
+    *,
+    applied_here: bool = False,
+    unlabelled: Sequence[ObjectRef] = (),
 ) -> TopologyDrift:
-    """Every finding of one topology: `targets` are dry-run results of the rendered objects."""
+    """Every finding of one topology: `targets` are dry-run results of the rendered objects;
+    `applied_here`: the Namespace records the revision `rendered` comes from;
+    `unlabelled`: rendered objects that exist without the topology's labels."""
     targets = targets or {}
+    strays = set(unlabelled)
     live_by_ref = {ObjectRef.of(o): o for o in live}
     rendered_by_ref = {ObjectRef.of(o): o for o in rendered}
     findings: list[Finding] = []
     for ref, wanted in sorted(rendered_by_ref.items()):
         current = live_by_ref.get(ref)
         if current is None:
-            findings.append(Finding(Kind.MISSING, str(ref)))
+            findings.append(Finding(Kind.UNLABELLED if ref in strays else Kind.MISSING, str(ref)))
             continue
         target = targets.get(ref)
         changed, added = foreign_fields(current, wanted)
@@ -236,6 +288,12 @@ def topology_drift(
                     Kind.ADDED, str(ref), item.shown, item.manager, item.time, _value(item.live)
                 )
             )
+        if target is not None and applied_here:
+            for path, value in removed_fields(current, target):
+                explained = True
+                findings.append(
+                    Finding(Kind.REMOVED, str(ref), fields.show(path), rendered=_value(value))
+                )
         if target is not None and not explained and comparable(current) != comparable(target):
             findings.append(Finding(Kind.PENDING, str(ref)))
     for ref, current in sorted(live_by_ref.items()):

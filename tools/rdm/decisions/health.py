@@ -12,6 +12,11 @@
 5. while `availableReplicas < updatedReplicas`: updated replicas not available;
 6. otherwise healthy.
 
+While waiting, the reason also carries the `ReplicaFailure` condition when it
+is true (`kubectl rollout status` does not show it): a ResourceQuota or a
+LimitRange that refuses the new pods, which otherwise reads as a rollout that
+merely makes no progress.
+
 `pod_status` is the STATUS column of `kubectl get pods` (the pod's reason,
 else a container's waiting or terminated reason, else the phase;
 `Terminating` once deleted), with READY and RESTARTS.
@@ -53,7 +58,6 @@ def _int(value: Any) -> int:
 def deployment_health(deployment: Mapping[str, Any]) -> Health:
     """The rollout state of one Deployment, with the sentence kubectl would print."""
     metadata = deployment.get("metadata") or {}
-    spec = deployment.get("spec") or {}
     status = deployment.get("status") or {}
     name = metadata.get("name", "?")
     generation = _int(metadata.get("generation"))
@@ -67,6 +71,32 @@ def deployment_health(deployment: Mapping[str, Any]) -> Health:
             and condition.get("reason") == PROGRESS_DEADLINE_EXCEEDED
         ):
             return Health(State.FAILED, f"deployment {name} exceeded its progress deadline")
+    waiting = _waiting(deployment)
+    if waiting.state is State.PROGRESSING:
+        failure = _replica_failure(status)
+        if failure:
+            return Health(State.PROGRESSING, f"{waiting.reason} ({failure})")
+    return waiting
+
+
+def _replica_failure(status: Mapping[str, Any]) -> str:
+    """The true `ReplicaFailure` condition as `Reason: message` (cut short), or ''."""
+    for condition in status.get("conditions") or ():
+        if (
+            isinstance(condition, Mapping)
+            and condition.get("type") == "ReplicaFailure"
+            and condition.get("status") == "True"
+        ):
+            reason = condition.get("reason") or "ReplicaFailure"
+            text = " ".join(f"{reason}: {condition.get('message') or ''}".split())
+            return text if len(text) <= 300 else text[:300] + "…"
+    return ""
+
+
+def _waiting(deployment: Mapping[str, Any]) -> Health:
+    """Rules 3-6 (the counts), after the generation and the deadline are settled."""
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
     desired = spec.get("replicas", 1)
     desired = _int(desired) if desired is not None else 1
     updated = _int(status.get("updatedReplicas"))

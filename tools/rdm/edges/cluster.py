@@ -25,6 +25,9 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
   gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
   lock does). The client library's own urllib3 retries are turned
   off so that retrying happens here only, counted and bounded.
+- answers are checked for their shape: an answer that is not one JSON object,
+  or a list whose items are not objects (a proxy in between that mangles
+  answers), is `Unavailable`, never handed on to break code that trusts it.
 - `requests` counts every attempt, retries included; `retries` the retries.
 - failures become rdm's own errors (`model.kube`: NotFound, Conflict with the
   field conflicts parsed, Forbidden, Unauthorized, Invalid, Unavailable,
@@ -70,6 +73,7 @@ from rdm.model.kube import (
     Timeout,
     Unauthorized,
     Unavailable,
+    count_of,
 )
 from rdm.model.problems import UsageError
 
@@ -126,8 +130,9 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     if value is None:
         return None
-    value = value.strip()
-    return float(value) if value.isdigit() else None
+    # delta-seconds only (an HTTP date is not taken); ASCII digits, at most a day
+    seconds = count_of(value.strip(), 86400)
+    return None if seconds is None else float(seconds)
 
 
 class KubeCluster:
@@ -208,9 +213,16 @@ class KubeCluster:
                 if not raw:
                     return {}
                 try:
-                    return json.loads(raw)
+                    decoded = json.loads(raw)
                 except ValueError as exc:
                     raise Unavailable(f"{what}: the answer is not JSON") from exc
+                if not isinstance(decoded, dict):
+                    # every answer rdm asks for is one object (an item, a list, a Status)
+                    raise Unavailable(
+                        f"{what}: the answer is not a Kubernetes object "
+                        f"(a JSON {type(decoded).__name__}): a proxy in between?"
+                    )
+                return decoded
             error = self._error(status, raw, what, dict(response.headers or {}))
             if status in _RETRY_STATUSES or (
                 (retry_conflicts or method == "GET")
@@ -323,7 +335,10 @@ class KubeCluster:
             if token:
                 query["continue"] = token
             page = self.request("GET", path, query=query, what=f"list {kind[1]}")
-            for item in page.get("items") or []:
+            found = page.get("items") or []
+            if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
+                raise Unavailable(f"list {kind[1]}: the answer's items are not a list of objects")
+            for item in found:
                 # list items come without apiVersion and kind
                 item.setdefault("apiVersion", kind[0])
                 item.setdefault("kind", kind[1])

@@ -107,6 +107,12 @@ def _matches(item: Any, key: Mapping[str, Any]) -> bool:
     return isinstance(item, Mapping) and all(item.get(k, MISSING) == v for k, v in key.items())
 
 
+def _position(element: str) -> int | None:
+    """The n of `i:<n>`: ASCII digits only ('²' passes `str.isdigit`, not `int`)."""
+    digits = element[2:]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else None
+
+
 def resolve(obj: Any, path: Path) -> Any:
     """The value `path` names in `obj`, or `MISSING`."""
     current = obj
@@ -132,9 +138,9 @@ def resolve(obj: Any, path: Path) -> Any:
             if not isinstance(current, list) or value not in current:
                 return MISSING
             current = value
-        elif tag == "i:" and element[2:].isdigit():
-            position = int(element[2:])
-            if not isinstance(current, list) or position >= len(current):
+        elif tag == "i:" and _position(element) is not None:
+            position = _position(element)
+            if not isinstance(current, list) or position is None or position >= len(current):
                 return MISSING
             current = current[position]
         else:
@@ -168,8 +174,8 @@ def pointer(obj: Any, path: Path) -> str | None:
             except ValueError:
                 return None
             position = current.index(value) if value in current else None
-        elif tag == "i:" and element[2:].isdigit() and int(element[2:]) < len(current):
-            position = int(element[2:])
+        elif tag == "i:" and (_position(element) or 0) < len(current):
+            position = _position(element)
         if position is None:
             return None
         tokens.append(str(position))

@@ -109,10 +109,27 @@ def selector(org_id: str) -> str:
     return f"{MANAGED_BY_LABEL}={MANAGED_BY},{ORG_LABEL}={org_id}"
 
 
+def count_of(text: Any, maximum: int) -> int | None:
+    """A whole number written in ASCII digits, at most `maximum`; None for anything else.
+
+    Numbers rdm reads back from the cluster (annotations, headers) are text anyone
+    may have written: `str.isdigit` accepts '²', which `int` refuses, and a count
+    of 10**14 must not be believed (it is looped over)."""
+    if not isinstance(text, str) or not 0 < len(text) <= 12:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+MAX_WAVE = 1000
+
+
 def wave(obj: Mapping[str, Any]) -> int:
-    """The object's apply wave (`rdm/wave`); an object without one goes first."""
-    value = annotations_of(obj).get(WAVE_ANNOTATION, "0")
-    return int(value) if str(value).isdigit() else 0
+    """The object's apply wave (`rdm/wave`); an object without one, or with anything
+    but a number up to `MAX_WAVE`, goes first."""
+    return count_of(annotations_of(obj).get(WAVE_ANNOTATION, "0"), MAX_WAVE) or 0
 
 
 def for_apply(obj: Mapping[str, Any]) -> KubeObject:

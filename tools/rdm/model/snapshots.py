@@ -18,6 +18,13 @@ the same content taken in the same second gets the same id, so storing it
 twice is harmless. Decoding trusts nothing: a missing or corrupt part, a digest
 that does not match or a document of another shape is a `SnapshotError`.
 
+The digest only proves the parts belong together, not who wrote them: anyone
+who may write ConfigMaps in `rdm-system` (or swap a CI artifact) can store a
+snapshot with a matching digest. So what a snapshot may hold is checked before
+anything is restored (`check_restorable`): only the kinds rdm renders, only in
+the client's namespace (its Namespace only by its own name), only with the
+topology's labels. A snapshot holding anything else is refused whole.
+
 Pure: bytes and objects in and out, no I/O, no clock (the time is passed in).
 """
 
@@ -40,12 +47,16 @@ from rdm.model.kube import (
     APPLIED_RDM,
     APPLIED_REVISION,
     MANAGED_BY,
+    MANAGED_BY_LABEL,
     ORG_LABEL,
+    OWNED_KINDS,
     SYSTEM_NAMESPACE,
     KubeObject,
     ObjectRef,
     annotations_of,
+    count_of,
     for_apply,
+    owned_by,
 )
 from rdm.model.problems import RdmError
 
@@ -59,6 +70,9 @@ REVISION_ANNOTATION = "rdm/snapshot-revision"
 REASON_ANNOTATION = "rdm/snapshot-reason"
 OBJECTS_ANNOTATION = "rdm/snapshot-objects"
 PART_KEY = "snapshot.json.gz"
+# The most parts a stored snapshot is believed to have when read back (writing
+# allows `MAX_PARTS` by default, more if configured): a claim of more is corrupt.
+READ_MAX_PARTS = 1000
 # 700 KiB of gzip is 933 KiB of base64: under the 1 MiB a ConfigMap may hold.
 PART_BYTES = 700 * 1024
 MAX_PARTS = 8
@@ -260,9 +274,8 @@ def infos(org_id: str, stored: Sequence[Mapping[str, Any]]) -> list[SnapshotInfo
     result = []
     for snap_id, items in groups.items():
         notes = annotations_of(items[0])
-        parts = notes.get(PARTS_ANNOTATION, "")
-        count = int(parts) if parts.isdigit() else 0
-        objects = notes.get(OBJECTS_ANNOTATION, "")
+        count = count_of(notes.get(PARTS_ANNOTATION), READ_MAX_PARTS) or 0
+        objects = count_of(notes.get(OBJECTS_ANNOTATION), 10**9) or 0
         numbers = {((i.get("metadata") or {}).get("labels") or {}).get(PART_LABEL) for i in items}
         result.append(
             SnapshotInfo(
@@ -271,7 +284,7 @@ def infos(org_id: str, stored: Sequence[Mapping[str, Any]]) -> list[SnapshotInfo
                 taken_at=notes.get(TAKEN_AT_ANNOTATION, ""),
                 revision=notes.get(REVISION_ANNOTATION) or None,
                 reason=notes.get(REASON_ANNOTATION, ""),
-                objects=int(objects) if objects.isdigit() else 0,
+                objects=objects,
                 parts=count,
                 complete=count > 0 and numbers == {str(n) for n in range(count)},
             )
@@ -290,23 +303,30 @@ def assemble(org_id: str, snap_id: str, stored: Sequence[Mapping[str, Any]]) -> 
         if found.get(ORG_LABEL) != org_id or found.get(SNAPSHOT_LABEL) != snap_id:
             continue
         number = str(found.get(PART_LABEL, ""))
+        position = count_of(number, READ_MAX_PARTS)
         notes = annotations_of(item)
         expected.add(notes.get(PARTS_ANNOTATION, ""))
         digests.add(notes.get(DIGEST_ANNOTATION, ""))
         text = (item.get("binaryData") or {}).get(PART_KEY)
-        if not number.isdigit() or not isinstance(text, str):
+        if position is None or not isinstance(text, str):
             raise SnapshotError(f"snapshot {snap_id} of {org_id}: part {number!r} is unreadable")
         try:
-            parts[int(number)] = base64.b64decode(text, validate=True)
+            parts[position] = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise SnapshotError(
                 f"snapshot {snap_id} of {org_id}: part {number} is not base64"
             ) from exc
     if not parts:
         raise SnapshotError(f"no snapshot {snap_id} of {org_id} in {SYSTEM_NAMESPACE}")
-    if len(expected) != 1 or not next(iter(expected)).isdigit():
+    if len(expected) != 1:
         raise SnapshotError(f"snapshot {snap_id} of {org_id}: parts disagree on their number")
-    count = int(next(iter(expected)))
+    claimed = next(iter(expected))
+    count = count_of(claimed, READ_MAX_PARTS)
+    if not count:
+        raise SnapshotError(
+            f"snapshot {snap_id} of {org_id}: {PARTS_ANNOTATION} {claimed!r} is not a "
+            f"number of parts (1 to {READ_MAX_PARTS})"
+        )
     if sorted(parts) != list(range(count)):
         raise SnapshotError(
             f"snapshot {snap_id} of {org_id}: {len(parts)} of {count} parts are stored"
@@ -319,7 +339,39 @@ def assemble(org_id: str, snap_id: str, stored: Sequence[Mapping[str, Any]]) -> 
         raise SnapshotError(
             f"snapshot {snap_id} of {org_id} holds {snapshot.snapshot_id} of {snapshot.org_id}"
         )
+    check_restorable(snapshot)
     return snapshot
+
+
+def foreign_objects(snapshot: Snapshot) -> list[str]:
+    """The objects of `snapshot` that are not topology `snapshot.org_id`'s to restore,
+    each with why; empty when every object is one rdm renders for that client."""
+    org = snapshot.org_id
+    found = []
+    for obj in snapshot.objects:
+        ref = ObjectRef.of(obj)
+        if (ref.api_version, ref.kind) not in OWNED_KINDS:
+            why = "a kind rdm does not render"
+        elif ref.kind == "Namespace" and ref.name != org:
+            why = f"the only Namespace the topology has is {org}"
+        elif ref.kind != "Namespace" and ref.namespace != org:
+            why = f"namespace {ref.namespace!r}, not the client's {org!r}"
+        elif not owned_by(obj, org):
+            why = f"without the labels {MANAGED_BY_LABEL}={MANAGED_BY} and {ORG_LABEL}={org}"
+        else:
+            continue
+        found.append((str(ref), ref.namespace or "", f"{ref} ({why})"))
+    return [text for _, _, text in sorted(found)]
+
+
+def check_restorable(snapshot: Snapshot) -> None:
+    """A `SnapshotError` when `snapshot` holds anything rdm must never restore."""
+    foreign = foreign_objects(snapshot)
+    if foreign:
+        raise SnapshotError(
+            f"snapshot {snapshot.snapshot_id} of {snapshot.org_id} holds objects rdm never "
+            f"restores, so nothing was restored: {'; '.join(foreign)}"
+        )
 
 
 def to_delete(infos_newest_first: Sequence[SnapshotInfo], keep: int) -> list[str]:

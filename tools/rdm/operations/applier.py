@@ -4,7 +4,8 @@ The library API (the rollout and the benchmarks call it; `rdm apply` is a thin
 command over it):
 
     results = apply_topologies(cluster, plans, settings=Settings(identity="..."),
-                               concurrency=8, clock=..., sleep=..., reporter=...)
+                               concurrency=8, clock=..., sleep=..., reporter=...,
+                               cancel=None)
 
 `cluster` is anything with the `operations.ports.Cluster` methods (the edge's
 `KubeCluster`); a `TopologyPlan` carries the org id, the rendered objects
@@ -23,20 +24,31 @@ Per topology, in a worker thread (up to `concurrency` at once):
 2. take the Lease (`operations.lock`), or end `refused-by-lock` at once;
 3. snapshot what the topology owns and store it (`operations.snapshots`),
    keeping the newest `keep_snapshots`; no snapshot, no change (`failed`);
-4. look for fields other managers own with other values (`decisions.drift`);
+4. refuse when a rendered object exists without the topology's labels (the
+   snapshot, taken by the labels, would not hold it: a rollback would delete
+   it); look for fields other managers own with other values (`decisions.drift`);
    the server's dry run confirms them. Without `force_conflicts` the apply is
    refused before anything changes (`failed`, with the conflicts); with it,
    they are taken and reported, and fields others added are removed;
 5. wave by wave (`rdm/wave`), server-side apply each object, then wait until
-   the wave's changed Deployments are healthy (`operations.health`) within
+   the wave's Deployments that changed, or did not change but are not healthy
+   (a killed apply left their spec), are healthy (`operations.health`) within
    what is left of the budget;
 6. prune objects with the topology's labels that are no longer rendered;
 7. record revision, RDM, time and snapshot on the Namespace;
 8. any failure in 5-7 (a refused apply, a failed or slow rollout, an outside
-   error after the edge's retries, a lost lock): restore the snapshot
-   (`operations.rollback`): `rolled-back`, or `rollback-failed` when even the
-   restore could not finish -- the only outcome that leaves a topology between
-   two states, and the loudest.
+   error after the edge's retries, a lost lock, an unexpected error, a request
+   to stop): restore the snapshot (`operations.rollback`): `rolled-back`, or
+   `rollback-failed` when even the restore could not finish -- the only
+   outcome that leaves a topology between two states, and the loudest. A
+   progress reporter that fails is ignored: progress never stops a change.
+
+Stopping (`cancel`, a `ports.Cancel` the command counts SIGINT and SIGTERM
+into): a topology not started yet is not started (`failed`, nothing changed);
+one being applied stops at its next step and is rolled back to its snapshot;
+asked again, the rollback puts the objects back without waiting for health;
+a third time, the rollback itself is abandoned (`rollback-failed`). The lock
+is released in every case.
 
 `verify_state` is the check an outside observer (the fault run) makes after
 the fact: is the topology at its target, or exactly at its snapshot?
@@ -47,6 +59,7 @@ and the sleep are passed in, so unit tests drive it without a network.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -62,12 +75,16 @@ from rdm.decisions.drift import (
     group_added,
     removal_patch,
 )
+from rdm.decisions.health import deployment_health
 from rdm.model import snapshots as snapshot_model
 from rdm.model.kube import (
     APPLIED_AT,
     APPLIED_RDM,
     APPLIED_REVISION,
     APPLIED_SNAPSHOT,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    ORG_LABEL,
     ClusterError,
     Conflict,
     FieldConflict,
@@ -85,13 +102,23 @@ from rdm.model.snapshots import Snapshot, SnapshotError
 from rdm.operations import record
 from rdm.operations.health import HealthFailed, wait_healthy
 from rdm.operations.lock import DEFAULT_DURATION, Lock, LockLost
-from rdm.operations.ports import Clock, Cluster, Counted, Reporter, Sleep, quiet
+from rdm.operations.ports import (
+    Cancel,
+    Clock,
+    Cluster,
+    Counted,
+    Interrupted,
+    Reporter,
+    Sleep,
+    quiet,
+)
 from rdm.operations.rollback import RestoreReport, restore
 from rdm.operations.snapshots import (
     ensure_system_namespace,
     live_objects,
     retain,
     store,
+    unlabelled,
 )
 
 
@@ -181,8 +208,10 @@ def apply_topologies(
     clock: Clock,
     sleep: Sleep,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> list[TopologyResult]:
     """Apply every plan, `concurrency` topologies at a time; results in plan order."""
+    cancel = cancel or Cancel()
     if any(not plan.dry_run for plan in plans):
         try:
             ensure_system_namespace(cluster)
@@ -203,7 +232,13 @@ def apply_topologies(
 
     def one(plan: TopologyPlan) -> TopologyResult:
         return apply_one(
-            cluster, plan, settings=settings, clock=clock, sleep=sleep, reporter=reporter
+            cluster,
+            plan,
+            settings=settings,
+            clock=clock,
+            sleep=sleep,
+            reporter=reporter,
+            cancel=cancel,
         )
 
     if concurrency <= 1 or len(plans) <= 1:
@@ -220,9 +255,10 @@ def apply_one(
     clock: Clock,
     sleep: Sleep,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> TopologyResult:
     counted = Counted(cluster)
-    run = _Run(counted, plan, settings, clock, sleep, reporter)
+    run = _Run(counted, plan, settings, clock, sleep, reporter, cancel or Cancel())
     try:
         return run.go()
     except Exception as exc:  # a bug must not leave the other topologies' results unwritten
@@ -240,8 +276,10 @@ class _Run:
         clock: Clock,
         sleep: Sleep,
         reporter: Reporter,
+        cancel: Cancel,
     ) -> None:
         self.cluster = cluster
+        self.cancel = cancel
         self.plan = plan
         self.settings = settings
         self.clock = clock
@@ -282,9 +320,18 @@ class _Run:
         )
 
     def report(self, message: str) -> None:
-        self.reporter(self.plan.org_id, message)
+        # progress is for people: a reporter that fails never stops a change
+        with contextlib.suppress(Exception):
+            self.reporter(self.plan.org_id, message)
 
     def keep(self) -> None:
+        """Between two steps of the change: renew the lock; stop here when asked to."""
+        if self.lock is not None:
+            self.lock.keep()
+        self.cancel.check(1)
+
+    def keep_lock(self) -> None:
+        """Between two steps of a rollback: the lock only (`restore` reads `cancel`)."""
         if self.lock is not None:
             self.lock.keep()
 
@@ -297,6 +344,10 @@ class _Run:
             return self.result(Outcome.FAILED, failure="refused: " + "; ".join(problems))
         if plan.dry_run:
             return self.dry_run()
+        if self.cancel.level:
+            return self.result(
+                Outcome.FAILED, failure=f"{self.cancel_text()} before it started; nothing changed"
+            )
         settings = self.settings
         self.lock = Lock(
             self.cluster, plan.org_id, settings.identity, self.clock, settings.lease_seconds
@@ -340,17 +391,23 @@ class _Run:
             self.warnings.append(f"old snapshots not cleaned up: {exc}")
         live_by_ref = index(live)
         try:
-            refusal = self.check_conflicts(live_by_ref)
+            refusal = self.check_strays(live_by_ref) or self.check_conflicts(live_by_ref)
         except ClusterError as exc:
             return self.result(Outcome.FAILED, failure=f"nothing applied: {exc}")
         if refusal is not None:
             return self.result(Outcome.FAILED, failure=refusal)
+        if self.cancel.level:
+            return self.result(
+                Outcome.FAILED, failure=f"{self.cancel_text()} before any change; nothing applied"
+            )
         try:
             self.apply_waves(live_by_ref)
             self.prune(live)
             self.record(live_by_ref)
-        except (ClusterError, HealthFailed, LockLost) as exc:
+        except (ClusterError, HealthFailed, LockLost, Interrupted) as exc:
             return self.roll_back(str(exc))
+        except Exception as exc:  # a bug, an answer of an unseen shape: the snapshot still holds
+            return self.roll_back(f"internal error: {type(exc).__name__}: {exc}")
         changed = self.created or self.changed or self.pruned or self.removed
         outcome = Outcome.APPLIED if changed else Outcome.UNCHANGED
         self.report(
@@ -358,6 +415,23 @@ class _Run:
             f"{len(self.changed)} changed, {self.unchanged} unchanged, {len(self.pruned)} pruned"
         )
         return self.result(outcome)
+
+    def check_strays(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> str | None:
+        """A refusal when a rendered object exists without the topology's labels: the
+        snapshot (taken by the labels) does not hold it, so a rollback after adopting it
+        would delete it."""
+        org = self.plan.org_id
+        strays = unlabelled(self.cluster, org, self.plan.objects, live_by_ref)
+        if not strays:
+            return None
+        labels = f"{MANAGED_BY_LABEL}={MANAGED_BY}, {ORG_LABEL}={org}"
+        return "refused, nothing applied: " + "; ".join(
+            f"{ref} exists without the topology's labels ({labels}); rdm does not take an "
+            f"object over silently: adopt it (kubectl -n {org} label "
+            f"{ref.kind.lower()}/{ref.name} {MANAGED_BY_LABEL}={MANAGED_BY} {ORG_LABEL}={org}) "
+            "or delete it, then apply again"
+            for ref in strays
+        )
 
     def check_conflicts(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> str | None:
         """Conflicts with other managers, found before anything changes; a refusal or None."""
@@ -398,7 +472,8 @@ class _Run:
     def apply_waves(self, live_by_ref: Mapping[ObjectRef, KubeObject]) -> None:
         plan = self.plan
         deadline = self.started + plan.budget
-        budget = f"the RDM's estimatedDuration {format_duration(plan.budget)}"
+        # the budget is the RDM's estimatedDuration unless --budget replaced it
+        budget = f"the apply's time budget of {format_duration(plan.budget)}"
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for obj in plan.objects:
             grouped.setdefault(wave(obj), []).append(obj)
@@ -428,7 +503,11 @@ class _Run:
                     self.changed.append(str(ref))
                 else:
                     self.unchanged += 1
-                    continue
+                    # unchanged, but maybe not rolled out: the spec of an apply that was
+                    # killed or timed out half-way is already live. Only its health says
+                    # whether the target is reached.
+                    if ref.kind != "Deployment" or deployment_health(current).healthy:
+                        continue
                 if ref.kind == "Deployment":
                     waiting.append(ref.name)
             self.report(f"wave {number}: {len(grouped[number])} objects applied")
@@ -473,17 +552,30 @@ class _Run:
         assert self.snapshot is not None
         plan = self.plan
         self.report(f"failed: {failure}; rolling back to snapshot {self.snapshot.snapshot_id}")
-        report = restore(
-            self.cluster,
-            self.snapshot,
-            reason=failure,
-            declared=plan.rollback_budget,
-            clock=self.clock,
-            sleep=self.sleep,
-            poll=self.settings.poll,
-            keep=self.keep,
-            reporter=lambda _org, message: self.report(message),
-        )
+        try:
+            report = restore(
+                self.cluster,
+                self.snapshot,
+                reason=failure,
+                declared=plan.rollback_budget,
+                clock=self.clock,
+                sleep=self.sleep,
+                poll=self.settings.poll,
+                keep=self.keep_lock,
+                reporter=lambda _org, message: self.report(message),
+                cancel=self.cancel,
+            )
+        except Exception as exc:  # even a failed restore must end in a result
+            now = self.clock()
+            report = RestoreReport(
+                self.snapshot.snapshot_id,
+                now,
+                now,
+                plan.rollback_budget,
+                failure,
+                complete=False,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+            )
         if not report.complete:
             self.report(f"ROLLBACK FAILED: {report.error}")
             return self.result(Outcome.ROLLBACK_FAILED, failure=failure, rollback=report)
@@ -493,6 +585,9 @@ class _Run:
             f"(declared {format_duration(plan.rollback_budget)})"
         )
         return self.result(Outcome.ROLLED_BACK, failure=failure, rollback=report)
+
+    def cancel_text(self) -> str:
+        return f"interrupted by {self.cancel.reason}"
 
     def dry_run(self) -> TopologyResult:
         from rdm.operations.diff import preview  # the diff is the dry run's whole job
@@ -506,7 +601,14 @@ class _Run:
         self.unchanged = sum(1 for e in found.entries if e.change == "unchanged")
         self.pruned = [str(ref) for ref in found.prune]
         self.conflicts = list(found.conflicts)
-        self.warnings += found.errors
+        if found.errors:
+            # the server refused to dry-run them (admission, validation) or could not be
+            # asked: the apply would not go through as the dry run says
+            return self.result(
+                Outcome.FAILED,
+                failure=f"dry run: the server refuses {len(found.errors)} object(s): "
+                + "; ".join(found.errors),
+            )
         return self.result(Outcome.DRY_RUN)
 
 

@@ -24,9 +24,18 @@ from typing import Any
 from rdm.decisions import drift as drift_rules
 from rdm.decisions.changes import Change, classify, object_diff, to_prune
 from rdm.model import fields
-from rdm.model.kube import ClusterError, Conflict, FieldConflict, KubeObject, ObjectRef, index
+from rdm.model.kube import (
+    APPLIED_REVISION,
+    ClusterError,
+    Conflict,
+    FieldConflict,
+    KubeObject,
+    ObjectRef,
+    annotations_of,
+    index,
+)
 from rdm.operations.ports import Cluster
-from rdm.operations.snapshots import live_objects
+from rdm.operations.snapshots import live_objects, unlabelled
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,12 @@ def preview(cluster: Cluster, org_id: str, rendered: Sequence[Mapping[str, Any]]
     )
     entries: list[ObjectChange] = []
     conflicts: list[FieldConflict] = []
-    errors: list[str] = []
+    errors: list[str] = [
+        f"{ref}: exists without the topology's labels; rdm apply refuses to take it over "
+        f"(adopt it: kubectl -n {org_id} label {ref.kind.lower()}/{ref.name} "
+        f"app.kubernetes.io/managed-by=rdm rdm/org-id={org_id})"
+        for ref in unlabelled(cluster, org_id, rendered, live_by_ref)
+    ]
     for obj in rendered:
         ref = ObjectRef.of(obj)
         current = live_by_ref.get(ref)
@@ -111,13 +125,24 @@ def preview(cluster: Cluster, org_id: str, rendered: Sequence[Mapping[str, Any]]
 
 
 def topology_drift(
-    cluster: Cluster, org_id: str, rendered: Sequence[Mapping[str, Any]]
+    cluster: Cluster,
+    org_id: str,
+    rendered: Sequence[Mapping[str, Any]],
+    revision: str | None = None,
 ) -> drift_rules.TopologyDrift:
-    """Drift of one topology: live objects against the rendered ones and their dry runs."""
+    """Drift of one topology: live objects against the rendered ones (of `revision`) and
+    their dry runs."""
     live = live_objects(cluster, org_id)
     live_by_ref = index(live)
+    namespace = live_by_ref.get(ObjectRef("v1", "Namespace", None, org_id))
+    recorded = annotations_of(namespace).get(APPLIED_REVISION) if namespace else None
     targets: dict[ObjectRef, KubeObject] = {}
     errors: list[str] = []
+    try:
+        strays = unlabelled(cluster, org_id, rendered, live_by_ref)
+    except ClusterError as exc:
+        strays = []
+        errors.append(f"rendered objects not found by their labels: {exc}")
     for obj in rendered:
         ref = ObjectRef.of(obj)
         if ref not in live_by_ref:
@@ -126,4 +151,12 @@ def topology_drift(
             targets[ref] = cluster.apply(obj, dry_run=True, force=True)
         except ClusterError as exc:
             errors.append(f"{ref}: {exc}")
-    return drift_rules.topology_drift(org_id, rendered, live, targets, errors)
+    return drift_rules.topology_drift(
+        org_id,
+        rendered,
+        live,
+        targets,
+        errors,
+        applied_here=revision is not None and recorded == revision,
+        unlabelled=strays,
+    )

@@ -7,7 +7,8 @@ in anything with the same methods. Failures come back as the error types of
 by the edge as far as retrying makes sense.
 
 `Counted` wraps a `Cluster` to count the requests one topology makes (the edge
-counts attempts, retries included, for the whole process).
+counts attempts, retries included, for the whole process). `Cancel` carries a
+request to stop (SIGINT, SIGTERM) from the command into the workers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rdm.model.kube import FIELD_MANAGER, KubeObject
+from rdm.model.problems import RdmError
 
 Kind = tuple[str, str]  # (apiVersion, kind)
 Clock = Callable[[], datetime]  # an aware datetime: now
@@ -147,3 +149,48 @@ class Counted:
     ) -> bool:
         self._count()
         return self.inner.delete(kind, name, namespace, preconditions=preconditions)
+
+
+# ---------------------------------------------------------------- interrupts
+
+
+class Interrupted(RdmError):
+    """A person or CI asked rdm to stop (a signal): raised at the next safe step."""
+
+
+class Cancel:
+    """How far rdm has been asked to stop, by signals counted from outside (the commands
+    install the handlers; `rdm.operations` only looks at the count between steps):
+
+    1. stop changing: a topology being applied is rolled back to its snapshot, one not
+       started is not started;
+    2. roll back without waiting for health (the objects are put back, the wait is cut);
+    3. abandon even that: the rollback stops at its next step and says so.
+
+    Thread-safe: the signal handler writes, the workers read.
+    """
+
+    def __init__(self) -> None:
+        self._level = 0
+        self._reason = ""
+        self._lock = threading.Lock()
+
+    def request(self, reason: str) -> int:
+        """One more request to stop; the new level."""
+        with self._lock:
+            self._level += 1
+            self._reason = reason
+            return self._level
+
+    @property
+    def level(self) -> int:
+        return self._level
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def check(self, level: int) -> None:
+        """`Interrupted` when asked to stop at least `level` times."""
+        if self._level >= level:
+            raise Interrupted(f"interrupted by {self._reason}")

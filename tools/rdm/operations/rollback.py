@@ -3,6 +3,9 @@
 `restore` brings a topology back to a snapshot (the applier's automatic
 rollback and `rdm rollback` both use it):
 
+0. refuse, before touching anything, a snapshot holding anything rdm does not
+   render for that client (`model.snapshots.check_restorable`: a snapshot in
+   the cluster or in a file is only as trustworthy as who could write it);
 1. read what the topology owns now;
 2. wave by wave, apply each snapshot object whole with server-side apply and
    force. Fields other managers changed since the snapshot are taken back
@@ -26,9 +29,14 @@ tried again: the whole restore, while the declared rollback time lasts, as long
 as the cluster is unreachable or busy (`Unavailable`, `Timeout`, a bare
 `Conflict`: an outage longer than the edge's retries is waited out); up to
 `attempts` times for other errors; never once the lock is lost. The record on
-the Namespace is retried the same way. A restore whose objects are all back
-but whose Deployments do not get healthy in time still restored the snapshot
-exactly; that is reported (`healthy=False`), not treated as a failed rollback.
+the Namespace is retried the same way. Asked to stop (`cancel`, see
+`ports.Cancel`), a restore goes on: it is what makes an interrupted change
+safe. Asked twice, it puts the objects back without waiting for health; three
+times, it stops at its next step, a retry after an outage included
+(`complete=False`, the topology may be between two states). A restore whose
+objects are all back but whose Deployments do not get healthy in time still
+restored the snapshot exactly; that is reported (`healthy=False`), not treated
+as a failed rollback.
 
 No I/O but through the `Cluster`; time from the clock and sleep passed in.
 """
@@ -66,7 +74,7 @@ from rdm.operations import record
 from rdm.operations import snapshots as stored
 from rdm.operations.health import HealthFailed, wait_healthy
 from rdm.operations.lock import DEFAULT_DURATION, Lock, LockLost
-from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
+from rdm.operations.ports import Cancel, Clock, Cluster, Interrupted, Reporter, Sleep, quiet
 from rdm.operations.snapshots import live_objects
 
 
@@ -125,8 +133,19 @@ def restore(
     reporter: Reporter = quiet,
     attempts: int = 3,
     extra: dict[str, str | None] | None = None,
+    cancel: Cancel | None = None,
 ) -> RestoreReport:
     """Bring topology `snapshot.org_id` back to `snapshot` (see the module docstring)."""
+    cancel = cancel or Cancel()
+
+    def keep_restoring() -> None:
+        keep()
+        cancel.check(3)
+
+    def keep_waiting() -> None:
+        keep()
+        cancel.check(2)
+
     org = snapshot.org_id
     started = clock()
     deadline = started + declared
@@ -145,11 +164,26 @@ def restore(
         sleep(max(0.0, min(poll * 2**attempt, 10.0, left)))
 
     error: str | None = None
+    try:
+        snapshot_model.check_restorable(snapshot)
+    except snapshot_model.SnapshotError as exc:
+        reporter(org, f"rollback refused: {exc}")
+        return RestoreReport(
+            snapshot.snapshot_id, started, clock(), declared, reason, complete=False, error=str(exc)
+        )
     attempt = 0
     while True:
         try:
-            _restore_once(cluster, snapshot, progress, keep, reporter)
+            if attempt:
+                # an outage is waited out for as long as the declared time lasts:
+                # a third request to stop must not wait with it
+                cancel.check(3)
+            _restore_once(cluster, snapshot, progress, keep_restoring, reporter)
             error = None
+            break
+        except Interrupted as exc:
+            error = f"{exc} again, while rolling back: stopped half-way"
+            reporter(org, f"rollback abandoned: {error}")
             break
         except ClusterError as exc:
             error = str(exc)
@@ -176,10 +210,12 @@ def restore(
                 clock=clock,
                 sleep=sleep,
                 poll=poll,
-                keep=keep,
+                keep=keep_waiting,
             )
         except HealthFailed as exc:
             healthy, health = False, str(exc)
+        except Interrupted as exc:
+            healthy, health = False, f"not waited for: {exc} again"
         updates: dict[str, str | None] = {
             APPLIED_REVISION: snapshot.revision,
             APPLIED_RDM: snapshot.rdm_id,
@@ -202,7 +238,7 @@ def restore(
                 record.write(cluster, org, updates)
                 break
             except ClusterError as exc:
-                if not again(attempt, exc):
+                if cancel.level >= 3 or not again(attempt, exc):
                     reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
                     break
                 pause(attempt)
@@ -289,6 +325,7 @@ def rollback_topology(
     lease_seconds: int = DEFAULT_DURATION,
     keep_snapshots: int = DEFAULT_KEEP,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> RollbackRun:
     """Restore a snapshot (the newest by default, or `snapshot` read from a file) under
     the topology's lock, after snapshotting the state it replaces."""
@@ -301,6 +338,7 @@ def rollback_topology(
             raise snapshot_model.SnapshotError(
                 f"snapshot {target.snapshot_id} is of {target.org_id}, not {org_id}"
             )
+        snapshot_model.check_restorable(target)
         reporter(org_id, f"rolling back to snapshot {target.snapshot_id} ({target.reason})")
         before = stored.take_and_store(
             cluster, org_id, clock(), f"before rolling back to {target.snapshot_id}"
@@ -317,6 +355,7 @@ def rollback_topology(
             poll=poll,
             keep=lock.keep,
             reporter=reporter,
+            cancel=cancel,
         )
     finally:
         lock.release()

@@ -13,8 +13,9 @@ No I/O but through the `Cluster`; no clock but the time passed in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from rdm.model import snapshots as model
 from rdm.model.kube import (
@@ -24,6 +25,8 @@ from rdm.model.kube import (
     SYSTEM_NAMESPACE,
     ClusterError,
     KubeObject,
+    ObjectRef,
+    owned_by,
     selector,
 )
 from rdm.operations.ports import Cluster
@@ -42,12 +45,48 @@ def ensure_system_namespace(cluster: Cluster) -> None:
 
 
 def live_objects(cluster: Cluster, org_id: str) -> list[KubeObject]:
-    """Every object the topology owns now (by its labels), of every kind rdm renders."""
+    """Every object the topology owns now, of every kind rdm renders: its Namespace
+    (the one named `org_id`, when it carries the topology's labels) and the objects
+    with the topology's labels inside it.
+
+    Labels are only a claim: anyone may copy them onto another client's Namespace.
+    Only the Namespace named after the org id is the topology's, so a relabelled
+    Namespace of another client is never snapshotted, restored or taken over.
+    """
     found: list[KubeObject] = []
     for kind in OWNED_KINDS:
-        namespace = None if kind == NAMESPACE else org_id
-        found += cluster.list(kind, namespace=namespace, selector=selector(org_id))
+        if kind == NAMESPACE:
+            namespace = cluster.get(NAMESPACE, org_id)
+            if namespace is not None and owned_by(namespace, org_id):
+                found.append(namespace)
+            continue
+        found += cluster.list(kind, namespace=org_id, selector=selector(org_id))
     return found
+
+
+def unlabelled(
+    cluster: Cluster,
+    org_id: str,
+    rendered: Sequence[Mapping[str, Any]],
+    live_by_ref: Mapping[ObjectRef, Any],
+) -> list[ObjectRef]:
+    """Rendered objects, other than the Namespace, that the topology's labels do not
+    find but that exist (their labels removed by hand, or made outside rdm). One LIST
+    of the client's namespace per kind that has such candidates (at most four; none
+    when every rendered object is found, as in most applies)."""
+    missing = [
+        ref
+        for ref in (ObjectRef.of(obj) for obj in rendered)
+        # a Namespace made beforehand (with the client's Secrets) is adopted: no
+        # rollback ever deletes a Namespace
+        if ref not in live_by_ref and ref.kind != "Namespace"
+    ]
+    if not missing:
+        return []
+    existing: set[ObjectRef] = set()
+    for kind in sorted({(ref.api_version, ref.kind) for ref in missing}):
+        existing |= {ObjectRef.of(obj) for obj in cluster.list(kind, namespace=org_id)}
+    return [ref for ref in missing if ref in existing]
 
 
 def store(

@@ -51,7 +51,7 @@ from rdm.model.rdms import format_duration
 from rdm.operations import record
 from rdm.operations.health import HealthFailed, wait_healthy
 from rdm.operations.lock import DEFAULT_DURATION, Lock
-from rdm.operations.ports import Clock, Cluster, Reporter, Sleep, quiet
+from rdm.operations.ports import Cancel, Clock, Cluster, Interrupted, Reporter, Sleep, quiet
 
 NAME_LABEL = "app.kubernetes.io/name"
 
@@ -199,7 +199,17 @@ def restart(
     poll: float = 1.0,
     lease_seconds: int = DEFAULT_DURATION,
     reporter: Reporter = quiet,
+    cancel: Cancel | None = None,
 ) -> RestartResult:
+    """Restart `workload` (all when None) and wait for health. Asked to stop (`cancel`),
+    it stops waiting; the restart annotation already written stays (the new pods
+    come up as they would after `kubectl rollout restart`)."""
+    cancel = cancel or Cancel()
+
+    def keep() -> None:
+        lock.keep()
+        cancel.check(1)
+
     started = clock()
     deployments = cluster.list(DEPLOYMENT, namespace=org_id, selector=selector(org_id))
     names = sorted(str(d["metadata"]["name"]) for d in deployments)
@@ -238,10 +248,12 @@ def restart(
                 clock=clock,
                 sleep=sleep,
                 poll=poll,
-                keep=lock.keep,
+                keep=keep,
             )
         except HealthFailed as exc:
             failure = str(exc)
+        except Interrupted as exc:
+            failure = f"{exc}: not waited for"
         try:
             record.write(
                 cluster,

@@ -17,7 +17,7 @@ from typing import Any
 
 from rdm.decisions.changes import Change
 from rdm.decisions.drift import HINTS, Finding, TopologyDrift
-from rdm.model.kube import FieldConflict
+from rdm.model.kube import MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, FieldConflict
 from rdm.model.problems import Level, Problem, one_line
 from rdm.model.rdms import format_duration
 from rdm.model.snapshots import SnapshotInfo
@@ -201,6 +201,8 @@ def diff_text(diffs: Sequence[TopologyDiff]) -> str:
             f"{found.count(Change.CHANGE)} to change, {found.count(Change.UNCHANGED)} unchanged, "
             f"{found.count(Change.PRUNE)} to prune"
         )
+        if found.errors:
+            summary += f", {len(found.errors)} not checked"
         parts.append(summary)
         for ref in found.prune:
             parts.append(f"  would prune: {ref}")
@@ -252,9 +254,19 @@ def finding_message(org_id: str, finding: Finding) -> str:
         "added": f"{where}: added{who} (not in the topology): {_value(finding.live)}",
         "unrendered": f"{where}: not rendered by rdm, created{who}",
         "missing": f"{where}: rendered by rdm, missing from the cluster",
+        "removed": f"{where}: removed outside rdm (Kubernetes records no author for a "
+        f"removal): rendered {_value(finding.rendered)}",
+        "unlabelled": f"{where}: exists without the topology's labels "
+        f"({MANAGED_BY_LABEL}={MANAGED_BY}, {ORG_LABEL}={org_id}): removed by hand, or made "
+        "outside rdm",
         "pending": f"{where}: differs from the rendered version in fields rdm owns",
     }[finding.kind]
-    return f"{what}; {HINTS[finding.kind].format(org=org_id)}"
+    return f"{what}; {hint(org_id, finding)}"
+
+
+def hint(org_id: str, finding: Finding) -> str:
+    kind, _, name = finding.object.partition("/")
+    return HINTS[finding.kind].format(org=org_id, resource=f"{kind.lower()}/{name}")
 
 
 def drift_problems(drifts: Sequence[TopologyDrift]) -> list[Problem]:
@@ -284,6 +296,7 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
     return jsontext.dumps(
         {
             "drifted": any(d.drifted for d in drifts),
+            "unchecked": sum(len(d.errors) for d in drifts),
             "topologies": [
                 {
                     "orgId": d.org_id,
@@ -298,7 +311,7 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
                             "time": f.time,
                             "live": f.live,
                             "rendered": f.rendered,
-                            "hint": HINTS[f.kind].format(org=d.org_id),
+                            "hint": hint(d.org_id, f),
                         }
                         for f in d.findings
                     ],
@@ -314,7 +327,11 @@ def drift_json(drifts: Sequence[TopologyDrift]) -> str:
 def drift_summary(drifts: Sequence[TopologyDrift]) -> str:
     drifted = [d for d in drifts if d.drifted]
     findings = sum(sum(1 for f in d.findings if f.unauthorized) for d in drifts)
-    return f"{len(drifts)} topology(ies) checked: {len(drifted)} with drift, {findings} finding(s)"
+    unchecked = sum(len(d.errors) for d in drifts)
+    summary = (
+        f"{len(drifts)} topology(ies) checked: {len(drifted)} with drift, {findings} finding(s)"
+    )
+    return summary + (f", {unchecked} object(s) not checked" if unchecked else "")
 
 
 # ---------------------------------------------------------------- status
