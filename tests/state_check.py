@@ -40,6 +40,10 @@ COLLECTIONS: dict[tuple[str, str], tuple[str, bool]] = {
     ("v1", "ConfigMap"): ("/api/v1/namespaces/{ns}/configmaps", True),
     ("v1", "Service"): ("/api/v1/namespaces/{ns}/services", True),
     ("apps/v1", "Deployment"): ("/apis/apps/v1/namespaces/{ns}/deployments", True),
+    ("networking.k8s.io/v1", "Ingress"): (
+        "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses",
+        True,
+    ),
 }
 MANAGED = ("app.kubernetes.io/managed-by", "rdm")
 ORG = "rdm/org-id"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from state_check import applied_view, first_difference, normalize, owned_by
+from rdm.model.kube import OWNED_KINDS
+from state_check import COLLECTIONS, applied_view, first_difference, normalize, owned_by
 
 LIVE: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -125,3 +126,10 @@ def test_content_leaves_out_what_the_server_sets() -> None:
         "spec": {"finalizers": ["kubernetes"]},
     }
     assert normalize(namespace) == {"kind": "Namespace", "metadata": {"name": "org-a"}}
+
+
+def test_the_checker_reads_every_kind_a_topology_owns() -> None:
+    # its own list, so that it shares no code with the applier; a kind the renderer
+    # gains (Ingress did) and the checker misses makes every apply read as half-applied,
+    # or an extra object of that kind go unseen
+    assert set(COLLECTIONS) == set(OWNED_KINDS)
