@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run test lint bench bench-cluster bench-apply bench-faults fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
+.PHONY: run example test lint bench bench-cluster bench-apply bench-faults fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -28,10 +28,18 @@ catalogs: $(STAMP)
 	$(BIN)/python -m rdm.i18n.catalogs update
 	$(BIN)/python -m rdm.i18n.catalogs compile
 
-## make run: set up, then the main job on the bundled example repository:
-## check every file (and the rendered manifests), show the calendar and whether
-## a change may run now, and render the manifests to build/manifests.
-run: $(STAMP) $(CATALOG_MO)
+## make run: set up, check the example repository (`make example`), then the main job
+## on it: the example's history (a real git repository under build/demo), a local
+## GitHub-shaped server with its reviews, the local control plane (built the first
+## time: 15-30 min), `rdm rollout` at the emergency and in the window, `rdm status`
+## and `rdm history`. Without Go it says so and shows `rdm rollout --dry-run`.
+## tools/demo/run.py.
+run: example
+	$(BIN)/python tools/demo/run.py
+
+## make example: check every file of the example (and the rendered manifests), show
+## the calendar and whether a change may run now, render the manifests to build/manifests.
+example: $(STAMP) $(CATALOG_MO)
 	$(BIN)/rdm validate --manifests
 	$(BIN)/rdm calendar --weeks 4
 	@# exit 1 means "closed right now": information here, not a failure

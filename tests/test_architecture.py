@@ -27,9 +27,10 @@ NO_IO_LAYERS = (*PURE_LAYERS, "operations")
 LAYERS = (*NO_IO_LAYERS, "edges", "commands")
 # library -> the edge modules that alone may import it
 EDGES = {
-    "git": {"edges/sources.py", "edges/notes.py", "edges/history.py"},
-    # GitHub's REST API and UptimeRobot's API v2, each through its own client module
-    "requests": {"edges/github.py", "edges/uptimerobot.py"},
+    "git": {"edges/sources.py", "edges/notes.py", "edges/history.py", "edges/gitlog.py"},
+    # GitHub's REST API, UptimeRobot's API v2 and Slack's incoming webhooks, each
+    # through its own client module
+    "requests": {"edges/github.py", "edges/uptimerobot.py", "edges/slack.py"},
     "smtplib": {"edges/mail.py"},
     "kubernetes": {"edges/cluster.py"},
     "urllib3": {"edges/cluster.py"},  # the kubernetes client's transport

@@ -196,7 +196,24 @@ def test_quantities_parse_to_their_amount(text: str, amount: str) -> None:
     from fractions import Fraction
 
     assert k8s.quantity_problem(text) is None
-    assert k8s.quantity(text) == Fraction(amount)
+    assert Fraction(k8s.quantity(text).value) == Fraction(amount)
+
+
+@pytest.mark.parametrize(
+    ("smaller", "larger"),
+    [
+        ("1", "1e999999999"),
+        ("1e-999999999", "1n"),  # the server rounds it up to one billionth: equal
+        ("1e2147483646", "1e2147483647"),
+        ("1e4294967295", "1"),  # the exponent wraps as in the server's int32: 10^-1
+        ("1Ei", "1e999999999"),
+    ],
+)
+def test_quantities_with_huge_exponents_compare_at_once(smaller: str, larger: str) -> None:
+    # Compared as exact decimals: turning 1e999999999 into an integer took minutes and
+    # gigabytes, and `rdm validate` hung on a topology that wrote it.
+    assert k8s.quantity(smaller) <= k8s.quantity(larger)
+    assert not k8s.quantity(larger) < k8s.quantity(smaller)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""`make run` on the example repository: every step ends clean, and the window's
-answer is told in words rather than as a failure make ignored."""
+"""`make example` (the first half of `make run`) on the example repository: every
+step ends clean, and the window's answer is told in words rather than as a failure
+make ignored."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from conftest import ROOT
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
-def test_make_run_explains_the_window_and_exits_clean() -> None:
+def test_make_example_explains_the_window_and_exits_clean() -> None:
     proc = subprocess.run(
-        ["make", "--no-print-directory", "run"],
+        ["make", "--no-print-directory", "example"],
         cwd=ROOT,
         capture_output=True,
         text=True,

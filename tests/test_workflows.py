@@ -245,3 +245,89 @@ def test_validate_runs_the_suite_and_the_data_checks_read_only() -> None:
     for command in ("make test", "rdm validate", "--manifests", "rdm codeowners --check"):
         assert command in runs
     assert all(job["permissions"] == {"contents": "read"} for job in validate["jobs"].values())
+
+
+# ---------------------------------------------------------------- rollout.yml
+
+
+def test_the_rollout_runs_on_schedule_push_and_dispatch_from_the_default_branch_only() -> None:
+    rollout = by_name("rollout.yml")
+    on = rollout.get("on", rollout.get(True))
+    assert set(on) == {"schedule", "push", "workflow_dispatch"}
+    assert on["push"] == {"branches": ["main"]}
+    (job,) = rollout["jobs"].values()
+    assert job["environment"] == "rdm-rollout"
+    assert job["if"] == "github.ref_name == github.event.repository.default_branch"
+    assert all(level == "read" for level in job["permissions"].values())
+    assert rollout["concurrency"] == {"group": "rollout", "cancel-in-progress": False}
+    uses = [step.get("uses", "").split("@")[0] for step in job["steps"]]
+    checkout = job["steps"][uses.index("actions/checkout")]
+    assert checkout["with"] == {
+        "ref": "${{ github.event.repository.default_branch }}",
+        "fetch-depth": 0,
+        "persist-credentials": False,
+    }
+    assert (
+        "actions/cache" not in uses
+        and "cache" not in job["steps"][uses.index("actions/setup-python")]["with"]
+    )
+
+
+def test_the_schedule_covers_the_thursday_window_in_utc() -> None:
+    """Every 15 minutes through Thursday 00:00-06:00 America/Sao_Paulo, written in UTC:
+    the first run at the window's start, the last one 15 minutes before its end."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from rdm.decisions import calendar
+    from rdm.edges.repository import load_work_tree
+
+    rollout = by_name("rollout.yml")
+    (entry,) = rollout.get("on", rollout.get(True))["schedule"]
+    minute, hour, dom, month, dow = entry["cron"].split()
+    assert (minute, dom, month, dow) == ("*/15", "*", "*", "4")
+    first_hour, last_hour = map(int, hour.split("-"))
+    policy = load_work_tree(ROOT, only=["policy/calendar.yaml"]).calendar
+    assert policy is not None
+    occurrence = calendar.window_for_date(policy, date(2027, 3, 4))
+    assert occurrence is not None
+    start = occurrence.start.astimezone(UTC)
+    runs = [
+        datetime(2027, 3, 4, h, m, tzinfo=UTC)
+        for h in range(first_hour, last_hour + 1)
+        for m in range(0, 60, 15)
+    ]
+    assert runs[0] == start
+    assert runs[-1] == occurrence.end.astimezone(UTC) - timedelta(minutes=15)
+    assert all(calendar.window_at(policy, run).open for run in runs)
+    text = (ROOT / ".github" / "workflows" / "rollout.yml").read_text(encoding="utf-8")
+    assert "Thursday 03:00-09:00 UTC" in text  # the conversion, said where the cron is
+
+
+def test_the_write_token_exists_only_in_the_step_that_pushes_the_records() -> None:
+    (job,) = by_name("rollout.yml")["jobs"].values()
+    token = next(s for s in job["steps"] if s.get("id") == "records-token")
+    assert token["uses"].startswith("actions/create-github-app-token@")
+    assert token["with"]["permission-contents"] == "write"
+    assert set(token["with"]) == {"client-id", "private-key", "permission-contents"}
+    readers = [s for s in job["steps"] if "steps.records-token.outputs.token" in json.dumps(s)]
+    assert len(readers) == 1
+    (push,) = readers
+    assert push["env"] == {"PUSH_TOKEN": "${{ steps.records-token.outputs.token }}"}
+    assert "rdm notes push" in push["run"] and "git config" not in push["run"]
+
+
+def test_each_secret_reaches_only_the_step_that_needs_it() -> None:
+    (job,) = by_name("rollout.yml")["jobs"].values()
+    where: dict[str, list[str]] = {}
+    for step in job["steps"]:
+        for secret in re.findall(r"secrets\.(\w+)", json.dumps(step)):
+            where.setdefault(secret, []).append(step.get("name", step.get("uses", "")))
+    assert where == {
+        "RDM_KUBECONFIG": ["Write the kubeconfig (readable by this user only)"],
+        "RDM_SLACK_WEBHOOK": ["rdm rollout"],
+        "RDM_RECORDS_APP_PRIVATE_KEY": [
+            "Token of the records' GitHub App (contents write, for refs/notes/rdm)"
+        ],
+    }
+    rollout_step = next(s for s in job["steps"] if s.get("name") == "rdm rollout")
+    assert rollout_step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"

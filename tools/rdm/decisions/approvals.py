@@ -113,6 +113,7 @@ class LabelEvent:
 
     label: str
     actor: str
+    at: str = ""  # when it was added (ISO 8601), when GitHub said
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,10 @@ class PullHead:
     base_ref: str  # the branch the PR merges into
     default_branch: str  # the default branch of the base repository
     labels: tuple[str, ...] = ()
+    created_at: str = ""  # ISO 8601, as GitHub wrote it
+    draft: bool = False
+    merged_at: str | None = None  # None: not merged
+    merge_commit_sha: str | None = None  # for a merged PR, the commit on the base branch
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ class PullRequest:
     head_repo: str = ""
     # GitHub's own list of the PR's files, when read: a cross-check only.
     listed_files: tuple[ChangedFile, ...] | None = None
+    # When it was last marked ready for review (ISO 8601), when the events were read.
+    ready_at: str = ""
     # When the PR's base branch last changed (GitHub's `base_ref_changed` event,
     # ISO 8601; '' never; any other text: at a time GitHub did not say, so every
     # approval is older). An approval given before answered another diff.

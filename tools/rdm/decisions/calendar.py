@@ -1219,6 +1219,11 @@ def _span(delta: timedelta) -> str:
     return " ".join(shown)
 
 
+def format_span(delta: timedelta) -> str:
+    """A duration for people, as the decisions word it: "2 days 4 h", "35 min", "12 s"."""
+    return _span(delta)
+
+
 def elapsed(start: datetime, end: datetime) -> timedelta:
     """Real time from `start` to `end`.
 

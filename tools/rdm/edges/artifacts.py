@@ -48,6 +48,15 @@ def write_text(path: Path, text: str) -> None:
     _write(path, text.encode("utf-8"))
 
 
+def append_text(path: Path, text: str) -> None:
+    """Add `text` at the end of `path` ($GITHUB_STEP_SUMMARY: other steps write there too)."""
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ExternalError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def read_snapshot(path: Path) -> snapshots.Snapshot:
     """A snapshot file written by `write_snapshot` (or downloaded from CI)."""
     try:

@@ -160,6 +160,18 @@ class RateLimited(GitHubError):
     pass
 
 
+@dataclass(frozen=True)
+class CommitStatus:
+    """One commit status as GitHub lists it, with who posted it."""
+
+    context: str
+    state: str  # error | failure | pending | success
+    creator: str  # login; a GitHub App posts as "<app-slug>[bot]"
+    creator_type: str  # "Bot" for an App, "User" for a person's token
+    created_at: str
+    description: str = ""
+
+
 @dataclass
 class RateLimit:
     """The last rate-limit figures GitHub sent."""
@@ -388,39 +400,75 @@ class GitHubClient:
                 "and that the token can read it",
                 404,
             ) from exc
-        read = _Reader(what)
-        pull = read.object(answer, "the pull request")
-        found = read.integer(pull, "number")
-        if found != number:
-            raise GitHubError(f"{what}: GitHub answered with pull request #{found}")
-        head = read.object(pull.get("head"), "head")
-        base = read.object(pull.get("base"), "base")
-        base_repo = read.object(base.get("repo"), "base.repo")
-        head_repo = read.optional_object(head.get("repo"), "head.repo")  # null: fork deleted
-        labels = pull.get("labels")
-        if not isinstance(labels, list):
-            raise read.wrong("labels", labels, "a list")
-        return PullHead(
-            number=found,
-            author=read.login(pull, "user"),
-            state=read.text(pull, "state"),
-            head_sha=read.sha(head, "sha", "head.sha"),
-            head_repo=read.text(head_repo, "full_name", "head.repo.full_name") if head_repo else "",
-            base_sha=read.sha(base, "sha", "base.sha"),
-            base_ref=read.text(base, "ref", "base.ref"),
-            default_branch=read.text(base_repo, "default_branch", "base.repo.default_branch"),
-            labels=tuple(
-                read.text(read.object(item, f"labels[{i}]"), "name", f"labels[{i}].name")
-                for i, item in enumerate(labels)
-            ),
-        )
+        head = _pull_head(_Reader(what), answer, "the pull request")
+        if head.number != number:
+            raise GitHubError(f"{what}: GitHub answered with pull request #{head.number}")
+        return head
 
-    def pull_request(self, slug: str, number: int, head: PullHead | None = None) -> PullRequest:
+    def default_branch(self, slug: str) -> str:
+        """The repository's default branch (``GET /repos/{slug}``), the one rdm protects."""
+        what = f"repository {slug}"
+        answer = _json(self.request("GET", f"/repos/{slug}", what=what), what)
+        read = _Reader(what)
+        return read.text(read.object(answer, "the repository"), "default_branch")
+
+    def commit_pulls(self, slug: str, sha: str) -> list[PullHead]:
+        """The pull requests GitHub associates with commit `sha` (``GET
+        /repos/{slug}/commits/{sha}/pulls``): for a commit of the default branch, the
+        PR that merged it, and possibly open PRs whose branches contain it. The
+        caller picks the one whose `merge_commit_sha` is `sha`."""
+        if not _SHA.match(sha):
+            raise GitHubError(f"refusing to look up {sha[:80]!r}: not a commit SHA")
+        what = f"pull requests of commit {sha[:12]} of {slug}"
+        read = _Reader(what)
+        return [
+            _pull_head(read, item, f"pull request {index}")
+            for index, item in enumerate(self.paginate(f"/repos/{slug}/commits/{sha}/pulls", what))
+        ]
+
+    def commit_statuses(self, slug: str, sha: str) -> list[CommitStatus]:
+        """Every commit status on `sha`, newest first, as GitHub lists them (``GET
+        /repos/{slug}/commits/{sha}/statuses``), with who posted each."""
+        if not _SHA.match(sha):
+            raise GitHubError(f"refusing to read statuses of {sha[:80]!r}: not a commit SHA")
+        what = f"statuses of commit {sha[:12]} of {slug}"
+        read = _Reader(what)
+        statuses = []
+        for item in self.paginate(f"/repos/{slug}/commits/{sha}/statuses", what):
+            creator = read.optional_object(item.get("creator"), "creator")
+            statuses.append(
+                CommitStatus(
+                    context=read.text(item, "context"),
+                    state=read.text(item, "state"),
+                    creator=read.text(creator, "login", "creator.login") if creator else "",
+                    creator_type=read.optional_text(creator, "type", "creator.type") or ""
+                    if creator
+                    else "",
+                    created_at=read.optional_text(item, "created_at") or "",
+                    description=read.optional_text(item, "description") or "",
+                )
+            )
+        return statuses
+
+    def pull_request(
+        self,
+        slug: str,
+        number: int,
+        head: PullHead | None = None,
+        *,
+        as_of: datetime | None = None,
+    ) -> PullRequest:
         """The PR with its reviews, labels (with who added them) and GitHub's list of files.
 
         `head` is the PR as `pull_head` already read it (saves a request). The
         files GitHub lists go to `listed_files`, a cross-check only: the
         decision reads the changed paths from git.
+
+        `as_of` (a merged PR's `merged_at`) gives the PR as it stood then: reviews
+        submitted later are left out, and the labels are rebuilt from the issue
+        events up to that instant (read whatever labels the PR carries now, since
+        one removed after the merge still counted at it). A review or event
+        without a time is kept out: it cannot be shown to predate the merge.
         """
         if head is None:
             head = self.pull_head(slug, number)
@@ -438,6 +486,8 @@ class GitHubClient:
             )
             for item in self.paginate(f"{base}/pulls/{number}/reviews", f"reviews of {what}")
         )
+        if as_of is not None:  # the reviews as they stood at that instant
+            reviews = tuple(r for r in reviews if _not_after(r.submitted_at, as_of))
         files = tuple(
             ChangedFile(
                 read.text(item, "filename", "file name"),
@@ -446,34 +496,44 @@ class GitHubClient:
             )
             for item in self.paginate(f"{base}/pulls/{number}/files", f"files of {what}")
         )
-        # The issue events say who added each label, and when the base branch last
-        # changed (an approval given before answered another diff).
-        actors: dict[str, str] = {}
+        # The issue events say who added each label and when, when the base branch
+        # last changed (an approval given before answered another diff), and when
+        # the PR was last marked ready for review.
+        actors: dict[str, tuple[str, str]] = {}  # label -> (who added it, when)
+        ready_at = ""
         base_changed_at = ""
         for event in self.paginate(f"{base}/issues/{number}/events", f"events of {what}"):
             kind = event.get("event")
+            at = read.optional_text(event, "created_at", "event created_at") or ""
+            if as_of is not None and not _not_after(at, as_of):
+                continue
             if kind in BASE_CHANGES:
                 # No time: the change cannot be placed, so no approval is after it.
-                base_changed_at = read.optional_text(event, "created_at") or "unknown"
+                base_changed_at = at or "unknown"
                 continue
+            if kind == "ready_for_review":
+                ready_at = at
             if kind not in ("labeled", "unlabeled") or event.get("label") is None:
                 continue
             name = read.text(read.object(event["label"], "event label"), "name", "label name")
             if kind == "labeled":
-                actors[name] = read.login(event, "actor")
+                actors[name] = (read.login(event, "actor"), at)
             else:
                 actors.pop(name, None)
+        # As of an instant, the labels are those the events had added by then.
+        names = tuple(actors) if as_of is not None else head.labels
         return PullRequest(
             number=head.number,
             author=head.author,
             head_sha=head.head_sha,
             base_sha=head.base_sha,
-            labels=tuple(LabelEvent(name, actors.get(name, "")) for name in head.labels),
+            labels=tuple(LabelEvent(name, *actors.get(name, ("", ""))) for name in names),
             reviews=reviews,
             changed_files=(),
             base_ref=head.base_ref,
             head_repo=head.head_repo,
             listed_files=files,
+            ready_at=ready_at,
             base_changed_at=base_changed_at,
         )
 
@@ -660,6 +720,59 @@ def _comment(value: Any, what: str) -> IssueComment:
 
 def _object(value: Any, where: str, what: str) -> dict[str, Any]:
     return _Reader(what).object(value, where)
+
+
+def _pull_head(read: _Reader, answer: Any, where: str) -> PullHead:
+    """A PR object of GitHub's (from pulls/N, or a list of PRs) as a `PullHead`."""
+    pull = read.object(answer, where)
+    head = read.object(pull.get("head"), "head")
+    base = read.object(pull.get("base"), "base")
+    base_repo = read.object(base.get("repo"), "base.repo")
+    head_repo = read.optional_object(head.get("repo"), "head.repo")  # null: fork deleted
+    labels = pull.get("labels")
+    if not isinstance(labels, list):
+        raise read.wrong("labels", labels, "a list")
+    merge_commit = read.optional_text(pull, "merge_commit_sha", "merge_commit_sha")
+    draft = pull.get("draft", False)
+    if not isinstance(draft, bool):
+        raise read.wrong("draft", draft, "a boolean")
+    return PullHead(
+        number=read.integer(pull, "number"),
+        author=read.login(pull, "user"),
+        state=read.text(pull, "state"),
+        head_sha=read.sha(head, "sha", "head.sha"),
+        head_repo=read.text(head_repo, "full_name", "head.repo.full_name") if head_repo else "",
+        base_sha=read.sha(base, "sha", "base.sha"),
+        base_ref=read.text(base, "ref", "base.ref"),
+        default_branch=read.text(base_repo, "default_branch", "base.repo.default_branch"),
+        labels=tuple(
+            read.text(read.object(item, f"labels[{i}]"), "name", f"labels[{i}].name")
+            for i, item in enumerate(labels)
+        ),
+        created_at=read.optional_text(pull, "created_at") or "",
+        draft=draft,
+        merged_at=read.optional_text(pull, "merged_at"),
+        # GitHub fills merge_commit_sha for open PRs too (a test merge); only a merged
+        # PR's names the commit on the base branch.
+        merge_commit_sha=read.sha(pull, "merge_commit_sha", "merge_commit_sha")
+        if merge_commit is not None
+        else None,
+    )
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time of GitHub's (``2026-11-24T10:00:00Z``), or None when it is not one."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def _not_after(text: str, instant: datetime) -> bool:
+    """Is GitHub's time `text` at or before `instant`? A missing or bad time is not."""
+    value = parse_time(text)
+    return value is not None and value <= instant
 
 
 def _number(header: str | None) -> int | None:

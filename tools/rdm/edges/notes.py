@@ -25,6 +25,7 @@ from rdm.model.records import (
     ExecutionRecord,
     note_text,
     parse_note,
+    record_json,
 )
 
 _SHA = re.compile(r"[0-9a-f]{40}")
@@ -144,6 +145,44 @@ def fetch(root: Path, remote: str = "origin") -> None:
     except git.exc.GitCommandError as exc:
         detail = " ".join(str(exc.stderr or exc).split())[:300]
         raise ExternalError(f"cannot fetch {NOTES_REF} from {remote}: {detail}") from exc
+
+
+INCOMING_REF = "refs/notes/rdm-incoming"
+
+
+def push_merging(root: Path, remote: str = "origin", attempts: int = 5) -> int:
+    """Push the notes ref; when another run pushed first (a rejected push), take the
+    remote's notes, add back the records of ours it lacks, and push again.
+
+    A notes ref is a history of its own: two shards that append to the same
+    merge commit's note diverge, and neither push is a fast-forward. Records
+    are only ever appended, so merging is a union per commit: the remote's
+    records, then ours that it does not hold (compared whole). Returns how many
+    times the remote had moved; an `ExternalError` after `attempts`.
+    """
+    import git
+
+    repo = _repo(root)
+    for attempt in range(attempts):
+        try:
+            push(root, remote)
+            return attempt
+        except ExternalError as exc:
+            last = exc
+        ours = {commit: records for commit, (records, _) in read_all(root).items()}
+        try:
+            repo.git.fetch(remote, f"+{NOTES_REF}:{INCOMING_REF}")  # type: ignore[attr-defined]
+            repo.git.update_ref(NOTES_REF, INCOMING_REF)  # type: ignore[attr-defined]
+        except git.exc.GitCommandError as exc:
+            detail = " ".join(str(exc.stderr or exc).split())[:300]
+            raise ExternalError(f"cannot merge {NOTES_REF} with {remote}'s: {detail}") from exc
+        for commit, records in ours.items():
+            theirs, _ = read(root, commit)
+            held = [record_json(r) for r in theirs]
+            missing = [r for r in records if record_json(r) not in held]
+            if missing:
+                append(root, commit, missing)
+    raise ExternalError(f"{NOTES_REF} could not be pushed after {attempts} tries: {last}")
 
 
 def commits_with_notes(root: Path) -> Iterable[str]:

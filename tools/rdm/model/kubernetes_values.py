@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
 from rdm.model import quantities
 
@@ -42,6 +41,7 @@ _DNS_SUBDOMAIN = re.compile(
 # C identifier that every shell and the Protheus binaries read.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _CONFIG_KEY = re.compile(r"[-._A-Za-z0-9]+", re.ASCII)
+_ASCII_DIGITS = frozenset("0123456789")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 # github.com/distribution/reference, spelled out.
@@ -153,13 +153,23 @@ def quantity_problem(value: object) -> str | None:
         return f"{exc}{written}"
     if parsed.negative:
         return f"{text!r} is negative; Kubernetes refuses a negative request or limit"
+    if not any(c in _ASCII_DIGITS for c in text[: len(text) - len(text.lstrip("+-.0123456789"))]):
+        # `Mi`, `+`, `.`, `e3`: the server reads a number with no digit as 0, which
+        # nobody writes on purpose (they write 0).
+        return (
+            f"{text!r} has no number (Kubernetes would read it as 0); write the amount, "
+            "e.g. 500m, 2 or 512Mi (or 0 for none)"
+        )
     return None
 
 
-def quantity(text: str) -> Fraction:
+def quantity(text: str) -> quantities.Quantity:
     """The amount a quantity text stands for (the text must have no `quantity_problem`),
-    exactly as Kubernetes compares it (`500m` < `1`, `1Gi` > `1000Mi`)."""
-    return Fraction(quantities.parse_quantity(text).value)
+    exactly as Kubernetes compares it (`500m` < `1`, `1Gi` > `1000Mi`).
+
+    Compared as exact `Decimal`s, never turned into a `Fraction` or an int: `1e999999999`
+    is a valid quantity, and its integer would take minutes and gigabytes to build."""
+    return quantities.parse_quantity(text)
 
 
 def ini_key(name: str) -> str:

@@ -11,6 +11,7 @@ rules a schema cannot say. Pure: no I/O. The calendar has its own module.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -350,8 +351,74 @@ def expand(template: str, org_id: str, environment: str) -> str:
 
 
 def is_host_name(text: str) -> bool:
-    """A name DNS can resolve: dot-separated labels of at most 63, at most 253 in all."""
-    return len(text) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in text.split("."))
+    """A public name DNS can resolve and an Ingress can serve (`host_problem` says why not)."""
+    return host_problem(text) is None
+
+
+def host_problem(text: str) -> str | None:
+    """Why `text` is not a public host name, in words; None when it is one.
+
+    Dot-separated labels of at most 63 (253 in all), as DNS has them; and, since
+    the host goes into an Ingress rule, a certificate and the monitors: at least two
+    labels (a public name has a domain), not an IP address (Kubernetes refuses an
+    IP as an Ingress host), a last label that is not all digits (no top-level
+    domain is), and `xn--` labels that are real punycode (an IDN in ASCII form).
+    """
+    labels = text.split(".")
+    too_long = [label for label in labels if len(label) > 63]
+    if too_long:
+        return f"the part {too_long[0][:20]}… has {len(too_long[0])} characters (at most 63)"
+    if len(text) > 253:
+        return f"it has {len(text)} characters (at most 253)"
+    if _is_ip_address(text):
+        return (
+            "it is an IP address; an Ingress serves a DNS name (Kubernetes refuses an IP "
+            "there), so write the name that points at the cluster, e.g. erp.cliente.com.br"
+        )
+    if not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        for meant in (text.rstrip("."), text.lower(), text.lower().rstrip(".")):
+            if meant and meant != text and host_problem(meant) is None:
+                return f"write it as {meant} (lowercase, no final dot)"
+        return (
+            "it is not a DNS name (lowercase letters, digits and '-' in dot-separated parts, "
+            "no '-' at either end of a part), e.g. erp.cliente.com.br"
+        )
+    if len(labels) < 2:
+        return (
+            "it has no domain (a single name, no dot); write the full name, "
+            "e.g. erp.cliente.com.br"
+        )
+    if labels[-1].isdigit():
+        return (
+            f"its last part {labels[-1]} is all digits, and no top-level domain is; "
+            "write the full name, e.g. erp.cliente.com.br"
+        )
+    for label in labels:
+        if label.startswith("xn--") and not _is_punycode(label):
+            return (
+                f"the part {label} starts with xn-- but is not valid punycode (the ASCII form "
+                "of an accented name); copy the name as the DNS provider shows it"
+            )
+    return None
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_punycode(label: str) -> bool:
+    # Decoded, it must come back the same through IDNA (nameprep refuses control
+    # characters and the like); punycode of plain ASCII is no IDN either.
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+        again = decoded.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return not decoded.isascii() and again == label
 
 
 def is_object_name(text: str) -> bool:
@@ -410,13 +477,12 @@ def check_cluster(document: Document) -> list[Problem]:
                     key=False,
                 )
             )
-        elif not is_host_name(example):
+        elif (why := host_problem(example)) is not None:
             problems.append(
                 document.problem(
                     ["ingress", "hosts", environment],
                     f"{template!r} does not give a valid host name (for org id "
-                    f"{_SAMPLE_ORG_ID}: {example!r}); each dot-separated part has 1 to 63 "
-                    "letters, digits or '-', not at either end",
+                    f"{_SAMPLE_ORG_ID}: {example!r}): {why}",
                     "cluster-hosts",
                     key=False,
                 )

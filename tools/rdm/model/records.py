@@ -181,6 +181,11 @@ def _record_json(record: ExecutionRecord) -> dict[str, Any]:
     }
 
 
+def record_json(record: ExecutionRecord) -> dict[str, Any]:
+    """One record as the note holds it (what `rdm history --format json` prints)."""
+    return _record_json(record)
+
+
 def note_text(records: Sequence[ExecutionRecord]) -> str:
     """The note for a merge commit holding `records`, in order."""
     body = {"schema": SCHEMA, "records": [_record_json(r) for r in records]}

@@ -15,7 +15,7 @@ from typing import Any
 from rdm.model import kubernetes_values as k8s
 from rdm.model import messages
 from rdm.model.documents import Document
-from rdm.model.policy import ClusterPolicy, is_host_name
+from rdm.model.policy import ClusterPolicy, host_problem
 from rdm.model.problems import Level, Located, Problem
 from rdm.model.quantities import (
     format_value,
@@ -639,13 +639,13 @@ def shared_databases(topologies: Iterable[Topology]) -> list[tuple[str, Located]
     """Two clients on one database (`database.host` + `database.name`): an error on each.
 
     One client's change (a dictionary update, a restore) would then touch the other's
-    data. Hosts compare as DNS names (case, a trailing dot); names case-insensitively,
-    as SQL Server and unquoted PostgreSQL/Oracle names do.
+    data. Hosts compare as DNS names (case, a trailing dot, surrounding spaces); names
+    case-insensitively, without surrounding spaces or quotes, as SQL Server does.
     """
     by_database: dict[tuple[str, str], list[Topology]] = {}
     for topology in topologies:
         db = topology.database
-        key = (db.host.lower().rstrip("."), db.name.lower())
+        key = (db.host.strip().lower().rstrip("."), _database_name_key(db.name))
         by_database.setdefault(key, []).append(topology)
     found: list[tuple[str, Located]] = []
     for _key, sharing in sorted(by_database.items()):
@@ -668,6 +668,16 @@ def shared_databases(topologies: Iterable[Topology]) -> list[tuple[str, Located]
                 )
             )
     return found
+
+
+def _database_name_key(name: str) -> str:
+    """A database name as the server compares it: `[P12_X]`, `"P12_X"` and `P12_X ` are
+    `P12_X` (SQL Server and the ini reader drop surrounding spaces; brackets and double
+    quotes only quote the name), and case is ignored."""
+    bare = name.strip()
+    if len(bare) > 1 and (bare[0], bare[-1]) in (("[", "]"), ('"', '"')):
+        bare = bare[1:-1].strip()
+    return bare.lower()
 
 
 # ---------------------------------------------------------------- the way in
@@ -693,18 +703,19 @@ def exposure_findings(topology: Topology, cluster: ClusterPolicy) -> list[Locate
     hosts = cluster.hosts(topology.org_id, topology.hosts)
     for environment, host in hosts.items():
         pointer = _host_pointer(topology, environment)
-        if not is_host_name(host):
-            too_long = [part for part in host.split(".") if len(part) > 63]
-            why = (
-                f"the part {too_long[0][:20]}… has {len(too_long[0])} characters (at most 63)"
-                if too_long
-                else "it is not a DNS name"
-            )
+        why = host_problem(host)
+        if why is not None:
             found.append(
                 Located(
                     pointer,
-                    f"the {_ENVIRONMENT_NAMES[environment]} host {host} cannot be resolved: "
-                    f"{why}; list the client's hosts under `hosts`",
+                    f"the {_ENVIRONMENT_NAMES[environment]} host {host} is not a public host "
+                    f"name: {why}"
+                    + (
+                        ""
+                        if environment in topology.hosts
+                        else " (it comes from policy/cluster.yaml: list the client's own under "
+                        "`hosts`)"
+                    ),
                     "topology-host",
                     key=environment not in topology.hosts,
                 )

@@ -107,3 +107,9 @@ REPORTERS: Mapping[str, Reporter] = {"text": text, "json": as_json, "github": gi
 
 def default_format(environ: Mapping[str, str]) -> str:
     return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def workflow_data(value: str) -> str:
+    """`value` as the data of a workflow command of rdm's own (`::error ...::data`),
+    for the other reports that speak to the runner."""
+    return _escape_data(value)

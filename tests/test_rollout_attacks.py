@@ -1,0 +1,417 @@
+"""Attacks on the path from a merged RDM to the cluster, from someone who can push to a
+branch, write a PR's content, push git notes or shape a GitHub answer: each gets a
+change onto the cluster without the committee's consensus unless the rollout catches it.
+
+A real git history (tests/merged_history.py) and the local GitHub; `rdm rollout
+--dry-run` decides without a cluster where the decision does not depend on one
+(a dry run's "would run" is the decision a real run applies), and the local
+control plane where it does (what the cluster says a topology is at).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from github_fake import SLUG
+from merged_history import APP, CM, History, MergingGitHub, at
+from test_week import rdm, set_value, topology
+
+THURSDAY = "2026-12-03T00:05:00-03:00"
+ORG = "cliente-alvo"
+PATH = f"topologies/{ORG}.yaml"
+
+
+@pytest.fixture
+def github(httpserver) -> MergingGitHub:
+    return MergingGitHub(httpserver)
+
+
+@pytest.fixture
+def history(tmp_path, github) -> History:
+    return History(tmp_path / "repo", github)
+
+
+@pytest.fixture
+def env(monkeypatch, github, tmp_path) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", github.api_url)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.kube/config
+    for name in ("KUBECONFIG", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "RDM_SLACK_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def rdm_path(rdm_id: str) -> str:
+    return f"rdms/2026/{rdm_id}.yaml"
+
+
+def text(history: History, relative: str) -> str:
+    return (history.root / relative).read_text(encoding="utf-8")
+
+
+def land(
+    history: History,
+    files: dict[str, str | None],
+    opened,
+    approvers: tuple[str, ...] = CM,
+    poster: str = APP,
+    *,
+    squash: bool = False,
+):
+    """A PR opened at `opened`, approved an hour later by `approvers`, rdm/committee posted
+    by `poster`, merged two hours after it was opened."""
+    pull = history.open(files, "eduardo-gmud", opened)
+    history.approve(pull, approvers, opened + timedelta(hours=1))
+    history.github.post_status(pull.head, "success", poster, opened + timedelta(hours=1, minutes=1))
+    return pull, history.merge(pull, opened + timedelta(hours=2), squash=squash)
+
+
+def dry_run(run_rdm, history: History, instant: str = THURSDAY) -> dict[str, Any]:
+    _, out, err = run_rdm(
+        "rollout", "--repo", str(history.root), "--at", instant, "--dry-run", "--format", "jsonl"
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events and events[-1]["event"] == "report", out + err
+    return events[-1]
+
+
+def outcome(report: dict[str, Any], rdm_id: str) -> tuple[str, list[str]]:
+    [found] = [r for r in report["rdms"] if r["rdm"] == rdm_id]
+    return found["outcome"], found["reasons"]
+
+
+# ---------------------------------------------------------------- what a merge carries
+
+
+def test_a_direct_push_that_wrote_the_rdm_and_a_topology_change_is_not_laundered_by_a_later_edit(
+    history, env, run_rdm
+):
+    """The attacker pushes (bypassing review) the first version of RDM-0201 together with
+    an unapproved change to its target; the committee then approves a PR that only edits
+    RDM-0201's text. That PR's diff never showed the topology change, but before the fix
+    the commit counted as "RDM-0201's own" and rode along."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    draft = rdm("RDM-2026-0201", [ORG])
+    pushed = history.push(
+        {
+            rdm_path("RDM-2026-0201"): draft,
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+        },
+        at(30, 9),
+        "RDM-2026-0201: draft",
+    )
+    edited = draft.replace("Uma mudança da semana de teste.", "Ajuste de configuração.")
+    pull, merge = land(history, {rdm_path("RDM-2026-0201"): edited}, at(30, 10))
+
+    report = dry_run(run_rdm, history)
+    kind, reasons = outcome(report, "RDM-2026-0201")
+    assert kind == "deferred", reasons
+    assert reasons[0] == (
+        f"blocked: {PATH} at {merge[:12]} also holds {pushed[:12]}, which changed it together "
+        "with RDM-2026-0201's own file but was not brought by the pull request that merged "
+        "RDM-2026-0201 (a direct push? `rdm audit` tells): the committee never saw that change "
+        "in a diff, and applying it would run it without an approval of its own"
+    )
+    assert pull.number == report["rdms"][0]["pr"]
+
+
+def test_a_direct_push_to_a_topology_rdm_never_applied_is_not_its_starting_point(
+    history, env, run_rdm
+):
+    """The client came into the repository with the seed; later someone pushed a change to
+    it without any RDM; then an approved RDM targets it. The seed is the starting point;
+    the push is not, and before the fix it rode along with the approved RDM."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pushed = history.push(
+        {PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}")},
+        at(30, 9),
+    )
+    _, merge = land(
+        history,
+        {
+            rdm_path("RDM-2026-0202"): rdm("RDM-2026-0202", [ORG]),
+            PATH: set_value(
+                text(history, PATH),
+                "protheus-tss:\n    replicas: 1",
+                "protheus-tss:\n    replicas: 2",
+            ),
+        },
+        at(30, 10),
+    )
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0202")
+    assert kind == "deferred", reasons
+    assert reasons[0] == (
+        f"blocked: {PATH} at {merge[:12]} also holds {pushed[:12]}, which changed it without an "
+        f"RDM that targets {ORG} (a direct push? `rdm audit` tells): applying RDM-2026-0202 "
+        "would run that change without an approval of its own"
+    )
+
+
+def test_the_import_of_a_client_is_its_starting_point(history, env, run_rdm):
+    """What held: the commit that created the topology is not held against the first RDM,
+    with a merge commit or a squash."""
+    history.seed(at(2, 9))
+    history.push({PATH: topology(ORG, 1)}, at(30, 8), "import cliente-alvo")
+    land(
+        history,
+        {
+            rdm_path("RDM-2026-0203"): rdm("RDM-2026-0203", [ORG]),
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+        },
+        at(30, 10),
+        squash=True,
+    )
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0203")
+    assert kind == "dry-run", reasons
+
+
+# ---------------------------------------------------------------- the records ledger
+
+
+@pytest.fixture
+def kube(cluster) -> Iterator[Any]:
+    from rdm.edges.cluster import connect
+
+    client = connect(cluster.kubeconfig)
+    yield client
+    client.close()
+
+
+def rollout(run_rdm, history: History, instant: str = THURSDAY) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_rdm(
+        "rollout", "--repo", str(history.root), "--at", instant, "--format", "jsonl"
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events and events[-1]["event"] == "report", out + err
+    return code, events[-1]
+
+
+def forge(history: History, rdm_id: str, merge: str, org: str, outcome: str = "executed") -> None:
+    """What anyone who can push refs/notes/rdm can write: a record saying `rdm_id` ran."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, TopologyRecord
+
+    when = at(3, 0, 1, month=12)
+    record = ExecutionRecord(
+        rdm_id=rdm_id,
+        outcome=Outcome(outcome),
+        merge_commit=merge,
+        revision=merge,
+        started_at=when,
+        finished_at=when + timedelta(minutes=1),
+        estimated_duration=timedelta(minutes=30),
+        rollback_declared=timedelta(minutes=15),
+        window=date(2026, 12, 3),
+        topologies=(
+            TopologyRecord(org, TopologyOutcome.APPLIED, when, when + timedelta(minutes=1)),
+        ),
+    )
+    notes.append(history.root, merge, [record])
+
+
+@pytest.mark.cluster
+def test_a_forged_record_does_not_let_an_unapproved_change_ride_along(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0211 merged with a forged status and two approvals; before the window, someone
+    pushes a note saying it ran. RDM-0212, approved, targets the same client after it:
+    applying the client at RDM-0212's merge commit would run RDM-0211's change too. Before
+    the fix the forged record made RDM-0211 "live", and RDM-0212 carried it onto the
+    cluster."""
+    from rdm.model.kube import NAMESPACE
+
+    org = f"atk{secrets.token_hex(2)}-x"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        _, unapproved = land(
+            history,
+            {
+                rdm_path("RDM-2026-0211"): rdm("RDM-2026-0211", [org]),
+                path: set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+            },
+            at(30, 9),
+            approvers=CM[:2],
+            poster="mallory",
+        )
+        forge(history, "RDM-2026-0211", unapproved, org)
+        _, approved = land(
+            history,
+            {
+                rdm_path("RDM-2026-0212"): rdm("RDM-2026-0212", [org]),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                ),
+            },
+            at(30, 12),
+        )
+
+        code, report = rollout(run_rdm, history)
+        kind, reasons = outcome(report, "RDM-2026-0212")
+        assert kind == "deferred", reasons
+        assert reasons[0] == (
+            f"blocked: {path} at {approved[:12]} also holds the change of RDM-2026-0211 (merged "
+            f"in {unapproved[:12]}), which is not live (not run yet, refused or rolled back): "
+            "applying RDM-2026-0212 now would run it; run RDM-2026-0211 first, or revert its "
+            "change and merge it again afterwards"
+        )
+        assert code == 1
+        assert kube.get(NAMESPACE, org) is None  # nothing of either reached the cluster
+    finally:
+        cluster.delete_namespace(org)
+
+
+# ---------------------------------------------------------------- which PR merged it
+
+
+def test_a_later_merge_does_not_vouch_for_a_direct_push_before_it(history, github, env, run_rdm):
+    """A direct push writes RDM-0221 and an unapproved change to its client; a PR the
+    committee approved, whose branch held the same RDM file (not the client's change),
+    merges later with a merge commit. GitHub lists that PR for the pushed commit (its
+    branch contained a commit like it; an answer we do not control). Before the fix, any
+    merged PR whose merge commit came later on the line was taken for a rebase merge of the
+    pushed commit, and the pushed change ran with the PR's approvals."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    body = rdm("RDM-2026-0221", [ORG])
+    pull = history.open({rdm_path("RDM-2026-0221"): body}, "eduardo-gmud", at(30, 8))
+    pushed = history.push(
+        {
+            rdm_path("RDM-2026-0221"): body,
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+        },
+        at(30, 9),
+    )
+    history.approve(pull, CM, at(30, 10))
+    github.post_status(pull.head, "success", APP, at(30, 10, 1))
+    history.merge(pull, at(30, 11))
+    github.associations[pushed] = [pull.number]
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0221")
+    assert kind == "refused", reasons
+    assert reasons[0] == (
+        f"blocked: no committee verdict for RDM-2026-0221 (merged in {pushed[:12]}): no pull "
+        f"request merged it: a direct push or a bypass (GitHub associates #{pull.number} with "
+        "it, but none of them merged it)"
+    )
+
+
+def test_a_rebase_merge_is_still_found_from_any_of_its_commits(history, github, env, run_rdm):
+    """What held: a real rebase merge whose RDM file is in its first commit and whose last
+    commit (GitHub's merge commit) only edits a document."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pull = history.open(
+        {
+            rdm_path("RDM-2026-0222"): rdm("RDM-2026-0222", [ORG]),
+            PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+        },
+        "eduardo-gmud",
+        at(30, 8),
+    )
+    history.add(pull, {"docs/notes.md": "Nota da mudança.\n"}, at(30, 8, 30))
+    history.approve(pull, CM, at(30, 10))
+    github.post_status(pull.head, "success", APP, at(30, 10, 1))
+    merge = history.merge(pull, at(30, 11), rebase=True)
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0222")
+    assert kind == "dry-run", reasons
+    assert reasons[0].startswith(f"ok: PR #{pull.number} (merged in {merge[:12]}) approved by")
+
+
+def test_a_merge_commit_claimed_by_several_prs_is_judged_by_the_one_it_merged(
+    history, github, env, run_rdm
+):
+    """GitHub's answer for a merge commit lists two merged PRs: the one it really merged
+    (RDM-0231's, two approvals and a forged status), and, first, another PR the committee
+    approved whose head holds something else. Before the fix the first PR that claimed the
+    commit was taken, and RDM-0231 ran under the other PR's consensus."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    files = {
+        rdm_path("RDM-2026-0231"): rdm("RDM-2026-0231", [ORG]),
+        PATH: set_value(text(history, PATH), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+    }
+    decoy = history.open(files | {"docs/decoy.md": "outra coisa\n"}, "eduardo-gmud", at(30, 8))
+    history.approve(decoy, CM, at(30, 9))
+    real, merge = land(history, files, at(30, 10), approvers=CM[:2], poster="mallory")
+    decoy.merged_at, decoy.merge_commit_sha = real.merged_at, merge
+    github.associations[merge] = [decoy.number, real.number]
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0231")
+    assert kind == "refused", reasons
+    assert reasons[0] == (
+        f"blocked: PR #{real.number} (merged in {merge[:12]}) was merged without the CM's "
+        "approval: the verdict recomputed from its reviews as they stood at the merge is pending"
+    )
+
+
+@pytest.mark.cluster
+def test_a_note_made_unreadable_does_not_stop_the_window(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """Someone pushes a note that is not a record onto the merge commit of RDM-0241 (no
+    consensus: it will be refused first). A note is never overwritten, so its refusal
+    cannot be recorded; before the fix that failure ended the run there (exit 3), and
+    RDM-0242, approved, never ran -- in this run or any other of the window."""
+    from rdm.model.kube import APPLIED_RDM, NAMESPACE, annotations_of
+
+    tag = secrets.token_hex(2)
+    one, two = f"atk{tag}-a", f"atk{tag}-b"
+    paths = {org: f"topologies/{org}.yaml" for org in (one, two)}
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {paths[one]: topology(one, 1), paths[two]: topology(two, 2)})
+        _, refused = land(
+            history,
+            {
+                rdm_path("RDM-2026-0241"): rdm("RDM-2026-0241", [one]),
+                paths[one]: set_value(
+                    text(history, paths[one]), "MaxStringSize: 20}", "MaxStringSize: 99}"
+                ),
+            },
+            at(30, 9),
+            approvers=CM[:2],
+            poster="mallory",
+        )
+        history.repo.git.notes("--ref", "refs/notes/rdm", "add", "-m", "{not a record", refused)
+        land(
+            history,
+            {
+                rdm_path("RDM-2026-0242"): rdm("RDM-2026-0242", [two]),
+                paths[two]: set_value(
+                    text(history, paths[two]), "MaxStringSize: 20}", "MaxStringSize: 30}"
+                ),
+            },
+            at(30, 12),
+        )
+
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0241", "refused"),
+            ("RDM-2026-0242", "executed"),
+        ]
+        assert report["unrecorded"] == ["RDM-2026-0241"]
+        [warning] = [w for w in report["warnings"] if w.startswith("RDM-2026-0241")]
+        assert warning.startswith(
+            f"RDM-2026-0241: its record was not written (the note on {refused[:12]} under "
+            "refs/notes/rdm cannot be read ("
+        )
+        assert warning.endswith("); not overwriting it); it is in this report")
+        assert code == 3  # a person must look at the note
+        assert annotations_of(kube.get(NAMESPACE, two))[APPLIED_RDM] == "RDM-2026-0242"
+        assert kube.get(NAMESPACE, one) is None
+    finally:
+        for org in (one, two):
+            cluster.delete_namespace(org)

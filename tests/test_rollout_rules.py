@@ -1,0 +1,309 @@
+"""The pure rules behind the rollout: which RDMs are due, in which order, what is done,
+what a merge commit carries along, the gate's calendar and emergency reasons, and the
+approvals a record names."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from rdm.decisions import approvals, due, gate, revisions
+from rdm.decisions.due import Merged
+from rdm.model.rdms import Communication
+from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, TopologyRecord
+
+BRT = timezone(timedelta(hours=-3))
+T0 = datetime(2026, 12, 1, 16, 0, tzinfo=BRT)
+
+
+@pytest.fixture
+def rdms(example):
+    return example.rdms
+
+
+@pytest.fixture
+def policy(example):
+    return example.calendar
+
+
+def merged(rdm, position, priority="P3", at=T0, depends=()):
+    return Merged(
+        rdm, f"{position:040x}", at + timedelta(minutes=position), position, priority, depends
+    )
+
+
+def approved(rdm_id: str, committee: str = "CM") -> approvals.Verdict:
+    return approvals.Verdict(
+        approvals.Outcome.APPROVED, committee, rdm_id, (), ("consensus of the CM",), (rdm_id,)
+    )
+
+
+# ---------------------------------------------------------------- due
+
+
+def test_candidates_are_the_open_windows_rdms_and_the_last_weeks_emergencies(rdms, policy):
+    normal, later, emergency = rdms["RDM-2026-0041"], rdms["RDM-2026-0042"], rdms["RDM-2026-0043"]
+    items = [
+        merged(normal, 1),
+        merged(later, 2),
+        merged(emergency, 3, at=datetime(2026, 11, 26, 8, 45, tzinfo=BRT)),
+    ]
+    thursday = datetime(2026, 12, 3, 0, 5, tzinfo=BRT)
+    assert [m.rdm.id for m in due.candidates(items, thursday, policy)] == [
+        "RDM-2026-0041",
+        "RDM-2026-0043",
+    ]
+    # Eight days after the emergency's merge it is no longer the schedule's to run.
+    later_week = datetime(2026, 12, 10, 0, 5, tzinfo=BRT)
+    assert [m.rdm.id for m in due.candidates(items, later_week, policy)] == ["RDM-2026-0042"]
+
+
+def test_a_merge_after_the_instant_is_not_seen(rdms, policy):
+    item = merged(rdms["RDM-2026-0041"], 1, at=datetime(2026, 12, 3, 1, 0, tzinfo=BRT))
+    assert due.candidates([item], datetime(2026, 12, 3, 0, 5, tzinfo=BRT), policy) == []
+
+
+def test_priority_orders_unless_merges_on_a_shared_target_or_depends_on_say_otherwise(rdms):
+    base = rdms["RDM-2026-0041"]
+    a = merged(replace(base, id="RDM-2026-0101", targets=("x",)), 1, "P4")
+    b = merged(replace(base, id="RDM-2026-0102", targets=("y",)), 2, "P1")
+    c = merged(replace(base, id="RDM-2026-0103", targets=("x",)), 3, "P1")  # after a on x
+    d = merged(
+        replace(base, id="RDM-2026-0104", targets=("z",)), 4, "P2", depends=("RDM-2026-0105",)
+    )
+    e = merged(replace(base, id="RDM-2026-0105", targets=("w",)), 5, "P3")
+    ordered, stuck = due.order([a, b, c, d, e])
+    assert [m.rdm.id for m in ordered] == [
+        "RDM-2026-0102",  # P1
+        "RDM-2026-0105",  # P3, but RDM-0104 (P2) waits for it
+        "RDM-2026-0104",
+        "RDM-2026-0101",  # P4, but RDM-0103 (P1) changes x after it
+        "RDM-2026-0103",
+    ]
+    assert stuck == []
+
+
+def test_depends_on_against_the_merge_order_cannot_be_ordered(rdms):
+    base = rdms["RDM-2026-0041"]
+    first = merged(replace(base, id="RDM-2026-0101", targets=("x",)), 1, depends=("RDM-2026-0102",))
+    second = merged(replace(base, id="RDM-2026-0102", targets=("x",)), 2)
+    ordered, stuck = due.order([first, second])
+    assert ordered == []
+    assert [m.rdm.id for m, _ in stuck] == ["RDM-2026-0101", "RDM-2026-0102"]
+    assert stuck[0][1] == (
+        "RDM-2026-0101 cannot be ordered: it must run after RDM-2026-0102 (its dependsOn, or an "
+        "earlier merge on a shared target), and the order of the merges says the opposite; fix "
+        "dependsOn or the window"
+    )
+
+
+def record(rdm, outcome, topologies=(), window=date(2026, 12, 3)):
+    return ExecutionRecord(
+        rdm_id=rdm.id,
+        outcome=outcome,
+        merge_commit="a" * 40,
+        revision="a" * 40,
+        started_at=T0,
+        finished_at=T0,
+        estimated_duration=rdm.estimated_duration,
+        rollback_declared=rdm.rollback_duration,
+        window=window,
+        topologies=tuple(TopologyRecord(org, o, T0, T0) for org, o in topologies),
+    )
+
+
+def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
+    rdm = rdms["RDM-2026-0041"]
+    half = record(
+        rdm,
+        Outcome.EXECUTED,
+        [
+            ("grupo-alvorada", TopologyOutcome.APPLIED),
+            ("hospital-santa-luzia", TopologyOutcome.SKIPPED),
+        ],
+    )
+    state = due.progress(rdm, [half])
+    assert state.remaining(rdm.targets) == ("hospital-santa-luzia",)
+    assert not state.executed(rdm.targets)
+    other_window = record(rdm, Outcome.REFUSED, window=date(2026, 12, 10))
+    assert due.progress(rdm, [other_window]).remaining(rdm.targets) == rdm.targets
+    assert due.progress(rdm, [record(rdm, Outcome.REFUSED)]).remaining(rdm.targets) == ()
+    done = record(rdm, Outcome.EXECUTED, [(t, TopologyOutcome.UNCHANGED) for t in rdm.targets])
+    assert due.progress(rdm, [done]).executed(rdm.targets)
+
+
+# ---------------------------------------------------------------- revisions
+
+
+def change(commit: str, *rdm_ids: str, created: bool = False) -> revisions.TopologyChange:
+    return revisions.TopologyChange(commit * 40, rdm_ids, created)
+
+
+def test_what_a_merge_carries_along():
+    merge = "f" * 40
+    known = revisions.Baseline("0" * 40, source="the Namespace")
+    unknown = revisions.Baseline(None)
+    pending = [change("1", "RDM-2026-0042")]
+    assert revisions.carried("RDM-2026-0041", "x", merge, known, pending, {"RDM-2026-0042"}) == []
+    [sentence] = revisions.carried("RDM-2026-0041", "x", merge, unknown, pending, set())
+    assert sentence.startswith(
+        "topologies/x.yaml at ffffffffffff also holds the change of RDM-2026-0042 (merged in "
+        "111111111111), which is not live"
+    )
+    # The commit that created the file: the starting point of a client rdm never applied...
+    imported = change("2", created=True)
+    assert revisions.carried("RDM-2026-0041", "x", merge, unknown, [imported], set()) == []
+    # ...not a later commit without an RDM...
+    [later] = revisions.carried(
+        "RDM-2026-0041", "x", merge, unknown, [imported, change("3")], set()
+    )
+    assert "333333333333, which changed it without an RDM that targets x" in later
+    # ...but after rdm applied it, a change without an approval of its own.
+    [pushed] = revisions.carried("RDM-2026-0041", "x", merge, known, [change("2")], set())
+    assert "222222222222, which changed it without an RDM that targets x" in pushed
+    # A topology already at a newer revision holds the change: nothing is carried (the
+    # rollout records it unchanged instead of taking it back in time).
+    newer = revisions.Baseline("9" * 40, newer=True, source="the Namespace")
+    assert revisions.carried("RDM-2026-0041", "x", merge, newer, pending, set()) == []
+    # A commit that wrote the RDM's own file is its own only when its PR brought it (the
+    # commits of a rebase merge); any other is a change nobody saw in that PR's diff.
+    mine = [change("4", "RDM-2026-0041")]
+    assert revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=["4" * 40]) == []
+    [foreign] = revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=[merge])
+    assert "444444444444, which changed it together with RDM-2026-0041's own file" in foreign
+
+
+# ---------------------------------------------------------------- gate
+
+
+def committee(rdm_id: str, verdict: approvals.Verdict | None = None) -> gate.Committee:
+    return gate.Committee("c" * 40, 12, verdict or approved(rdm_id))
+
+
+def test_a_frozen_window_blocks_with_the_freeze(rdms, policy):
+    rdm = replace(rdms["RDM-2026-0041"], window=date(2026, 12, 31))
+    decision = gate.decide(
+        rdm,
+        at=datetime(2026, 12, 31, 1, 0, tzinfo=BRT),
+        policy=policy,
+        committee=committee(rdm.id),
+        submitted_at=T0,
+    )
+    assert not decision.allowed
+    assert decision.reasons[0].startswith(
+        "blocked: freeze until 2027-01-08 00:00 -03:00 (Fechamento fiscal e contábil"
+    )
+
+
+def test_a_window_that_closed_and_one_that_is_not_a_window(rdms, policy):
+    rdm = rdms["RDM-2026-0041"]
+    closed = gate.decide(
+        rdm,
+        at=datetime(2026, 12, 3, 6, 0, tzinfo=BRT),
+        policy=policy,
+        committee=committee(rdm.id),
+        submitted_at=T0,
+    )
+    assert closed.reasons[0] == (
+        "blocked: its window closed at 2026-12-03 06:00 -03:00: the committee must give the RDM "
+        "a new window"
+    )
+    wednesday = replace(rdm, window=date(2026, 12, 2))
+    nowhere = gate.decide(
+        wednesday,
+        at=datetime(2026, 12, 2, 1, 0, tzinfo=BRT),
+        policy=policy,
+        committee=committee(rdm.id),
+        submitted_at=T0,
+    )
+    assert nowhere.reasons[0].startswith("blocked: 2026-12-02 is not a change window")
+
+
+def test_an_emergency_needs_the_clients_told_before_now(rdms, policy):
+    rdm = rdms["RDM-2026-0043"]
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=BRT)  # before the notice at 08:15
+    early = gate.decide(
+        rdm, at=now, policy=policy, committee=committee(rdm.id, approved(rdm.id, "CME"))
+    )
+    assert early.reasons[0] == (
+        "blocked: the clients are to be told at 2026-11-26 08:15 -03:00, after now: an emergency "
+        "runs only once they know"
+    )
+    silent = replace(rdm, communication=Communication(False, "", None))
+    untold = gate.decide(silent, at=now, policy=policy, committee=committee(rdm.id))
+    assert untold.reasons[0].startswith("blocked: RDM-2026-0043 is an emergency and its clients")
+
+
+def test_a_verdict_for_another_rdm_does_not_approve_this_one(rdms, policy):
+    rdm = rdms["RDM-2026-0041"]
+    decision = gate.decide(
+        rdm,
+        at=datetime(2026, 12, 3, 0, 5, tzinfo=BRT),
+        policy=policy,
+        committee=committee(rdm.id, approved("RDM-2026-0044")),
+        submitted_at=T0,
+    )
+    assert decision.reasons[0] == (
+        "blocked: PR #12, which merged in cccccccccccc, does not carry RDM-2026-0041: its "
+        "verdict cannot approve it"
+    )
+
+
+def test_a_conflict_finding_blocks_with_its_own_sentence(rdms, policy):
+    from rdm.decisions import conflicts
+
+    first = rdms["RDM-2026-0041"]
+    second = replace(rdms["RDM-2026-0044"], id="RDM-2026-0045", depends_on=())
+    changes = [conflicts.plan(first), conflicts.plan(second)]
+    found = conflicts.conflicts(changes, policy)
+    assert found, "RDM-0041 and RDM-0045 both change hospital's homolog appserver"
+    decision = gate.decide(
+        first,
+        at=datetime(2026, 12, 3, 0, 5, tzinfo=BRT),
+        policy=policy,
+        committee=committee(first.id),
+        submitted_at=T0,
+        conflicts=found,
+    )
+    assert not decision.allowed
+    assert any("RDM-2026-0045" in r and r.startswith("blocked: ") for r in decision.reasons)
+
+
+# ---------------------------------------------------------------- the approvals a record names
+
+
+def review(login, state, commit, rid):
+    return approvals.Review(login, state, commit, "2026-12-01T15:00:00Z", review_id=rid)
+
+
+def test_the_approvals_a_record_names_are_the_reviews_that_counted(example):
+    policy = example.committee
+    head = "h" * 40
+    pr = approvals.PullRequest(
+        number=12,
+        author="eduardo-gmud",
+        head_sha=head,
+        base_sha="b" * 40,
+        labels=(),
+        reviews=(
+            review("ana-gerente-mudancas", "APPROVED", head, 101),
+            review("bruno-infra", "APPROVED", "o" * 40, 102),  # stale
+            review("bruno-infra", "APPROVED", head, 103),  # again on head: this one counts
+            review("carla-dba", "APPROVED", head, 104),
+            review("fernanda-coord-services", "APPROVED", head, 105),  # for diretor-services
+            review("outsider", "APPROVED", head, 106),
+        ),
+        changed_files=(),
+        base_ref="main",
+    )
+    verdict = approvals.decide(policy, pr, {}, {}, protected_branch="main")
+    assert verdict.verdict is approvals.Outcome.APPROVED
+    counted = verdict.approvers()
+    assert [(c.login, c.review_id, str(c.capacity), c.stood_in_for) for c in counted] == [
+        ("ana-gerente-mudancas", 101, "member", None),
+        ("bruno-infra", 103, "member", None),
+        ("carla-dba", 104, "member", None),
+        ("fernanda-coord-services", 105, "delegate", "diretor-services"),
+    ]

@@ -1,0 +1,167 @@
+"""Which RDMs the rollout takes up at an instant, in which order, and what is already done.
+
+- **Candidates**: RDMs on the default branch whose window occurrence contains
+  the instant (normal and standard), plus emergencies merged in the last
+  `EMERGENCY_HORIZON` (an emergency that did not run within a week is no
+  longer applied by the schedule: `rdm apply` remains for a person). Whether a
+  candidate may really run now (freeze, verdict, capacity...) is the gate's
+  question, asked for each in turn.
+- **Done**: per RDM and window, from the execution records. A refusal is
+  final (the verdict re-check is computed as of the merge, so it cannot
+  change); an executed, rolled-back or failed run is final for every
+  topology it names. A topology that a record names as skipped, or names not
+  at all (another shard's, or a run cut short), is still to do: that is how an
+  interrupted run resumes.
+- **Order**: by priority (P1 first, from policy/priorities.yaml), then by the
+  order of the merges, under two constraints that win over priority: an RDM
+  runs after the due RDMs it names in `dependsOn`, and two due RDMs with a
+  target in common run in the order of their merges (the later one's revision
+  holds the earlier one's change; the other way round would take it back).
+  RDMs the constraints cannot order (a `dependsOn` against the merge order)
+  are set apart with the reason.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rdm.decisions import calendar
+from rdm.decisions.calendar import CalendarPolicy
+from rdm.model.rdms import ChangeType, Rdm
+from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome
+
+EMERGENCY_HORIZON = timedelta(days=7)
+# Topology outcomes that end the topology's part of an RDM: it is not applied again.
+_FINAL = {
+    TopologyOutcome.APPLIED,
+    TopologyOutcome.UNCHANGED,
+    TopologyOutcome.ROLLED_BACK,
+    TopologyOutcome.ROLLBACK_FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Merged:
+    """An RDM of the default branch and the commit that merged it (its last change there)."""
+
+    rdm: Rdm
+    merge_commit: str
+    merged_at: datetime
+    position: int  # on the first-parent line, 0 = oldest: the order of merges
+    priority: str | None = None  # P1..P4 from the policy
+    depends_on: tuple[str, ...] = ()
+
+
+def candidates(merged: Sequence[Merged], at: datetime, policy: CalendarPolicy) -> list[Merged]:
+    """RDMs whose window contains `at`, and emergencies merged in the last week; only
+    what was merged by `at` (a replay with --at does not see later merges)."""
+    found: list[Merged] = []
+    for item in merged:
+        rdm = item.rdm
+        if calendar.elapsed(item.merged_at, at) < timedelta(0):
+            continue
+        if rdm.type is ChangeType.EMERGENCY:
+            age = calendar.elapsed(item.merged_at, at)
+            if timedelta(0) <= age <= EMERGENCY_HORIZON:
+                found.append(item)
+            continue
+        if rdm.window is None:
+            continue
+        occurrence = calendar.window_for_date(policy, rdm.window)
+        if occurrence is not None and occurrence.contains(at):
+            found.append(item)
+    return found
+
+
+def same_run(record: ExecutionRecord, rdm: Rdm) -> bool:
+    """Is `record` a run of `rdm` for its current window (or, for an emergency, at all)?"""
+    return record.rdm_id == rdm.id and record.window == _window(rdm)
+
+
+def _window(rdm: Rdm) -> date | None:
+    return None if rdm.type is ChangeType.EMERGENCY else rdm.window
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the records say of one RDM in its window."""
+
+    refused: ExecutionRecord | None  # a final refusal
+    finished: Mapping[str, TopologyOutcome]  # org id -> final outcome
+
+    def remaining(self, targets: Sequence[str]) -> tuple[str, ...]:
+        if self.refused is not None:
+            return ()
+        return tuple(org for org in targets if org not in self.finished)
+
+    def executed(self, targets: Sequence[str]) -> bool:
+        """Is the RDM's change live on every target (applied or already there)?"""
+        return self.refused is None and all(
+            self.finished.get(org) in (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
+            for org in targets
+        )
+
+
+def progress(rdm: Rdm, records: Sequence[ExecutionRecord]) -> Progress:
+    refused: ExecutionRecord | None = None
+    finished: dict[str, TopologyOutcome] = {}
+    for record in records:
+        if not same_run(record, rdm):
+            continue
+        if record.outcome is Outcome.REFUSED:
+            refused = refused or record
+            continue
+        for topology in record.topologies:
+            if topology.outcome in _FINAL:
+                finished[topology.org_id] = topology.outcome
+    return Progress(refused, finished)
+
+
+_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
+
+
+def order(due: Sequence[Merged]) -> tuple[list[Merged], list[tuple[Merged, str]]]:
+    """Due RDMs in the order they run, and those that cannot be ordered, with why."""
+    by_id = {item.rdm.id: item for item in due}
+    before: dict[str, set[str]] = {item.rdm.id: set() for item in due}
+    for item in due:
+        for dependency in item.depends_on:
+            if dependency in by_id and dependency != item.rdm.id:
+                before[item.rdm.id].add(dependency)
+    for first in due:
+        for second in due:
+            shared = set(first.rdm.targets) & set(second.rdm.targets)
+            if shared and first.position < second.position:
+                before[second.rdm.id].add(first.rdm.id)
+
+    def key(item: Merged) -> tuple[int, int, str]:
+        return (_RANK.get(item.priority or "", 9), item.position, item.rdm.id)
+
+    waiting = {rdm_id: set(deps) for rdm_id, deps in before.items()}
+    ready = [key(by_id[r]) for r, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    ordered: list[Merged] = []
+    while ready:
+        *_, rdm_id = heapq.heappop(ready)
+        ordered.append(by_id[rdm_id])
+        del waiting[rdm_id]
+        for other, deps in waiting.items():
+            if rdm_id in deps:
+                deps.discard(rdm_id)
+                if not deps:
+                    heapq.heappush(ready, key(by_id[other]))
+    stuck = [
+        (
+            by_id[rdm_id],
+            f"{rdm_id} cannot be ordered: it must run after {', '.join(sorted(deps))} "
+            "(its dependsOn, or an earlier merge on a shared target), and the order of the "
+            "merges says the opposite; fix dependsOn or the window",
+        )
+        for rdm_id, deps in sorted(waiting.items())
+    ]
+    return ordered, stuck
