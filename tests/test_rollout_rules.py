@@ -175,6 +175,38 @@ def test_what_a_merge_carries_along():
     assert "444444444444, which changed it together with RDM-2026-0041's own file" in foreign
 
 
+def shared(commit: str, approved: bool, *, restored: bool = False) -> revisions.InputChange:
+    pr, why = (7, "merged without the CM's approval (pending)") if commit != "2" else (None, "x")
+    return revisions.InputChange(commit * 40, "policy/cluster.yaml", pr, approved, why, restored)
+
+
+def test_a_file_every_client_is_rendered_from_needs_the_committee_on_every_change():
+    merge = "f" * 40
+    known = revisions.Baseline("0" * 40, source="the Namespace")
+
+    def carried(*inputs: revisions.InputChange, own: tuple[str, ...] = ()) -> list[str]:
+        return revisions.carried("RDM-2026-0041", "x", merge, known, [], set(), own, inputs)
+
+    assert carried(shared("1", True)) == []
+    [sentence] = carried(shared("1", True), shared("3", False))
+    assert sentence.startswith(
+        "policy/cluster.yaml at ffffffffffff also holds 333333333333, which changed it "
+        "through PR #7, merged without the CM's approval (pending): every client is rendered "
+        "from policy/cluster.yaml"
+    )
+    [pushed] = carried(shared("2", False))
+    assert "222222222222, which changed it without a pull request (x; `rdm audit` tells)" in pushed
+    # Put back as it stood at the baseline: what came before reaches no client...
+    assert carried(shared("2", False), shared("3", False, restored=True)) == []
+    # ...but what comes after still needs the committee.
+    after = carried(shared("2", False), shared("3", True, restored=True), shared("4", False))
+    assert len(after) == 1 and "444444444444" in after[0]
+    # The RDM's own pull request (its merge commit, a rebase merge's commits) was judged by
+    # its own verdict; a merge commit that puts the file back clears what came before.
+    assert carried(shared("5", False), own=("5" * 40,)) == []
+    assert carried(shared("3", False), shared("f", False, restored=True)) == []
+
+
 # ---------------------------------------------------------------- gate
 
 

@@ -22,7 +22,9 @@ on every push to the default branch). At the instant the clock gives:
 5. For each, in order, at the clock's instant: the **gate**
    (`decisions.gate`, with conflicts and capacity from `decisions.conflicts` -- the rules
    `rdm validate` applies at the pull request -- and
-   what the revision would carry, `decisions.revisions`). Blocked: deferred
+   what the revision would carry, `decisions.revisions`: other RDMs' changes to the
+   topology, and changes to the files every client is rendered from that the
+   committee did not approve). Blocked: deferred
    with the reasons, nothing recorded (the next run asks again). Allowed: an
    emergency is announced first (Slack); then every target of this shard is
    rendered **as of the RDM's merge commit** and applied by the applier
@@ -106,6 +108,15 @@ class Facts(Protocol):
     ) -> list[revisions.TopologyChange]:
         """First-parent commits after `baseline` (or from the start) and before
         `merge_commit` that changed topologies/<org_id>.yaml, oldest first."""
+        ...
+
+    def input_changes(
+        self, org_id: str, baseline: str | None, merge_commit: str
+    ) -> list[revisions.InputChange]:
+        """First-parent commits after `baseline` (without one: after the commit that
+        created topologies/<org_id>.yaml) up to `merge_commit` itself that changed a
+        file every client is rendered from, oldest first, each with the verdict of
+        the PR that merged it, recomputed as of the merge."""
         ...
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
@@ -421,6 +432,7 @@ def _decide(
                 )
                 continue
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
+            inputs = context.facts.input_changes(org, baseline.revision, merge_commit)
             carried += revisions.carried(
                 rdm.id,
                 org,
@@ -429,6 +441,7 @@ def _decide(
                 between,
                 context.settled.get(org, set()),
                 own=(merge_commit, *verification.own),
+                inputs=inputs,
             )
     except (ExternalError, ClusterError) as exc:
         return _error(item, f"what {merge_commit[:12]} carries could not be read: {exc}")
@@ -449,7 +462,7 @@ def _decide(
         submitted_at=verification.submitted_at,
         conflicts=found,
         capacity=capacity,
-        carried=carried,
+        carried=list(dict.fromkeys(carried)),  # a shared file's commit, once for all targets
     )
     return replace(decision, reasons=(*decision.reasons, *live)) if live else decision
 
