@@ -587,3 +587,93 @@ def test_a_push_to_the_cluster_policy_after_the_live_revision_blocks_the_next_rd
         assert rule["from"] == [{"namespaceSelector": {"matchLabels": selector}}]
     finally:
         cluster.delete_namespace(org)
+
+
+# ------------------------------------------------------- a record is of one merge
+
+
+@pytest.mark.cluster
+def test_an_rdm_edited_after_it_ran_is_a_new_change_in_its_window(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0261 runs at the start of the window; then a PR the committee approved before
+    the deadline, editing RDM-0261 (one more TSS replica), merges, and so does RDM-0262 on
+    the same client. Before the fix the record of the first version made RDM-0261 look
+    done: its new version never ran, and RDM-0262, whose merge commit holds that change,
+    stayed blocked behind it for the whole window."""
+    from rdm.edges import notes
+    from rdm.model.kube import APPLIED_RDM, APPLIED_REVISION, DEPLOYMENT, NAMESPACE, annotations_of
+
+    org = f"atk{secrets.token_hex(2)}-r"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        first = rdm("RDM-2026-0261", [org])
+        land(
+            history,
+            {
+                rdm_path("RDM-2026-0261"): first,
+                path: set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+            },
+            at(30, 9),
+        )
+        # Both PRs are opened (and approved) before the deadline, and merge in the window.
+        edit = history.open(
+            {
+                rdm_path("RDM-2026-0261"): first.replace(
+                    "Uma mudança da semana de teste.", "Também uma réplica a mais do TSS."
+                ),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                ),
+            },
+            "eduardo-gmud",
+            at(30, 13),
+        )
+        history.approve(edit, CM, at(30, 14))
+        other = history.open(
+            {
+                rdm_path("RDM-2026-0262"): rdm("RDM-2026-0262", [org]),
+                path: set_value(
+                    text(history, path),
+                    "protheus-license:\n    replicas: 1",
+                    "protheus-license:\n    replicas: 2",
+                ),
+            },
+            "eduardo-gmud",
+            at(30, 15),
+        )
+        history.approve(other, CM, at(30, 16))
+
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0261", "executed")
+        ], report
+
+        edited = history.merge(edit, at(3, 0, 30, month=12))
+        last = history.merge(other, at(3, 0, 40, month=12))
+        code, report = rollout(run_rdm, history, "2026-12-03T01:00:00-03:00")
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0261", "executed"),
+            ("RDM-2026-0262", "executed"),
+        ], report
+        assert code == 0
+        namespace = annotations_of(kube.get(NAMESPACE, org))
+        assert (namespace[APPLIED_RDM], namespace[APPLIED_REVISION]) == ("RDM-2026-0262", last)
+        tss = kube.get(DEPLOYMENT, "protheus-tss", org)
+        assert tss is not None and tss["spec"]["replicas"] == 2
+        records, errors = notes.read_all(history.root)[edited]
+        assert not errors
+        assert [(r.rdm_id, str(r.outcome), r.merge_commit) for r in records] == [
+            ("RDM-2026-0261", "executed", edited)
+        ]
+
+        # Idempotent still: a third run in the window finds both versions recorded.
+        code, report = rollout(run_rdm, history, "2026-12-03T01:30:00-03:00")
+        assert (code, report["rdms"]) == (0, [])
+    finally:
+        cluster.delete_namespace(org)

@@ -99,12 +99,12 @@ def test_depends_on_against_the_merge_order_cannot_be_ordered(rdms):
     )
 
 
-def record(rdm, outcome, topologies=(), window=date(2026, 12, 3)):
+def record(rdm, outcome, topologies=(), window=date(2026, 12, 3), merge_commit="a" * 40):
     return ExecutionRecord(
         rdm_id=rdm.id,
         outcome=outcome,
-        merge_commit="a" * 40,
-        revision="a" * 40,
+        merge_commit=merge_commit,
+        revision=merge_commit,
         started_at=T0,
         finished_at=T0,
         estimated_duration=rdm.estimated_duration,
@@ -114,8 +114,16 @@ def record(rdm, outcome, topologies=(), window=date(2026, 12, 3)):
     )
 
 
+LINE = ["a" * 40, "b" * 40, "c" * 40]  # the default branch's first-parent line, oldest first
+
+
+def follows(earlier: str, later: str) -> bool:
+    return later in LINE and earlier in LINE and LINE.index(earlier) <= LINE.index(later)
+
+
 def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
     rdm = rdms["RDM-2026-0041"]
+    item = Merged(rdm, "a" * 40, T0, 0)
     half = record(
         rdm,
         Outcome.EXECUTED,
@@ -124,14 +132,37 @@ def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
             ("hospital-santa-luzia", TopologyOutcome.SKIPPED),
         ],
     )
-    state = due.progress(rdm, [half])
+    state = due.progress(item, [half], follows)
     assert state.remaining(rdm.targets) == ("hospital-santa-luzia",)
     assert not state.executed(rdm.targets)
     other_window = record(rdm, Outcome.REFUSED, window=date(2026, 12, 10))
-    assert due.progress(rdm, [other_window]).remaining(rdm.targets) == rdm.targets
-    assert due.progress(rdm, [record(rdm, Outcome.REFUSED)]).remaining(rdm.targets) == ()
+    assert due.progress(item, [other_window], follows).remaining(rdm.targets) == rdm.targets
+    refused = record(rdm, Outcome.REFUSED)
+    assert due.progress(item, [refused], follows).remaining(rdm.targets) == ()
     done = record(rdm, Outcome.EXECUTED, [(t, TopologyOutcome.UNCHANGED) for t in rdm.targets])
-    assert due.progress(rdm, [done]).executed(rdm.targets)
+    assert due.progress(item, [done], follows).executed(rdm.targets)
+
+
+def test_a_record_counts_for_the_merge_it_was_made_at_and_not_for_a_later_edit(rdms):
+    rdm = rdms["RDM-2026-0041"]
+    done = record(rdm, Outcome.EXECUTED, [(t, TopologyOutcome.APPLIED) for t in rdm.targets])
+    refused = record(rdm, Outcome.REFUSED)
+    # The RDM's file changed again in "b": the records made at "a" are of another version.
+    edited = Merged(rdm, "b" * 40, T0, 1)
+    assert due.progress(edited, [done], follows).remaining(rdm.targets) == rdm.targets
+    assert due.progress(edited, [refused], follows).remaining(rdm.targets) == rdm.targets
+    # A rebase merge records on its last commit, after the one that changed the file.
+    rebased = Merged(rdm, "a" * 40, T0, 0)
+    later = record(
+        rdm,
+        Outcome.EXECUTED,
+        [(t, TopologyOutcome.APPLIED) for t in rdm.targets],
+        merge_commit="b" * 40,
+    )
+    assert due.progress(rebased, [later], follows).executed(rdm.targets)
+    # A record at a commit that is not on the line (anyone may write a note) counts for nothing.
+    forged = record(rdm, Outcome.REFUSED, merge_commit="d" * 40)
+    assert due.progress(edited, [forged], follows).remaining(rdm.targets) == rdm.targets
 
 
 # ---------------------------------------------------------------- revisions

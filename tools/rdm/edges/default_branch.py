@@ -117,6 +117,9 @@ class DefaultBranch:
         return verification(found, merged.merge_commit)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        low, high = self._position.get(ancestor), self._position.get(descendant)
+        if low is not None and high is not None:
+            return low <= high  # each commit of the line descends from the ones before it
         return gitlog.is_ancestor(self.root, ancestor, descendant)
 
     def on_line(self, sha: str) -> bool:
