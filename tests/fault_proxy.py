@@ -17,7 +17,11 @@ callable) picks a `Fault` or None (pass through):
   (the change happened, the client does not know);
 - `Fault("garbled", body=b"5")`: forward it, then answer 200 with `body` instead
   of the server's answer (a proxy in between that mangles answers: the change
-  happened, the answer is of another shape).
+  happened, the answer is of another shape);
+- `Fault("flood")`: a 200 text answer (a pod log) that never ends, whatever
+  `limitBytes` asked, sent as fast as the client reads (up to `FLOOD_CAP`);
+  `Fault("drip", delay=s)`: a 200 text answer of one line every `delay` seconds
+  that never ends. Both stop when the client closes the connection.
 
 `RandomFaults(rate, seed)` picks among them at random: the fault run of
 issue 10 (100 applies) builds on it. `injected` counts what was done.
@@ -39,11 +43,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+FLOOD_CAP = 256 * 1024 * 1024  # a flood stops here even if the client never does
 
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # status | slow | drop | drop-after | garbled
+    kind: str  # status | slow | drop | drop-after | garbled | flood | drip
     code: int = 503
     retry_after: int | None = None
     delay: float = 0.0
@@ -102,6 +107,27 @@ def _status_body(code: int) -> bytes:
             "code": code,
         }
     ).encode()
+
+
+def _endless(handler: BaseHTTPRequestHandler, fault: Fault) -> None:
+    """A chunked text/plain 200 that goes on until the client leaves."""
+    handler.close_connection = True
+    line = b"2026-05-12T10:00:00Z flood of a log that ignores limitBytes " + b"x" * 64 + b"\n"
+    chunk = line * (1 if fault.kind == "drip" else 512)
+    sent = 0
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/plain")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        while sent < FLOOD_CAP:
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            handler.wfile.flush()
+            sent += len(chunk)
+            if fault.kind == "drip":
+                time.sleep(fault.delay)
+    except OSError:
+        return  # the client closed the connection: what a capped reader does
 
 
 class FaultProxy:
@@ -165,6 +191,9 @@ class FaultProxy:
                 handler.send_header("Retry-After", str(fault.retry_after))
             handler.end_headers()
             handler.wfile.write(payload)
+            return
+        if fault is not None and fault.kind in ("flood", "drip"):
+            _endless(handler, fault)
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)

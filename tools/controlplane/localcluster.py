@@ -15,6 +15,15 @@ fixture in tests/cluster_fixture.py) and as a script::
 A pod whose template carries the label ``rdm.test/ready: "false"`` is made
 Running but never Ready (see `NOT_READY_LABEL`), so a test can play a bad release.
 
+Pod logs: kwok also plays every node's kubelet endpoint (HTTPS with this run's CA,
+at the nodes' InternalIP and daemonEndpoints port), so the API server's
+``pods/log`` reaches it as it reaches a kubelet. kwok answers with the file that
+a ``Logs`` object of kwok.x-k8s.io/v1alpha1 (in the pod's namespace, named after
+the pod) or a ``ClusterLogs`` object (by namespace and pod name) gives for the
+container, in the kubelet's CRI log format (see `cri_log`); a pod that has none
+has no logs (400 from the API server). Whoever may create those objects makes
+kwok read a file of this machine: here that is only the cluster's admin.
+
 This module is not part of the rdm package and rdm never imports it. It must
 never stop a process that `up` did not start (a pid counts only while its
 executable is the binary `up` launched), never find processes by name, write no
@@ -59,6 +68,12 @@ DEFAULT_STATE_DIR = ROOT / "build" / "cluster"
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 BINARIES = (*KUBE_COMMANDS, "etcd", "kwok")
 STAGES_FILE = "kwok-stages.yaml"
+CRDS_FILE = "kwok-crds.yaml"
+# kwok's own CRDs for the pod logs it serves: a `Logs` object (namespaced, named after
+# a pod) or a `ClusterLogs` (by namespace and pod name) maps a container to a log file
+# on this machine, in the kubelet's CRI format. kwok reads them from the API server
+# (`--enable-crds`), so a test or the demo gives pods logs with a plain create.
+LOG_KINDS = ("Logs", "ClusterLogs")
 # Stop order: the simulated kubelets first, the store last.
 PROCESSES = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
 
@@ -68,6 +83,10 @@ FAKE_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 SERVICE_CIDR = "10.0.0.0/24"
 SERVICE_IP = "10.0.0.1"
 POD_CIDR = "10.244.0.0/16"
+# Every fake node's InternalIP: where kwok, playing their kubelets, listens. The API
+# server reaches a node's kubelet there (pods/log, exec), at the node's daemonEndpoints
+# port, which kwok sets from `--node-port`.
+NODE_IP = "127.0.0.1"
 
 Log = Callable[[str], None]
 
@@ -143,9 +162,18 @@ class Binaries:
         return self.directory / STAGES_FILE
 
     @property
-    def complete(self) -> bool:
-        files = [self[name] for name in BINARIES] + [self.stages, self.directory / "versions.json"]
+    def crds(self) -> Path:
+        return self.directory / CRDS_FILE
+
+    @property
+    def built(self) -> bool:
+        """The compiled binaries are there (what takes many minutes to make)."""
+        files = [self[name] for name in BINARIES] + [self.directory / "versions.json"]
         return all(path.is_file() for path in files)
+
+    @property
+    def complete(self) -> bool:
+        return self.built and self.stages.is_file() and self.crds.is_file()
 
 
 def cached_binaries(versions: Versions | None = None) -> Binaries | None:
@@ -180,6 +208,11 @@ def build(log: Log = _say) -> Binaries:
         if cached:
             log(f"control plane: reusing {cached.directory}")
             return cached
+        earlier = Binaries(root / versions.key, versions)
+        if earlier.built:
+            # built by an older localcluster.py: only the files generated from kwok's
+            # module source are missing, no need to compile again
+            return _generate(go, earlier, log)
         return _build(go, versions, root, log)
 
 
@@ -243,8 +276,9 @@ def _build(go: str, versions: Versions, root: Path, log: Log) -> Binaries:
         seconds = time.monotonic() - step_started
         log(f"control plane: [{number}/{len(steps)}] done in {seconds:.0f} s")
 
-    stages = kwok_stages(Path(str(kwok["Dir"])))
-    (partial / STAGES_FILE).write_text(stages, encoding="utf-8")
+    kwok_source = Path(str(kwok["Dir"]))
+    (partial / STAGES_FILE).write_text(kwok_stages(kwok_source), encoding="utf-8")
+    (partial / CRDS_FILE).write_text(kwok_crds(kwok_source), encoding="utf-8")
     go_version = subprocess.run(
         [go, "env", "GOVERSION"], capture_output=True, text=True, check=True, env=env
     ).stdout.strip()
@@ -261,6 +295,23 @@ def _build(go: str, versions: Versions, root: Path, log: Log) -> Binaries:
     partial.rename(target)
     log(f"control plane: built in {time.monotonic() - started:.0f} s -> {target}")
     return Binaries(target, versions)
+
+
+def _generate(go: str, binaries: Binaries, log: Log) -> Binaries:
+    """Add the files generated from kwok's module source to a cache that lacks them."""
+    versions = binaries.versions
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+    kwok = _module_info(go, HERE / "kwok", f"sigs.k8s.io/kwok@{versions.kwok}", env)
+    kwok_source = Path(str(kwok["Dir"]))
+    written = []
+    for path, make in ((binaries.stages, kwok_stages), (binaries.crds, kwok_crds)):
+        if not path.is_file():
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(make(kwok_source), encoding="utf-8")
+            partial.rename(path)  # atomic: a reader sees the whole file or none
+            written.append(path.name)
+    log(f"control plane: reusing {binaries.directory} (generated {', '.join(written)})")
+    return binaries
 
 
 def _module_info(go: str, module_dir: Path, module: str, env: Mapping[str, str]) -> dict[str, Any]:
@@ -437,6 +488,26 @@ def kwok_stages(kwok_source: Path) -> str:
     return header + body
 
 
+def kwok_crds(kwok_source: Path) -> str:
+    """kwok's CustomResourceDefinitions of `LOG_KINDS`, as its module source has them."""
+    bases = kwok_source / "kustomize" / "crd" / "bases"
+    documents = []
+    for kind in LOG_KINDS:
+        path = bases / f"kwok.x-k8s.io_{kind.lower()}.yaml"
+        try:
+            found = [doc for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc]
+        except OSError as error:
+            raise ControlPlaneError(f"kwok's CRD of {kind} is missing: {error}") from error
+        if [doc.get("spec", {}).get("names", {}).get("kind") for doc in found] != [kind]:
+            raise ControlPlaneError(f"{path} is not the one CRD of {kind}")
+        documents += found
+    header = (
+        f"# Generated by tools/controlplane/localcluster.py: kwok's CRDs of "
+        f"{' and '.join(LOG_KINDS)}\n# from kustomize/crd/bases of {kwok_source.name}.\n"
+    )
+    return header + yaml.dump_all(documents, Dumper=_LiteralDumper, sort_keys=False, width=1000)
+
+
 def _kustomize_resources(directory: Path) -> list[Path]:
     """The files a kustomization lists, depth first (kwok's stage sets are plain lists)."""
     kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text("utf-8"))
@@ -479,9 +550,14 @@ CLIENTS = {
 }
 
 
+# The API server's identity towards the kubelets (kwok), as kubeadm names it.
+KUBELET_CLIENT = ("kube-apiserver-kubelet-client", "system:masters")
+
+
 def make_pki(directory: Path) -> Pki:
-    """A CA for this run, the API server's serving certificate, a client certificate for
-    the admin (O=system:masters) and for each component, and the service-account keys."""
+    """A CA for this run, the serving certificates of the API server and of kwok's kubelet
+    endpoint, a client certificate for the admin (O=system:masters), for each component
+    and for the API server towards the kubelets, and the service-account keys."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -579,7 +655,14 @@ def make_pki(directory: Path) -> Pki:
         ExtendedKeyUsageOID.SERVER_AUTH,
         [*map(x509.DNSName, dns), *map(x509.IPAddress, ips)],
     )
-    for file, (common, organization) in CLIENTS.items():
+    # the API server reaches the nodes' kubelet endpoint (kwok) at their InternalIP
+    issue(
+        "kwok",
+        name("kwok-kubelet"),
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(NODE_IP))],
+    )
+    for file, (common, organization) in {**CLIENTS, "kubelet-client": KUBELET_CLIENT}.items():
         issue(file, name(common, organization), ExtendedKeyUsageOID.CLIENT_AUTH, [])
     service_accounts = new_key()
     write_key(pki.key("service-account"), service_accounts)
@@ -890,13 +973,14 @@ class _Launcher:
         ready: Callable[[int], Callable[[], bool]],
         timeout: float,
         watch: Sequence[str],
+        env: Mapping[str, str] | None = None,
     ) -> tuple[int, float]:
         """Start `name` on a free port and wait until `ready(port)`: (port, seconds). A free
         port can be taken by someone else before the process binds it (other clusters run
         on this machine too): then it starts again on another, up to 3 times."""
         for attempt in range(3):
             port = _free_port()
-            started = self.start(name, argv(port))
+            started = self.start(name, argv(port), env)
             try:
                 return port, self.wait(what, ready(port), timeout, [*watch, name])
             except ControlPlaneError:
@@ -1052,6 +1136,12 @@ def _start(
             f"--service-account-signing-key-file={pki.key('service-account')}",
             # the kubernetes Service's endpoint would be 127.0.0.1, which Endpoints reject
             "--endpoint-reconciler-type=none",
+            # pods/log reaches kwok as a kubelet: at the node's InternalIP (the fake nodes
+            # have no resolvable hostname), over TLS verified against this run's CA
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-certificate-authority={pki.ca_cert}",
+            f"--kubelet-client-certificate={pki.cert('kubelet-client')}",
+            f"--kubelet-client-key={pki.key('kubelet-client')}",
             "--profiling=false",
         ]
 
@@ -1111,11 +1201,25 @@ def _start(
         if code != 201:
             name = node["metadata"]["name"]
             raise ControlPlaneError(f"creating node {name}: HTTP {code}: {body}")
+    # kwok watches its Logs and ClusterLogs objects from the start: their kinds must be served
+    for crd in yaml.safe_load_all(launcher.binaries.crds.read_text(encoding="utf-8")):
+        if not crd:
+            continue
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        code, body = connection.request("POST", path, crd)
+        if code != 201:
+            raise ControlPlaneError(f"creating {crd['metadata']['name']}: HTTP {code}: {body}")
+        timings[crd["metadata"]["name"]] = launcher.wait(
+            f"the CRD {crd['metadata']['name']} Established",
+            _established(connection, f"{path}/{crd['metadata']['name']}"),
+            30,
+            ["kube-apiserver"],
+        )
     kwok_dir = data / "kwok"
     kwok_dir.mkdir()
-    launcher.start(
-        "kwok",
-        [
+
+    def kwok(port: int) -> list[str]:
+        return [
             f"--kubeconfig={private / 'admin'}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector={}={}".format(*FAKE_NODE_ANNOTATION),
@@ -1124,9 +1228,37 @@ def _start(
             # controller marks it Unknown meanwhile (kwok issue #1464)
             "--node-lease-duration-seconds=40",
             f"--cidr={POD_CIDR}",
-        ],
+            # the kubelet endpoint of every node (the API server's pods/log goes there):
+            # kwok's node stages publish --node-port as the nodes' daemonEndpoints port
+            f"--server-address={NODE_IP}:{port}",
+            f"--node-port={port}",
+            f"--tls-cert-file={pki.cert('kwok')}",
+            f"--tls-private-key-file={pki.key('kwok')}",
+            f"--enable-crds={','.join(LOG_KINDS)}",
+        ]
+
+    def kwok_healthy(port: int) -> Callable[[], bool]:
+        def healthy() -> bool:
+            context = ssl.create_default_context(cafile=str(pki.ca_cert))
+            https = http.client.HTTPSConnection(NODE_IP, port, context=context, timeout=2)
+            try:
+                https.request("GET", "/healthz")
+                return https.getresponse().status == 200
+            finally:
+                https.close()
+
+        return healthy
+
+    kwok_port, timings["kwok"] = launcher.start_listening(
+        "kwok",
+        kwok,
+        "kwok /healthz",
+        kwok_healthy,
+        60,
+        ["kube-apiserver"],
         env={"KWOK_WORKDIR": str(kwok_dir)},
     )
+    record["kubelet_port"] = kwok_port
     everyone = list(PROCESSES)
     timings["default namespace"] = launcher.wait(
         "the default namespace", answers("/api/v1/namespaces/default"), 60, everyone
@@ -1134,7 +1266,7 @@ def _start(
 
     def nodes_ready() -> bool:
         code, body = connection.request("GET", "/api/v1/nodes")
-        return code == 200 and sum(map(_schedulable, body["items"])) == nodes
+        return code == 200 and sum(_schedulable(n, kwok_port) for n in body["items"]) == nodes
 
     timings["nodes Ready"] = launcher.wait(
         f"{nodes} kwok nodes Ready and untainted", nodes_ready, 90, everyone
@@ -1152,11 +1284,29 @@ def _start(
     return connection
 
 
-def _schedulable(node: Mapping[str, Any]) -> bool:
-    conditions = node.get("status", {}).get("conditions", [])
+def _schedulable(node: Mapping[str, Any], kubelet_port: int) -> bool:
+    """Ready, untainted, and its kubelet endpoint is the kwok that runs now."""
+    status = node.get("status") or {}
+    conditions = status.get("conditions") or []
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-    taints = node.get("spec", {}).get("taints", [])
-    return ready and not any(t["key"].startswith("node.kubernetes.io/") for t in taints)
+    taints = (node.get("spec") or {}).get("taints") or []
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
+    return (
+        ready
+        and port == kubelet_port
+        and not any(t["key"].startswith("node.kubernetes.io/") for t in taints)
+    )
+
+
+def _established(connection: Connection, path: str) -> Callable[[], bool]:
+    def established() -> bool:
+        code, body = connection.request("GET", path, timeout=5)
+        found = body if code == 200 and isinstance(body, dict) else {}
+        # a CRD just created has `status.conditions: null` until the server looks at it
+        conditions = (found.get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+    return established
 
 
 def fake_node(name: str, index: int) -> dict[str, Any]:
@@ -1180,10 +1330,48 @@ def fake_node(name: str, index: int) -> dict[str, Any]:
             "capacity": capacity,
             "allocatable": capacity,
             "addresses": [
-                {"type": "InternalIP", "address": f"172.30.0.{index + 2}"},
+                {"type": "InternalIP", "address": NODE_IP},
                 {"type": "Hostname", "address": name},
             ],
         },
+    }
+
+
+def cri_log(
+    lines: Sequence[str],
+    start: dt.datetime,
+    *,
+    stream: str = "stdout",
+    step: dt.timedelta = dt.timedelta(seconds=1),
+) -> str:
+    """`lines` in the kubelet's CRI log format, one full line (`F`) each, `step` apart
+    from `start` (an aware time): what kwok serves as a container's log."""
+    out = []
+    for number, line in enumerate(lines):
+        when = (start + number * step).astimezone(dt.UTC)
+        out.append(f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond:06d}000Z {stream} F {line}\n")
+    return "".join(out)
+
+
+def pod_logs(
+    namespace: str,
+    pod: str,
+    files: Mapping[str, Path],
+    previous: Mapping[str, Path] | None = None,
+) -> dict[str, Any]:
+    """A kwok `Logs` object: container `c` of pod `pod` serves the file `files[c]`, and
+    `previous[c]` as the log of its instance before the last restart."""
+    logs = []
+    for container, path in files.items():
+        entry: dict[str, Any] = {"containers": [container], "logsFile": str(path)}
+        if previous and container in previous:
+            entry["previousLogsFile"] = str(previous[container])
+        logs.append(entry)
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Logs",
+        "metadata": {"name": pod, "namespace": namespace},
+        "spec": {"logs": logs},
     }
 
 

@@ -20,7 +20,16 @@ from rdm.i18n import N_, _
 
 # Shared options declared outside the people tools (rdm.commands.options), marked
 # here so that their help reaches the catalog; keep the text equal to theirs.
-SHARED = (N_("Root of the RDM repository (rdms/, topologies/, policy/)."),)
+SHARED = (
+    N_("Root of the RDM repository (rdms/, topologies/, policy/)."),
+    # rdm.commands._cluster.cluster_options (rdm logs --tail)
+    N_(
+        "Seconds to wait for one answer of the API server (each request is retried "
+        "on 429, 5xx and timeouts)."
+    ),
+    N_("kubeconfig context (default: its current context)."),
+    N_("kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)."),
+)
 
 
 @contextmanager

@@ -24,6 +24,11 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
   gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
   lock does). The client library's own urllib3 retries are turned
   off so that retrying happens here only, counted and bounded.
+- pod logs (`pod_log`): the one answer that is not JSON. It is read in chunks and
+  never past the byte limit the caller gives (asked of the server with
+  `limitBytes`, enforced here whatever the server sends), nor past the read
+  timeout in all; names are checked before they make a path. Error answers of
+  every request are read up to 64 KiB.
 - answers are checked for their shape: an answer that is not one JSON object,
   or a list whose items are not objects (a proxy in between that mangles
   answers), is `Unavailable`, never handed on to break code that trusts it.
@@ -43,12 +48,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import urllib3
@@ -60,6 +66,7 @@ from kubernetes.config.config_exception import ConfigException
 from rdm import __version__
 from rdm.model.kube import (
     FIELD_MANAGER,
+    POD,
     RESOURCES,
     ClusterError,
     Conflict,
@@ -67,6 +74,7 @@ from rdm.model.kube import (
     Forbidden,
     Invalid,
     KubeObject,
+    LogRead,
     NotFound,
     ResourceKind,
     Timeout,
@@ -84,6 +92,15 @@ APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 _MESSAGE_LIMIT = 300
 _LIST_PAGE = 500
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_ERROR_BODY_LIMIT = 64 * 1024
+_LOG_CHUNK = 64 * 1024
+# Names that reach a pods/log path or query (Kubernetes' own rules): a namespace and
+# a container are DNS labels, a pod a DNS subdomain.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,54 @@ def _field_conflicts(status: Mapping[str, Any], what: str) -> tuple[FieldConflic
     return tuple(found)
 
 
+def _read_all(response: Any) -> bytes:
+    raw: bytes = response.read()
+    response.response.release_conn()
+    return raw
+
+
+def _read_error(response: Any) -> bytes:
+    """The body of an error answer, at most `_ERROR_BODY_LIMIT` bytes: a Status is small,
+    and a server (or something in its place) that sends more is not read to the end."""
+    stream = response.response
+    raw: bytes = stream.read(_ERROR_BODY_LIMIT + 1)
+    if len(raw) > _ERROR_BODY_LIMIT:
+        stream.close()  # the rest is never read: this connection cannot be reused
+    stream.release_conn()
+    return raw[:_ERROR_BODY_LIMIT]
+
+
+def _read_log(response: Any, limit: int, seconds: float, clock: Callable[[], float]) -> LogRead:
+    """At most `limit` bytes of a log answer, read in chunks, for at most `seconds`.
+
+    One byte more than `limit` is asked for (and read) to learn whether the log goes
+    on; a server that ignores `limitBytes` is cut here all the same. Each chunk waits
+    at most the read timeout; the deadline stops a server that keeps sending slowly.
+    """
+    stream = response.response
+    deadline = clock() + seconds
+    chunks: list[bytes] = []
+    size = 0
+    finished = late = False
+    try:
+        while size <= limit:
+            if clock() > deadline:
+                late = True
+                break
+            chunk: bytes = stream.read1(min(_LOG_CHUNK, limit + 1 - size))
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        if not finished:
+            stream.close()  # unread bytes stay on this connection: never reuse it
+        stream.release_conn()
+    data = b"".join(chunks)
+    return LogRead(data[:limit], more=len(data) > limit, late=late)
+
+
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     if value is None:
@@ -145,8 +210,10 @@ class KubeCluster:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         notify: Callable[[str], None] = lambda _message: None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api = api
+        self.clock = clock
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
@@ -180,8 +247,47 @@ class KubeCluster:
         retry_conflicts: bool = False,
     ) -> Any:
         """One API call, retried as the module docstring says; the decoded JSON answer."""
-        url = self.host + path + (f"?{urlencode(query)}" if query else "")
         what = what or f"{method} {path}"
+        raw = self._send(
+            method,
+            path,
+            _read_all,
+            query=query,
+            body=body,
+            content_type=content_type,
+            what=what,
+            retry_conflicts=retry_conflicts,
+        )
+        if not raw:
+            return {}
+        try:
+            decoded = json.loads(raw)
+        except ValueError as exc:
+            raise Unavailable(f"{what}: the answer is not JSON") from exc
+        if not isinstance(decoded, dict):
+            # every answer rdm asks for is one object (an item, a list, a Status)
+            raise Unavailable(
+                f"{what}: the answer is not a Kubernetes object "
+                f"(a JSON {type(decoded).__name__}): a proxy in between?"
+            )
+        return decoded
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[Any], T],
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        what: str,
+        retry_conflicts: bool = False,
+    ) -> T:
+        """The attempts of one call; `read` takes the body of a 2xx answer (and releases
+        or closes the connection). Error bodies are read up to `_ERROR_BODY_LIMIT`."""
+        url = self.host + path + (f"?{urlencode(query)}" if query else "")
         policy = self.retry
         timeout = (policy.connect_timeout, policy.read_timeout)
         last: ClusterError | None = None
@@ -190,15 +296,17 @@ class KubeCluster:
                 wait = self._backoff(attempt, last)
                 self.sleep(wait)
             self._count(retry=attempt > 0)
-            headers = {"Accept": "application/json", "Content-Type": content_type}
-            headers.update(self.api.default_headers)
-            self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, body)
+            sent = {"Accept": "application/json", "Content-Type": content_type, **(headers or {})}
+            sent.update(self.api.default_headers)
+            self.api.update_params_for_auth(sent, [], ["BearerToken"], path, method, body)
             try:
                 response: Any = self.api.call_api(
-                    method, url, header_params=headers, body=body, _request_timeout=timeout
+                    method, url, header_params=sent, body=body, _request_timeout=timeout
                 )
-                raw = response.read()
-                response.response.release_conn()
+                status = response.status
+                if 200 <= status < 300:
+                    return read(response)
+                raw = _read_error(response)
             except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
                 last = Timeout(f"{what}: no answer from {self.host} within {timeout[1]:.0f} s")
                 last.__cause__ = exc
@@ -207,21 +315,6 @@ class KubeCluster:
                 last = Unavailable(f"{what}: cannot reach {self.host}: {_short(str(exc))}")
                 last.__cause__ = exc
                 continue
-            status = response.status
-            if 200 <= status < 300:
-                if not raw:
-                    return {}
-                try:
-                    decoded = json.loads(raw)
-                except ValueError as exc:
-                    raise Unavailable(f"{what}: the answer is not JSON") from exc
-                if not isinstance(decoded, dict):
-                    # every answer rdm asks for is one object (an item, a list, a Status)
-                    raise Unavailable(
-                        f"{what}: the answer is not a Kubernetes object "
-                        f"(a JSON {type(decoded).__name__}): a proxy in between?"
-                    )
-                return decoded
             error = self._error(status, raw, what, dict(response.headers or {}))
             if status in _RETRY_STATUSES or (
                 (retry_conflicts or method == "GET")
@@ -278,6 +371,7 @@ class KubeCluster:
         else:
             error = ClusterError(message, status, reason)
         error.retry_after = _retry_after(headers)
+        error.detail = _short(str(body.get("message") or ""))
         return error
 
     # ------------------------------------------------------------ paths
@@ -436,6 +530,59 @@ class KubeCluster:
         except NotFound:
             return False
         return True
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        limit_bytes: int,
+        tail_lines: int | None = None,
+        since_seconds: int | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+    ) -> LogRead:
+        """One container's log (`GET .../pods/NAME/log`): its last `tail_lines` lines, of
+        the last `since_seconds`, of the instance before the last restart with `previous`,
+        never more than `limit_bytes` bytes nor longer than the read timeout to read.
+
+        The API server asks the node's kubelet; a 400 (`Invalid`) is the kubelet's or the
+        server's "no log to give" (the container has not started, has no earlier
+        instance, the node keeps none), a 404 a pod that is gone. Names are checked
+        before they make a path: a namespace or container must be a DNS label, a pod a
+        DNS subdomain (`Invalid` otherwise, nothing sent).
+        """
+        what = f"log of pod/{pod} ({container})"
+        for kind, value, pattern in (
+            ("namespace", namespace, _DNS_LABEL),
+            ("pod", pod, _DNS_SUBDOMAIN),
+            ("container", container, _DNS_LABEL),
+        ):
+            if not pattern.fullmatch(value):
+                raise Invalid(f"{_short(what)}: {_short(repr(value))} is not a {kind} name")
+        if limit_bytes < 1:
+            raise ValueError("limit_bytes must be at least 1")
+        query = {"container": container, "limitBytes": str(limit_bytes + 1)}
+        if tail_lines is not None:
+            query["tailLines"] = str(tail_lines)
+        if since_seconds is not None:
+            query["sinceSeconds"] = str(since_seconds)
+        if previous:
+            query["previous"] = "true"
+        if timestamps:
+            query["timestamps"] = "true"
+        seconds = self.retry.read_timeout
+        clock = self.clock
+        return self._send(
+            "GET",
+            f"{self._item(POD, pod, namespace)}/log",
+            lambda response: _read_log(response, limit_bytes, seconds, clock),
+            query=query,
+            # the log as it is: a compressed answer could decode to far more than the limit
+            headers={"Accept": "application/json, */*", "Accept-Encoding": "identity"},
+            what=what,
+        )
 
     def close(self) -> None:
         closer: Callable[[], None] = self.api.close

@@ -200,6 +200,7 @@ class ClusterError(ExternalError):
         self.status = status
         self.reason = reason
         self.retry_after: float | None = None  # seconds the server asked to wait
+        self.detail = ""  # the server's own message (its Status), cut short; "" if none
 
 
 class NotFound(ClusterError):
@@ -254,6 +255,19 @@ class LockHeld(ClusterError):
     def __init__(self, message: str, holder: LockHolder) -> None:
         super().__init__(message, 409, "LockHeld")
         self.holder = holder
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """One container's log as the cluster edge read it: never more than the bytes asked for.
+
+    `more` says the log went on past that limit; `late` that reading stopped at the
+    deadline with the log still coming. Either way `data` may end inside a line.
+    """
+
+    data: bytes
+    more: bool = False
+    late: bool = False
 
 
 @dataclass(frozen=True)

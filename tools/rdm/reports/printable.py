@@ -19,6 +19,11 @@ import re
 # hide text: bidi embeddings/overrides/isolates and marks, zero-width joiners and
 # spaces, the line and paragraph separators.
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# The same but the tab, for a line that is shown as a line (a log line: a Java stack
+# trace is indented with tabs, and a tab moves the cursor, nothing more).
+_UNSAFE_BUT_TAB = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -26,6 +31,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: object) -> str:
-    """`text` with every control or reordering character shown as an escape."""
-    return UNSAFE.sub(_escape, str(text))
+def printable(text: object, *, tabs: bool = False) -> str:
+    """`text` with every control or reordering character shown as an escape; with
+    `tabs`, a tab is left as it is."""
+    return (_UNSAFE_BUT_TAB if tabs else UNSAFE).sub(_escape, str(text))
