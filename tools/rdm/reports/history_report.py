@@ -140,7 +140,8 @@ def text(chains: Sequence[Chain], zone: tzinfo | None, org: str | None = None) -
             about = [type_label(str(rdm.type))]
             if chain.priority:
                 about.append(chain.priority)
-            about.append(_("window {day}").format(day=rdm.window) if rdm.window else _("emergency"))
+            if rdm.window:  # an emergency has none: its type says so
+                about.append(_("window {day}").format(day=rdm.window))
             lines.append(
                 "  "
                 + _("{about}; targets {targets}").format(
