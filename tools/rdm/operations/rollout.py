@@ -61,6 +61,7 @@ from rdm.decisions import calendar, conflicts, due, gate, revisions
 from rdm.decisions.calendar import CalendarPolicy
 from rdm.decisions.due import Merged
 from rdm.decisions.standard import TopologyDiff
+from rdm.i18n import N_, _, ngettext
 from rdm.model.kube import APPLIED_REVISION, NAMESPACE, ClusterError, LockHeld, annotations_of
 from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import ChangeType, Rdm
@@ -929,51 +930,114 @@ def _escape(text: str) -> str:
 def _emergency_message(rdm: Rdm, verification: Verification, targets: Sequence[str]) -> str:
     pr = verification.committee.pr
     incident = f" ({_escape(rdm.incident)})" if rdm.incident else ""
-    return (
-        f":rotating_light: Emergency *{rdm.id}*{incident} starts now on "
-        f"{_escape(', '.join(targets))}: {_escape(rdm.title)}. Approved by the CME in PR #{pr}; "
-        f"rollback plan ({calendar.format_span(rdm.rollback_duration)}): "
-        f"{_escape(rdm.rollback_plan.strip())}"
+    return ":rotating_light: " + _(
+        "Emergency *{rdm}*{incident} starts now on {targets}: {title}. Approved by the CME "
+        "in PR #{pr}; rollback plan ({span}): {plan}"
+    ).format(
+        rdm=rdm.id,
+        incident=incident,
+        targets=_escape(", ".join(targets)),
+        title=_escape(rdm.title),
+        pr=pr,
+        span=calendar.format_span(rdm.rollback_duration),
+        plan=_escape(rdm.rollback_plan.strip()),
     )
 
 
 def _rollback_message(record: ExecutionRecord, rdm: Rdm) -> str:
-    lines = [
-        f":warning: *{rdm.id}* {'FAILED' if record.outcome is Outcome.FAILED else 'rolled back'}: "
-        f"{_escape(rdm.title)}"
-    ]
+    headline = (
+        _("*{rdm}* FAILED: {title}")
+        if record.outcome is Outcome.FAILED
+        else _("*{rdm}* rolled back: {title}")
+    )
+    lines = [":warning: " + headline.format(rdm=rdm.id, title=_escape(rdm.title))]
     for topology in record.topologies:
         if topology.rollback is not None:
             rollback = topology.rollback
-            within = "within" if rollback.within_declared else "OVER"
-            seconds = int(rollback.duration.total_seconds())
+            line = (
+                _(
+                    "• {org}: back to snapshot {snapshot} in {seconds} s (within the declared "
+                    "{declared}): {reason}"
+                )
+                if rollback.within_declared
+                else _(
+                    "• {org}: back to snapshot {snapshot} in {seconds} s (OVER the declared "
+                    "{declared}): {reason}"
+                )
+            )
             lines.append(
-                f"• {_escape(topology.org_id)}: back to snapshot {topology.snapshot_id} in "
-                f"{seconds} s ({within} the declared "
-                f"{calendar.format_span(rollback.declared)}): {_escape(rollback.reason[:300])}"
+                line.format(
+                    org=_escape(topology.org_id),
+                    snapshot=topology.snapshot_id,
+                    seconds=int(rollback.duration.total_seconds()),
+                    declared=calendar.format_span(rollback.declared),
+                    reason=_escape(rollback.reason[:300]),
+                )
             )
         elif topology.outcome is TopologyOutcome.ROLLBACK_FAILED:
             lines.append(
-                f"• {_escape(topology.org_id)}: ROLLBACK FAILED, a person must look: "
-                f"{_escape((topology.error or '')[:300])}"
+                _("• {org}: ROLLBACK FAILED, a person must look: {error}").format(
+                    org=_escape(topology.org_id), error=_escape((topology.error or "")[:300])
+                )
             )
     return "\n".join(lines)
 
 
+def _count(kind: Kind, n: int) -> str:
+    """`n` RDMs that came to `kind`, for Slack (each form spelled out for the catalog)."""
+    if kind is Kind.EXECUTED:
+        text = ngettext("{n} executed", "{n} executed", n)
+    elif kind is Kind.ROLLED_BACK:
+        text = ngettext("{n} rolled back", "{n} rolled back", n)
+    elif kind is Kind.FAILED:
+        text = ngettext(
+            "{n} FAILED (a rollback did not finish)", "{n} FAILED (a rollback did not finish)", n
+        )
+    elif kind is Kind.REFUSED:
+        text = ngettext("{n} refused", "{n} refused", n)
+    elif kind is Kind.DEFERRED:
+        text = ngettext("{n} deferred", "{n} deferred", n)
+    elif kind is Kind.DRY_RUN:
+        text = ngettext("{n} dry run", "{n} dry runs", n)
+    else:
+        text = ngettext(
+            "{n} not run (an outside system failed)", "{n} not run (an outside system failed)", n
+        )
+    return text.format(n=n)
+
+
+# One RDM's outcome on its bullet line.
+_WORDS = {
+    Kind.EXECUTED: N_("executed"),
+    Kind.ROLLED_BACK: N_("rolled back"),
+    Kind.FAILED: N_("FAILED"),
+    Kind.REFUSED: N_("refused"),
+    Kind.DEFERRED: N_("deferred"),
+    Kind.DRY_RUN: N_("dry run"),
+    Kind.ERROR: N_("not run"),
+}
+
+
 def _summary_message(report: Report, policy: CalendarPolicy) -> str:
-    counts: dict[str, int] = {}
+    counts: dict[Kind, int] = {}
     for item in report.runs:
-        counts[str(item.kind)] = counts.get(str(item.kind), 0) + 1
-    told = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    # In the order of `Kind` (done, then what needs a look), the same in every language.
+    told = ", ".join(_count(kind, counts[kind]) for kind in Kind if kind in counts)
     at = calendar.format_instant(report.started.astimezone(policy.zone))
     done = (
-        "nothing else is due"
+        _("nothing else is due")
         if not report.remaining
-        else f"still waiting: {', '.join(report.remaining)}"
+        else _("still waiting: {rdms}").format(rdms=", ".join(report.remaining))
     )
-    lines = [f":white_check_mark: rdm rollout at {at} (shard {report.shard}): {told}; {done}"]
+    lines = [
+        ":white_check_mark: "
+        + _("rdm rollout at {at} (shard {shard}): {counts}; {rest}").format(
+            at=at, shard=report.shard, counts=told, rest=done
+        )
+    ]
     for item in report.runs:
-        lines.append(f"• {item.rdm.id} {item.kind}: {_escape(item.rdm.title)}")
+        lines.append(f"• {item.rdm.id} {_(_WORDS[item.kind])}: {_escape(item.rdm.title)}")
     return "\n".join(lines)
 
 
