@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALCLUSTER := tools/controlplane/localcluster.py
 
-.PHONY: run example test lint bench bench-cluster fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
+.PHONY: run example test lint bench bench-cluster bench-apply bench-faults fuzz clean controlplane cluster-up cluster-down cluster-status catalogs browser
 
 # pt-BR text: the .po files are the source, the .mo files are built here (and by
 # a wheel build, see setup.py); never committed. tools/rdm/i18n/README.md.
@@ -77,6 +77,17 @@ fuzz: $(STAMP)
 ## make bench-cluster: warm build, cluster start/stop and apply-to-rolled-out times
 bench-cluster: controlplane
 	$(BIN)/python bench/controlplane.py
+
+## make bench-apply: 1,000 generated topologies applied by a kubectl loop and by rdm (concurrency
+## 8 and 16), each on a fresh local control plane it starts itself (building it first if needed);
+## about two hours on 2 cores. Figures in docs/benchmarks.md. BENCH_APPLY_ARGS=--topologies 50 for a quick one.
+bench-apply: controlplane
+	$(BIN)/python bench/apply.py $(BENCH_APPLY_ARGS)
+
+## make bench-faults: 100 applies through the fault-injecting proxy, each judged from outside
+## (zero half-applied is the bar), on a fresh local control plane; BENCH_FAULTS_ARGS=--seed N to repeat one
+bench-faults: controlplane
+	$(BIN)/python bench/faults.py $(BENCH_FAULTS_ARGS)
 
 ## make controlplane: build kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 ## etcd and kwok from their pinned Go modules into ~/.cache/rdm/controlplane (reused later)

@@ -24,6 +24,7 @@ from rdm.edges.cluster import KubeCluster, RetryPolicy, connect
 from rdm.model.kube import NAMESPACE, Invalid, Timeout, Unavailable
 from rdm.operations import snapshots as stored
 from rdm.operations.applier import Outcome, Settings, apply_topologies, verify_state
+from state_check import State
 from test_applier_cluster import bad_release, plan_of, topology_repo
 
 pytestmark = pytest.mark.cluster
@@ -159,3 +160,103 @@ def test_applies_under_random_faults_end_at_target_or_snapshot(
     assert sum(proxy.injected.values()) > 0
     assert kube.retries > 0
     direct.close()
+
+
+def deletes_answered(code: int, count: int) -> object:
+    """A plan: the first `count` DELETE requests answered `code` (not forwarded)."""
+    seen: list[Request] = []
+
+    def plan(request: Request) -> Fault | None:
+        if request.method != "DELETE" or len(seen) >= count:
+            return None
+        seen.append(request)
+        return Fault("status", code)
+
+    return plan
+
+
+def test_an_unconditional_delete_answered_409_is_retried(
+    cluster: Cluster, namespace: str, proxy_for: object
+) -> None:
+    direct = connect(cluster.kubeconfig)
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "namespace": namespace},
+    }
+    direct.apply(body)
+    proxy = proxy_for(deletes_answered(409, 2))  # type: ignore[operator]
+    kube = through(cluster, proxy, Sleeps())
+    assert kube.delete(("v1", "ConfigMap"), "x", namespace) is True
+    assert (kube.requests, kube.retries) == (3, 2)
+    assert direct.get(("v1", "ConfigMap"), "x", namespace) is None
+    direct.close()
+
+
+def test_a_rollback_whose_deletes_meet_409s_still_ends_exactly_at_the_snapshot(
+    cluster: Cluster, namespace: str, tmp_path: Path, proxy_for: object
+) -> None:
+    """Found by the fault run (bench/faults.py, seed 364790): a bad release on a first
+    apply; its rollback deletes what the release created, and an optimistic-concurrency
+    409 on a DELETE used to end the restore attempt, three of them the rollback: half of
+    the topology stayed (`rollback-failed`)."""
+    org = namespace
+    bad = bad_release(plan_of(topology_repo(tmp_path, org), org))
+    before = State.read(cluster.connection, org)
+    proxy = proxy_for(deletes_answered(409, 3))  # type: ignore[operator]
+    kube = through(cluster, proxy)
+    settings = Settings(identity="fault-run 409", poll=0.5)
+    (result,) = apply_topologies(
+        kube, [bad], settings=settings, clock=lambda: datetime.now(UTC), sleep=time.sleep
+    )
+    assert result.outcome is Outcome.ROLLED_BACK, (result.failure, result.rollback)
+    assert proxy.injected == {"status 409": 3}
+    verdict = before.judge(cluster.connection, bad.objects, bad.revision)
+    assert verdict.state == "snapshot", verdict.explain()
+    assert result.rollback is not None
+    assert "Deployment/protheus-appserver-prod" in result.rollback.deleted
+
+
+class OutageFromFirstDelete:
+    """A plan: from the first DELETE on, every request fails (503) for `seconds`: the API
+    server goes away just as a rollback starts deleting what a bad release created."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.began: float | None = None
+
+    def __call__(self, request: Request) -> Fault | None:
+        if self.began is None and request.method == "DELETE":
+            self.began = time.monotonic()
+        if self.began is not None and time.monotonic() - self.began < self.seconds:
+            return Fault("status", 503)
+        return None
+
+
+def test_a_rollback_outlasts_an_outage_longer_than_the_edge_retries(
+    cluster: Cluster, namespace: str, tmp_path: Path, proxy_for: object
+) -> None:
+    """Found by the fault run with outages (bench/faults.py --outages, seed 739434): an
+    outage of the API server longer than the edge's retries used to end the rollback after
+    three attempts (`rollback-failed`, the topology half-applied) although the declared
+    rollback time had most of its minutes left."""
+    org = namespace
+    bad = bad_release(plan_of(topology_repo(tmp_path, org), org))
+    before = State.read(cluster.connection, org)
+    outage = OutageFromFirstDelete(8.0)
+    proxy = proxy_for(outage)  # type: ignore[operator]
+    kube = through(cluster, proxy, base=0.05, cap=0.5)  # the edge gives up within 2 s
+    messages: list[str] = []
+    (result,) = apply_topologies(
+        kube,
+        [bad],
+        settings=Settings(identity="fault-run outage", poll=0.5),
+        clock=lambda: datetime.now(UTC),
+        sleep=time.sleep,
+        reporter=lambda _org, message: messages.append(message),
+    )
+    assert result.outcome is Outcome.ROLLED_BACK, (result.failure, result.rollback)
+    assert outage.began is not None and proxy.injected["status 503"] >= 12
+    assert sum("rollback step failed" in m for m in messages) >= 2
+    verdict = before.judge(cluster.connection, bad.objects, bad.revision)
+    assert verdict.state == "snapshot", verdict.explain()

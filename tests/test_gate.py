@@ -6,6 +6,7 @@ cluster here: tests/test_week.py runs the rollout against the local control plan
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -19,6 +20,16 @@ from merged_history import (
     MergingGitHub,
     at,
     example,
+)
+from rdm.edges import notes
+from rdm.model.records import (
+    Approver,
+    Capacity,
+    ExecutionRecord,
+    Outcome,
+    Rollback,
+    TopologyOutcome,
+    TopologyRecord,
 )
 
 
@@ -57,7 +68,7 @@ def test_an_approved_rdm_is_allowed_in_its_window(story, history, run_rdm):
     merge = story.merges["RDM-2026-0041"]
     number = story.pulls["RDM-2026-0041"].number
     assert out.splitlines() == [
-        "RDM-2026-0041: allowed at 2026-12-03 00:05 -03:00",
+        "RDM-2026-0041: liberada em 2026-12-03 00:05 -03:00",
         f"  ok: PR #{number} (merged in {merge[:12]}) approved by the CM: consensus of the CM: "
         f"@ana-gerente-mudancas, @bruno-infra, @carla-dba and @diretor-services on "
         f"{story.pulls['RDM-2026-0041'].head[:7]}",
@@ -199,13 +210,17 @@ def test_dry_run_without_a_cluster_decides_renders_and_records_nothing(story, hi
     assert code == 0, out + err
     lines = out.splitlines()
     assert lines[0] == (
-        "rdm rollout at 2026-12-03 00:05 -03:00, shard 1/1 (dry run), as of --at "
+        "rdm rollout em 2026-12-03 00:05 -03:00, shard 1/1 (dry run), simulado com --at "
         "2026-12-03 00:05 -03:00"
     )
     # Priority first: the emergency (P1), then RDM-0041 (P3), then the standard RDM-0044 (P4).
     heads = [line for line in lines if line.startswith("RDM-")]
     assert [h.split(" ")[0] for h in heads] == ["RDM-2026-0043", "RDM-2026-0041", "RDM-2026-0044"]
-    assert all(h.endswith(": would run (dry run)") for h in heads)
+    assert heads[1] == (
+        f"RDM-2026-0041 (P3, normal, PR #{story.pulls['RDM-2026-0041'].number}, "
+        f"{story.merges['RDM-2026-0041'][:12]}): seria executada (dry run)"
+    )
+    assert all(h.endswith(": seria executada (dry run)") for h in heads)
     assert "no kubeconfig: the dry run decides and renders" in err
     assert history.repo.git.notes("--ref", "refs/notes/rdm", "list") == ""
 
@@ -229,10 +244,21 @@ def test_the_step_summary_is_written_in_markdown(story, history, run_rdm, tmp_pa
         "rollout", "--repo", str(history.root), "--at", "2026-12-03T00:05:00-03:00", "--dry-run"
     )
     text = summary.read_text(encoding="utf-8")
-    assert text.startswith(
-        "earlier step\n## rdm rollout at 2026-12-03 00:05 -03:00, shard 1/1 (dry run)"
-    )
-    assert "| RDM-2026-0041 | P3 |" in text
+    pulls, merges = story.pulls, story.merges
+    assert text.splitlines()[:8] == [
+        "earlier step",
+        "## rdm rollout em 2026-12-03 00:05 -03:00, shard 1/1 (dry run), simulado com --at "
+        "2026-12-03 00:05 -03:00",
+        "",
+        "| RDM | prioridade | PR | revisão | resultado |",
+        "|---|---|---|---|---|",
+        f"| RDM-2026-0043 | P1 | #{pulls['RDM-2026-0043'].number} | "
+        f"`{merges['RDM-2026-0043'][:12]}` | seria executada (dry run) |",
+        f"| RDM-2026-0041 | P3 | #{pulls['RDM-2026-0041'].number} | "
+        f"`{merges['RDM-2026-0041'][:12]}` | seria executada (dry run) |",
+        f"| RDM-2026-0044 | P4 | #{pulls['RDM-2026-0044'].number} | "
+        f"`{merges['RDM-2026-0044'][:12]}` | seria executada (dry run) |",
+    ]
 
 
 @pytest.mark.parametrize("value", ["0/2", "3/2", "1/0", "a/b", "1", "1/300"])
@@ -272,3 +298,119 @@ def test_pr_names_the_pull_request_to_take_the_verdict_from(story, history, run_
         f"  blocked: PR #{other}, which merged in {story.merges['RDM-2026-0044'][:12]}, does not "
         "carry RDM-2026-0041: its verdict cannot approve it"
     )
+
+
+def test_the_gate_answers_in_english_with_rdm_lang_en(story, history, run_rdm, monkeypatch):
+    monkeypatch.setenv("RDM_LANG", "en")
+    code, out, _ = gate(run_rdm, history, "RDM-2026-0042", "2026-12-03T00:05:00-03:00")
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "RDM-2026-0042: blocked at 2026-12-03 00:05 -03:00",
+        "  blocked: its window opens 2026-12-10 00:00 -03:00 (in 6 days 23 h)",
+    ]
+    code, out, _ = run_rdm(
+        "rollout",
+        "--repo",
+        str(history.root),
+        "--at",
+        "2026-12-03T00:05:00-03:00",
+        "--dry-run",
+        "--format",
+        "text",
+    )
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "rdm rollout at 2026-12-03 00:05 -03:00, shard 1/1 (dry run), as of --at "
+        "2026-12-03 00:05 -03:00",
+        f"RDM-2026-0043 (P1, emergency, PR #{story.pulls['RDM-2026-0043'].number}, "
+        f"{story.merges['RDM-2026-0043'][:12]}): would run (dry run)",
+    ]
+
+
+def _rolled_back_record(story) -> ExecutionRecord:
+    merge = story.merges["RDM-2026-0041"]
+    start = datetime.fromisoformat("2026-12-03T00:05:00-03:00")
+    back = Rollback(
+        start + timedelta(minutes=3),
+        start + timedelta(minutes=3, seconds=50),
+        timedelta(minutes=45),
+        "protheus-appserver: 0/2 Ready after 10 min",
+    )
+    return ExecutionRecord(
+        rdm_id="RDM-2026-0041",
+        outcome=Outcome.ROLLED_BACK,
+        merge_commit=merge,
+        revision=merge,
+        started_at=start,
+        finished_at=start + timedelta(minutes=4),
+        estimated_duration=timedelta(minutes=90),
+        rollback_declared=timedelta(minutes=45),
+        pr=story.pulls["RDM-2026-0041"].number,
+        window=date(2026, 12, 3),
+        priority="P3",
+        approvers=(
+            Approver("ana-gerente-mudancas", 80, Capacity.MEMBER),
+            Approver("lucas-analista-cloud", 81, Capacity.DELEGATE, stood_in_for="bruno-infra"),
+        ),
+        topologies=(
+            TopologyRecord(
+                "grupo-alvorada",
+                TopologyOutcome.ROLLED_BACK,
+                start,
+                start + timedelta(minutes=4),
+                "20261203-030502-4f53cd",
+                "protheus-appserver: 0/2 Ready after 10 min",
+                back,
+            ),
+            TopologyRecord(
+                "hospital-santa-luzia",
+                TopologyOutcome.UNCHANGED,
+                start,
+                start,
+                error="already at 0123456789ab, after this RDM's merge commit; not applied",
+            ),
+        ),
+        reasons=("protheus-appserver: 0/2 Ready after 10 min",),
+        extra={"shard": "1/2"},
+    )
+
+
+def test_history_tells_the_chain_in_portuguese_and_english(story, history, run_rdm, monkeypatch):
+    notes.append(history.root, story.merges["RDM-2026-0041"], [_rolled_back_record(story)])
+    merge, pr = story.merges["RDM-2026-0041"][:12], story.pulls["RDM-2026-0041"].number
+    code, out, _ = run_rdm("history", "RDM-2026-0041", "--repo", str(history.root))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("RDM-2026-0041  Atualização do Protheus")
+    assert lines[1:3] == [
+        "  normal, P3, janela 2026-12-03; alvos grupo-alvorada, hospital-santa-luzia",
+        f"  merge {merge} de 2026-12-01 16:30 -03:00: Merge pull request #{pr} from "
+        f"saas-team/rdm-changes/rdm-{pr}",
+    ]
+    assert lines[3:] == [
+        f"  2026-12-03 00:05 -03:00  revertida: PR #{pr} em {merge}, 4 min, shard 1/2",
+        "    aprovações: @ana-gerente-mudancas (revisão 80, membro), @lucas-analista-cloud "
+        "(revisão 81, substituto de @bruno-infra)",
+        "    grupo-alvorada: revertida, snapshot 20261203-030502-4f53cd; revertida em 50 s "
+        "(dentro do tempo declarado de 45 min): protheus-appserver: 0/2 Ready after 10 min",
+        "    hospital-santa-luzia: sem mudança: already at 0123456789ab, after this RDM's merge "
+        "commit; not applied",
+        "    protheus-appserver: 0/2 Ready after 10 min",
+    ]
+    monkeypatch.setenv("RDM_LANG", "en")
+    code, out, _ = run_rdm("history", "RDM-2026-0041", "--repo", str(history.root))
+    assert out.splitlines()[1:6] == [
+        "  normal, P3, window 2026-12-03; targets grupo-alvorada, hospital-santa-luzia",
+        f"  merged in {merge} at 2026-12-01 16:30 -03:00: Merge pull request #{pr} from "
+        f"saas-team/rdm-changes/rdm-{pr}",
+        f"  2026-12-03 00:05 -03:00  rolled back: PR #{pr} at {merge}, 4 min, shard 1/2",
+        "    approvals: @ana-gerente-mudancas (review 80, member), @lucas-analista-cloud "
+        "(review 81, delegate for @bruno-infra)",
+        "    grupo-alvorada: rolled back, snapshot 20261203-030502-4f53cd; rolled back in 50 s "
+        "(within the declared 45 min): protheus-appserver: 0/2 Ready after 10 min",
+    ]
+    code, out, _ = run_rdm(
+        "history", "--format", "json", "RDM-2026-0041", "--repo", str(history.root)
+    )
+    topology = json.loads(out)["rdms"][0]["records"][0]["topologies"][0]
+    assert (topology["outcome"], topology["rollback"]["withinDeclared"]) == ("rolled-back", True)

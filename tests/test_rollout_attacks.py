@@ -415,3 +415,265 @@ def test_a_note_made_unreadable_does_not_stop_the_window(
     finally:
         for org in (one, two):
             cluster.delete_namespace(org)
+
+
+# ------------------------------------------------------- what every client is rendered from
+
+CLUSTER = "policy/cluster.yaml"
+CONTROLLER = "controllerNamespace: {kubernetes.io/metadata.name: ingress-nginx}"
+WIDENED = "controllerNamespace: {rdm-atacante/aberto: sim}"
+NETWORK_POLICY = ("networking.k8s.io/v1", "NetworkPolicy")
+INGRESS = ("networking.k8s.io/v1", "Ingress")
+
+
+def widened(history: History) -> str:
+    """policy/cluster.yaml letting any namespace its author labels reach every client."""
+    return set_value(text(history, CLUSTER), CONTROLLER, WIDENED)
+
+
+def ridden(rdm_id: str, merge: str, commit: str, how: str) -> str:
+    return (
+        f"blocked: {CLUSTER} at {merge[:12]} also holds {commit[:12]}, which changed it {how}: "
+        f"every client is rendered from {CLUSTER}, and applying {rdm_id} would take that change "
+        "to its targets without the committee's approval; put the file back as it was, then "
+        "merge the change through a pull request the committee approves"
+    )
+
+
+def policy_pull(history: History, rdm_id: str, cluster_text: str, opened, **kwargs):
+    """A PR that changes policy/cluster.yaml with the normal RDM a policy change needs
+    (for grupo-alvorada, an example client, in next week's window)."""
+    return land(
+        history,
+        {
+            rdm_path(rdm_id): rdm(rdm_id, ["grupo-alvorada"], window="2026-12-10"),
+            CLUSTER: cluster_text,
+        },
+        opened,
+        **kwargs,
+    )
+
+
+def test_a_direct_push_to_the_cluster_policy_does_not_ride_along(history, env, run_rdm):
+    """Someone pushes a wider `controllerNamespace` straight onto main; the committee then
+    approves an RDM for a client. Every client is rendered at the RDM's merge commit with
+    policy/cluster.yaml as it stands there: before the fix the push went out with it."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pushed = history.push({CLUSTER: widened(history)}, at(30, 9))
+    _, merge = land(history, {rdm_path("RDM-2026-0251"): rdm("RDM-2026-0251", [ORG])}, at(30, 10))
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0251")
+    assert kind == "deferred", reasons
+    assert reasons[0] == ridden(
+        "RDM-2026-0251",
+        merge,
+        pushed,
+        "without a pull request (a direct push or a bypass; `rdm audit` tells)",
+    )
+
+
+def test_a_cluster_policy_merged_without_consensus_does_not_ride_along(history, env, run_rdm):
+    """The change to policy/cluster.yaml comes through a PR with two approvals and a status
+    posted by hand, with an RDM of next week's window: that RDM will be refused in its
+    window, but before the fix its policy change went out this week with another RDM."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    pull, changed = policy_pull(
+        history, "RDM-2026-0252", widened(history), at(30, 8), approvers=CM[:2], poster="mallory"
+    )
+    _, merge = land(history, {rdm_path("RDM-2026-0253"): rdm("RDM-2026-0253", [ORG])}, at(30, 12))
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0253")
+    assert kind == "deferred", reasons
+    assert reasons[0] == ridden(
+        "RDM-2026-0253",
+        merge,
+        changed,
+        f"through PR #{pull.number}, merged without the CM's approval (the verdict recomputed "
+        "from its reviews as they stood at the merge is pending)",
+    )
+
+
+def test_a_cluster_policy_put_back_as_it_was_no_longer_blocks(history, env, run_rdm):
+    """What held: once policy/cluster.yaml is back byte for byte as it stood when the client
+    came in, the push before it reaches no client, and the approved RDM runs."""
+    history.seed(at(2, 9), {PATH: topology(ORG, 1)})
+    original = text(history, CLUSTER)
+    history.push({CLUSTER: widened(history)}, at(30, 8))
+    history.push({CLUSTER: original}, at(30, 9), "revert")
+    land(history, {rdm_path("RDM-2026-0254"): rdm("RDM-2026-0254", [ORG])}, at(30, 10))
+
+    kind, reasons = outcome(dry_run(run_rdm, history), "RDM-2026-0254")
+    assert kind == "dry-run", reasons
+
+
+@pytest.mark.cluster
+def test_an_approved_cluster_policy_goes_out_with_the_next_rdm(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """What must hold: a change to policy/cluster.yaml the committee approved (another
+    ingress class and controller namespace) reaches the client with its next approved RDM."""
+    org = f"atk{secrets.token_hex(2)}-p"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        approved = set_value(
+            set_value(text(history, CLUSTER), "className: nginx", "className: nginx-interno"),
+            CONTROLLER,
+            "controllerNamespace: {kubernetes.io/metadata.name: ingress-interno}",
+        )
+        policy_pull(history, "RDM-2026-0255", approved, at(30, 8))
+        land(history, {rdm_path("RDM-2026-0256"): rdm("RDM-2026-0256", [org])}, at(30, 12))
+
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0256", "executed")
+        ], report
+        assert code == 0
+        status = kube.get(NETWORK_POLICY, "rdm-ingress-protheus-status", org)
+        assert status is not None
+        [rule] = status["spec"]["ingress"]
+        selector = {"kubernetes.io/metadata.name": "ingress-interno"}
+        assert rule["from"] == [{"namespaceSelector": {"matchLabels": selector}}]
+        ingress = kube.get(INGRESS, "protheus-producao", org)
+        assert ingress is not None and ingress["spec"]["ingressClassName"] == "nginx-interno"
+    finally:
+        cluster.delete_namespace(org)
+
+
+@pytest.mark.cluster
+def test_a_push_to_the_cluster_policy_after_the_live_revision_blocks_the_next_rdm(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """The client runs RDM-0257 in one window (the Namespace says at which revision); then
+    someone pushes a wider controllerNamespace; the next week's approved RDM-0258 would
+    have taken it onto the client's NetworkPolicies. Deferred, and the cluster untouched."""
+    from rdm.model.kube import APPLIED_RDM, NAMESPACE, annotations_of
+
+    org = f"atk{secrets.token_hex(2)}-q"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        land(history, {rdm_path("RDM-2026-0257"): rdm("RDM-2026-0257", [org])}, at(30, 9))
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0257", "executed")
+        ], report
+
+        pushed = history.push({CLUSTER: widened(history)}, at(4, 9, month=12))
+        _, merge = land(
+            history,
+            {rdm_path("RDM-2026-0258"): rdm("RDM-2026-0258", [org], window="2026-12-10")},
+            at(4, 10, month=12),
+        )
+        code, report = rollout(run_rdm, history, "2026-12-10T00:05:00-03:00")
+        kind, reasons = outcome(report, "RDM-2026-0258")
+        assert kind == "deferred", reasons
+        assert reasons[0] == ridden(
+            "RDM-2026-0258",
+            merge,
+            pushed,
+            "without a pull request (a direct push or a bypass; `rdm audit` tells)",
+        )
+        assert code == 1
+        assert annotations_of(kube.get(NAMESPACE, org))[APPLIED_RDM] == "RDM-2026-0257"
+        status = kube.get(NETWORK_POLICY, "rdm-ingress-protheus-status", org)
+        assert status is not None
+        selector = {"kubernetes.io/metadata.name": "ingress-nginx"}
+        [rule] = status["spec"]["ingress"]
+        assert rule["from"] == [{"namespaceSelector": {"matchLabels": selector}}]
+    finally:
+        cluster.delete_namespace(org)
+
+
+# ------------------------------------------------------- a record is of one merge
+
+
+@pytest.mark.cluster
+def test_an_rdm_edited_after_it_ran_is_a_new_change_in_its_window(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0261 runs at the start of the window; then a PR the committee approved before
+    the deadline, editing RDM-0261 (one more TSS replica), merges, and so does RDM-0262 on
+    the same client. Before the fix the record of the first version made RDM-0261 look
+    done: its new version never ran, and RDM-0262, whose merge commit holds that change,
+    stayed blocked behind it for the whole window."""
+    from rdm.edges import notes
+    from rdm.model.kube import APPLIED_RDM, APPLIED_REVISION, DEPLOYMENT, NAMESPACE, annotations_of
+
+    org = f"atk{secrets.token_hex(2)}-r"
+    path = f"topologies/{org}.yaml"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        history.seed(at(2, 9), {path: topology(org, 1)})
+        first = rdm("RDM-2026-0261", [org])
+        land(
+            history,
+            {
+                rdm_path("RDM-2026-0261"): first,
+                path: set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 30}"),
+            },
+            at(30, 9),
+        )
+        # Both PRs are opened (and approved) before the deadline, and merge in the window.
+        edit = history.open(
+            {
+                rdm_path("RDM-2026-0261"): first.replace(
+                    "Uma mudança da semana de teste.", "Também uma réplica a mais do TSS."
+                ),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                ),
+            },
+            "eduardo-gmud",
+            at(30, 13),
+        )
+        history.approve(edit, CM, at(30, 14))
+        other = history.open(
+            {
+                rdm_path("RDM-2026-0262"): rdm("RDM-2026-0262", [org]),
+                path: set_value(
+                    text(history, path),
+                    "protheus-license:\n    replicas: 1",
+                    "protheus-license:\n    replicas: 2",
+                ),
+            },
+            "eduardo-gmud",
+            at(30, 15),
+        )
+        history.approve(other, CM, at(30, 16))
+
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0261", "executed")
+        ], report
+
+        edited = history.merge(edit, at(3, 0, 30, month=12))
+        last = history.merge(other, at(3, 0, 40, month=12))
+        code, report = rollout(run_rdm, history, "2026-12-03T01:00:00-03:00")
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0261", "executed"),
+            ("RDM-2026-0262", "executed"),
+        ], report
+        assert code == 0
+        namespace = annotations_of(kube.get(NAMESPACE, org))
+        assert (namespace[APPLIED_RDM], namespace[APPLIED_REVISION]) == ("RDM-2026-0262", last)
+        tss = kube.get(DEPLOYMENT, "protheus-tss", org)
+        assert tss is not None and tss["spec"]["replicas"] == 2
+        records, errors = notes.read_all(history.root)[edited]
+        assert not errors
+        assert [(r.rdm_id, str(r.outcome), r.merge_commit) for r in records] == [
+            ("RDM-2026-0261", "executed", edited)
+        ]
+
+        # Idempotent still: a third run in the window finds both versions recorded.
+        code, report = rollout(run_rdm, history, "2026-12-03T01:30:00-03:00")
+        assert (code, report["rdms"]) == (0, [])
+    finally:
+        cluster.delete_namespace(org)

@@ -99,12 +99,12 @@ def test_depends_on_against_the_merge_order_cannot_be_ordered(rdms):
     )
 
 
-def record(rdm, outcome, topologies=(), window=date(2026, 12, 3)):
+def record(rdm, outcome, topologies=(), window=date(2026, 12, 3), merge_commit="a" * 40):
     return ExecutionRecord(
         rdm_id=rdm.id,
         outcome=outcome,
-        merge_commit="a" * 40,
-        revision="a" * 40,
+        merge_commit=merge_commit,
+        revision=merge_commit,
         started_at=T0,
         finished_at=T0,
         estimated_duration=rdm.estimated_duration,
@@ -114,8 +114,16 @@ def record(rdm, outcome, topologies=(), window=date(2026, 12, 3)):
     )
 
 
+LINE = ["a" * 40, "b" * 40, "c" * 40]  # the default branch's first-parent line, oldest first
+
+
+def follows(earlier: str, later: str) -> bool:
+    return later in LINE and earlier in LINE and LINE.index(earlier) <= LINE.index(later)
+
+
 def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
     rdm = rdms["RDM-2026-0041"]
+    item = Merged(rdm, "a" * 40, T0, 0)
     half = record(
         rdm,
         Outcome.EXECUTED,
@@ -124,14 +132,37 @@ def test_progress_resumes_what_was_not_finished_and_a_refusal_is_final(rdms):
             ("hospital-santa-luzia", TopologyOutcome.SKIPPED),
         ],
     )
-    state = due.progress(rdm, [half])
+    state = due.progress(item, [half], follows)
     assert state.remaining(rdm.targets) == ("hospital-santa-luzia",)
     assert not state.executed(rdm.targets)
     other_window = record(rdm, Outcome.REFUSED, window=date(2026, 12, 10))
-    assert due.progress(rdm, [other_window]).remaining(rdm.targets) == rdm.targets
-    assert due.progress(rdm, [record(rdm, Outcome.REFUSED)]).remaining(rdm.targets) == ()
+    assert due.progress(item, [other_window], follows).remaining(rdm.targets) == rdm.targets
+    refused = record(rdm, Outcome.REFUSED)
+    assert due.progress(item, [refused], follows).remaining(rdm.targets) == ()
     done = record(rdm, Outcome.EXECUTED, [(t, TopologyOutcome.UNCHANGED) for t in rdm.targets])
-    assert due.progress(rdm, [done]).executed(rdm.targets)
+    assert due.progress(item, [done], follows).executed(rdm.targets)
+
+
+def test_a_record_counts_for_the_merge_it_was_made_at_and_not_for_a_later_edit(rdms):
+    rdm = rdms["RDM-2026-0041"]
+    done = record(rdm, Outcome.EXECUTED, [(t, TopologyOutcome.APPLIED) for t in rdm.targets])
+    refused = record(rdm, Outcome.REFUSED)
+    # The RDM's file changed again in "b": the records made at "a" are of another version.
+    edited = Merged(rdm, "b" * 40, T0, 1)
+    assert due.progress(edited, [done], follows).remaining(rdm.targets) == rdm.targets
+    assert due.progress(edited, [refused], follows).remaining(rdm.targets) == rdm.targets
+    # A rebase merge records on its last commit, after the one that changed the file.
+    rebased = Merged(rdm, "a" * 40, T0, 0)
+    later = record(
+        rdm,
+        Outcome.EXECUTED,
+        [(t, TopologyOutcome.APPLIED) for t in rdm.targets],
+        merge_commit="b" * 40,
+    )
+    assert due.progress(rebased, [later], follows).executed(rdm.targets)
+    # A record at a commit that is not on the line (anyone may write a note) counts for nothing.
+    forged = record(rdm, Outcome.REFUSED, merge_commit="d" * 40)
+    assert due.progress(edited, [forged], follows).remaining(rdm.targets) == rdm.targets
 
 
 # ---------------------------------------------------------------- revisions
@@ -173,6 +204,38 @@ def test_what_a_merge_carries_along():
     assert revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=["4" * 40]) == []
     [foreign] = revisions.carried("RDM-2026-0041", "x", merge, known, mine, set(), own=[merge])
     assert "444444444444, which changed it together with RDM-2026-0041's own file" in foreign
+
+
+def shared(commit: str, approved: bool, *, restored: bool = False) -> revisions.InputChange:
+    pr, why = (7, "merged without the CM's approval (pending)") if commit != "2" else (None, "x")
+    return revisions.InputChange(commit * 40, "policy/cluster.yaml", pr, approved, why, restored)
+
+
+def test_a_file_every_client_is_rendered_from_needs_the_committee_on_every_change():
+    merge = "f" * 40
+    known = revisions.Baseline("0" * 40, source="the Namespace")
+
+    def carried(*inputs: revisions.InputChange, own: tuple[str, ...] = ()) -> list[str]:
+        return revisions.carried("RDM-2026-0041", "x", merge, known, [], set(), own, inputs)
+
+    assert carried(shared("1", True)) == []
+    [sentence] = carried(shared("1", True), shared("3", False))
+    assert sentence.startswith(
+        "policy/cluster.yaml at ffffffffffff also holds 333333333333, which changed it "
+        "through PR #7, merged without the CM's approval (pending): every client is rendered "
+        "from policy/cluster.yaml"
+    )
+    [pushed] = carried(shared("2", False))
+    assert "222222222222, which changed it without a pull request (x; `rdm audit` tells)" in pushed
+    # Put back as it stood at the baseline: what came before reaches no client...
+    assert carried(shared("2", False), shared("3", False, restored=True)) == []
+    # ...but what comes after still needs the committee.
+    after = carried(shared("2", False), shared("3", True, restored=True), shared("4", False))
+    assert len(after) == 1 and "444444444444" in after[0]
+    # The RDM's own pull request (its merge commit, a rebase merge's commits) was judged by
+    # its own verdict; a merge commit that puts the file back clears what came before.
+    assert carried(shared("5", False), own=("5" * 40,)) == []
+    assert carried(shared("3", False), shared("f", False, restored=True)) == []
 
 
 # ---------------------------------------------------------------- gate

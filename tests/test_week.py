@@ -37,6 +37,7 @@ from conftest import ROOT
 from github_fake import SLUG
 from merged_history import APP, CM, CME, History, MergingGitHub, at
 from rdm.edges.cluster import KubeCluster, connect
+from rdm.edges.slack import escape
 from rdm.model.kube import APPLIED_RDM, APPLIED_REVISION, DEPLOYMENT, NAMESPACE, annotations_of
 
 pytestmark = pytest.mark.cluster
@@ -297,11 +298,19 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
     assert code == 1
     namespace = kube.get(NAMESPACE, c)
     assert annotations_of(namespace)[APPLIED_REVISION] == m107
-    # Slack heard of the emergency before the cluster changed, then the run's summary.
-    assert slack.messages[0][0].startswith(
-        ":rotating_light: Emergency *RDM-2026-0107* (INC-31337) starts now on"
-    )
+    # Slack heard of the emergency before the cluster changed, then the run's summary,
+    # in the team's language.
+    assert [m for m, _ in slack.messages] == [
+        f":rotating_light: Emergência *RDM-2026-0107* (INC-31337) começa agora em {c}: "
+        f"Mudança RDM-2026-0107 da semana. Aprovada pelo CME na PR #{good.number}; "
+        "plano de rollback (10 min): Restaurar o snapshot.",
+        ":white_check_mark: rdm rollout em 2026-12-02 10:20 -03:00 (shard 1/1): "
+        "1 executada, 1 recusada; nenhuma outra RDM pendente\n"
+        "• RDM-2026-0108 recusada: Mudança RDM-2026-0108 da semana\n"
+        "• RDM-2026-0107 executada: Mudança RDM-2026-0107 da semana",
+    ]
     assert slack.messages[0][1] is None
+    del slack.messages[:]
     records = records_of(history)
     assert records["RDM-2026-0108"][0]["outcome"] == "refused"
     assert any(
@@ -349,7 +358,20 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
         eventually(
             f"{org} back at its snapshot", lambda o=org: live(kube, o, "protheus-dbaccess") is None
         )
-    assert any(m.startswith(":warning: *RDM-2026-0106* rolled back") for m, _ in slack.messages)
+    back = [
+        f"• {t['orgId']}: de volta ao snapshot {t['snapshot']} em {t['rollback']['seconds']} s "
+        f"(dentro do tempo declarado de 5 min): {escape(t['rollback']['reason'][:300])}"
+        for t in bad["topologies"]
+    ]
+    assert [m for m, _ in slack.messages] == [
+        "\n".join([":warning: *RDM-2026-0106* revertida: Mudança RDM-2026-0106 da semana", *back]),
+        ":white_check_mark: rdm rollout em 2026-12-03 00:05 -03:00 (shard 1/1): "
+        "2 executadas, 1 revertida, 1 recusada; nenhuma outra RDM pendente\n"
+        "• RDM-2026-0105 recusada: Mudança RDM-2026-0105 da semana\n"
+        "• RDM-2026-0102 executada: Mudança RDM-2026-0102 da semana\n"
+        "• RDM-2026-0101 executada: Mudança RDM-2026-0101 da semana\n"
+        "• RDM-2026-0106 revertida: Mudança RDM-2026-0106 da semana",
+    ]
 
     # A second run in the window does nothing already recorded.
     code, report, _ = rollout(run_rdm, history, "2026-12-03T00:20:00-03:00")
@@ -417,4 +439,5 @@ def week(history, github, kube, slack, run_rdm, orgs) -> None:
     # And the chain, from git alone.
     code, out, _ = run_rdm("history", "RDM-2026-0106", "--repo", str(history.root))
     assert code == 0
-    assert "rolled back: PR #" in out and f"{e}: rolled-back" in out
+    assert "revertida: PR #" in out and f"{e}: revertida, snapshot " in out
+    assert "(dentro do tempo declarado de 5 min)" in out

@@ -80,7 +80,8 @@ PROCESSES = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserve
 NOT_READY_LABEL = "rdm.test/ready"
 """Pods labelled ``rdm.test/ready: "false"`` run but never become Ready."""
 FAKE_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
-SERVICE_CIDR = "10.0.0.0/24"
+# Room for the benchmark's 1,000 topologies (9 Services each): a /24 filled up after 28.
+SERVICE_CIDR = "10.0.0.0/16"
 SERVICE_IP = "10.0.0.1"
 POD_CIDR = "10.244.0.0/16"
 # Every fake node's InternalIP: where kwok, playing their kubelets, listens. The API

@@ -6,12 +6,19 @@
   longer applied by the schedule: `rdm apply` remains for a person). Whether a
   candidate may really run now (freeze, verdict, capacity...) is the gate's
   question, asked for each in turn.
-- **Done**: per RDM and window, from the execution records. A refusal is
-  final (the verdict re-check is computed as of the merge, so it cannot
-  change); an executed, rolled-back or failed run is final for every
-  topology it names. A topology that a record names as skipped, or names not
-  at all (another shard's, or a run cut short), is still to do: that is how an
-  interrupted run resumes.
+- **Done**: per RDM, window *and merge*, from the execution records. A
+  record counts for the RDM as it now stands only when it was made at the
+  commit that last changed the RDM's file (or, for a rebase merge, at a later
+  commit of the same PR: the record's merge commit comes after that change).
+  An RDM edited by a later merge, in the same window, is a new change: the
+  committee approved something else, the new version has not run, and the
+  records of the old one say nothing of it (the rollout re-checks the new
+  merge's verdict, as for any merge). A refusal is final for its merge (the
+  verdict re-check is computed as of the merge, so it cannot change); an
+  executed, rolled-back or failed run is final for every topology it names.
+  A topology that a record names as skipped, or names not at all (another
+  shard's, or a run cut short), is still to do: that is how an interrupted
+  run resumes.
 - **Order**: by priority (P1 first, from policy/priorities.yaml), then by the
   order of the merges, under two constraints that win over priority: an RDM
   runs after the due RDMs it names in `dependsOn`, and two due RDMs with a
@@ -26,7 +33,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -78,9 +85,25 @@ def candidates(merged: Sequence[Merged], at: datetime, policy: CalendarPolicy) -
     return found
 
 
-def same_run(record: ExecutionRecord, rdm: Rdm) -> bool:
-    """Is `record` a run of `rdm` for its current window (or, for an emergency, at all)?"""
-    return record.rdm_id == rdm.id and record.window == _window(rdm)
+# (earlier, later): is `later` the commit `earlier` or one after it on the default
+# branch's first-parent line? The rollout answers from git.
+Follows = Callable[[str, str], bool]
+
+
+def same_run(record: ExecutionRecord, item: Merged, follows: Follows) -> bool:
+    """Is `record` a run of `item` -- the RDM as its last merge left it -- for its
+    current window (or, for an emergency, at all)?
+
+    The record's merge commit must be the commit that last changed the RDM's file,
+    or follow it (a rebase merge records on its last commit): a record made at an
+    earlier merge is of a version the file no longer holds.
+    """
+    rdm = item.rdm
+    if record.rdm_id != rdm.id or record.window != _window(rdm):
+        return False
+    return record.merge_commit == item.merge_commit or follows(
+        item.merge_commit, record.merge_commit
+    )
 
 
 def _window(rdm: Rdm) -> date | None:
@@ -107,11 +130,12 @@ class Progress:
         )
 
 
-def progress(rdm: Rdm, records: Sequence[ExecutionRecord]) -> Progress:
+def progress(item: Merged, records: Sequence[ExecutionRecord], follows: Follows) -> Progress:
+    """What the records say of `item` as its last merge left it (see `same_run`)."""
     refused: ExecutionRecord | None = None
     finished: dict[str, TopologyOutcome] = {}
     for record in records:
-        if not same_run(record, rdm):
+        if not same_run(record, item, follows):
             continue
         if record.outcome is Outcome.REFUSED:
             refused = refused or record

@@ -37,6 +37,23 @@ commit -- a direct push that wrote the RDM's file and a topology change
 before the committee approved a later edit of the RDM -- is a change the
 committee never saw in a diff: it blocks like a change without an RDM.
 
+The topology is not the only file rendered into its objects: every file the
+renderer reads besides it (`repository.RENDER_INPUTS`: policy/cluster.yaml,
+the way in of every client -- ingress class, default hosts, TLS, the
+controller's namespace its NetworkPolicy admits) is read at the same merge
+commit, so a change to one of them rides along in the same way, on every
+client. Such a file has no RDM of its own to wait for; what it needs is the
+committee: every commit between the baseline and the merge commit that
+changed it must have been merged by a pull request whose verdict, recomputed
+as of its merge, is approved (`InputChange`). A direct push, or a PR merged
+without the consensus, blocks, naming the commit and the file -- unless a
+later commit put the file back byte for byte as it stood at the starting
+point (then what came before is not applied, however it came: that is how a
+team recovers from a push). With no baseline, the topology's import is the
+starting point for these files too: they count as they stood at that commit.
+The commits of the RDM's own pull request (its merge commit included) are
+judged by its own verdict, already re-checked.
+
 Pure: the git facts are gathered by the rollout and passed in.
 """
 
@@ -57,6 +74,21 @@ class TopologyChange:
 
 
 @dataclass(frozen=True)
+class InputChange:
+    """A first-parent commit that changed a file rendered into every client's objects
+    (`repository.RENDER_INPUTS`), and how the committee stood on it."""
+
+    commit: str
+    path: str
+    pr: int | None  # the pull request that merged it; None: none did
+    approved: bool  # that PR's verdict, recomputed as of its merge, is approved
+    why: str = ""  # when not approved: the verdict, or why there is none
+    # After this commit the file is byte for byte as it was at the starting point
+    # (the baseline, or the import): nothing changed before it rides along.
+    restored: bool = False
+
+
+@dataclass(frozen=True)
 class Baseline:
     """Where the topology stands, as far as rdm knows."""
 
@@ -73,6 +105,7 @@ def carried(
     between: Sequence[TopologyChange],
     settled: Collection[str],
     own: Collection[str] = (),
+    inputs: Sequence[InputChange] = (),
 ) -> list[str]:
     """Why applying `org_id` as of `merge_commit` for `rdm_id` would carry other changes.
 
@@ -81,6 +114,9 @@ def carried(
     is live and may ride along (executed, or applied before this one in this
     run). A rolled-back or refused RDM is not settled: its change is in the
     file but not in the cluster, and must not come back with another RDM.
+    `inputs`: the commits after the baseline up to `merge_commit` itself (oldest
+    first) that changed a file every client is rendered from; `own`: the
+    commits of the RDM's own pull request.
     Empty when nothing else would be applied.
     """
     path = f"topologies/{org_id}.yaml"
@@ -117,4 +153,27 @@ def carried(
                 f"back): applying {rdm_id} now would run it; run {names} first, or revert its "
                 "change and merge it again afterwards"
             )
+    unapproved: dict[tuple[str, str], InputChange] = {}
+    for shared in inputs:
+        if shared.restored:
+            # The file is back as it was at the starting point: what came before
+            # this commit no longer reaches the cluster, approved or not.
+            for key in [key for key in unapproved if key[1] == shared.path]:
+                del unapproved[key]
+            continue
+        if shared.approved or shared.commit == merge_commit or shared.commit in own:
+            continue
+        unapproved[(shared.commit, shared.path)] = shared
+    for shared in unapproved.values():
+        how = (
+            f"through PR #{shared.pr}, {shared.why}"
+            if shared.pr is not None
+            else f"without a pull request ({shared.why}; `rdm audit` tells)"
+        )
+        sentences.append(
+            f"{shared.path} at {at} also holds {shared.commit[:12]}, which changed it {how}: "
+            f"every client is rendered from {shared.path}, and applying {rdm_id} would take "
+            "that change to its targets without the committee's approval; put the file back "
+            "as it was, then merge the change through a pull request the committee approves"
+        )
     return sentences

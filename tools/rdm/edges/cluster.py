@@ -16,9 +16,10 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
 - one choke point, `request`: a timeout on every request (connect, read);
   retries with exponential backoff and full jitter on 429, 5xx, timeouts and
   dropped connections, honouring `Retry-After` (up to `max_retry_after`); a
-  409 that is not a field conflict is retried for a read and for an apply
-  (server-side apply is idempotent; the server had a concurrent write) or a
-  JSON patch (its `test` operations make a repeat fail rather than act twice);
+  409 that is not a field conflict is retried for a read, for an apply
+  (server-side apply is idempotent; the server had a concurrent write), a
+  JSON patch (its `test` operations make a repeat fail rather than act twice)
+  and a delete without preconditions (a repeat deletes it or finds it gone);
   no retry on other 4xx, which will not change. A create (POST) is retried
   too: if the first attempt was stored and only its answer lost, the retry
   gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
@@ -526,6 +527,9 @@ class KubeCluster:
                 self._item(kind, name, namespace),
                 body=options,
                 what=f"delete {kind[1]}/{name}",
+                # unconditional, a delete is idempotent: a repeat deletes or finds it gone.
+                # With preconditions a 409 is the answer (they failed): the caller decides.
+                retry_conflicts=not preconditions,
             )
         except NotFound:
             return False

@@ -6,7 +6,9 @@
   the verdict is recomputed as of the merge (`edges.merges`).
 - What lies between a topology's baseline and a merge commit: the first-parent
   commits that changed `topologies/<org>.yaml`, each with the RDMs it brought
-  that target the topology (read at that commit).
+  that target the topology (read at that commit); and those that changed a
+  file every client is rendered from (`repository.RENDER_INPUTS`), each with
+  the verdict of the PR that merged it, recomputed as of the merge.
 - Topologies are rendered as they were at the merge commit (`GitRevision`):
   a later merge never leaks into the window.
 
@@ -22,12 +24,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rdm.decisions import gate, revisions
+from rdm.decisions import approvals, gate, revisions
 from rdm.decisions.due import Merged
 from rdm.decisions.standard import TopologyDiff
 from rdm.edges import gitlog, merges, notes
 from rdm.edges.github import GitHubClient
-from rdm.edges.repository import Repository, load_repository, render_source
+from rdm.edges.repository import RENDER_INPUTS, Repository, load_repository, render_source
 from rdm.edges.sources import GitRevision, load
 from rdm.model.problems import RdmError
 from rdm.model.records import ExecutionRecord
@@ -49,6 +51,8 @@ class DefaultBranch:
     _position: dict[str, int] = field(init=False, repr=False)
     _rdms_at: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _diffs: dict[str, dict[str, TopologyDiff]] = field(default_factory=dict, repr=False)
+    # commit -> (the PR that merged it, approved, why not): one GitHub question per commit
+    _verdicts: dict[str, tuple[int | None, bool, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.line = gitlog.first_parent_line(self.root, self.head)
@@ -113,6 +117,9 @@ class DefaultBranch:
         return verification(found, merged.merge_commit)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        low, high = self._position.get(ancestor), self._position.get(descendant)
+        if low is not None and high is not None:
+            return low <= high  # each commit of the line descends from the ones before it
         return gitlog.is_ancestor(self.root, ancestor, descendant)
 
     def on_line(self, sha: str) -> bool:
@@ -137,6 +144,47 @@ class DefaultBranch:
                 revisions.TopologyChange(commit.sha, self._rdms_for(commit, org_id), created)
             )
         return found
+
+    def input_changes(
+        self, org_id: str, baseline: str | None, merge_commit: str
+    ) -> list[revisions.InputChange]:
+        high = self._position.get(merge_commit)
+        if high is None:
+            raise RdmError(f"{merge_commit[:12]} is not on the default branch's first-parent line")
+        start: str | None = baseline if baseline in self._position else None
+        if start is None:
+            # Never applied: the client's import is its starting point, with the
+            # files it is rendered from as they stood at that commit.
+            path = f"topologies/{org_id}.yaml"
+            start = next((c.sha for c in reversed(self.line) if path in c.paths), None)
+        low = self._position[start] if start is not None else -1
+        found: list[revisions.InputChange] = []
+        for relative in RENDER_INPUTS:
+            before = gitlog.blob(self.root, start, relative) if start is not None else None
+            for commit in reversed(self.line):  # oldest first
+                position = self._position[commit.sha]
+                if position <= low or position > high or relative not in commit.paths:
+                    continue
+                pr, approved, why = self._verdict_of(commit.sha)
+                restored = gitlog.blob(self.root, commit.sha, relative) == before
+                found.append(
+                    revisions.InputChange(commit.sha, relative, pr, approved, why, restored)
+                )
+        return found
+
+    def _verdict_of(self, commit: str) -> tuple[int | None, bool, str]:
+        """The PR that merged `commit` and whether its verdict, recomputed as of the
+        merge, is approved (with why not)."""
+        if commit not in self._verdicts:
+            if self.client is None:
+                self._verdicts[commit] = (None, False, "GitHub was not asked")
+            else:
+                shas = [c.sha for c in self.line]
+                found = merges.merged_by(
+                    self.client, self.slug, self.root, commit, self.branch, shas
+                )
+                self._verdicts[commit] = _judged(found)
+        return self._verdicts[commit]
 
     def _rdms_for(self, commit: gitlog.Commit, org_id: str) -> tuple[str, ...]:
         """The RDMs `commit` added or changed that target `org_id`, as they were there."""
@@ -191,6 +239,22 @@ def verification(found: merges.MergeFacts, commit: str) -> Verification:
         merge_commit,
         found.submitted_at,
         found.approvals,
+    )
+
+
+def _judged(found: merges.MergeFacts) -> tuple[int | None, bool, str]:
+    if found.pull is None:
+        return (None, False, "a direct push or a bypass")
+    verdict = found.verdict
+    if verdict is None:
+        return (found.pull.number, False, found.problem or "no verdict could be computed")
+    if verdict.verdict is approvals.Outcome.APPROVED:
+        return (found.pull.number, True, "")
+    return (
+        found.pull.number,
+        False,
+        f"merged without the {verdict.committee}'s approval (the verdict recomputed from its "
+        f"reviews as they stood at the merge is {verdict.verdict})",
     )
 
 

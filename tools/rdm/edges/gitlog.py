@@ -131,6 +131,17 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
     return True
 
 
+def blob(root: Path, commit: str, path: str) -> str | None:
+    """The object id of `path` in `commit`'s tree; None when it is not a file there."""
+    if not _SHA.match(commit) or path.startswith("-"):
+        return None
+    line = _git(root, "ls-tree", "--full-tree", commit, "--", path).strip()
+    fields = line.split(None, 3)
+    if len(fields) == 4 and fields[1] == "blob" and fields[3] == path:
+        return fields[2]
+    return None
+
+
 def exists(root: Path, sha: str) -> bool:
     """Is `sha` a commit of this clone?"""
     if not _SHA.match(sha):

@@ -55,6 +55,12 @@ POLICY_FILES: dict[str, str] = {
 CALENDAR = "policy/calendar.yaml"
 CLUSTER = "policy/cluster.yaml"
 STANDARD_CHANGES = "policy/standard-changes.yaml"
+# Every file of the repository, besides the topology itself, that `render_source`
+# feeds into a topology's rendered objects. The rollout renders each RDM's targets
+# at its merge commit and lets a change to one of these ride along only when the
+# committee approved it (`decisions.revisions`): a new input of the renderer goes
+# here, or it is a way onto every client without the committee.
+RENDER_INPUTS: tuple[str, ...] = (CLUSTER,)
 # ASCII digits only ([0-9]: Python's \d matches any Unicode digit) and \Z, not $
 # (which also matches before a final line break): a name matches whole or not at all.
 _RDM_PATH = re.compile(r"^rdms/[0-9]{4}/RDM-[0-9]{4}-[0-9]{4}\.yaml\Z")
@@ -748,8 +754,9 @@ def render_source(source: Source, org_ids: Sequence[str] = ()) -> Rendered:
     only = [f"topologies/{org}.yaml" for org in org_ids] if org_ids else ["topologies"]
     # The way in comes from policy/cluster.yaml; a revision from before it existed
     # renders as the cluster ran then, without it; a broken one stops the render.
-    has_cluster = CLUSTER in set(source.files())
-    repository = load_repository(source, only=[*only, CLUSTER] if has_cluster else only)
+    present = set(source.files())
+    inputs = [relative for relative in RENDER_INPUTS if relative in present]
+    repository = load_repository(source, only=[*only, *inputs])
     unknown = [org for org in org_ids if org not in repository.topology_ids]
     if unknown:
         where = f" at revision {source.revision}" if isinstance(source, GitRevision) else ""

@@ -1,7 +1,8 @@
 """Waiting for Deployments to be healthy, by the rules of `decisions.health`.
 
 One LIST of the topology's Deployments per poll (not one GET per Deployment),
-until every Deployment waited for is healthy, one has failed
+the first after half an interval (nothing just applied is healthy at once), until
+every Deployment waited for is healthy, one has failed
 (`ProgressDeadlineExceeded`: at once, no point waiting), or the deadline
 passes. A poll that fails after the edge's retries counts as "not known yet":
 the wait goes on until the deadline, so a flaky API server does not turn a
@@ -43,31 +44,35 @@ def wait_healthy(
         return
     last: dict[str, Health] = {}
     error: ClusterError | None = None
+    # What was just applied is never healthy at once (a controller has to act on it
+    # first): the first poll comes after half an interval, not straight away.
+    delay = poll / 2
     while True:
-        keep()
-        try:
-            found = cluster.list(DEPLOYMENT, namespace=org_id, selector=selector(org_id))
-        except ClusterError as exc:
-            error = exc
-        else:
-            error = None
-            by_name = {str((d.get("metadata") or {}).get("name")): d for d in found}
-            last = {}
-            for name in sorted(wanted):
-                if name not in by_name:
-                    last[name] = Health(State.PROGRESSING, "not found")
-                    continue
-                last[name] = deployment_health(by_name[name])
-                if last[name].state is State.FAILED:
-                    raise HealthFailed(f"Deployment/{name}: {last[name].reason}")
-            if all(h.healthy for h in last.values()):
-                return
         now = clock()
-        if now >= deadline:
+        if now >= deadline and (last or error is not None):
             waiting = "; ".join(
                 f"Deployment/{n}: {h.reason}" for n, h in sorted(last.items()) if not h.healthy
             )
             if error is not None:
                 waiting = f"{waiting}; last poll failed: {error}".lstrip("; ")
             raise HealthFailed(f"not healthy within {budget_text}: {waiting}")
-        sleep(max(0.0, min(poll, (deadline - now).total_seconds())))
+        sleep(max(0.0, min(delay, (deadline - now).total_seconds())))
+        delay = poll
+        keep()
+        try:
+            found = cluster.list(DEPLOYMENT, namespace=org_id, selector=selector(org_id))
+        except ClusterError as exc:
+            error = exc
+            continue
+        error = None
+        by_name = {str((d.get("metadata") or {}).get("name")): d for d in found}
+        last = {}
+        for name in sorted(wanted):
+            if name not in by_name:
+                last[name] = Health(State.PROGRESSING, "not found")
+                continue
+            last[name] = deployment_health(by_name[name])
+            if last[name].state is State.FAILED:
+                raise HealthFailed(f"Deployment/{name}: {last[name].reason}")
+        if all(h.healthy for h in last.values()):
+            return

@@ -25,10 +25,14 @@ rollback and `rdm rollback` both use it):
 the current state first (so the rollback itself can be undone), then restores.
 
 Every step is idempotent, so a step that fails after the edge's retries is
-tried again, the whole restore up to `attempts` times, while the deadline
-allows. Asked to stop (`cancel`, see `ports.Cancel`), a restore goes on: it is
-what makes an interrupted change safe. Asked twice, it puts the objects back
-without waiting for health; three times, it stops at its next step
+tried again: the whole restore, while the declared rollback time lasts, as long
+as the cluster is unreachable or busy (`Unavailable`, `Timeout`, a bare
+`Conflict`: an outage longer than the edge's retries is waited out); up to
+`attempts` times for other errors; never once the lock is lost. The record on
+the Namespace is retried the same way. Asked to stop (`cancel`, see
+`ports.Cancel`), a restore goes on: it is what makes an interrupted change
+safe. Asked twice, it puts the objects back without waiting for health; three
+times, it stops at its next step, a retry after an outage included
 (`complete=False`, the topology may be between two states). A restore whose
 objects are all back but whose Deployments do not get healthy in time still
 restored the snapshot exactly; that is reported (`healthy=False`), not treated
@@ -53,9 +57,12 @@ from rdm.model.kube import (
     APPLIED_SNAPSHOT,
     LAST_ROLLBACK,
     ClusterError,
+    Conflict,
     FieldConflict,
     KubeObject,
     ObjectRef,
+    Timeout,
+    Unavailable,
     comparable,
     for_apply,
     index,
@@ -66,7 +73,7 @@ from rdm.model.snapshots import DEFAULT_KEEP, Snapshot
 from rdm.operations import record
 from rdm.operations import snapshots as stored
 from rdm.operations.health import HealthFailed, wait_healthy
-from rdm.operations.lock import DEFAULT_DURATION, Lock
+from rdm.operations.lock import DEFAULT_DURATION, Lock, LockLost
 from rdm.operations.ports import Cancel, Clock, Cluster, Interrupted, Reporter, Sleep, quiet
 from rdm.operations.snapshots import live_objects
 
@@ -143,6 +150,19 @@ def restore(
     started = clock()
     deadline = started + declared
     progress = _Progress(set(), set(), {})
+
+    def again(attempt: int, exc: ClusterError) -> bool:
+        """After a failed step: try again? An outage longer than the edge's retries is
+        waited out while the declared time lasts (a half-restored topology is the worst
+        end); another error gets `attempts` tries; a lost lock, none."""
+        if isinstance(exc, LockLost) or clock() >= deadline:
+            return False
+        return attempt < attempts - 1 or isinstance(exc, (Unavailable, Timeout, Conflict))
+
+    def pause(attempt: int) -> None:
+        left = (deadline - clock()).total_seconds()
+        sleep(max(0.0, min(poll * 2**attempt, 10.0, left)))
+
     error: str | None = None
     try:
         snapshot_model.check_restorable(snapshot)
@@ -151,8 +171,13 @@ def restore(
         return RestoreReport(
             snapshot.snapshot_id, started, clock(), declared, reason, complete=False, error=str(exc)
         )
-    for attempt in range(attempts):
+    attempt = 0
+    while True:
         try:
+            if attempt:
+                # an outage is waited out for as long as the declared time lasts:
+                # a third request to stop must not wait with it
+                cancel.check(3)
             _restore_once(cluster, snapshot, progress, keep_restoring, reporter)
             error = None
             break
@@ -162,10 +187,12 @@ def restore(
             break
         except ClusterError as exc:
             error = str(exc)
-            reporter(org, f"rollback step failed ({error}); trying again")
-            if clock() >= deadline or attempt == attempts - 1:
+            if not again(attempt, exc):
+                reporter(org, f"rollback step failed ({error}); giving up")
                 break
-            sleep(min(poll * 2**attempt, 10.0))
+            reporter(org, f"rollback step failed ({error}); trying again")
+            pause(attempt)
+            attempt += 1
     healthy, health = True, ""
     if error is None:
         restored_deployments = [
@@ -205,10 +232,17 @@ def restore(
             ),
             **(extra or {}),
         }
-        try:
-            record.write(cluster, org, updates)
-        except ClusterError as exc:
-            reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
+        attempt = 0
+        while True:
+            try:
+                record.write(cluster, org, updates)
+                break
+            except ClusterError as exc:
+                if cancel.level >= 3 or not again(attempt, exc):
+                    reporter(org, f"rollback done, but its record on the Namespace failed: {exc}")
+                    break
+                pause(attempt)
+                attempt += 1
     finished = clock()
     return RestoreReport(
         snapshot_id=snapshot.snapshot_id,

@@ -10,9 +10,10 @@ on every push to the default branch). At the instant the clock gives:
    topology.
 2. **Candidates** (`decisions.due`): RDMs whose window contains the instant,
    plus emergencies merged in the last week; minus what the execution records
-   say is done for this window (a refusal, or every target of this shard with
-   a final outcome): a second run does nothing already recorded, and a run
-   cut short resumes with the targets it had not finished.
+   say is done for this window and this merge (a refusal, or every target of
+   this shard with a final outcome): a second run does nothing already
+   recorded, a run cut short resumes with the targets it had not finished,
+   and an RDM edited by a later merge is a new change, due in its window.
 3. **Verdict re-check** (`Facts.verify`, the GitHub and git edges): the PR
    that merged each candidate and its verdict recomputed as of the merge. A
    candidate without consensus is refused -- recorded, whatever status it
@@ -22,7 +23,9 @@ on every push to the default branch). At the instant the clock gives:
 5. For each, in order, at the clock's instant: the **gate**
    (`decisions.gate`, with conflicts and capacity from `decisions.conflicts` -- the rules
    `rdm validate` applies at the pull request -- and
-   what the revision would carry, `decisions.revisions`). Blocked: deferred
+   what the revision would carry, `decisions.revisions`: other RDMs' changes to the
+   topology, and changes to the files every client is rendered from that the
+   committee did not approve). Blocked: deferred
    with the reasons, nothing recorded (the next run asks again). Allowed: an
    emergency is announced first (Slack); then every target of this shard is
    rendered **as of the RDM's merge commit** and applied by the applier
@@ -58,6 +61,7 @@ from rdm.decisions import calendar, conflicts, due, gate, revisions
 from rdm.decisions.calendar import CalendarPolicy
 from rdm.decisions.due import Merged
 from rdm.decisions.standard import TopologyDiff
+from rdm.i18n import N_, _, ngettext
 from rdm.model.kube import APPLIED_REVISION, NAMESPACE, ClusterError, LockHeld, annotations_of
 from rdm.model.problems import ExternalError, RdmError
 from rdm.model.rdms import ChangeType, Rdm
@@ -106,6 +110,15 @@ class Facts(Protocol):
     ) -> list[revisions.TopologyChange]:
         """First-parent commits after `baseline` (or from the start) and before
         `merge_commit` that changed topologies/<org_id>.yaml, oldest first."""
+        ...
+
+    def input_changes(
+        self, org_id: str, baseline: str | None, merge_commit: str
+    ) -> list[revisions.InputChange]:
+        """First-parent commits after `baseline` (without one: after the commit that
+        created topologies/<org_id>.yaml) up to `merge_commit` itself that changed a
+        file every client is rendered from, oldest first, each with the verdict of
+        the PR that merged it, recomputed as of the merge."""
         ...
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
@@ -330,12 +343,12 @@ def _run(
 ) -> tuple[list[RdmRun], list[str]]:
     settings, policy = context.settings, context.policy
     records = list(context.ledger.records())
-    context.settled = _settled(merged, records, context.cluster)
+    context.settled = _settled(merged, records, context.cluster, context.facts)
     runs: list[RdmRun] = []
     verified: list[tuple[Merged, Verification]] = []
     for item in due.candidates(merged, started, policy):
         targets = [org for org in item.rdm.targets if settings.shard.holds(org)]
-        state = due.progress(item.rdm, records)
+        state = due.progress(item, records, _follows(context.facts))
         if not targets or not state.remaining(targets):
             continue  # done (or not this shard's): a second run does nothing recorded
         try:
@@ -361,7 +374,10 @@ def _run(
 
 
 def _settled(
-    merged: Sequence[Merged], records: Sequence[ExecutionRecord], cluster: Cluster | None
+    merged: Sequence[Merged],
+    records: Sequence[ExecutionRecord],
+    cluster: Cluster | None,
+    facts: Facts,
 ) -> dict[str, set[str]]:
     """Per topology, the RDMs whose change the records say is live there.
 
@@ -377,10 +393,20 @@ def _settled(
     live = (TopologyOutcome.APPLIED, TopologyOutcome.UNCHANGED)
     found: dict[str, set[str]] = {}
     for item in merged:
-        for org, outcome in due.progress(item.rdm, records).finished.items():
+        for org, outcome in due.progress(item, records, _follows(facts)).finished.items():
             if outcome in live:
                 found.setdefault(org, set()).add(item.rdm.id)
     return found
+
+
+def _follows(facts: Facts) -> due.Follows:
+    """Does `later` come at or after `earlier` on the default branch's line? A commit
+    not on it (a record's, as anyone may write one) follows nothing."""
+
+    def follows(earlier: str, later: str) -> bool:
+        return facts.on_line(later) and facts.is_ancestor(earlier, later)
+
+    return follows
 
 
 def _refusal(rdm: Rdm, committee: gate.Committee) -> tuple[str, ...]:
@@ -421,6 +447,7 @@ def _decide(
                 )
                 continue
             between = context.facts.changes_between(org, baseline.revision, merge_commit)
+            inputs = context.facts.input_changes(org, baseline.revision, merge_commit)
             carried += revisions.carried(
                 rdm.id,
                 org,
@@ -429,6 +456,7 @@ def _decide(
                 between,
                 context.settled.get(org, set()),
                 own=(merge_commit, *verification.own),
+                inputs=inputs,
             )
     except (ExternalError, ClusterError) as exc:
         return _error(item, f"what {merge_commit[:12]} carries could not be read: {exc}")
@@ -449,7 +477,7 @@ def _decide(
         submitted_at=verification.submitted_at,
         conflicts=found,
         capacity=capacity,
-        carried=carried,
+        carried=list(dict.fromkeys(carried)),  # a shared file's commit, once for all targets
     )
     return replace(decision, reasons=(*decision.reasons, *live)) if live else decision
 
@@ -479,9 +507,10 @@ def check(
         _quiet,
     )
     records = list(ledger.records())
-    context.settled = _settled(merged, records, context.cluster)
+    context.settled = _settled(merged, records, context.cluster, facts)
     window_rdms = [m for m in merged if m.rdm.window is not None]
-    state = due.progress(item.rdm, records)
+    follows = _follows(facts)
+    state = due.progress(item, records, follows)
     targets = state.remaining(item.rdm.targets)
     decided = _decide(context, item, verification, window_rdms, records, targets)
     if isinstance(decided, RdmRun):
@@ -489,7 +518,7 @@ def check(
     if targets:
         return decided
     # Nothing left to apply: the records say how it ended.
-    ran = [r for r in records if due.same_run(r, item.rdm)]
+    ran = [r for r in records if due.same_run(r, item, follows)]
     last = max(ran, key=lambda r: r.started_at)
     when = calendar.format_instant(last.started_at.astimezone(policy.zone))
     done = (
@@ -511,11 +540,8 @@ def _one(
     records: Sequence[ExecutionRecord],
 ) -> RdmRun:
     rdm, settings = item.rdm, context.settings
-    targets = [
-        org
-        for org in due.progress(rdm, records).remaining(rdm.targets)
-        if settings.shard.holds(org)
-    ]
+    state = due.progress(item, records, _follows(context.facts))
+    targets = [org for org in state.remaining(rdm.targets) if settings.shard.holds(org)]
     merge_commit = verification.merge_commit
     decided = _decide(context, item, verification, window_rdms, records, targets)
     if isinstance(decided, RdmRun):
@@ -904,51 +930,114 @@ def _escape(text: str) -> str:
 def _emergency_message(rdm: Rdm, verification: Verification, targets: Sequence[str]) -> str:
     pr = verification.committee.pr
     incident = f" ({_escape(rdm.incident)})" if rdm.incident else ""
-    return (
-        f":rotating_light: Emergency *{rdm.id}*{incident} starts now on "
-        f"{_escape(', '.join(targets))}: {_escape(rdm.title)}. Approved by the CME in PR #{pr}; "
-        f"rollback plan ({calendar.format_span(rdm.rollback_duration)}): "
-        f"{_escape(rdm.rollback_plan.strip())}"
+    return ":rotating_light: " + _(
+        "Emergency *{rdm}*{incident} starts now on {targets}: {title}. Approved by the CME "
+        "in PR #{pr}; rollback plan ({span}): {plan}"
+    ).format(
+        rdm=rdm.id,
+        incident=incident,
+        targets=_escape(", ".join(targets)),
+        title=_escape(rdm.title),
+        pr=pr,
+        span=calendar.format_span(rdm.rollback_duration),
+        plan=_escape(rdm.rollback_plan.strip()),
     )
 
 
 def _rollback_message(record: ExecutionRecord, rdm: Rdm) -> str:
-    lines = [
-        f":warning: *{rdm.id}* {'FAILED' if record.outcome is Outcome.FAILED else 'rolled back'}: "
-        f"{_escape(rdm.title)}"
-    ]
+    headline = (
+        _("*{rdm}* FAILED: {title}")
+        if record.outcome is Outcome.FAILED
+        else _("*{rdm}* rolled back: {title}")
+    )
+    lines = [":warning: " + headline.format(rdm=rdm.id, title=_escape(rdm.title))]
     for topology in record.topologies:
         if topology.rollback is not None:
             rollback = topology.rollback
-            within = "within" if rollback.within_declared else "OVER"
-            seconds = int(rollback.duration.total_seconds())
+            line = (
+                _(
+                    "• {org}: back to snapshot {snapshot} in {seconds} s (within the declared "
+                    "{declared}): {reason}"
+                )
+                if rollback.within_declared
+                else _(
+                    "• {org}: back to snapshot {snapshot} in {seconds} s (OVER the declared "
+                    "{declared}): {reason}"
+                )
+            )
             lines.append(
-                f"• {_escape(topology.org_id)}: back to snapshot {topology.snapshot_id} in "
-                f"{seconds} s ({within} the declared "
-                f"{calendar.format_span(rollback.declared)}): {_escape(rollback.reason[:300])}"
+                line.format(
+                    org=_escape(topology.org_id),
+                    snapshot=topology.snapshot_id,
+                    seconds=int(rollback.duration.total_seconds()),
+                    declared=calendar.format_span(rollback.declared),
+                    reason=_escape(rollback.reason[:300]),
+                )
             )
         elif topology.outcome is TopologyOutcome.ROLLBACK_FAILED:
             lines.append(
-                f"• {_escape(topology.org_id)}: ROLLBACK FAILED, a person must look: "
-                f"{_escape((topology.error or '')[:300])}"
+                _("• {org}: ROLLBACK FAILED, a person must look: {error}").format(
+                    org=_escape(topology.org_id), error=_escape((topology.error or "")[:300])
+                )
             )
     return "\n".join(lines)
 
 
+def _count(kind: Kind, n: int) -> str:
+    """`n` RDMs that came to `kind`, for Slack (each form spelled out for the catalog)."""
+    if kind is Kind.EXECUTED:
+        text = ngettext("{n} executed", "{n} executed", n)
+    elif kind is Kind.ROLLED_BACK:
+        text = ngettext("{n} rolled back", "{n} rolled back", n)
+    elif kind is Kind.FAILED:
+        text = ngettext(
+            "{n} FAILED (a rollback did not finish)", "{n} FAILED (a rollback did not finish)", n
+        )
+    elif kind is Kind.REFUSED:
+        text = ngettext("{n} refused", "{n} refused", n)
+    elif kind is Kind.DEFERRED:
+        text = ngettext("{n} deferred", "{n} deferred", n)
+    elif kind is Kind.DRY_RUN:
+        text = ngettext("{n} dry run", "{n} dry runs", n)
+    else:
+        text = ngettext(
+            "{n} not run (an outside system failed)", "{n} not run (an outside system failed)", n
+        )
+    return text.format(n=n)
+
+
+# One RDM's outcome on its bullet line.
+_WORDS = {
+    Kind.EXECUTED: N_("executed"),
+    Kind.ROLLED_BACK: N_("rolled back"),
+    Kind.FAILED: N_("FAILED"),
+    Kind.REFUSED: N_("refused"),
+    Kind.DEFERRED: N_("deferred"),
+    Kind.DRY_RUN: N_("dry run"),
+    Kind.ERROR: N_("not run"),
+}
+
+
 def _summary_message(report: Report, policy: CalendarPolicy) -> str:
-    counts: dict[str, int] = {}
+    counts: dict[Kind, int] = {}
     for item in report.runs:
-        counts[str(item.kind)] = counts.get(str(item.kind), 0) + 1
-    told = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    # In the order of `Kind` (done, then what needs a look), the same in every language.
+    told = ", ".join(_count(kind, counts[kind]) for kind in Kind if kind in counts)
     at = calendar.format_instant(report.started.astimezone(policy.zone))
     done = (
-        "nothing else is due"
+        _("nothing else is due")
         if not report.remaining
-        else f"still waiting: {', '.join(report.remaining)}"
+        else _("still waiting: {rdms}").format(rdms=", ".join(report.remaining))
     )
-    lines = [f":white_check_mark: rdm rollout at {at} (shard {report.shard}): {told}; {done}"]
+    lines = [
+        ":white_check_mark: "
+        + _("rdm rollout at {at} (shard {shard}): {counts}; {rest}").format(
+            at=at, shard=report.shard, counts=told, rest=done
+        )
+    ]
     for item in report.runs:
-        lines.append(f"• {item.rdm.id} {item.kind}: {_escape(item.rdm.title)}")
+        lines.append(f"• {item.rdm.id} {_(_WORDS[item.kind])}: {_escape(item.rdm.title)}")
     return "\n".join(lines)
 
 

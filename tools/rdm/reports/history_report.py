@@ -7,6 +7,8 @@ the rollout attached to its merge commit, which name the PR, the approvals that
 counted (with their review ids), the revision applied, each topology's outcome
 and snapshot, and every rollback with its time against the declared one.
 
+Text in the active language (`rdm.i18n`); the reasons recorded by the rollout
+are shown as they were recorded, and the JSON keeps identifiers in English.
 Pure: builds and prints from values the command read.
 """
 
@@ -17,9 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from rdm.decisions import calendar
+from rdm.i18n import N_, _
 from rdm.model.rdms import Rdm
-from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, record_json
+from rdm.model.records import Capacity, ExecutionRecord, Outcome, TopologyOutcome, record_json
 from rdm.reports import jsontext
+from rdm.reports.review_report import type_label
+from rdm.reports.rollout_report import topology_outcome_label
 
 
 @dataclass(frozen=True)
@@ -51,44 +56,66 @@ def _seconds(seconds: float) -> str:
 
 
 _OUTCOME_WORDS = {
-    Outcome.EXECUTED: "executed",
-    Outcome.ROLLED_BACK: "rolled back",
-    Outcome.FAILED: "FAILED (a rollback did not finish: a person must look)",
-    Outcome.REFUSED: "refused",
+    Outcome.EXECUTED: N_("executed"),
+    Outcome.ROLLED_BACK: N_("rolled back"),
+    Outcome.FAILED: N_("FAILED (a rollback did not finish: a person must look)"),
+    Outcome.REFUSED: N_("refused"),
+}
+
+_CAPACITIES = {
+    Capacity.MEMBER: N_("member"),
+    Capacity.DELEGATE: N_("delegate"),
+    Capacity.INVOLVED: N_("involved"),
+    Capacity.CHANGE_MANAGER: N_("change manager"),
 }
 
 
+def _approver(login: str, review: int, capacity: Capacity, stood_in_for: str | None) -> str:
+    if stood_in_for:
+        return _("@{login} (review {review}, {capacity} for @{absent})").format(
+            login=login, review=review, capacity=_(_CAPACITIES[capacity]), absent=stood_in_for
+        )
+    return _("@{login} (review {review}, {capacity})").format(
+        login=login, review=review, capacity=_(_CAPACITIES[capacity])
+    )
+
+
 def _record_lines(record: ExecutionRecord, zone: tzinfo | None, org: str | None) -> list[str]:
-    pr = f"PR #{record.pr}" if record.pr is not None else "no PR"
-    took = _seconds(record.duration.total_seconds())
-    run = f" (run {record.run_url})" if record.run_url else ""
+    pr = f"PR #{record.pr}" if record.pr is not None else _("no PR")
+    ran = _("{outcome}: {pr} at {revision}, {took}").format(
+        outcome=_(_OUTCOME_WORDS[record.outcome]),
+        pr=pr,
+        revision=record.revision[:12],
+        took=_seconds(record.duration.total_seconds()),
+    )
     shard = record.extra.get("shard")
-    part = f", shard {shard}" if isinstance(shard, str) else ""
-    lines = [
-        f"  {_when(record.started_at, zone)}  {_OUTCOME_WORDS[record.outcome]}: {pr} at "
-        f"{record.revision[:12]}, {took}{part}{run}"
-    ]
+    if isinstance(shard, str):
+        ran += ", " + _("shard {shard}").format(shard=shard)
+    if record.run_url:
+        ran += " " + _("(run {url})").format(url=record.run_url)
+    lines = [f"  {_when(record.started_at, zone)}  {ran}"]
     if record.approvers:
         who = ", ".join(
-            f"@{a.login} (review {a.review_id}, {a.capacity}"
-            + (f" for @{a.stood_in_for}" if a.stood_in_for else "")
-            + ")"
-            for a in record.approvers
+            _approver(a.login, a.review_id, a.capacity, a.stood_in_for) for a in record.approvers
         )
-        lines.append(f"    approvals: {who}")
+        lines.append("    " + _("approvals: {who}").format(who=who))
     for topology in record.topologies:
         if org is not None and topology.org_id != org:
             continue
-        text = f"    {topology.org_id}: {topology.outcome}"
+        text = f"    {topology.org_id}: {topology_outcome_label(str(topology.outcome))}"
         if topology.snapshot_id:
-            text += f", snapshot {topology.snapshot_id}"
+            text += ", " + _("snapshot {id}").format(id=topology.snapshot_id)
         rollback = topology.rollback
         if rollback is not None:
-            verdict = "within" if rollback.within_declared else "OVER"
-            text += (
-                f"; rolled back in {_seconds(rollback.duration.total_seconds())} "
-                f"({verdict} the declared {calendar.format_span(rollback.declared)}): "
-                f"{rollback.reason}"
+            back = (
+                _("rolled back in {took} (within the declared {declared}): {reason}")
+                if rollback.within_declared
+                else _("rolled back in {took} (OVER the declared {declared}): {reason}")
+            )
+            text += "; " + back.format(
+                took=_seconds(rollback.duration.total_seconds()),
+                declared=calendar.format_span(rollback.declared),
+                reason=rollback.reason,
             )
         elif topology.error and topology.outcome is not TopologyOutcome.APPLIED:
             text += f": {topology.error}"
@@ -107,22 +134,33 @@ def text(chains: Sequence[Chain], zone: tzinfo | None, org: str | None = None) -
     lines: list[str] = []
     for chain in chains:
         rdm = chain.rdm
-        title = rdm.title if rdm else "(the RDM file is no longer on the default branch)"
+        title = rdm.title if rdm else _("(the RDM file is no longer on the default branch)")
         lines.append(f"{chain.rdm_id}  {title}")
         if rdm is not None:
-            window = f"window {rdm.window}" if rdm.window else "emergency"
-            priority = f", {chain.priority}" if chain.priority else ""
-            lines.append(f"  {rdm.type}{priority}, {window}; targets {', '.join(rdm.targets)}")
+            about = [type_label(str(rdm.type))]
+            if chain.priority:
+                about.append(chain.priority)
+            if rdm.window:  # an emergency has none: its type says so
+                about.append(_("window {day}").format(day=rdm.window))
+            lines.append(
+                "  "
+                + _("{about}; targets {targets}").format(
+                    about=", ".join(about), targets=", ".join(rdm.targets)
+                )
+            )
         for change in chain.changes:
             lines.append(
-                f"  merged in {change.commit[:12]} at {_when(change.at, zone)}: {change.subject}"
+                "  "
+                + _("merged in {commit} at {at}: {subject}").format(
+                    commit=change.commit[:12], at=_when(change.at, zone), subject=change.subject
+                )
             )
         if not chain.records:
-            lines.append("  no execution recorded")
+            lines.append("  " + _("no execution recorded"))
         for record in chain.records:
             lines += _record_lines(record, zone, org)
-        lines += [f"  unreadable note: {p}" for p in chain.problems]
-    return "\n".join(lines) if lines else "no RDM and no execution record found"
+        lines += ["  " + _("unreadable note: {problem}").format(problem=p) for p in chain.problems]
+    return "\n".join(lines) if lines else _("no RDM and no execution record found")
 
 
 def as_json(chains: Sequence[Chain], org: str | None = None) -> str:

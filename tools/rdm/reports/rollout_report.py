@@ -2,7 +2,11 @@
 JSON lines otherwise), the final report, the Markdown of the GitHub step summary and
 the gate's answer.
 
-Pure: strings from `operations.rollout.Report`, `decisions.gate.Gate` and events.
+The report, the summary and the gate's answer are in the active language
+(`rdm.i18n`); the gate's reasons stay as the gate words them (they are recorded
+and compared, `ok: `/`blocked: ` first), and so do the progress lines and the
+JSON. Pure: strings from `operations.rollout.Report`, `decisions.gate.Gate` and
+events.
 """
 
 from __future__ import annotations
@@ -13,18 +17,39 @@ from typing import Any
 
 from rdm.decisions import calendar
 from rdm.decisions.gate import Gate
+from rdm.i18n import N_, _, pgettext
 from rdm.operations.rollout import Kind, RdmRun, Report
 from rdm.reports import jsontext
+from rdm.reports.review_report import type_label
 
 _KIND_WORDS = {
-    Kind.EXECUTED: "executed",
-    Kind.ROLLED_BACK: "rolled back",
-    Kind.FAILED: "FAILED: a rollback did not finish, a person must look",
-    Kind.REFUSED: "refused",
-    Kind.DEFERRED: "deferred",
-    Kind.DRY_RUN: "would run (dry run)",
-    Kind.ERROR: "not run: an outside system failed",
+    Kind.EXECUTED: N_("executed"),
+    Kind.ROLLED_BACK: N_("rolled back"),
+    Kind.FAILED: N_("FAILED: a rollback did not finish, a person must look"),
+    Kind.REFUSED: N_("refused"),
+    Kind.DEFERRED: N_("deferred"),
+    Kind.DRY_RUN: N_("would run (dry run)"),
+    Kind.ERROR: N_("not run: an outside system failed"),
 }
+
+
+def kind_label(kind: Kind) -> str:
+    return _(_KIND_WORDS[kind])
+
+
+def topology_outcome_label(outcome: str) -> str:
+    """A topology's outcome (the applier's or the record's identifier) for people."""
+    labels = {
+        "applied": pgettext("topology", "applied"),
+        "unchanged": pgettext("topology", "unchanged"),
+        "rolled-back": pgettext("topology", "rolled back"),
+        "rollback-failed": pgettext("topology", "ROLLBACK FAILED"),
+        "skipped": pgettext("topology", "skipped"),
+        "failed": pgettext("topology", "failed"),
+        "refused-by-lock": pgettext("topology", "refused: another run holds it"),
+        "dry-run": pgettext("topology", "dry run"),
+    }
+    return labels.get(outcome, outcome)
 
 
 def _when(moment: datetime, zone: tzinfo) -> str:
@@ -68,50 +93,77 @@ def event_json(kind: str, fields: Mapping[str, Any], at: datetime) -> str:
 
 
 def _headline(report: Report, zone: tzinfo) -> str:
-    mode = " (dry run)" if report.dry_run else ""
-    simulated = (
-        f", as of --at {_when(report.simulated, zone)}" if report.simulated is not None else ""
-    )
-    return f"rdm rollout at {_when(report.started, zone)}, shard {report.shard}{mode}{simulated}"
+    if report.simulated is None:
+        text = (
+            _("rdm rollout at {at}, shard {shard} (dry run)")
+            if report.dry_run
+            else _("rdm rollout at {at}, shard {shard}")
+        )
+    else:
+        text = (
+            _("rdm rollout at {at}, shard {shard} (dry run), as of --at {simulated}")
+            if report.dry_run
+            else _("rdm rollout at {at}, shard {shard}, as of --at {simulated}")
+        )
+    simulated = _when(report.simulated, zone) if report.simulated is not None else ""
+    return text.format(at=_when(report.started, zone), shard=report.shard, simulated=simulated)
+
+
+def _topology_line(
+    org_id: str,
+    outcome: str,
+    snapshot: str | None,
+    rollback: str | None = None,
+    failure: str | None = None,
+) -> str:
+    parts = [topology_outcome_label(outcome)]
+    if snapshot:
+        parts.append(_("snapshot {id}").format(id=snapshot))
+    if rollback:
+        parts.append(rollback)
+    text = f"  {org_id}: " + ", ".join(parts)
+    return f"{text}: {failure}" if failure else text
 
 
 def _run_lines(run: RdmRun) -> list[str]:
-    pr = f"PR #{run.pr}" if run.pr is not None else "no PR"
-    priority = f"{run.priority}, " if run.priority else ""
-    lines = [
-        f"{run.rdm.id} ({priority}{run.rdm.type}, {pr}, {run.merge_commit[:12]}): "
-        f"{_KIND_WORDS[run.kind]}"
-    ]
+    pr = f"PR #{run.pr}" if run.pr is not None else _("no PR")
+    about = [run.priority] if run.priority else []
+    about += [type_label(str(run.rdm.type)), pr, run.merge_commit[:12]]
+    lines = [f"{run.rdm.id} ({', '.join(about)}): {kind_label(run.kind)}"]
     if run.record is not None:  # what was recorded, per topology
         for topology in run.record.topologies:
-            text = f"  {topology.org_id}: {topology.outcome}"
-            if topology.snapshot_id:
-                text += f", snapshot {topology.snapshot_id}"
+            rollback = None
             if topology.rollback is not None:
-                seconds = int(topology.rollback.duration.total_seconds())
-                declared = calendar.format_span(topology.rollback.declared)
-                text += f", rolled back in {seconds} s (declared {declared})"
-            if topology.error:
-                text += f": {topology.error}"
-            lines.append(text)
+                rollback = _("rolled back in {seconds} s (declared {declared})").format(
+                    seconds=int(topology.rollback.duration.total_seconds()),
+                    declared=calendar.format_span(topology.rollback.declared),
+                )
+            lines.append(
+                _topology_line(
+                    topology.org_id,
+                    str(topology.outcome),
+                    topology.snapshot_id,
+                    rollback,
+                    topology.error,
+                )
+            )
     for result in run.results if run.record is None else ():
-        text = f"  {result.org_id}: {result.outcome}"
-        if result.snapshot_id:
-            text += f", snapshot {result.snapshot_id}"
-        if result.failure:
-            text += f": {result.failure}"
-        lines.append(text)
-    for diff in run.diffs:
-        counts = ", ".join(
-            f"{n} {what}"
-            for what, n in (
-                ("to create", sum(1 for e in diff.entries if str(e.change) == "create")),
-                ("to change", sum(1 for e in diff.entries if str(e.change) == "change")),
-                ("unchanged", sum(1 for e in diff.entries if str(e.change) == "unchanged")),
-                ("to prune", len(diff.prune)),
+        lines.append(
+            _topology_line(
+                result.org_id, str(result.outcome), result.snapshot_id, failure=result.failure
             )
         )
-        lines.append(f"  {diff.org_id}: {counts}")
+    for diff in run.diffs:
+        counts = _("{create} to create, {change} to change, {same} unchanged, {prune} to prune")
+        lines.append(
+            f"  {diff.org_id}: "
+            + counts.format(
+                create=sum(1 for e in diff.entries if str(e.change) == "create"),
+                change=sum(1 for e in diff.entries if str(e.change) == "change"),
+                same=sum(1 for e in diff.entries if str(e.change) == "unchanged"),
+                prune=len(diff.prune),
+            )
+        )
     shown = (
         [r for r in run.reasons if not r.startswith("ok: ")]
         if run.kind
@@ -128,12 +180,12 @@ def _run_lines(run: RdmRun) -> list[str]:
 def text(report: Report, zone: tzinfo) -> str:
     lines = [_headline(report, zone)]
     if report.busy:
-        lines.append(f"nothing done: {report.busy}")
+        lines.append(_("nothing done: {why}").format(why=report.busy))
     if not report.runs and not report.busy:
-        lines.append("nothing to do: no RDM is due at this instant")
+        lines.append(_("nothing to do: no RDM is due at this instant"))
     for run in report.runs:
         lines += _run_lines(run)
-    lines += [f"warning: {w}" for w in report.warnings]
+    lines += [_("warning: {message}").format(message=w) for w in report.warnings]
     return "\n".join(lines)
 
 
@@ -194,22 +246,26 @@ def markdown(report: Report, zone: tzinfo) -> str:
     """The GitHub step summary: a table of RDMs, then each RDM's reasons."""
     lines = [f"## {_headline(report, zone)}", ""]
     if report.busy:
-        lines += [f"Nothing done: {_cell(report.busy)}", ""]
+        lines += [_("Nothing done: {why}").format(why=_cell(report.busy)), ""]
     if not report.runs:
-        lines += ["No RDM is due at this instant.", ""]
+        lines += [_("No RDM is due at this instant."), ""]
         return "\n".join(lines)
-    lines += ["| RDM | priority | PR | revision | outcome |", "|---|---|---|---|---|"]
+    header = (_("RDM"), _("priority"), "PR", _("revision"), _("outcome"))
+    lines += ["| " + " | ".join(header) + " |", "|---|---|---|---|---|"]
     for run in report.runs:
         pr = f"#{run.pr}" if run.pr is not None else "—"
         lines.append(
             f"| {run.rdm.id} | {run.priority or '—'} | {pr} | `{run.merge_commit[:12]}` | "
-            f"{_cell(_KIND_WORDS[run.kind])} |"
+            f"{_cell(kind_label(run.kind))} |"
         )
     for run in report.runs:
         lines += ["", f"### {run.rdm.id}: {_cell(run.rdm.title)}", ""]
         lines += [f"- {_cell(line.strip())}" for line in _run_lines(run)[1:]]
     if report.warnings:
-        lines += ["", *(f"> warning: {_cell(w)}" for w in report.warnings)]
+        lines += [
+            "",
+            *(_("> warning: {message}").format(message=_cell(w)) for w in report.warnings),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -217,8 +273,8 @@ def markdown(report: Report, zone: tzinfo) -> str:
 
 
 def gate_text(decision: Gate) -> str:
-    verdict = "allowed" if decision.allowed else "blocked"
-    lines = [f"{decision.rdm_id}: {verdict} at {calendar.format_instant(decision.at)}"]
+    answer = _("{rdm}: allowed at {at}") if decision.allowed else _("{rdm}: blocked at {at}")
+    lines = [answer.format(rdm=decision.rdm_id, at=calendar.format_instant(decision.at))]
     lines += [f"  {reason}" for reason in decision.reasons]
     return "\n".join(lines)
 
