@@ -91,7 +91,7 @@ SAMPLES = {
     r"^[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}" + END: "12.345.678/0001-90",
     r"^[0-9]+\.[0-9]+\.[0-9]+" + END: "12.1.2410",
     r"^https?://[!-~]+" + END: "https://status.saas.local/x",
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*"
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:(?!latest$(?![\s\S]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})"
     + END: "registry.saas.local/protheus/tss:12.1.2410-20261020",
     r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?" + END: "protheus-db",
@@ -152,6 +152,40 @@ def test_no_engine_lets_anything_follow_a_matching_value(where: str, pattern: st
             fast(sample + tail)
         if not pattern.startswith(f"^[^{CONTROL}]*"):  # free text may start anyhow
             assert not authority.is_valid(tail + sample), (where, tail)
+
+
+# Pieces an attacker repeats to make a backtracking engine try every way of
+# splitting a value; each pattern's own separators are among them.
+BACKTRACK_UNITS = (
+    "a",
+    "a/",
+    "a.",
+    "a-",
+    "a_",
+    "a:",
+    "1",
+    "1.",
+    "1h",
+    "/",
+    "-",
+    " ",
+    "<a",
+    "a@",
+    "A-",
+)
+
+
+@pytest.mark.parametrize(("where", "pattern"), SCHEMA_PATTERNS)
+def test_no_schema_pattern_backtracks_without_end(where: str, pattern: str) -> None:
+    # The attack is the input: the image pattern took `/` both as the start of a
+    # path component and as a separator inside one, so `a/a/…/a` followed by a
+    # character it refuses had 2^n ways to fail (60 of them: centuries). A
+    # pattern that backtracks exponentially, or quadratically on the long one,
+    # does not finish here; every pattern refuses a value that ends in a line break.
+    compiled = re.compile(pattern)
+    for unit in BACKTRACK_UNITS:
+        for text in (unit * 60 + "\n", unit * 20_000 + "\n", SAMPLES[pattern] + unit * 60 + "\n"):
+            assert compiled.search(text) is None, (where, unit)
 
 
 # (kind, file, path to a patterned or formatted field): every such field of the
@@ -386,7 +420,7 @@ TAGS = [
     (
         "9" * 5000,
         10,
-        "an integer of 5,000 digits is larger than rdm reads (at most 4,300)",
+        "an integer of more than 4,300 digits is larger than rdm reads",
         "yaml-number",
     ),
 ]
@@ -742,3 +776,45 @@ def test_an_org_id_option_with_a_line_break_is_a_usage_error(run_rdm: Run) -> No
     with pytest.raises(click.BadParameter, match="is not an org id"):
         _cluster.org_id(None, None, "grupo-alvorada\n")  # type: ignore[arg-type]
     assert _cluster.org_id(None, None, "grupo-alvorada") == "grupo-alvorada"  # type: ignore[arg-type]
+
+
+def _digit_checks() -> list[tuple[str, int, bool]]:
+    """(file, line, guarded) of every str.isdigit/isdecimal/isnumeric call in tools/:
+    guarded when it stands in an `and` beside `.isascii()` of the same text."""
+    found = []
+    for path in sorted((ROOT / "tools").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        guarded: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+                asked = {
+                    ast.dump(v.func.value)
+                    for v in node.values
+                    if isinstance(v, ast.Call)
+                    and isinstance(v.func, ast.Attribute)
+                    and v.func.attr == "isascii"
+                }
+                for v in node.values:
+                    if (
+                        isinstance(v, ast.Call)
+                        and isinstance(v.func, ast.Attribute)
+                        and ast.dump(v.func.value) in asked
+                    ):
+                        guarded.add(id(v))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("isdigit", "isdecimal", "isnumeric")
+            ):
+                found.append((path.relative_to(ROOT).as_posix(), node.lineno, id(node) in guarded))
+    return found
+
+
+def test_the_digit_scan_sees_the_code() -> None:
+    assert {file for file, _, _ in _digit_checks()} >= {"tools/rdm/model/kube.py"}
+
+
+def test_no_digit_check_takes_foreign_digits() -> None:
+    # '²'.isdigit() is True and int('²') raises; '٣'.isdigit() is True and int('٣') is 3
+    assert [f"{file}:{line}" for file, line, ok in _digit_checks() if not ok] == []

@@ -23,7 +23,7 @@ import yaml
 
 from github_fake import SLUG, FakeGitHub
 from rdm.commands.output import GuardedStream, neutralize
-from rdm.model.problems import Level, Problem
+from rdm.model.problems import Level, Problem, visible
 from rdm.reports import reporting
 
 Run = Callable[..., tuple[int, str, str]]
@@ -31,14 +31,19 @@ ROOT = Path(__file__).resolve().parents[1]
 # Everything the runner reads as a line start, everything that ends a line for someone.
 BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 HOSTILE = (
-    "Véspera\r::warning::forjado\u2028::error file=x::y\n  ::add-mask::segredo"
-    "\x85##[set-env name=X]1\v\t::stop-commands::fim"
+    "Véspera\r::warning::forjado\u2028::error file=x::y\n  ::add-mask::s"
+    "\x85##[set-env name=X]1\v\t::stop-commands::f ##[add-mask]x"
 )
 
 
 def command_lines(text: str) -> list[str]:
-    """The lines of `text` (cut at every line break) that would start a workflow command."""
-    return [line for line in text.splitlines() if line.lstrip().startswith(("::", "##["))]
+    """The lines of `text` (cut at every line break) that the runner would read as a
+    workflow command: `::name …::` after leading whitespace (`TryParseV2`), or the
+    legacy `##[name …]` anywhere in the line (`TryParse` looks for it with
+    `IndexOf`; src/Runner.Common/ActionCommand.cs in actions/runner)."""
+    return [
+        line for line in text.splitlines() if line.lstrip().startswith("::") or "##[" in line
+    ]
 
 
 # ---------------------------------------------------------------- the stream itself
@@ -59,10 +64,16 @@ def _through(*writes: str, escape: bool = True) -> str:
         (["::error::x\n"], "\\::error::x\n"),
         (["  ::add-mask::s\n"], "  \\::add-mask::s\n"),
         (["\u00a0\u2003::error::x\n"], "\u00a0\u2003\\::error::x\n"),
-        (["##[set-output name=a]b\n"], "\\##[set-output name=a]b\n"),
+        (["##[set-output name=a]b\n"], "##\\[set-output name=a]b\n"),
+        # the legacy form is read anywhere in a line, not only at its start
+        (["ok ##[add-mask]x\n"], "ok ##\\[add-mask]x\n"),
+        (["a #", "#", "[stop-commands]t\n"], "a ##\\[stop-commands]t\n"),
+        (["###[x] ##[y]\n"], "###\\[x] ##\\[y]\n"),
+        (["a ##"], "a ##"),
+        (["a ##", "\n##[x]"], "a ##\n##\\[x]"),
         (["ok ::error::x\n"], "ok ::error::x\n"),  # not at a line start
         (["  :", ":error::x\n"], "  \\::error::x\n"),  # split across writes
-        (["#", "#", "[x]\n"], "\\##[x]\n"),
+        (["#", "#", "[x]\n"], "##\\[x]\n"),
         ([":", "x\n"], ":x\n"),
         (["#", "x\n", "##", "y"], "#x\n##y"),
         (["::"], "\\::"),  # held back, then released by finish
@@ -73,9 +84,27 @@ def test_the_stream_neutralizes_every_line_start(writes: list[str], expected: st
     assert _through(*writes) == expected
 
 
-@pytest.mark.parametrize("brk", BREAKS)
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\u2028", "\u2029"])
 def test_every_line_break_starts_a_line(brk: str) -> None:
     assert _through(f"título{brk}::error::forjado\n") == f"título{brk}\\::error::forjado\n"
+
+
+@pytest.mark.parametrize("brk", ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85"])
+def test_a_control_that_breaks_a_line_is_shown_instead(brk: str) -> None:
+    # the control is written as a visible escape (tests/test_terminal_output.py): no
+    # reader ends the line there, so nothing after it starts one
+    shown = "\\r" if brk == "\r" else f"\\x{ord(brk):02x}"
+    assert _through(f"título{brk}::error::x\n") == f"título{shown}::error::x\n"
+
+
+def test_a_trusted_command_is_always_a_line_of_its_own() -> None:
+    sink = io.StringIO()
+    stream = GuardedStream(sink, "standard output", escape=True)  # type: ignore[arg-type]
+    stream.write("título ##")
+    stream.write_trusted("::error file=a::b")
+    stream.write("[x]")
+    stream.finish()
+    assert sink.getvalue() == "título ##\n::error file=a::b\n[x]"
 
 
 def test_outside_actions_nothing_is_changed() -> None:
@@ -99,7 +128,7 @@ def test_the_github_reporter_escapes_properties_and_message() -> None:
     first = reporting.github([problem], 1).splitlines()[0]
     assert first == (
         "::error file=rdms/2026/a%2Cb%3Ac%25%0A%3A%3Aerror%3A%3Ax.yaml,line=3,col=4,"
-        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado\\u2028::notice::x\\u0085##[y]"
+        "title=rule%3Ax%2Cy::100%25 wrong%0D%0A::warning::forjado\\u2028::notice::x\\x85##[y]"
     )
     assert command_lines(first) == [first]  # one line for every reader
 
@@ -241,8 +270,11 @@ def test_the_ics_unfolds_to_the_hostile_text_exactly(
     assert command_lines(out) == []
     calendar = icalendar.Calendar.from_ical(out)
     descriptions = [str(e.get("description", "")) for e in calendar.walk("VEVENT")]
-    # iCalendar's TEXT has one line break, written \n: icalendar reads \r as one
-    assert any(HOSTILE.replace("\r", "\n") in d for d in descriptions), descriptions
+    # iCalendar's TEXT has one line break, written \n (\r is read as one), and no
+    # other control character: those are shown as escapes (test_terminal_output.py)
+    shown = visible(HOSTILE.replace("\r", "\n"))
+    assert "\\x85##[set-env" in shown
+    assert any(shown in d for d in descriptions), descriptions
 
 
 def test_internal_errors_and_github_answers_are_guarded(
@@ -325,6 +357,40 @@ def test_people_commands_are_guarded_too(hostile_repo: Path, run_rdm: Run, actio
             assert "forjado" in out  # the RDM title was printed
 
 
+def test_people_pages_are_the_same_with_and_without_actions(
+    hostile_repo: Path, run_rdm: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTML, Markdown and JSON written for people keep the hostile title whole and
+    carry no command: `##[` goes as `##&#91;`, `##\\[` (Markdown) or `##\\u005b`."""
+    import html
+
+    repo = git.Repo.init(hostile_repo)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
+    repo.git.add(A=True)
+    repo.index.commit("dados")
+    at = ("--at", "2026-12-08T13:00:00-03:00")
+    meeting = ("agenda", "--meeting", "2026-12-08", *at)
+    for argv in (
+        [*meeting, "--format", "html"],
+        [*meeting, "--format", "md"],
+        [*meeting, "--format", "json"],
+        ["list", "--format", "json", *at],
+    ):
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+        plain = run_rdm(*argv, "--repo", str(hostile_repo))[1]
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+        guarded = run_rdm(*argv, "--repo", str(hostile_repo))[1]
+        assert guarded == plain, argv
+        assert command_lines(plain) == [], argv
+        if "json" in argv:
+            assert "##[add-mask]x" in json.dumps(json.loads(plain), ensure_ascii=False), argv
+        elif "html" in argv:
+            assert "##[add-mask]x" in html.unescape(plain), argv
+        else:
+            assert "##\\[add-mask\\]x" in plain, argv
+
+
 COMMANDS = ROOT / "tools" / "rdm" / "commands"
 
 
@@ -358,3 +424,32 @@ def test_commands_print_only_through_the_output_module(module: str) -> None:
         ):
             direct.append(f"sys.{node.func.value.attr}.{node.func.attr} at line {node.lineno}")
     assert direct == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        p.relative_to(ROOT).as_posix()
+        for folder in ("commands", "reports")
+        for p in (ROOT / "tools" / "rdm" / folder).glob("*.py")
+        if p.name != "jsontext.py"
+    ),
+)
+def test_printed_json_is_written_by_jsontext(module: str) -> None:
+    # json.dumps(ensure_ascii=False) writes U+2028, C1 controls and `##[` as they
+    # are: the guard would then escape them as text inside a JSON string (invalid
+    # JSON), or a log reader would end the line there. jsontext writes them as
+    # JSON escapes, the same values.
+    import ast
+
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("dumps", "dump")
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "json"
+    ]
+    assert calls == []

@@ -196,7 +196,7 @@ def source_of(repo: Path, rev: str | None) -> tuple[Source, str]:
 
 def load_rdm(source: Source, rdm_id: str) -> Rdm:
     parts = rdm_id.split("-")
-    if len(parts) != 3 or parts[0] != "RDM" or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != "RDM" or not (parts[1].isascii() and parts[1].isdigit()):
         raise UsageError(f"--rdm {rdm_id!r} is not an RDM id (RDM-YYYY-NNNN)")
     path = f"rdms/{parts[1]}/{rdm_id}.yaml"
     if path not in set(source.files()):

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from rdm.commands import output
 from rdm.model.problems import one_line
 
 ProgressReporter = Callable[[str, str], None]
@@ -43,7 +45,9 @@ def reporter(*, live: bool, stream: TextIO | None = None) -> Iterator[ProgressRe
     if not live or not stream.isatty():
         yield _plain(stream)
         return
-    console = Console(file=stream)
+    # rich writes its own escape sequences, so it gets the terminal itself; what it
+    # shows is made safe here: controls as escapes, no rich markup from a message.
+    console = Console(file=output.terminal(stream))
     lock = threading.Lock()
     tasks: dict[str, TaskID] = {}
     with Progress(
@@ -56,7 +60,8 @@ def reporter(*, live: bool, stream: TextIO | None = None) -> Iterator[ProgressRe
     ) as progress:
 
         def report(org_id: str, message: str) -> None:
-            text = one_line(message)
+            text = escape(output.shown(one_line(message)))
+            org_id = escape(output.shown(org_id))
             with lock:
                 if org_id not in tasks:
                     tasks[org_id] = progress.add_task(text, org=org_id, total=None)

@@ -3,7 +3,6 @@ for whom, who forwards, labels and approves what (`reports.committee_report`).""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ import click
 from rdm.commands import output
 from rdm.commands.options import repo_option
 from rdm.edges.repository import load_work_tree
-from rdm.reports import committee_report
+from rdm.reports import committee_report, jsontext
 
 
 @click.command("committee")
@@ -39,7 +38,7 @@ def command(repo: Path, output_format: str) -> int:
     for problem in repository.problems:  # warnings: the policy is usable
         output.echo(f"rdm: {problem}", err=True)
     if output_format == "json":
-        output.echo(json.dumps(committee_report.as_json(repository.committee), indent=2))
+        output.echo(jsontext.dumps(committee_report.as_json(repository.committee), indent=2))
     else:
         output.echo(committee_report.text(repository.committee))
     return 0

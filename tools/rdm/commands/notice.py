@@ -7,7 +7,6 @@ in the RDM's `communication`. No text of the notice is written here.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from rdm.edges import mail
 from rdm.edges.repository import CALENDAR, Repository, load_work_tree
 from rdm.i18n import N_, _
 from rdm.model.problems import RdmError, UsageError
-from rdm.reports import notices
+from rdm.reports import jsontext, notices
 
 _RDM_ID = re.compile(r"^RDM-([0-9]{4})-[0-9]{4}\Z")
 OPERATIONS = "policy/operations.yaml"
@@ -216,11 +215,11 @@ def _communication(
     summary: str, at: datetime, message_ids: Sequence[str], not_told: Sequence[str] = ()
 ) -> str:
     # JSON strings are YAML strings: quoting stays right whatever the text holds.
-    ids = ", ".join(json.dumps(i) for i in message_ids)
+    ids = ", ".join(jsontext.dumps(i) for i in message_ids)
     lines = [
         "communication:",
         f"  notified: {'false' if not_told else 'true'}",
-        f"  notice: {json.dumps(summary, ensure_ascii=False)}",
+        f"  notice: {jsontext.dumps(summary)}",
         f"  notifiedAt: {at.isoformat()}",
         f"  messageIds: [{ids}]",
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from rdm.commands.output import echo
 from rdm.edges import artifacts
 from rdm.model.snapshots import DEFAULT_KEEP
 from rdm.operations.rollback import rollback_topology
-from rdm.reports import cluster_report
+from rdm.reports import cluster_report, jsontext
 
 
 @click.command("rollback")
@@ -110,7 +109,7 @@ def command(
             "before": run.before.snapshot_id if run.before else None,
             **cluster_report.rollback_json(run.report),
         }
-        echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        echo(jsontext.dumps(payload, indent=2))
     else:
         echo(cluster_report.restore_text(org_id, run.report))
         if run.before is not None:

@@ -35,7 +35,7 @@ from rdm.edges.slack import SlackWebhook
 from rdm.edges.sources import WorkTree
 from rdm.model.problems import Level, UsageError
 from rdm.operations import rollout
-from rdm.reports import rollout_report
+from rdm.reports import jsontext, rollout_report
 
 
 def parse_shard(value: str) -> rollout.Shard:
@@ -235,15 +235,13 @@ def _has_kubeconfig() -> bool:
 
 
 def _write_out(out: Path, report: rollout.Report, summary: dict[str, Any], markdown: str) -> None:
-    import json
-
     for run in report.runs:
         for result in run.results:
             if result.snapshot is not None:
                 artifacts.write_snapshot(out, result.snapshot)
-    artifacts.write_text(
-        out / "rollout.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    )
+    # jsontext: the same values, and no line a CI log or a terminal that shows the
+    # file would split or obey
+    artifacts.write_text(out / "rollout.json", jsontext.dumps(summary, indent=2) + "\n")
     artifacts.write_text(out / "summary.md", markdown)
 
 

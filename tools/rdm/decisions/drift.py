@@ -130,7 +130,7 @@ def removal_patch(live: Mapping[str, Any], added: Sequence[ForeignField]) -> lis
         if where is None:
             continue
         value = fields.resolve(live, item.path)
-        tokens = [int(t) if t.isdigit() else t for t in where.split("/")[1:]]
+        tokens = [int(t) if t.isascii() and t.isdigit() else t for t in where.split("/")[1:]]
         ops.append((tokens, {"op": "test", "path": where, "value": value}))
     # later list positions first, so that each removal leaves the others' positions valid
     ops.sort(key=lambda op: [(0, t) if isinstance(t, int) else (1, t) for t in op[0]], reverse=True)

@@ -122,7 +122,7 @@ def _short(text: str) -> str:
 def _status_of(raw: bytes) -> dict[str, Any]:
     try:
         status = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
         return {"message": raw[:_MESSAGE_LIMIT].decode("utf-8", "replace")}
     return status if isinstance(status, dict) else {}
 
@@ -263,7 +263,7 @@ class KubeCluster:
             return {}
         try:
             decoded = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past Python's stack
             raise Unavailable(f"{what}: the answer is not JSON") from exc
         if not isinstance(decoded, dict):
             # every answer rdm asks for is one object (an item, a list, a Status)

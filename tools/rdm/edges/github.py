@@ -69,7 +69,9 @@ PER_PAGE = 100
 # "next" pages is stopped here instead of being followed for ever.
 MAX_PAGES = 100
 MAX_REDIRECTS = 3  # same-host redirects followed (a renamed repository answers 301)
-_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+# `[^<>]`, not `[^>]`: a search from every `<` of a header full of them would
+# rescan the rest of it each time (quadratic in the header GitHub sends).
+_NEXT = re.compile(r'<([^<>]+)>;\s*rel="next"')
 _SHA = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")  # SHA-1 or SHA-256 object names
 _DIGITS = re.compile(r"\A[0-9]{1,15}\Z")
 _BODY_LIMIT = 200
@@ -797,7 +799,8 @@ def _kind(value: Any) -> str:
 def _json(response: requests.Response, what: str) -> Any:
     try:
         return response.json()
-    except ValueError as exc:  # an HTML error page from a proxy, a cut-off body
+    # an HTML error page from a proxy, a cut-off body; nesting deeper than Python recurses
+    except (ValueError, RecursionError) as exc:
         raise GitHubError(f"{what}: GitHub's answer is not JSON ({_short(response)})") from exc
 
 

@@ -196,7 +196,7 @@ class UptimeRobotClient:
     def _ok(self, method: str, response: requests.Response) -> dict[str, Any]:
         try:
             answer = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past Python's stack
             raise UptimeRobotError(
                 _("{method}: UptimeRobot's answer is not JSON ({body})").format(
                     method=method, body=self._body(response)

@@ -156,7 +156,7 @@ def _read_record(folder: int) -> dict[str, dict[str, str]]:
     """org -> file name -> sha256 of what the last render wrote (empty when unreadable)."""
     try:
         record = json.loads(read_regular(folder, RECORD).decode("utf-8"))
-    except (OSError, Unreadable, ValueError):
+    except (OSError, Unreadable, ValueError, RecursionError):
         return {}
     orgs = record.get("orgs") if isinstance(record, dict) else None
     if not isinstance(orgs, dict):

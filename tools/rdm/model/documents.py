@@ -49,6 +49,10 @@ TOO_LARGE = f"file is over the {MAX_BYTES:,}-byte (1 MiB) limit"
 # A real topology or RDM has a few hundred nodes; anything whose aliases expand
 # past this is a "billion laughs" file, reported instead of built.
 MAX_EXPANDED_NODES = 100_000
+# libyaml reads up to 1,000 levels; the schema validator, the renderer and repr
+# recurse once per level or more and Python stops at 1,000 frames. The deepest
+# real file (a topology's ini config) is 5 levels.
+MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
 
@@ -76,7 +80,9 @@ _CoreResolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"<<\Z
 
 # Python refuses to turn longer decimal text into an int (a denial-of-service guard).
 MAX_INT_DIGITS = 4300
+_TOO_LONG = 10**MAX_INT_DIGITS
 _YAML_TAG = "tag:yaml.org,2002:"
+_MERGE = _YAML_TAG + "merge"
 # YAML 1.1 types outside the 1.2 core schema: their values (bytes, sets, dates,
 # pairs) are not JSON, so no schema could say what they mean.
 _REFUSED_TAGS = ("binary", "set", "omap", "pairs", "timestamp")
@@ -100,15 +106,51 @@ class _Constructor(SafeConstructor):
         self._expect(node, MappingNode)
         seen: set[str] = set()
         for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
+                # one merge key per mapping, like any other key
+                if "<<" in seen:
+                    raise _NodeError("yaml-duplicate-key", "duplicate key '<<'", key_node)
+                seen.add("<<")
                 continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise _NodeError("yaml-key-type", "keys must be text", key_node)
+            _text_key(key_node)
             if key_node.value in seen:
                 message = f"duplicate key {key_node.value!r}"
                 raise _NodeError("yaml-duplicate-key", message, key_node)
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        """Replace the merge key by the keys it brings, as YAML's merge type says:
+        the mapping's own keys win, then the earlier of the merged mappings.
+
+        PyYAML's own version tells keys apart by object identity, so of two merged
+        mappings with the key ``name`` the later one won (one-letter keys are
+        shared objects, and there the earlier won); and it let through keys that
+        are not text and values that are not mappings as bare errors.
+        """
+        own = [pair for pair in node.value if pair[0].tag != _MERGE]
+        merges = [value for key, value in node.value if key.tag == _MERGE]
+        if not merges:
+            return
+        taken = {key.value for key, _value in own}
+        brought: list[tuple[Node, Node]] = []
+        for value_node in merges:
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    raise _NodeError(
+                        "yaml-merge",
+                        "the merge key '<<' takes a mapping or a list of mappings, "
+                        f"not {_NODE_KINDS.get(type(source), 'this')}",
+                        source,
+                    )
+                self.flatten_mapping(source)
+                for key_node, item in source.value:
+                    _text_key(key_node)
+                    if key_node.value not in taken:
+                        taken.add(key_node.value)
+                        brought.append((key_node, item))
+        node.value = brought + own
 
     def construct_yaml_seq(self, node: Node) -> Any:
         self._expect(node, SequenceNode)
@@ -130,18 +172,25 @@ class _Constructor(SafeConstructor):
 
     def construct_yaml_int(self, node: Node) -> int:
         text = self._text(node, _INT, "an integer")
+        # Base 8 and 16 convert in linear time, whatever the length; decimal text is
+        # checked before int(), which refuses it. The limit is on what can be
+        # printed: 0x/0o text is shorter than its decimal.
+        value: int | None
         if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            value = int(text[2:], 8)
+        elif text.startswith("0x"):
+            value = int(text[2:], 16)
+        elif len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            value = None
+        else:
+            value = int(text)
+        if value is None or abs(value) >= _TOO_LONG:
             raise _NodeError(
                 "yaml-number",
-                f"an integer of {len(text.lstrip('+-')):,} digits is larger than rdm reads "
-                f"(at most {MAX_INT_DIGITS:,})",
+                f"an integer of more than {MAX_INT_DIGITS:,} digits is larger than rdm reads",
                 node,
             )
-        return int(text)
+        return value
 
     def construct_yaml_float(self, node: Node) -> float:
         text = self._text(node, _FLOAT, "a number").lower()
@@ -196,6 +245,11 @@ class _Loader(_Parser, _Constructor, _CoreResolver):
         _Parser.__init__(self, stream)
         _Constructor.__init__(self)
         _CoreResolver.__init__(self)
+
+
+def _text_key(key_node: Node) -> None:
+    if not isinstance(key_node, ScalarNode) or key_node.tag != _YAML_TAG + "str":
+        raise _NodeError("yaml-key-type", "keys must be text", key_node)
 
 
 class _NodeError(Exception):
@@ -254,7 +308,7 @@ def _child(node: Node, segment: str | int) -> tuple[Node | None, Node] | None:
     if isinstance(node, MappingNode):
         merged: list[Node] = []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
                 merged.append(value_node)
             elif isinstance(key_node, ScalarNode) and key_node.value == segment:
                 return key_node, value_node
@@ -303,6 +357,11 @@ def parse(path: str, raw: bytes) -> LoadResult:
         ):
             # Nothing at all, only comments, or a bare `---`.
             return fail(1, 1, "file is empty; a document is expected", "yaml-empty")
+        deep = _too_deep(root)
+        if deep is not None:
+            pos = _mark(deep)
+            message = f"nested more than {MAX_DEPTH} levels deep; rdm's files need a handful"
+            return fail(pos.line, pos.col, message, "yaml-depth")
         if "&" in text:
             bomb = _alias_expansion_problem(root)
             if bomb is not None:
@@ -374,6 +433,40 @@ def _reader_message(exc: yaml.YAMLError) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _too_deep(root: Node) -> Node | None:
+    """The first collection found more than MAX_DEPTH collections down, aliases
+    counted as expanded; without recursion, whatever the depth.
+
+    A node reached again deeper (through an alias) is walked again, at most
+    MAX_DEPTH times; a node on its own path (a recursive alias) is left to
+    `_alias_expansion_problem`, which names it.
+    """
+    reached: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if not isinstance(node, MappingNode | SequenceNode):
+            continue
+        if depth > MAX_DEPTH:
+            return node
+        if reached.get(id(node), 0) >= depth or id(node) in on_path:
+            continue
+        reached[id(node)] = depth
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        children = (
+            [child for pair in node.value for child in pair]
+            if isinstance(node, MappingNode)
+            else list(node.value)
+        )
+        stack.extend((child, depth + 1, False) for child in reversed(children))
+    return None
 
 
 def _alias_expansion_problem(root: Node) -> tuple[int, int, str] | None:

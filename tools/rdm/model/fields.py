@@ -98,7 +98,7 @@ def leaf_paths(tree: Mapping[str, Any], prefix: Path = ()) -> Iterator[Path]:
 def _key_fields(element: str) -> dict[str, Any] | None:
     try:
         value = json.loads(element[2:])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -133,7 +133,7 @@ def resolve(obj: Any, path: Path) -> Any:
         elif tag == "v:":
             try:
                 value = json.loads(element[2:])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return MISSING
             if not isinstance(current, list) or value not in current:
                 return MISSING
@@ -171,7 +171,7 @@ def pointer(obj: Any, path: Path) -> str | None:
         elif tag == "v:":
             try:
                 value = json.loads(element[2:])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
             position = current.index(value) if value in current else None
         elif tag == "i:" and (_position(element) or 0) < len(current):

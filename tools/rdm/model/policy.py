@@ -388,7 +388,7 @@ def host_problem(text: str) -> str | None:
             "it has no domain (a single name, no dot); write the full name, "
             "e.g. erp.cliente.com.br"
         )
-    if labels[-1].isdigit():
+    if labels[-1].isascii() and labels[-1].isdigit():
         return (
             f"its last part {labels[-1]} is all digits, and no top-level domain is; "
             "write the full name, e.g. erp.cliente.com.br"

@@ -10,6 +10,7 @@ This module must never do I/O; printing lives in `reporting`.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -83,6 +84,27 @@ def one_line(text: str) -> str:
     """`text` with every line-breaking character (and tab) escaped: one finding, one
     line, whatever a value or a file name contains."""
     return text.translate(_BREAK_TABLE)
+
+
+# What a terminal acts on, or what reorders the text around it: the C0 controls
+# but tab and line feed (ESC starts CSI, OSC 52 clipboard writes, OSC 8 links;
+# CR overwrites the line), DEL, the C1 controls (U+009B is CSI on its own), and
+# Unicode's Bidi_Control characters (U+202E RIGHT-TO-LEFT OVERRIDE and its kin).
+TERMINAL_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+TERMINAL_CONTROL = re.compile(f"[{TERMINAL_CONTROLS}]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x0D:
+        return "\\r"  # as Python's repr writes it
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with every character in `TERMINAL_CONTROLS` written as a visible
+    escape (`\\x1b`, `\\u202e`): what a person reads, never what drives a terminal."""
+    return TERMINAL_CONTROL.sub(_shown, text)
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

@@ -182,7 +182,7 @@ def decode(data: bytes, *, max_bytes: int = 64 * 1024 * 1024) -> Snapshot:
         if inflater.unconsumed_tail:
             raise SnapshotError(f"snapshot is larger than {max_bytes} bytes uncompressed")
         document = json.loads(raw)
-    except (zlib.error, ValueError, EOFError) as exc:
+    except (zlib.error, ValueError, EOFError, RecursionError) as exc:
         raise SnapshotError(f"snapshot is not gzip-compressed JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f"not a snapshot of format {FORMAT}")

@@ -110,7 +110,7 @@ def _last_rollback(text: str | None) -> Mapping[str, Any] | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # an annotation anyone may write
         return {"raw": text[:200]}
     return value if isinstance(value, dict) else {"raw": text[:200]}
 

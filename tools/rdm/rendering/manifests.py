@@ -720,11 +720,17 @@ def by_wave(manifests: Iterable[Manifest]) -> list[tuple[int, list[Manifest]]]:
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*")
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)")
 _RESERVED = frozenset(["y", "n", "yes", "no", "true", "false", "on", "off", "null"])
-# Not printable in YAML, or a line break to a YAML 1.1 reader: escaped.
-_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Not printable in YAML, a line break to a YAML 1.1 reader, or a character that
+# drives a terminal (the bidirectional controls; C0 is escaped by json.dumps): escaped.
+_UNPRINTABLE = re.compile(
+    "[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _TOP_KEYS = ("apiVersion", "kind", "metadata")
-# What a CI runner (GitHub Actions) reads as a command at the start of a line.
-WORKFLOW_COMMAND_STARTS = ("::", "##[")
+# What a CI runner (GitHub Actions) reads as a command: `::` at the start of a
+# line, and the legacy `##[` anywhere in it.
+WORKFLOW_COMMAND_STARTS = ("::",)
+LEGACY_WORKFLOW_COMMAND = "##["
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -732,7 +738,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _quoted(text: str) -> str:
-    return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+    quoted = _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+    # The runner reads the legacy `##[command]` anywhere in a line of a printed stream.
+    return quoted.replace(LEGACY_WORKFLOW_COMMAND, "##\\u005b")
 
 
 def _scalar(value: object) -> str:
@@ -761,6 +769,7 @@ def _literal_ok(text: str) -> bool:
         or text.endswith("\n\n")
         or "\r" in text
         or _UNPRINTABLE.search(text)
+        or LEGACY_WORKFLOW_COMMAND in text
     ):
         return False
     lines = text[:-1].split("\n")

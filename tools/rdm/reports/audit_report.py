@@ -5,11 +5,11 @@ Pure: strings from `decisions.audit.Entry` values.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 
 from rdm.decisions.audit import Entry
+from rdm.reports import jsontext
 from rdm.reports.reporting import workflow_data
 
 
@@ -51,7 +51,7 @@ def as_json(branch: str, since: date | None, entries: Sequence[Entry]) -> str:
         "flagged": sum(1 for e in entries if not e.ok),
         "commits": [e.as_json() for e in entries],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)
 
 
 def github(branch: str, since: date | None, entries: Sequence[Entry]) -> str:

@@ -24,6 +24,7 @@ from rdm.decisions.calendar import (
     format_instant,
     open_periods,
 )
+from rdm.model.problems import visible
 from rdm.reports import jsontext
 
 # The RDMs of each window (by its scheduled date): (id, priority) pairs.
@@ -186,6 +187,13 @@ def _ics_time(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def _ics_text(text: str) -> str:
+    """A value as iCalendar TEXT can hold it: line breaks as the one it has (`\\n`,
+    which icalendar escapes), and every other control shown as an escape (RFC 5545
+    TSAFE-CHAR has no control character), as rdm shows it everywhere."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def schedule_ics(schedule: Schedule, stamp: datetime, rdms: WindowRdms | None = None) -> str:
     """An RFC 5545 calendar: one event per window and per meeting that takes
     place (cancelled and holiday-skipped ones are left out), times in the
@@ -220,10 +228,10 @@ def schedule_ics(schedule: Schedule, stamp: datetime, rdms: WindowRdms | None = 
                 summary += " (remanejada / moved)"
             if entry.freezes:
                 summary += " (fora do congelamento / outside the freeze)"
-            event.add("summary", summary)
+            event.add("summary", _ics_text(summary))
             notes = _notes(entry, rdms)
             if notes:
-                event.add("description", "\n".join(notes))
+                event.add("description", "\n".join(_ics_text(note) for note in notes))
             event.add("categories", [str(entry.kind)])
             event.add("transp", "OPAQUE")
             cal.add_component(event)
@@ -234,10 +242,12 @@ def schedule_ics(schedule: Schedule, stamp: datetime, rdms: WindowRdms | None = 
 
 # Where a line starts for some reader of the output (a CI log cuts at \r and \n,
 # others at \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 as well), then a CI
-# runner's workflow command (`::error …`, `##[…]`) after any whitespace.
+# runner's workflow command (`::error …`) after any whitespace.
 _COMMAND_AT_LINE_START = re.compile(
-    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::|##\\[)"
+    "(?:^|(?<=[\v\f\x1c\x1d\x1e\x85\u2028\u2029]))\\s*(::)"
 )
+# The runner's legacy form (`##[add-mask]…`) is a command anywhere in a line.
+_LEGACY_COMMAND = re.compile(r"##(?=\[)")
 
 
 def _refold(text: str) -> str:
@@ -245,14 +255,16 @@ def _refold(text: str) -> str:
 
     iCalendar folds long lines with CRLF + one space, so a holiday name or a
     reason can land `::error::…` at the start of a physical line (or right after
-    a U+2028 in a value). Folding once more after the first character of the
-    command keeps the unfolded value byte for byte, and no line of the output
-    starts with `::` or `##[` for any reader.
+    a U+2028 in a value), and any value can hold the legacy `##[…]`, which the
+    runner reads anywhere in a line. Folding once more after the first `:` of
+    the one, and between `##` and `[` of the other, keeps the unfolded value
+    byte for byte, and no line of the output is a command for any reader.
     """
     out: list[str] = []
     for line in text.split("\r\n"):
-        for match in reversed(list(_COMMAND_AT_LINE_START.finditer(line))):
-            cut = match.start(1) + 1
+        cuts = {match.start(1) + 1 for match in _COMMAND_AT_LINE_START.finditer(line)}
+        cuts |= {match.end() for match in _LEGACY_COMMAND.finditer(line)}
+        for cut in sorted(cuts, reverse=True):
             line = f"{line[:cut]}\r\n {line[cut:]}"
         out.append(line)
     return "\r\n".join(out)

@@ -14,7 +14,6 @@ Pure: builds and prints from values the command read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -23,6 +22,7 @@ from rdm.decisions import calendar
 from rdm.i18n import N_, _
 from rdm.model.rdms import Rdm
 from rdm.model.records import Capacity, ExecutionRecord, Outcome, TopologyOutcome, record_json
+from rdm.reports import jsontext
 from rdm.reports.review_report import type_label
 from rdm.reports.rollout_report import topology_outcome_label
 
@@ -184,4 +184,4 @@ def as_json(chains: Sequence[Chain], org: str | None = None) -> str:
             for chain in chains
         ],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return jsontext.dumps(body, indent=2)

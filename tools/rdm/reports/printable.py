@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 
 # C0 and C1 controls, DEL, and the Unicode formatting characters that reorder or
-# hide text: bidi embeddings/overrides/isolates and marks, zero-width joiners and
-# spaces, the line and paragraph separators.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# hide text: bidi embeddings/overrides/isolates and marks (the Arabic letter mark
+# too, as `rdm.model.problems.visible` shows it), zero-width joiners and spaces,
+# the line and paragraph separators.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # The same but the tab, for a line that is shown as a line (a log line: a Java stack
 # trace is indented with tabs, and a tab moves the cursor, nothing more).
 _UNSAFE_BUT_TAB = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rdm.model.problems import Level, Problem
+from rdm.model.problems import Level, Problem, visible
 from rdm.reports import jsontext
 
 
@@ -77,15 +77,15 @@ def as_json(problems: Sequence[Problem], files: int, rdms: Sequence[RdmSummary] 
 
 # Line breaks other than \r and \n, which GitHub's encoding does not cover: some
 # readers of a log end a line there, so they are written as escapes, as text.
-_OTHER_BREAKS = str.maketrans(
-    {ch: f"\\u{ord(ch):04x}" for ch in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
-)
+_OTHER_BREAKS = str.maketrans({ch: f"\\u{ord(ch):04x}" for ch in "\u2028\u2029"})
 
 
 def _escape_data(value: str) -> str:
     # GitHub's workflow-command encoding: these characters would end the message.
     escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return escaped.translate(_OTHER_BREAKS)
+    # Other controls (\v, U+0085, ESC…) as visible escapes: the log is read on a
+    # terminal too, and this line goes out as it is.
+    return visible(escaped).translate(_OTHER_BREAKS)
 
 
 def _escape_property(value: str) -> str:

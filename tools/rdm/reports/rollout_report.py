@@ -11,7 +11,6 @@ events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -20,6 +19,7 @@ from rdm.decisions import calendar
 from rdm.decisions.gate import Gate
 from rdm.i18n import N_, _, pgettext
 from rdm.operations.rollout import Kind, RdmRun, Report
+from rdm.reports import jsontext
 from rdm.reports.review_report import type_label
 
 _KIND_WORDS = {
@@ -84,10 +84,8 @@ def event_text(kind: str, fields: Mapping[str, Any]) -> str:
 
 def event_json(kind: str, fields: Mapping[str, Any], at: datetime) -> str:
     """One progress event as a JSON line (CI logs, and anything reading them)."""
-    return json.dumps(
-        {"event": kind, "at": at.isoformat(timespec="seconds"), **fields},
-        ensure_ascii=False,
-        sort_keys=True,
+    return jsontext.dumps(
+        {"event": kind, "at": at.isoformat(timespec="seconds"), **fields}, sort_keys=True
     )
 
 
@@ -282,4 +280,4 @@ def gate_text(decision: Gate) -> str:
 
 
 def gate_json(decision: Gate) -> str:
-    return json.dumps(decision.as_json(), ensure_ascii=False)
+    return jsontext.dumps(decision.as_json())
