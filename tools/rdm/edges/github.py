@@ -37,7 +37,6 @@ bodies in errors are cut short.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -58,6 +57,7 @@ from rdm.decisions.approvals import (
 )
 from rdm.decisions.comments import IssueComment
 from rdm.decisions.lifecycle import PullFacts
+from rdm.edges.loopback import is_loopback
 from rdm.model.problems import ExternalError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -109,21 +109,13 @@ def api_origin(api_url: str) -> Origin:
             f"GITHUB_API_URL must not carry a user or password ({shown}): "
             "the token goes in GITHUB_TOKEN"
         )
-    if scheme == "http" and not _is_loopback(host):
+    if scheme == "http" and not is_loopback(host):
         raise UsageError(
             f"GITHUB_API_URL must be https:// ({shown} is plain http); plain http is "
             "accepted only on a loopback address (127.0.0.1, ::1, localhost), for tests"
         )
     return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _origin_of(url: str) -> Origin | None:

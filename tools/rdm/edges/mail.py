@@ -23,7 +23,6 @@ so that no machine name leaks into it.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from rdm.edges.loopback import is_loopback
 from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
@@ -117,14 +117,6 @@ def parse_smtp_url(text: str) -> SmtpUrl:
             )
     return url
 
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

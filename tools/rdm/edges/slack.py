@@ -27,7 +27,6 @@ channel nor forge a link. The sleep is injected so tests never sleep.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from rdm.edges.loopback import is_loopback
 from rdm.model.problems import ExternalError, UsageError
 
 ENV = "RDM_SLACK_WEBHOOK"
@@ -58,14 +58,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def check_url(url: str) -> str:
     """The host the webhook posts to; a `UsageError` (never quoting the URL) when unsafe."""
@@ -77,7 +69,7 @@ def check_url(url: str) -> str:
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         raise UsageError(f"{_NAME} must not carry a user, a password, a query or a fragment")
-    if _is_loopback(host) and scheme in ("http", "https"):
+    if is_loopback(host) and scheme in ("http", "https"):
         return host  # a local server: tests and the demo
     if scheme != "https" or host != SLACK_HOST or port not in (None, 443):
         raise UsageError(

@@ -29,7 +29,6 @@ The sleep and the clock are injected so tests never sleep.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -40,6 +39,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import requests
 
 from rdm.decisions.monitors import HTTP_TYPE, Existing
+from rdm.edges.loopback import is_loopback
 from rdm.i18n import _
 from rdm.model.problems import ExternalError, UsageError
 
@@ -69,7 +69,7 @@ def check_api_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return url.rstrip("/")
-    if parts.scheme == "http" and _loopback(host):
+    if parts.scheme == "http" and is_loopback(host):
         return url.rstrip("/")
     raise UsageError(
         _(
@@ -78,14 +78,6 @@ def check_api_url(url: str) -> str:
         ).format(var=ENV_URL, scheme=parts.scheme or _("nothing"), host=host)
     )
 
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
