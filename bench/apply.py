@@ -420,6 +420,10 @@ class CallCounter:
         self._count(f"list {kind[1]}")
         return self.inner.list(kind, namespace=namespace, selector=selector)
 
+    def watch(self, kind: Any, **options: Any) -> Any:
+        self._count(f"watch {kind[1]}")
+        return self.inner.watch(kind, **options)
+
     def apply(self, body: Mapping[str, Any], **options: Any) -> Any:
         what = "dry-run" if options.get("dry_run") else "apply"
         self._count(

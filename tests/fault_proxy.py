@@ -23,6 +23,9 @@ callable) picks a `Fault` or None (pass through):
   `Fault("drip", delay=s)`: a 200 text answer of one line every `delay` seconds
   that never ends. Both stop when the client closes the connection.
 
+A watch (`watch=true`) passed through is streamed as the server sends it; the
+faults above apply to it as to any request.
+
 `RandomFaults(rate, seed)` picks among them at random: the fault run of
 issue 10 (100 applies) builds on it. `injected` counts what was done.
 """
@@ -197,6 +200,9 @@ class FaultProxy:
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
+        if "watch=true" in handler.path and (fault is None or fault.kind == "slow"):
+            self._stream(handler, body)
+            return
         status, headers, payload = self._forward(handler, body)
         if fault is not None and fault.kind == "drop-after":
             handler.close_connection = True
@@ -214,6 +220,31 @@ class FaultProxy:
             handler.wfile.write(payload)
         except OSError:
             handler.close_connection = True  # the client gave up (a slow answer)
+
+    def _stream(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
+        """A watch passed through as it streams (chunk by chunk, not read to its end
+        first), until the server ends it or the client leaves."""
+        connection = http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=60
+        )
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
+            connection.request(handler.command, handler.path, body=body, headers=headers)
+            response = connection.getresponse()
+            handler.send_response(response.status)
+            for name, value in response.getheaders():
+                if name.lower() not in _HOP and name.lower() != "content-length":
+                    handler.send_header(name, value)
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            while chunk := response.read1(65536):
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                handler.wfile.flush()
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            handler.close_connection = True  # the client left (a watch it closed)
+        finally:
+            connection.close()
 
     def _forward(
         self, handler: BaseHTTPRequestHandler, body: bytes | None

@@ -465,13 +465,14 @@ def test_restart_waits_for_health_and_respects_the_window(
 # ---------------------------------------------------------------- many at once
 
 
-class DeploymentLists:
-    """The cluster, counting the LISTs of Deployments made in each namespace (the
-    health polls among them); every other call passes straight through."""
+class HealthLooks:
+    """The cluster, counting the watches (and LISTs) of Deployments made in each
+    namespace: the health waits; every other call passes straight through."""
 
     def __init__(self, inner: KubeCluster) -> None:
         self.inner = inner
         self.counts: Counter[str] = Counter()
+        self.watches: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def list(self, kind: Any, *, namespace: str | None = None, selector: str = "") -> Any:
@@ -479,6 +480,13 @@ class DeploymentLists:
             with self._lock:
                 self.counts[namespace] += 1
         return self.inner.list(kind, namespace=namespace, selector=selector)
+
+    def watch(self, kind: Any, *, namespace: str | None = None, **options: Any) -> Any:
+        if kind == DEPLOYMENT and namespace is not None:
+            with self._lock:
+                self.counts[namespace] += 1
+                self.watches[namespace] += 1
+        return self.inner.watch(kind, namespace=namespace, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -492,20 +500,21 @@ def test_topologies_in_parallel_each_with_its_result(
     for org in orgs:
         topology_repo(tmp_path, org)
     plans = [plan_of(repo, org) for org in orgs]
-    tally = DeploymentLists(kube)
+    tally = HealthLooks(kube)
     results = apply_topologies(
         tally, plans, settings=settings(), concurrency=3, clock=now, sleep=sleep
     )
     assert [(r.org_id, r.outcome) for r in results] == [(o, Outcome.APPLIED) for o in orgs]
     waves_with_deployments = len({wave(o) for o in plans[0].objects if o["kind"] == "Deployment"})
     for result in results:
-        # Each health poll is one LIST of the Deployments, and how many polls a wave
-        # takes depends on how fast the pods come up (the machine's load), so they are
-        # counted apart: at least one per wave. Everything else (snapshot, lock,
-        # record) is a small constant on top of one apply per object.
-        lists = tally.counts[result.org_id]
-        assert lists >= waves_with_deployments
-        assert 34 < result.requests - lists < 34 + 20, (result.requests, lists)
+        # Each wave's health wait is one watch of the Deployments (another after each
+        # few seconds a wave lasts, a LIST after a failed one), so how many depends on
+        # how fast the pods come up (the machine's load): they are counted apart, at
+        # least one watch per wave. Everything else (snapshot, lock, record) is a
+        # small constant on top of one apply per object.
+        looks = tally.counts[result.org_id]
+        assert tally.watches[result.org_id] >= waves_with_deployments
+        assert 34 < result.requests - looks < 34 + 20, (result.requests, looks)
     eventually(
         "the three topologies",
         lambda: all(verify_state(kube, plan, None).state == "target" for plan in plans),

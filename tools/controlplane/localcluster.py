@@ -68,6 +68,14 @@ DEFAULT_STATE_DIR = ROOT / "build" / "cluster"
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 BINARIES = (*KUBE_COMMANDS, "etcd", "kwok")
 STAGES_FILE = "kwok-stages.yaml"
+
+# The controllers' and the scheduler's own client rate limits. Left at their
+# defaults (20 and 50 requests/s, per controller), the ReplicaSet controller's
+# pod creations alone cap every rollout on this cluster at a few topologies a
+# second, whoever applies them: a benchmark would measure the limit, not the
+# applier. kwok's own client has no limit, and kwokctl lifts these two the same
+# way for its clusters; a production cluster's are its operator's choice.
+CLIENT_RATE_FLAGS = ("--kube-api-qps=5000", "--kube-api-burst=10000")
 CRDS_FILE = "kwok-crds.yaml"
 # kwok's own CRDs for the pod logs it serves: a `Logs` object (namespaced, named after
 # a pod) or a `ClusterLogs` (by namespace and pod name) maps a container to a log file
@@ -1186,6 +1194,7 @@ def _start(
             f"--cluster-signing-cert-file={pki.ca_cert}",
             f"--cluster-signing-key-file={pki.ca_key}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            *CLIENT_RATE_FLAGS,
         ],
     )
     launcher.start(
@@ -1194,6 +1203,7 @@ def _start(
             f"--kubeconfig={private / 'kube-scheduler'}",
             "--leader-elect=false",
             "--secure-port=0",
+            *CLIENT_RATE_FLAGS,
         ],
     )
     for index in range(nodes):

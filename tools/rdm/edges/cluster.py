@@ -25,7 +25,14 @@ through `ApiClient.call_api` itself, to paths it knows (`model.kube.RESOURCES`):
   gets 409 AlreadyExists, which the caller must read as "maybe mine" (the
   lock does). The client library's own urllib3 retries are turned
   off so that retrying happens here only, counted and bounded.
-- pod logs (`pod_log`): the one answer that is not JSON. It is read in chunks and
+- watches (`watch`): the one answer that streams. Opened through `request`'s
+  retries; then read line by line, each line at most 4 MiB, each one a watch
+  event of the kind asked or the stream is `Unavailable`; never read past the
+  time asked for plus the read timeout, whatever the server does; a connection
+  that carried a watch is closed, never reused. A 410 (the resourceVersion is
+  too old) ends the stream quietly: the caller starts again from the current
+  state.
+- pod logs (`pod_log`): the other answer that is not JSON. It is read in chunks and
   never past the byte limit the caller gives (asked of the server with
   `limitBytes`, enforced here whatever the server sends), nor past the read
   timeout in all; names are checked before they make a path. Error answers of
@@ -52,7 +59,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,6 +102,10 @@ _LIST_PAGE = 500
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ERROR_BODY_LIMIT = 64 * 1024
 _LOG_CHUNK = 64 * 1024
+# One watch event is one object and its type on a line; etcd stores no object over
+# 1.5 MiB, so a longer line is not an event from an API server.
+_WATCH_LINE_LIMIT = 4 * 1024 * 1024
+_WATCH_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED"})
 # Names that reach a pods/log path or query (Kubernetes' own rules): a namespace and
 # a container are DNS labels, a pod a DNS subdomain.
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -189,6 +200,39 @@ def _read_log(response: Any, limit: int, seconds: float, clock: Callable[[], flo
         stream.release_conn()
     data = b"".join(chunks)
     return LogRead(data[:limit], more=len(data) > limit, late=late)
+
+
+def _lines(stream: Any, until: float, clock: Callable[[], float]) -> Iterator[bytes]:
+    """The lines of a streamed answer, each at most `_WATCH_LINE_LIMIT`, until it ends
+    or `until` (on `clock`) passes."""
+    pending = b""
+    while clock() < until:
+        chunk: bytes = stream.read1(_LOG_CHUNK)
+        if not chunk:
+            return
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+        if len(pending) > _WATCH_LINE_LIMIT:
+            raise Unavailable(f"a watch event longer than {_WATCH_LINE_LIMIT} bytes")
+
+
+def _watch_event(line: bytes, what: str) -> tuple[str, KubeObject] | None:
+    """One line of a watch: (type, object); None for a blank line or a bookmark."""
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise Unavailable(f"{what}: the stream is not JSON lines") from exc
+    if not isinstance(event, dict):
+        raise Unavailable(f"{what}: a line of the stream is not a watch event")
+    kind, found = event.get("type"), event.get("object")
+    if not isinstance(found, dict) or kind not in (*_WATCH_TYPES, "ERROR", "BOOKMARK"):
+        raise Unavailable(f"{what}: a line of the stream is not a watch event")
+    if kind == "BOOKMARK":
+        return None
+    return str(kind), found
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -534,6 +578,65 @@ class KubeCluster:
         except NotFound:
             return False
         return True
+
+    def watch(
+        self,
+        kind: tuple[str, str],
+        *,
+        namespace: str | None = None,
+        selector: str = "",
+        seconds: int,
+    ) -> Generator[tuple[str, KubeObject], None, None]:
+        """The changes to objects of a kind as they happen: (ADDED | MODIFIED | DELETED,
+        object). Without a resourceVersion the server first sends every current object
+        as ADDED (a consistent read), then each change, until `seconds` have passed.
+
+        The request is sent (and retried) when the iteration starts; closing the
+        iterator closes the connection.
+        """
+        query = {"watch": "true", "timeoutSeconds": str(max(1, seconds))}
+        if selector:
+            query["labelSelector"] = selector
+        what = f"watch {kind[1]}"
+        stream: Any = self._send(
+            "GET",
+            self._collection(kind, namespace),
+            lambda response: response.response,
+            query=query,
+            what=what,
+        )
+        # a server that ignores timeoutSeconds is not read forever
+        until = self.clock() + max(1, seconds) + self.retry.read_timeout
+        try:
+            for line in _lines(stream, until, self.clock):
+                event = _watch_event(line, what)
+                if event is None:
+                    continue
+                if event[0] == "ERROR":
+                    code = event[1].get("code")
+                    if code == 410:  # Gone: too old a resourceVersion; start again
+                        return
+                    # the Status, cut to what a message needs (any value may be hostile)
+                    status = {k: _short(str(event[1].get(k) or "")) for k in ("reason", "message")}
+                    raise self._error(
+                        code if isinstance(code, int) and 400 <= code < 600 else 500,
+                        json.dumps(status).encode(),
+                        what,
+                        {},
+                    )
+                event[1].setdefault("apiVersion", kind[0])
+                event[1].setdefault("kind", kind[1])
+                yield event
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+            raise Timeout(
+                f"{what}: nothing from {self.host} within {self.retry.read_timeout:.0f} s"
+            ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            broke = _short(str(exc))
+            raise Unavailable(f"{what}: the stream from {self.host} broke: {broke}") from exc
+        finally:
+            stream.close()  # what is left unread stays on this connection: never reuse it
+            stream.release_conn()
 
     def pod_log(
         self,

@@ -14,7 +14,7 @@ request to stop (SIGINT, SIGTERM) from the command into the workers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +35,13 @@ class Cluster(Protocol):
         self, kind: Kind, *, namespace: str | None = None, selector: str = ""
     ) -> list[KubeObject]:
         """Objects of a kind (in a namespace, or everywhere), by label selector."""
+        ...
+
+    def watch(
+        self, kind: Kind, *, namespace: str | None = None, selector: str = "", seconds: int
+    ) -> Generator[tuple[str, KubeObject], None, None]:
+        """(ADDED | MODIFIED | DELETED, object): first every current object as ADDED,
+        then each change as it happens, for at most `seconds`."""
         ...
 
     def apply(
@@ -107,6 +114,12 @@ class Counted:
     ) -> list[KubeObject]:
         self._count()
         return self.inner.list(kind, namespace=namespace, selector=selector)
+
+    def watch(
+        self, kind: Kind, *, namespace: str | None = None, selector: str = "", seconds: int
+    ) -> Generator[tuple[str, KubeObject], None, None]:
+        self._count()
+        return self.inner.watch(kind, namespace=namespace, selector=selector, seconds=seconds)
 
     def apply(
         self,
