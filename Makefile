@@ -80,7 +80,7 @@ bench-cluster: controlplane
 
 ## make bench-apply: 1,000 generated topologies applied by a kubectl loop and by rdm (concurrency
 ## 8 and 16), each on a fresh local control plane it starts itself (building it first if needed);
-## about two hours on 2 cores. Figures in docs/benchmarks.md. BENCH_APPLY_ARGS=--topologies 50 for a quick one.
+## about 45 minutes on 2 cores. Figures in docs/benchmarks.md. BENCH_APPLY_ARGS=--topologies 50 for a quick one.
 bench-apply: controlplane
 	$(BIN)/python bench/apply.py $(BENCH_APPLY_ARGS)
 
