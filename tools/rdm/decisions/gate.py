@@ -265,4 +265,3 @@ def _capacity(
         f"{format_duration(rdm.rollback_duration)} end by {calendar.format_instant(end)}, "
         "inside the window"
     ]
-
