@@ -3,8 +3,11 @@
 `rdm validate` reports these at the pull request (tests/cases/validate/*/rdm-conflict*,
 rdm-capacity*, rdm-depends-on); here the functions themselves: what an RDM
 changes, who conflicts with whom (checked against a brute-force oracle over
-generated sets of RDMs), capacity with a freeze cutting the window, and
-`fits_at` for the gate's "may it still start now".
+generated sets of RDMs), capacity with a freeze cutting the window,
+`fits_at` for the gate's "may it still start now", and `rdm-depends-on-later`:
+a dependency the rollout would first run after the RDM naming it, checked
+against a replay of generated histories through the rollout's own rules
+(`due.candidates`, `due.order`, the gate).
 """
 
 from __future__ import annotations
