@@ -15,7 +15,19 @@ Rules (rule ids as `rdm validate` reports them):
   apply time, `fits_at`: an RDM may start only when now + implementation +
   rollback ends inside the open period (the rollback must still fit).
 - ``rdm-depends-on``: every `dependsOn` id names an existing RDM, never the RDM
-  itself, in the same or an earlier window, and no chain of dependencies loops.
+  itself, and no chain of dependencies loops.
+- ``rdm-depends-on-later``: no `dependsOn` id names an RDM that the rollout
+  would first run after the RDM that names it (`due.first_run`, the rollout's
+  own rule): a normal or standard RDM of a later window; for an emergency, which
+  runs at once, one whose window is still to come; an emergency whose clients
+  are told only after the dependent has run. The rollout orders by `dependsOn`
+  only the RDMs due in one run, so the dependent would run first. From the
+  repository alone the merge of an RDM is known only for the change under
+  review (it merges from now on); an emergency merged before is taken to have
+  run when its clients were told at the earliest, and a dependency whose window
+  began before now to have run then. Only what surely runs in the wrong order is
+  flagged; a dependency that never runs (frozen, no window, clients not told)
+  has its own finding.
 
 What an RDM changes (`Change`) comes, for each target, from the first that is
 known: its `changes.workloads`; the diff of that target's topology between the
@@ -35,7 +47,10 @@ API (the gate calls these; all pure, every finding names the other RDMs):
     window_findings(changes, policy) -> list[Finding]
         both of the above, grouping by window once.
     dependency_findings(rdms: Sequence[Rdm], known_ids: Collection[str],
-                        policy: CalendarPolicy | None) -> list[Finding]
+                        policy: CalendarPolicy | None, now: datetime | None = None,
+                        pending: Collection[str] = ()) -> list[Finding]
+        `now` the instant validate judges at (None: emergencies are not judged);
+        `pending` the RDMs of the change under review (they merge from `now`).
     fits_at(rdm: Rdm, instant: datetime, policy: CalendarPolicy) -> Finding | None
         None when it fits; otherwise why not (also when no window is open).
 
@@ -53,13 +68,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from rdm.decisions import calendar
+from rdm.decisions import calendar, due
 from rdm.decisions.calendar import CalendarPolicy, Occurrence
 from rdm.decisions.standard import TopologyDiff, changed_paths, workload_environments
+from rdm.i18n import _
 from rdm.model.rdms import ChangeType, Rdm, format_duration
 from rdm.model.topologies import WORKLOADS
 
 CONFLICT, CAPACITY, DEPENDS_ON = "rdm-conflict", "rdm-capacity", "rdm-depends-on"
+DEPENDS_ON_LATER = "rdm-depends-on-later"
 # Top-level topology keys whose change reaches one workload rather than the whole topology.
 _KEY_WORKLOADS: dict[str, tuple[str, ...]] = {"database": ("protheus-dbaccess",)}
 
@@ -142,12 +159,6 @@ def plan(rdm: Rdm, diffs: Mapping[str, TopologyDiff] | None = None) -> Change:
 # ---------------------------------------------------------------- windows
 
 
-def _occurrence(rdm: Rdm, policy: CalendarPolicy) -> Occurrence | None:
-    if rdm.type is ChangeType.EMERGENCY or rdm.window is None:
-        return None
-    return calendar.window_for_date(policy, rdm.window)
-
-
 def _window_name(occurrence: Occurrence) -> str:
     return f"the window of {calendar.format_instant(occurrence.start)}"
 
@@ -156,7 +167,7 @@ def _groups(changes: Sequence[Change], policy: CalendarPolicy) -> _Groups:
     """RDMs by (window occurrence, topology): who shares a window on one client."""
     groups: dict[tuple[datetime, str], tuple[Occurrence, list[Change]]] = {}
     for change in changes:
-        occurrence = _occurrence(change.rdm, policy)
+        occurrence = due.occurrence(change.rdm, policy)
         if occurrence is None:
             continue
         start = occurrence.start.astimezone(UTC)
@@ -274,7 +285,7 @@ def conflicts(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding
 
 def _conflicts(groups: _Groups, order: _Order) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(groups.items()):
+    for (_start, org), (occurrence, members) in sorted(groups.items()):
         if len(members) < 2:
             continue
         after = order.within({c.rdm.id for c in members})
@@ -327,7 +338,7 @@ def capacity(changes: Sequence[Change], policy: CalendarPolicy) -> list[Finding]
 
 def _capacity(groups: _Groups, policy: CalendarPolicy) -> list[Finding]:
     findings: list[Finding] = []
-    for (_, org), (occurrence, members) in sorted(groups.items()):
+    for (_start, org), (occurrence, members) in sorted(groups.items()):
         unique = list({c.rdm.id: c for c in members}.values())
         if len(unique) < 2:
             continue  # one RDM alone: rdm-duration-exceeds-window says it
@@ -358,17 +369,21 @@ def _capacity(groups: _Groups, policy: CalendarPolicy) -> list[Finding]:
 
 
 def dependency_findings(
-    rdms: Sequence[Rdm], known_ids: Collection[str], policy: CalendarPolicy | None
+    rdms: Sequence[Rdm],
+    known_ids: Collection[str],
+    policy: CalendarPolicy | None,
+    now: datetime | None = None,
+    pending: Collection[str] = (),
 ) -> list[Finding]:
-    """`dependsOn` names existing RDMs of the same or an earlier window, without loops."""
+    """`dependsOn` names existing RDMs, without loops, that run before the RDM naming them."""
     by_id = {rdm.id: rdm for rdm in rdms}
     order = _Order(rdms)
     findings: list[Finding] = []
     for rdm in rdms:
-        own = _occurrence(rdm, policy) if policy is not None else None
         for index, dependency in enumerate(rdm.depends_on):
             pointer: tuple[str | int, ...] = ("dependsOn", index)
             message: str | None = None
+            rule = DEPENDS_ON
             if dependency == rdm.id:
                 message = f"{rdm.id} cannot depend on itself"
             elif dependency not in known_ids:
@@ -384,17 +399,78 @@ def dependency_findings(
                     f"{dependency} runs after {rdm.id} again (a loop of dependsOn), so neither "
                     "can run first; remove one dependency of the loop"
                 )
-            elif policy is not None and own is not None and dependency in by_id:
-                theirs = _occurrence(by_id[dependency], policy)
-                if theirs is not None and calendar.elapsed(own.start, theirs.start) > timedelta():
-                    message = (
-                        f"{dependency} runs in {_window_name(theirs)}, after this RDM's "
-                        f"({calendar.format_instant(own.start)}); an RDM it depends on must run "
-                        "in the same or an earlier window"
-                    )
+            elif policy is not None and dependency in by_id:
+                message = _runs_later(rdm, by_id[dependency], policy, now, pending)
+                rule = DEPENDS_ON_LATER
             if message is not None:
-                findings.append(Finding(rdm.id, DEPENDS_ON, message, (dependency,), pointer))
+                findings.append(Finding(rdm.id, rule, message, (dependency,), pointer))
     return findings
+
+
+def _runs_later(
+    rdm: Rdm,
+    dependency: Rdm,
+    policy: CalendarPolicy,
+    now: datetime | None,
+    pending: Collection[str],
+) -> str | None:
+    """Why `dependency` would first run after `rdm`, which names it; None when it would not.
+
+    `rdm`'s own time is the latest it can start: an emergency merges by `now` at the
+    latest (one already merged ran before), so it runs from `now` or its notice. The
+    dependency's is the earliest: its merge is `now` only when the change under review
+    brings it, otherwise unknown and earlier.
+    """
+    emergency = rdm.type is ChangeType.EMERGENCY
+    if emergency and now is None:
+        return None
+
+    def merged(item: Rdm) -> datetime | None:
+        known = now is not None and (item.id in pending or (item.id == rdm.id and emergency))
+        return now if known else None
+
+    own = due.first_run(rdm, policy, merged(rdm))
+    theirs = due.first_run(dependency, policy, merged(dependency))
+    if own is None or theirs is None or theirs <= own:
+        return None
+    window = due.occurrence(rdm, policy)
+    shown = window.start if window is not None and not emergency else own
+    fields = {
+        "dependency": dependency.id,
+        "theirs": calendar.format_instant(theirs.astimezone(policy.zone)),
+        "own": calendar.format_instant(shown.astimezone(policy.zone)),
+        "date": dependency.window.isoformat() if dependency.window else "",
+    }
+    if dependency.type is ChangeType.EMERGENCY and emergency:
+        text = _(
+            "{dependency} is an emergency that runs only once approved with its clients told, "
+            "from {theirs}, after this emergency ({own}): it would run before what it depends "
+            "on; tell the clients of {dependency} and approve it first, or remove {dependency} "
+            "from dependsOn"
+        )
+    elif dependency.type is ChangeType.EMERGENCY:
+        text = _(
+            "{dependency} is an emergency that runs only once approved with its clients told, "
+            "from {theirs}, after this RDM's window opened ({own}): this RDM runs before what "
+            "it depends on; move this RDM to a window after {theirs}, or remove {dependency} "
+            "from dependsOn"
+        )
+    elif emergency:
+        text = _(
+            "{dependency} runs in its window, from {theirs}, after this emergency, which runs "
+            "at once ({own}, once approved with its clients told): it would run before what it "
+            "depends on; bring {dependency} forward (an emergency of its own, or a window "
+            "already open), make this RDM a normal one in {dependency}'s window or a later one "
+            "(type: normal, window: {date}), or remove {dependency} from dependsOn"
+        )
+    else:
+        text = _(
+            "{dependency} runs in its window, from {theirs}, after this RDM ({own}): this RDM "
+            "would run before what it depends on; move {dependency} to this RDM's window or an "
+            "earlier one, move this RDM to {dependency}'s window or a later one (window: "
+            "{date}), or remove {dependency} from dependsOn"
+        )
+    return text.format(**fields)
 
 
 def fits_at(rdm: Rdm, instant: datetime, policy: CalendarPolicy) -> Finding | None:
@@ -426,6 +502,7 @@ __all__ = [
     "CAPACITY",
     "CONFLICT",
     "DEPENDS_ON",
+    "DEPENDS_ON_LATER",
     "Change",
     "Finding",
     "assumed_workloads",

@@ -5,7 +5,9 @@
   `EMERGENCY_HORIZON` (an emergency that did not run within a week is no
   longer applied by the schedule: `rdm apply` remains for a person). Whether a
   candidate may really run now (freeze, verdict, capacity...) is the gate's
-  question, asked for each in turn.
+  question, asked for each in turn. `first_run` joins the two into the first
+  instant an RDM may run, which `rdm validate` compares along `dependsOn`
+  (`rdm-depends-on-later`), so that the pull request and the rollout agree.
 - **Done**: per RDM, window *and merge*, from the execution records. A
   record counts for the RDM as it now stands only when it was made at the
   commit that last changed the RDM's file (or, for a rebase merge, at a later
@@ -35,10 +37,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from rdm.decisions import calendar
-from rdm.decisions.calendar import CalendarPolicy
+from rdm.decisions.calendar import CalendarPolicy, Occurrence
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome
 
@@ -77,12 +79,58 @@ def candidates(merged: Sequence[Merged], at: datetime, policy: CalendarPolicy) -
             if timedelta(0) <= age <= EMERGENCY_HORIZON:
                 found.append(item)
             continue
-        if rdm.window is None:
-            continue
-        occurrence = calendar.window_for_date(policy, rdm.window)
-        if occurrence is not None and occurrence.contains(at):
+        window = occurrence(rdm, policy)
+        if window is not None and window.contains(at):
             found.append(item)
     return found
+
+
+def occurrence(rdm: Rdm, policy: CalendarPolicy) -> Occurrence | None:
+    """The window occurrence a normal or standard RDM runs in (a moved window by either
+    of its dates); None for an emergency, or a window the calendar does not hold."""
+    if rdm.type is ChangeType.EMERGENCY or rdm.window is None:
+        return None
+    return calendar.window_for_date(policy, rdm.window)
+
+
+def first_run(
+    rdm: Rdm, policy: CalendarPolicy, merged_at: datetime | None = None
+) -> datetime | None:
+    """The first instant (UTC) the rollout may apply `rdm`; None when it never does.
+
+    What `candidates` and the gate say together: a normal or standard RDM runs in the
+    open part (outside freezes) of its window occurrence, from its merge when that
+    comes inside it, never when it comes after; an emergency runs once merged and once
+    its clients are told (`communication.notifiedAt`: the gate holds it until then),
+    within `EMERGENCY_HORIZON` of its merge.
+
+    `merged_at` None means "merged long before": for an emergency, its notice is
+    then only the earliest it can have run (None without one). `rdm validate` asks
+    this, from the repository alone, of RDMs whose merge it does not know.
+    """
+    merged = merged_at.astimezone(UTC) if merged_at is not None else None
+    if rdm.type is ChangeType.EMERGENCY:
+        notice = rdm.communication
+        if notice is None or notice.notified is not True:
+            return None
+        told = notice.notified_instant
+        if notice.notified_at is not None and told is None:
+            return None  # a notice the gate cannot read holds the emergency
+        known = [t.astimezone(UTC) for t in (merged, told) if t is not None]
+        if not known:
+            return None
+        first = max(known)
+        if merged is not None and first - merged > EMERGENCY_HORIZON:
+            return None
+        return first
+    window = occurrence(rdm, policy)
+    if window is None:
+        return None
+    for period in calendar.open_periods(window, policy.frozen):
+        start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
+        if merged is None or merged < end:
+            return start if merged is None else max(start, merged)
+    return None
 
 
 # (earlier, later): is `later` the commit `earlier` or one after it on the default

@@ -163,7 +163,7 @@ def _emergency(rdm: Rdm, at: datetime, policy: CalendarPolicy) -> list[str]:
             f"{BLOCKED}{rdm.id} is an emergency and its clients have not been told: set "
             "communication.notified to true (with the notice and notifiedAt) once they know"
         ]
-    told = _instant(notice.notified_at)
+    told = notice.notified_instant
     if notice.notified_at is not None and told is None:
         return [
             f"{BLOCKED}communication.notifiedAt {notice.notified_at!r} is not a date-time with "
@@ -265,13 +265,3 @@ def _capacity(
         f"{format_duration(rdm.rollback_duration)} end by {calendar.format_instant(end)}, "
         "inside the window"
     ]
-
-
-def _instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None and value.utcoffset() is not None else None

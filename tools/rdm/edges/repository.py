@@ -537,7 +537,10 @@ def _across(
     if repo.calendar is not None:
         for finding in conflicts.window_findings(plans, repo.calendar):
             add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule))
-    for finding in conflicts.dependency_findings(placed, repo.rdm_ids, repo.calendar):
+    found_dependencies = conflicts.dependency_findings(
+        placed, repo.rdm_ids, repo.calendar, checks.now, since.rdms
+    )
+    for finding in found_dependencies:
         add(finding.rdm_id, Located(finding.pointer, finding.message, finding.rule, key=False))
     for rdm_id, located in _undeclared(repo, since):
         add(rdm_id, located)

@@ -55,6 +55,11 @@ class Communication:
     notified_at: str | None
     message_ids: tuple[str, ...] = ()
 
+    @property
+    def notified_instant(self) -> datetime | None:
+        """`notifiedAt` as an instant; None when absent or not a date-time with an offset."""
+        return _aware(self.notified_at)
+
 
 @dataclass(frozen=True)
 class Downtime:
