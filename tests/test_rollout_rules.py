@@ -408,8 +408,9 @@ def test_a_dependency_is_met_by_its_execution_record_at_its_current_version(rdms
     ]
     # A record at a commit off the default branch's line (anyone may write a note) is no run.
     forged = executed(dep.rdm, "d" * 40)
-    assert due.unmet(dependent, [replace(dep, merge_commit="a" * 40), dependent], [forged],
-                     follows, {}) == [("RDM-2026-0201", due.Dependency.NOT_RUN)]
+    assert due.unmet(
+        dependent, [replace(dep, merge_commit="a" * 40), dependent], [forged], follows, {}
+    ) == [("RDM-2026-0201", due.Dependency.NOT_RUN)]
 
 
 @pytest.mark.parametrize(
@@ -452,9 +453,10 @@ def test_what_happened_in_this_run_wins_over_the_records(rdms):
     assert due.unmet(dependent, [dep, dependent], [], follows, {}) == [
         ("RDM-2026-0201", due.Dependency.NOT_RUN)
     ]
-    assert due.unmet(
-        dependent, [dep, dependent], [], follows, {"RDM-2026-0201": due.Dependency.MET}
-    ) == []
+    assert (
+        due.unmet(dependent, [dep, dependent], [], follows, {"RDM-2026-0201": due.Dependency.MET})
+        == []
+    )
     for state in (
         due.Dependency.FAILED,
         due.Dependency.ROLLED_BACK,
@@ -462,9 +464,9 @@ def test_what_happened_in_this_run_wins_over_the_records(rdms):
         due.Dependency.REFUSED,
         due.Dependency.HELD,
     ):
-        assert due.unmet(
-            dependent, [dep, dependent], [], follows, {"RDM-2026-0201": state}
-        ) == [("RDM-2026-0201", state)]
+        assert due.unmet(dependent, [dep, dependent], [], follows, {"RDM-2026-0201": state}) == [
+            ("RDM-2026-0201", state)
+        ]
 
 
 def test_a_dependency_that_does_not_exist_or_is_itself_is_never_met(rdms):

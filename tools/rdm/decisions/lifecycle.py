@@ -58,6 +58,7 @@ class State(enum.StrEnum):
     SCHEDULED = "scheduled"
     MISSED = "missed"
     REFUSED = "refused"
+    HELD = "held"  # merged, and held by the rollout until its dependsOn has executed
     EXECUTED = "executed"
     ROLLED_BACK = "rolled-back"
     FAILED = "failed"
@@ -74,6 +75,7 @@ LABELS: dict[State, str] = {
     State.SCHEDULED: N_("scheduled"),
     State.MISSED: N_("not executed"),
     State.REFUSED: N_("refused"),
+    State.HELD: N_("held (dependsOn)"),
     State.EXECUTED: N_("executed"),
     State.ROLLED_BACK: N_("rolled back"),
     State.FAILED: N_("failed"),
@@ -178,7 +180,8 @@ def submission(
 
 def _decisive(records: Sequence[ExecutionRecord]) -> ExecutionRecord | None:
     for record in reversed(records):
-        if record.outcome is not Outcome.REFUSED:
+        # A hold is not an end either: the next run asks again.
+        if record.outcome not in (Outcome.REFUSED, Outcome.HELD):
             return record
     return records[-1] if records else None
 
@@ -249,6 +252,9 @@ def derive(
             done = State.EXECUTED if record.outcome is Outcome.EXECUTED else State.ROLLED_BACK
             reviewed = meeting is not None and meeting.end <= now
             return status(State.REVIEWED if reviewed else done, meeting)
+        if record.outcome is Outcome.HELD:
+            over = window is not None and window.end <= now
+            return status(State.MISSED if over else State.HELD)
         return status(State.FAILED if record.outcome is Outcome.FAILED else State.REFUSED)
     merged = (pull is not None and pull.merged) or facts.git.merge_commit is not None
     if merged:
