@@ -677,3 +677,64 @@ def test_an_rdm_edited_after_it_ran_is_a_new_change_in_its_window(
         assert (code, report["rdms"]) == (0, [])
     finally:
         cluster.delete_namespace(org)
+
+
+# ---------------------------------------------------------------- dependsOn that did not run
+
+
+def depends_history(history: History, orgs: list[str]) -> dict[str, str]:
+    """RDM-0221 merged without consensus (refused at rollout); RDM-0222 depends on it;
+    RDM-0223 depends on an RDM that does not exist; RDM-0224 (P1) and RDM-0225, which
+    depends on it, both approved; RDM-0226 depends on next week's RDM-0227. Each its own
+    client. Returns the merge commits."""
+    history.seed(at(2, 9), {f"topologies/{org}.yaml": topology(org, 1) for org in orgs})
+    merges: dict[str, str] = {}
+    plan = [
+        ("RDM-2026-0221", orgs[0], {}, CM[:2], "mallory"),
+        ("RDM-2026-0222", orgs[1], {"dependsOn": ["RDM-2026-0221"]}, CM, APP),
+        ("RDM-2026-0223", orgs[2], {"dependsOn": ["RDM-2026-0999"]}, CM, APP),
+        ("RDM-2026-0224", orgs[3], {"impact": "high", "urgency": "high"}, CM, APP),
+        ("RDM-2026-0225", orgs[4], {"dependsOn": ["RDM-2026-0224"]}, CM, APP),
+        ("RDM-2026-0227", orgs[0], {"window": "2026-12-10"}, CM, APP),
+        ("RDM-2026-0226", orgs[5], {"dependsOn": ["RDM-2026-0227"]}, CM, APP),
+    ]
+    for hour, (rdm_id, org, extra, approvers, poster) in enumerate(plan):
+        path = f"topologies/{org}.yaml"
+        _, merges[rdm_id] = land(
+            history,
+            {
+                rdm_path(rdm_id): rdm(rdm_id, [org], **extra),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                )
+                if rdm_id != "RDM-2026-0227"
+                else set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+            },
+            at(27, 8 + hour),
+            approvers=approvers,
+            poster=poster,
+        )
+    return merges
+
+
+HELD = {
+    "RDM-2026-0222": "blocked: retida: depende de RDM-2026-0221 (dependsOn), que foi recusada; "
+    "a próxima execução tenta de novo",
+    "RDM-2026-0223": "blocked: retida: depende de RDM-2026-0999 (dependsOn), que não existe no "
+    "branch padrão; a próxima execução tenta de novo",
+    "RDM-2026-0226": "blocked: retida: depende de RDM-2026-0227 (dependsOn), que ainda não foi "
+    "executada; a próxima execução tenta de novo",
+}
+
+
+def test_an_rdm_whose_depends_on_did_not_run_is_held_in_a_dry_run(history, env, run_rdm):
+    depends_history(history, [f"dep-{n}" for n in range(6)])
+    report = dry_run(run_rdm, history)
+    assert outcome(report, "RDM-2026-0221")[0] == "refused"
+    for rdm_id, reason in HELD.items():
+        assert outcome(report, rdm_id) == ("held", [reason])
+    assert outcome(report, "RDM-2026-0224")[0] == "dry-run"
+    assert outcome(report, "RDM-2026-0225")[0] == "dry-run"  # after its dependency, this run
+    assert sorted(report["remaining"]) == sorted(HELD)
