@@ -729,6 +729,50 @@ HELD = {
 }
 
 
+def test_a_hold_is_shown_by_history_and_list(history, env, run_rdm):
+    """The record a hold leaves (as the rollout writes it) is what `rdm history` and
+    `rdm list` show; a later execution of the same RDM wins over it in `rdm list`."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.records import ExecutionRecord, Outcome
+
+    merges = depends_history(history, [f"dep-{n}" for n in range(6)])
+    when = at(3, 0, 5, month=12)
+    held = ExecutionRecord(
+        rdm_id="RDM-2026-0222",
+        outcome=Outcome.HELD,
+        merge_commit=merges["RDM-2026-0222"],
+        revision=merges["RDM-2026-0222"],
+        started_at=when,
+        finished_at=when,
+        estimated_duration=timedelta(minutes=30),
+        rollback_declared=timedelta(minutes=15),
+        window=date(2026, 12, 3),
+        reasons=(HELD["RDM-2026-0222"],),
+    )
+    notes.append(history.root, merges["RDM-2026-0222"], [held])
+    code, out, _ = run_rdm("history", "RDM-2026-0222", "--repo", str(history.root))
+    assert code == 0
+    lines = out.splitlines()
+    assert (
+        "  2026-12-03 00:05 -03:00  retida: uma RDM do seu dependsOn não tinha sido executada: "
+        f"sem PR em {merges['RDM-2026-0222'][:12]}, 0 s"
+    ) in lines, out
+    assert f"    {HELD['RDM-2026-0222']}" in lines, out
+    code, out, _ = run_rdm(
+        "list",
+        "--repo",
+        str(history.root),
+        "--at",
+        "2026-12-03T00:30:00-03:00",
+        "--format",
+        "json",
+    )
+    states = {r["id"]: r["state"] for r in json.loads(out)["rdms"]}
+    assert (states["RDM-2026-0222"], states["RDM-2026-0224"]) == ("held", "scheduled"), out
+
+
 def test_an_rdm_whose_depends_on_did_not_run_is_held_in_a_dry_run(history, env, run_rdm):
     depends_history(history, [f"dep-{n}" for n in range(6)])
     report = dry_run(run_rdm, history)
@@ -738,3 +782,60 @@ def test_an_rdm_whose_depends_on_did_not_run_is_held_in_a_dry_run(history, env, 
     assert outcome(report, "RDM-2026-0224")[0] == "dry-run"
     assert outcome(report, "RDM-2026-0225")[0] == "dry-run"  # after its dependency, this run
     assert sorted(report["remaining"]) == sorted(HELD)
+
+
+@pytest.mark.cluster
+def test_an_rdm_whose_depends_on_did_not_run_is_held_recorded_once_and_shown(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """Before the fix `dependsOn` only ordered the RDMs due in the same run: RDM-0222 was
+    applied although RDM-0221, which it depends on, was refused; so was RDM-0223, whose
+    dependency does not exist, and RDM-0226, whose dependency runs next week."""
+    from rdm.edges import notes
+    from rdm.model.kube import NAMESPACE
+
+    tag = secrets.token_hex(2)
+    orgs = [f"atk{tag}-d{n}" for n in range(6)]
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        merges = depends_history(history, orgs)
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0221", "refused"),
+            ("RDM-2026-0224", "executed"),  # P1
+            ("RDM-2026-0222", "held"),
+            ("RDM-2026-0223", "held"),
+            ("RDM-2026-0225", "executed"),  # its dependency ran earlier in this run
+            ("RDM-2026-0226", "held"),
+        ], report
+        for rdm_id, reason in HELD.items():
+            assert outcome(report, rdm_id)[1] == [reason]
+        assert code == 1
+        for org in (orgs[1], orgs[2], orgs[5]):
+            assert kube.get(NAMESPACE, org) is None  # held: nothing applied
+        assert kube.get(NAMESPACE, orgs[4]) is not None
+
+        def held_records(rdm_id: str) -> list[tuple[str, tuple[str, ...]]]:
+            records, errors = notes.read_all(history.root)[merges[rdm_id]]
+            assert not errors
+            return [(str(r.outcome), r.reasons) for r in records if r.rdm_id == rdm_id]
+
+        assert held_records("RDM-2026-0222") == [("held", (HELD["RDM-2026-0222"],))]
+
+        # The next run asks again, holds again, and does not pile up records.
+        code, report = rollout(run_rdm, history, "2026-12-03T00:20:00-03:00")
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0222", "held"),
+            ("RDM-2026-0223", "held"),
+            ("RDM-2026-0226", "held"),
+        ], report
+        assert code == 1
+        assert held_records("RDM-2026-0222") == [("held", (HELD["RDM-2026-0222"],))]
+
+        code, out, _ = run_rdm("history", "RDM-2026-0222", "--repo", str(history.root))
+        assert code == 0
+        assert f"    {HELD['RDM-2026-0222']}" in out.splitlines()
+    finally:
+        for org in orgs:
+            cluster.delete_namespace(org)
