@@ -77,7 +77,8 @@ def event_text(kind: str, fields: Mapping[str, Any]) -> str:
             str(r).removeprefix("blocked: ") for r in fields.get("reasons", [])[:1]
         )
     if kind == "held":
-        return f"{rdm}: held: " + "; ".join(
+        # The reasons say "held" themselves, in the team's language.
+        return f"{rdm}: " + "; ".join(
             str(r).removeprefix("blocked: ") for r in fields.get("reasons", [])
         )
     if kind == "recorded":
