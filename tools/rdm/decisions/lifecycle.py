@@ -14,9 +14,10 @@ was marked ready for review, the committee's verdict) and the execution records
 
 1. An execution record decides: its outcome, the last one that is not a refusal
    (a refusal followed by a run is the run) or a hold (the rollout held it for its
-   `dependsOn`: held while the window lasts, missed after; a run that follows wins). An executed or rolled-back change is
-   *reviewed* once the first committee meeting after it has ended: that
-   meeting's agenda carries the results to review (`rdm agenda`).
+   `dependsOn`: held while the window lasts, missed after; a run that follows
+   wins). An executed or rolled-back change is *reviewed* once the first
+   committee meeting after it has ended: that meeting's agenda carries the
+   results to review (`rdm agenda`).
 2. Merged (the PR was merged, or the file came to HEAD by a PR merge commit):
    scheduled while its window has not ended (an emergency: until the rollout
    runs it), missed after.
