@@ -9,6 +9,9 @@ work tree only (staged, never committed): RDM-2026-0044 (a draft)
 
 Notes: RDM-0041 executed in the window of 2026-12-03 (00:05-01:20, estimate
 1h30m); RDM-0043 executed 2026-12-02 09:00-09:18 with a rollback of one topology.
+
+`merge_edit` adds, on top of that, a later PR that changes an RDM already merged
+(a new version the committee approved, which the rollout runs again).
 """
 
 from __future__ import annotations
@@ -93,6 +96,47 @@ def build(root: Path, title_0041: str | None = None) -> dict[str, str]:
     notes.append(root, merge41.hexsha, [record_0041(merge41.hexsha)])
     notes.append(root, squash43.hexsha, [record_0043(squash43.hexsha)])
     return merges
+
+
+def merge_edit(
+    root: Path,
+    rdm_id: str,
+    old: str,
+    new: str,
+    number: int,
+    committed: str,
+    merged: str,
+    squash: bool = False,
+) -> str:
+    """A PR that changes `old` into `new` in `rdm_id`'s file, committed on its branch
+    at `committed` and merged at `merged` (GitHub's merge or squash subject); the
+    staged draft (RDM-0044) stays staged and out of both commits. Returns the commit
+    that brought the change to main."""
+    repo = git.Repo(root)
+    draft = "rdms/2026/RDM-2026-0044.yaml"
+    staged = any(path == draft for path, _stage in repo.index.entries)
+    if staged:
+        repo.index.remove([draft])
+    relative = f"rdms/2026/{rdm_id}.yaml"
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    repo.index.add([relative])
+    main = repo.head.commit
+    if squash:
+        commit = _commit(repo, f"Nova versão da {rdm_id} (#{number})", merged, [main])
+    else:
+        branch = _commit(repo, f"{rdm_id}: nova versão", committed, [main])
+        commit = _commit(
+            repo,
+            f"Merge pull request #{number} from saas-team/rdm-edit-{number}\n\n{rdm_id}",
+            merged,
+            [main, branch],
+        )
+    if staged:
+        repo.index.add([draft])
+    return commit.hexsha
 
 
 def record_0041(sha: str) -> ExecutionRecord:

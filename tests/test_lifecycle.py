@@ -159,6 +159,210 @@ def test_an_unreadable_note_is_reported_and_the_rest_listed(run_rdm: Run, tmp_pa
     assert "RDM-2026-0043  agendada" in out
 
 
+# ------------------------------------------------------------------ versions of an RDM
+#
+# A later approved PR that changes an RDM's file is a new version: the rollout runs it
+# again (`due.same_run`: a record counts only when made at the commit that last changed
+# the file, or after it on the first-parent line), so `rdm list` must not call it done
+# on the strength of the old version's record.
+
+EDIT_COMMITTED = "2026-12-09T09:00:00-03:00"
+EDIT_MERGED = "2026-12-09T11:00:00-03:00"
+
+
+def _listed(run_rdm: Run, repo: Path, at: str) -> dict[str, dict[str, object]]:
+    code, out, err = run_rdm("list", "--repo", str(repo), "--at", at, "--format", "json")
+    assert (code, err) == (0, "")
+    return {item["id"]: item for item in json.loads(out)["rdms"]}
+
+
+def _moved_0041(root: Path) -> dict[str, str]:
+    """The people history, then PR #15 moves RDM-0041 (run on 12-03) to the window
+    of 12-17: the committee approved a new version, which has not run."""
+    merges = people_repo.build(root)
+    merges["edit"] = people_repo.merge_edit(
+        root,
+        "RDM-2026-0041",
+        "window: 2026-12-03",
+        "window: 2026-12-17",
+        15,
+        EDIT_COMMITTED,
+        EDIT_MERGED,
+    )
+    return merges
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("moved") / "repo"
+    return root, _moved_0041(root)
+
+
+def test_an_rdm_changed_by_a_later_merge_is_scheduled_again(
+    run_rdm: Run, moved: tuple[Path, dict[str, str]]
+) -> None:
+    root, merges = moved
+    item = _listed(run_rdm, root, "2026-12-09T12:00:00-03:00")["RDM-2026-0041"]
+    assert (item["state"], item["window"], item["record"]) == ("scheduled", "2026-12-17", None)
+    assert item["version"] == merges["edit"]
+    assert item["earlierRecord"] == {
+        "outcome": "executed",
+        "startedAt": "2026-12-03T00:05:00-03:00",
+        "finishedAt": "2026-12-03T01:20:00-03:00",
+        "mergeCommit": merges["RDM-2026-0041"],
+    }
+
+
+def test_an_rdm_changed_by_a_later_merge_says_an_earlier_version_ran(
+    run_rdm: Run, moved: tuple[Path, dict[str, str]]
+) -> None:
+    root, merges = moved
+    code, out, err = run_rdm("list", "--repo", str(root), "--at", "2026-12-09T12:00:00-03:00")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    start = lines.index(
+        "RDM-2026-0041  agendada   P3          2026-12-17  grupo-alvorada, hospital-santa-luzia"
+    )
+    assert lines[start + 2] == (
+        "    uma versão anterior foi executada de 2026-12-03 00:05 -03:00 a 2026-12-03 01:20 "
+        f"-03:00 (merge {merges['RDM-2026-0041'][:12]}); esta versão (merge "
+        f"{merges['edit'][:12]}) ainda não rodou"
+    )
+    assert lines[start + 3].startswith("RDM-2026-0042")
+
+
+def test_before_the_later_merge_the_old_version_was_the_one_that_ran(
+    run_rdm: Run, moved: tuple[Path, dict[str, str]]
+) -> None:
+    # --at replays: until PR #15 was merged, the version on main was the one that ran.
+    root, merges = moved
+    item = _listed(run_rdm, root, "2026-12-09T10:59:59-03:00")["RDM-2026-0041"]
+    assert (item["state"], item["version"]) == ("reviewed", merges["RDM-2026-0041"])
+    assert item["record"]["mergeCommit"] == merges["RDM-2026-0041"]  # type: ignore[index]
+
+
+def test_the_new_version_runs_in_its_window(run_rdm: Run, tmp_path: Path) -> None:
+    import dataclasses
+
+    from rdm.edges import notes
+
+    root = tmp_path / "repo"
+    merges = _moved_0041(root)
+    old = people_repo.record_0041(merges["edit"])
+    start = T("2026-12-17T00:05:00-03:00")
+    ran = dataclasses.replace(
+        old,
+        pr=15,
+        window=T("2026-12-17T00:00:00-03:00").date(),
+        started_at=start,
+        finished_at=start + timedelta(minutes=50),
+        topologies=(),
+    )
+    notes.append(root, merges["edit"], [ran])
+    assert _listed(run_rdm, root, "2026-12-16T12:00:00-03:00")["RDM-2026-0041"]["state"] == (
+        "scheduled"
+    )
+    item = _listed(run_rdm, root, "2026-12-17T12:00:00-03:00")["RDM-2026-0041"]
+    assert (item["state"], item["record"]["mergeCommit"]) == (  # type: ignore[index]
+        "executed",
+        merges["edit"],
+    )
+
+
+def test_an_emergency_changed_by_a_later_squash_runs_again_and_the_others_stand(
+    run_rdm: Run, tmp_path: Path
+) -> None:
+    # No window to tell the versions apart: only the merge commit does.
+    root = tmp_path / "repo"
+    merges = people_repo.build(root)
+    edit = people_repo.merge_edit(
+        root,
+        "RDM-2026-0043",
+        "Troca de imagem do TSS apenas",
+        "Troca de imagem do TSS e da cadeia de certificados",
+        16,
+        EDIT_COMMITTED,
+        EDIT_MERGED,
+        squash=True,
+    )
+    items = _listed(run_rdm, root, "2026-12-09T12:00:00-03:00")
+    emergency = items["RDM-2026-0043"]
+    assert (emergency["state"], emergency["version"], emergency["record"]) == (
+        "scheduled",
+        edit,
+        None,
+    )
+    assert emergency["earlierRecord"]["outcome"] == "rolled-back"  # type: ignore[index]
+    # RDM-0041, not changed since its run, is still what its record says
+    assert items["RDM-2026-0041"]["state"] == "reviewed"
+    assert items["RDM-2026-0041"]["version"] == merges["RDM-2026-0041"]
+    assert items["RDM-2026-0041"]["earlierRecord"] is None
+
+
+def _forged(root: Path, merges: dict[str, str], which: str) -> str:
+    """A commit a record of RDM-0041's new version may name without being a run of it."""
+    import git
+
+    repo = git.Repo(root)
+    edit = repo.commit(merges["edit"])
+    return {
+        # the PR's own commit: in the clone, not on main's first-parent line
+        "pr-branch": edit.parents[1].hexsha,
+        # on the line, but before the file existed
+        "before-the-rdm": repo.commit(merges["RDM-2026-0041"]).parents[0].hexsha,
+        # nowhere in the clone
+        "unknown": "f" * 40,
+        # another RDM's merge, on the line but before this version
+        "another-rdm": merges["RDM-2026-0043"],
+    }[which]
+
+
+@pytest.mark.parametrize("which", ["pr-branch", "before-the-rdm", "unknown", "another-rdm"])
+def test_a_record_on_a_commit_that_is_not_the_version_does_not_count(
+    run_rdm: Run, tmp_path: Path, which: str
+) -> None:
+    import dataclasses
+
+    from rdm.edges import notes
+
+    root = tmp_path / "repo"
+    merges = _moved_0041(root)
+    commit = _forged(root, merges, which)
+    start = T("2026-12-09T11:30:00-03:00")
+    forged = dataclasses.replace(
+        people_repo.record_0041(commit),
+        window=T("2026-12-17T00:00:00-03:00").date(),
+        started_at=start,
+        finished_at=start + timedelta(minutes=10),
+    )
+    notes.append(root, merges["edit"], [forged])
+    item = _listed(run_rdm, root, "2026-12-09T12:00:00-03:00")["RDM-2026-0041"]
+    assert (item["state"], item["record"]) == ("scheduled", None)
+    # and it is no earlier version either: the one that ran is still the one shown
+    assert item["earlierRecord"]["mergeCommit"] == merges["RDM-2026-0041"]  # type: ignore[index]
+
+
+def test_a_record_of_the_new_version_for_another_window_does_not_count(
+    run_rdm: Run, tmp_path: Path
+) -> None:
+    # Made at the right commit, but for the old window: not a run of this version.
+    import dataclasses
+
+    from rdm.edges import notes
+
+    root = tmp_path / "repo"
+    merges = _moved_0041(root)
+    start = T("2026-12-09T11:30:00-03:00")
+    stale = dataclasses.replace(
+        people_repo.record_0041(merges["edit"]),
+        started_at=start,
+        finished_at=start + timedelta(minutes=10),
+    )
+    notes.append(root, merges["edit"], [stale])
+    item = _listed(run_rdm, root, "2026-12-09T12:00:00-03:00")["RDM-2026-0041"]
+    assert (item["state"], item["record"]) == ("scheduled", None)
+
+
 # ------------------------------------------------------------------ pure rules
 
 
