@@ -11,10 +11,10 @@ import pytest
 
 import people_repo
 from conftest import ROOT
-from rdm.decisions import calendar, lifecycle
-from rdm.decisions.lifecycle import Facts, GitFacts, PullFacts, State
+from rdm.decisions import calendar, due, lifecycle
+from rdm.decisions.lifecycle import Change, Facts, GitFacts, PullFacts, State
 from rdm.edges.repository import load_work_tree
-from rdm.model.records import Outcome
+from rdm.model.records import ExecutionRecord, Outcome
 
 Run = Callable[..., tuple[int, str, str]]
 T = datetime.fromisoformat
@@ -312,14 +312,24 @@ def _forged(root: Path, merges: dict[str, str], which: str) -> str:
         "before-the-rdm": repo.commit(merges["RDM-2026-0041"]).parents[0].hexsha,
         # nowhere in the clone
         "unknown": "f" * 40,
-        # another RDM's merge, on the line but before this version
+        # another RDM's merge, on the line after the old version and before this one
         "another-rdm": merges["RDM-2026-0043"],
     }[which]
 
 
-@pytest.mark.parametrize("which", ["pr-branch", "before-the-rdm", "unknown", "another-rdm"])
+@pytest.mark.parametrize(
+    ("which", "earlier"),
+    [
+        ("pr-branch", "RDM-2026-0041"),
+        ("before-the-rdm", "RDM-2026-0041"),
+        ("unknown", "RDM-2026-0041"),
+        # as far as the line tells, a run of the old version (a rebase merge records
+        # on its last commit): the last thing the old version did, but not this one's
+        ("another-rdm", "RDM-2026-0043"),
+    ],
+)
 def test_a_record_on_a_commit_that_is_not_the_version_does_not_count(
-    run_rdm: Run, tmp_path: Path, which: str
+    run_rdm: Run, tmp_path: Path, which: str, earlier: str
 ) -> None:
     import dataclasses
 
@@ -338,8 +348,7 @@ def test_a_record_on_a_commit_that_is_not_the_version_does_not_count(
     notes.append(root, merges["edit"], [forged])
     item = _listed(run_rdm, root, "2026-12-09T12:00:00-03:00")["RDM-2026-0041"]
     assert (item["state"], item["record"]) == ("scheduled", None)
-    # and it is no earlier version either: the one that ran is still the one shown
-    assert item["earlierRecord"]["mergeCommit"] == merges["RDM-2026-0041"]  # type: ignore[index]
+    assert item["earlierRecord"]["mergeCommit"] == merges[earlier]  # type: ignore[index]
 
 
 def test_a_record_of_the_new_version_for_another_window_does_not_count(
@@ -387,6 +396,16 @@ def _pull(**changes: object) -> PullFacts:
 
 NOW = T("2026-12-08T12:00:00-03:00")
 LATER = T("2026-12-11T12:00:00-03:00")
+MERGE = "a" * 40  # the commit test_records.record's records name
+# HEAD's first-parent line: the merge of RDM-0042, then one more commit
+LINE = due.follows_along(["b" * 40, MERGE])
+MERGED = GitFacts(
+    committed=True,
+    merge_commit=MERGE,
+    merged_at=T("2026-12-01T17:00:00-03:00"),
+    pr=7,
+    changes=(Change(MERGE, T("2026-12-01T17:00:00-03:00")),),
+)
 
 
 @pytest.mark.parametrize(
@@ -408,18 +427,17 @@ LATER = T("2026-12-11T12:00:00-03:00")
     ],
 )
 def test_state_rules(policy: calendar.CalendarPolicy, facts: Facts, state: State) -> None:
-    assert lifecycle.derive(facts, policy, "P2", NOW).state is state
+    assert lifecycle.derive(facts, policy, "P2", NOW, LINE).state is state
 
 
 def test_merged_and_window_over_without_record_is_missed(policy: calendar.CalendarPolicy) -> None:
     facts = _facts(pull=_pull(merged=True, open=False))
     assert (
-        lifecycle.derive(facts, policy, "P2", T("2026-12-10T05:59:59-03:00")).state
+        lifecycle.derive(facts, policy, "P2", T("2026-12-10T05:59:59-03:00"), LINE).state
         is State.SCHEDULED
     )
-    assert (
-        lifecycle.derive(facts, policy, "P2", T("2026-12-10T06:00:00-03:00")).state is State.MISSED
-    )
+    over = lifecycle.derive(facts, policy, "P2", T("2026-12-10T06:00:00-03:00"), LINE)
+    assert over.state is State.MISSED
 
 
 @pytest.mark.parametrize(
@@ -433,7 +451,7 @@ def test_merged_and_window_over_without_record_is_missed(policy: calendar.Calend
 def test_ready_for_review_decides_the_deadline(
     policy: calendar.CalendarPolicy, ready: str, in_time: bool
 ) -> None:
-    status = lifecycle.derive(_facts(pull=_pull(ready_at=T(ready))), policy, "P2", NOW)
+    status = lifecycle.derive(_facts(pull=_pull(ready_at=T(ready))), policy, "P2", NOW, LINE)
     assert status.submission is not None
     assert (status.submission.source, status.submission.in_time) == ("ready-for-review", in_time)
     expected = None if in_time else T("2026-12-17T00:00:00-03:00")
@@ -451,11 +469,39 @@ def test_a_refusal_then_a_run_is_the_run(policy: calendar.CalendarPolicy) -> Non
         started_at=refused.started_at + timedelta(hours=1),
         finished_at=refused.started_at + timedelta(hours=2),
     )
-    assert lifecycle.derive(_facts(records=(refused,)), policy, "P2", LATER).state is State.REFUSED
-    status = lifecycle.derive(_facts(records=(refused, ran)), policy, "P2", LATER)
+    def derive(*records: ExecutionRecord) -> lifecycle.Status:
+        return lifecycle.derive(_facts(git=MERGED, records=records), policy, "P2", LATER, LINE)
+
+    assert derive(refused).state is State.REFUSED
+    status = derive(refused, ran)
     assert (status.state, status.record) == (State.EXECUTED, ran)
     failed = record(rdm_id="RDM-2026-0042", outcome=Outcome.FAILED)
-    assert lifecycle.derive(_facts(records=(failed,)), policy, "P2", LATER).state is State.FAILED
+    assert derive(failed).state is State.FAILED
+
+
+def test_records_count_only_at_or_after_the_version_on_the_line(
+    policy: calendar.CalendarPolicy,
+) -> None:
+    from test_records import record
+
+    def derive(merge_commit: str) -> lifecycle.Status:
+        ran = record(rdm_id="RDM-2026-0042", outcome=Outcome.EXECUTED, merge_commit=merge_commit)
+        return lifecycle.derive(_facts(git=MERGED, records=(ran,)), policy, "P2", LATER, LINE)
+
+    # the merge itself, and a later commit of the line (a rebase merge records on its last)
+    assert derive(MERGE).state is State.EXECUTED
+    assert derive("b" * 40).state is State.EXECUTED
+    # a commit off the line: no run of it, nor of an earlier version (its window is over)
+    status = derive("c" * 40)
+    assert (status.state, status.record, status.earlier, status.runs) == (
+        State.MISSED,
+        None,
+        None,
+        (),
+    )
+    # an RDM not on the line (no version): no record is a run of it
+    unmerged = _facts(pull=_pull(), records=(record(rdm_id="RDM-2026-0042"),))
+    assert lifecycle.derive(unmerged, policy, "P2", LATER, LINE).state is State.SUBMITTED
 
 
 def test_github_ready_for_review_and_verdict(
