@@ -174,6 +174,15 @@ class Status:
     def rdm(self) -> Rdm:
         return self.facts.rdm
 
+    @property
+    def ran(self) -> ExecutionRecord | None:
+        """The run a committee meeting reviews: this version's, else an earlier
+        version's (what ran is reviewed whatever version the file holds now)."""
+        for record in (self.record, self.earlier):
+            if record is not None and record.outcome is not Outcome.REFUSED:
+                return record
+        return None
+
 
 def submission(
     facts: Facts, policy: calendar.CalendarPolicy | None, window: calendar.Occurrence | None

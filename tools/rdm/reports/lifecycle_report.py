@@ -33,6 +33,11 @@ def state_label(state: State) -> str:
     return _(LABELS[state])
 
 
+def outcome_label(outcome: object) -> str:
+    """An execution record's outcome as people read it (the state it leads to)."""
+    return state_label(_record_state(outcome))
+
+
 def instant(value: datetime, policy: calendar.CalendarPolicy | None = None) -> str:
     return calendar.format_instant(policy.local(value) if policy is not None else value)
 
@@ -179,7 +184,7 @@ def _details(status: Status, policy: calendar.CalendarPolicy | None) -> list[str
     if record is not None:
         found.append(
             _("{outcome} from {start} to {end} (estimate {estimate}, took {took})").format(
-                outcome=state_label(_record_state(record.outcome)),
+                outcome=outcome_label(record.outcome),
                 start=instant(record.started_at, policy),
                 end=instant(record.finished_at, policy),
                 estimate=format_duration(record.estimated_duration),
@@ -193,7 +198,7 @@ def _details(status: Status, policy: calendar.CalendarPolicy | None) -> list[str
                 "an earlier version was {outcome} from {start} to {end} (merge {earlier}); "
                 "this version (merge {version}) has not run yet"
             ).format(
-                outcome=state_label(_record_state(earlier.outcome)),
+                outcome=outcome_label(earlier.outcome),
                 start=instant(earlier.started_at, policy),
                 end=instant(earlier.finished_at, policy),
                 earlier=earlier.merge_commit[:12],
