@@ -216,19 +216,20 @@ def test_an_rdm_changed_by_a_later_merge_is_scheduled_again(
 def test_an_rdm_changed_by_a_later_merge_says_an_earlier_version_ran(
     run_rdm: Run, moved: tuple[Path, dict[str, str]]
 ) -> None:
-    root, merges = moved
+    root, _ = moved
     code, out, err = run_rdm("list", "--repo", str(root), "--at", "2026-12-09T12:00:00-03:00")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     start = lines.index(
         "RDM-2026-0041  agendada   P3          2026-12-17  grupo-alvorada, hospital-santa-luzia"
     )
-    assert lines[start + 2] == (
+    assert lines[start + 1 : start + 4] == [
+        "    submetida em 2026-11-24 09:00 -03:00 (commit que a adicionou); no prazo da "
+        "reunião de 2026-12-15",
         "    uma versão anterior foi executada de 2026-12-03 00:05 -03:00 a 2026-12-03 01:20 "
-        f"-03:00 (merge {merges['RDM-2026-0041'][:12]}); esta versão (merge "
-        f"{merges['edit'][:12]}) ainda não rodou"
-    )
-    assert lines[start + 3].startswith("RDM-2026-0042")
+        "-03:00; esta versão ainda não rodou",
+        "RDM-2026-0042  submetida  P2          2026-12-10  metalurgica-sao-jorge",
+    ]
 
 
 def test_before_the_later_merge_the_old_version_was_the_one_that_ran(

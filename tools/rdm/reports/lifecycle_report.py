@@ -192,17 +192,16 @@ def _details(status: Status, policy: calendar.CalendarPolicy | None) -> list[str
             )
         )
     earlier = status.earlier
-    if record is None and earlier is not None and status.version is not None:
+    if record is None and earlier is not None:
+        # The commits are in the JSON (version, earlierRecord) and in `rdm history`.
         found.append(
             _(
-                "an earlier version was {outcome} from {start} to {end} (merge {earlier}); "
-                "this version (merge {version}) has not run yet"
+                "an earlier version was {outcome} from {start} to {end}; this version has not "
+                "run yet"
             ).format(
                 outcome=outcome_label(earlier.outcome),
                 start=instant(earlier.started_at, policy),
                 end=instant(earlier.finished_at, policy),
-                earlier=earlier.merge_commit[:12],
-                version=status.version[:12],
             )
         )
     if status.state is State.REVIEWED and status.review_meeting is not None and policy:
