@@ -49,10 +49,6 @@ class Gathered:
     # HEAD's first-parent line: without git, a line of no commit, which nothing follows
     follows: due.Follows = field(default_factory=lambda: due.follows_along(()))
 
-    def records(self) -> list[ExecutionRecord]:
-        """Every usable record: those of the RDMs listed, then the orphans."""
-        return [*(r for f in self.facts for r in f.records), *self.orphans]
-
 
 # An RDM file under rdms/, whatever its name's mistake (the layout rule says which).
 _RDM_FILE = re.compile(r"(^|/)rdms/[^/]+/[^/]*\.ya?ml\Z", re.IGNORECASE)
