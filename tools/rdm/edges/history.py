@@ -1,6 +1,7 @@
-"""What git says of each RDM file: when it was added, and the merge that brought it.
+"""What git says of each RDM file: when it was added, the merge that brought it, and
+the commits that changed it since (its versions).
 
-Two `git log` calls over `rdms/`, whatever the number of RDMs:
+Three `git log` calls, whatever the number of RDMs, two of them over `rdms/`:
 
 - every commit reachable from HEAD that added an RDM file: the oldest one is
   "the commit that added the RDM" (its submission when it has no PR);
