@@ -132,8 +132,8 @@ def merge_edit(
     that brought the change to main."""
     repo = git.Repo(root)
     draft = "rdms/2026/RDM-2026-0044.yaml"
-    committed = {item.path for item in repo.head.commit.tree.traverse()}
-    staged = draft not in committed and any(path == draft for path, _ in repo.index.entries)
+    in_head = {item.path for item in repo.head.commit.tree.traverse()}
+    staged = draft not in in_head and any(path == draft for path, _ in repo.index.entries)
     if staged:
         repo.index.remove([draft])
     relative = f"rdms/2026/{rdm_id}.yaml"
