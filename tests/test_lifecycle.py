@@ -549,3 +549,86 @@ def test_github_ready_for_review_and_verdict(
     assert "PR #20: o head dddddddddddd não está no clone" in err
     assert "RDM-2026-0043: veredito da PR #14 não calculado" in err
     assert all(a == "Bearer ghs_test" for a in fake.authorizations)
+
+
+# ------------------------------------------------------------------ the rollout agrees
+
+
+def _ran(sha: str, rdm_id: str, window: str, start: str, *targets: str) -> ExecutionRecord:
+    """`rdm_id` executed at its merge commit `sha` on `targets`, as the rollout records it."""
+    import dataclasses
+
+    from rdm.model.records import TopologyOutcome, TopologyRecord
+
+    began = T(start)
+    ended = began + timedelta(minutes=20)
+    return dataclasses.replace(
+        people_repo.record_0041(sha),
+        rdm_id=rdm_id,
+        window=T(f"{window}T00:00:00-03:00").date(),
+        started_at=began,
+        finished_at=ended,
+        topologies=tuple(
+            TopologyRecord(org, TopologyOutcome.APPLIED, began, ended) for org in targets
+        ),
+    )
+
+
+def test_rdm_list_and_the_rollout_agree_on_what_is_left_to_run(
+    run_rdm: Run, tmp_path: Path, httpserver: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's history through GitHub's merges: RDM-0041 and RDM-0044 ran on
+    12-03; PR #N moves RDM-0041 to the window of 12-10 (approved, merged 12-04);
+    RDM-0042 ran at 12-10 00:05. At 12-10 00:30 the rollout takes up RDM-0041 again
+    and leaves RDM-0042 alone: `rdm list` says scheduled and executed."""
+    from github_fake import SLUG
+    from merged_history import APP, CM, RDM41, History, MergingGitHub, at, example
+    from rdm.edges import notes
+
+    github = MergingGitHub(httpserver)  # type: ignore[arg-type]
+    history = History(tmp_path / "repo", github)
+    story = example(history)
+    root = history.root
+    for rdm_id, targets in (
+        ("RDM-2026-0041", ("grupo-alvorada", "hospital-santa-luzia")),
+        ("RDM-2026-0044", ("hospital-santa-luzia",)),
+    ):
+        sha = story.merges[rdm_id]
+        ran = _ran(sha, rdm_id, "2026-12-03", "2026-12-03T00:05:00-03:00", *targets)
+        notes.append(root, sha, [ran])
+    text = history.text(RDM41).replace("2026-12-03", "2026-12-10")  # window and downtime
+    moved = history.open(
+        {RDM41: text},
+        "eduardo-gmud",
+        at(4, 9, month=12),
+    )
+    history.approve(moved, CM, at(8, 15, month=12))
+    github.post_status(moved.head, "success", APP, at(8, 15, 1, month=12))
+    edit = history.merge(moved, at(8, 16, month=12))
+    sha = story.merges["RDM-2026-0042"]
+    ran = _ran(
+        sha, "RDM-2026-0042", "2026-12-10", "2026-12-10T00:05:00-03:00", "metalurgica-sao-jorge"
+    )
+    notes.append(root, sha, [ran])
+    now = "2026-12-10T00:30:00-03:00"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.kube/config: a dry run
+    for name in ("KUBECONFIG", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "RDM_SLACK_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_API_URL", github.api_url)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test")
+    monkeypatch.setenv("GITHUB_REPOSITORY", SLUG)
+    code, out, err = run_rdm(
+        "rollout", "--repo", str(root), "--at", now, "--dry-run", "--format", "text"
+    )
+    assert code == 0, out + err
+    heads = [line for line in out.splitlines() if line.startswith("RDM-")]
+    assert heads == [
+        f"RDM-2026-0041 (P3, normal, PR #{moved.number}, {edit[:12]}): seria executada (dry run)"
+    ]
+    monkeypatch.delenv("GITHUB_TOKEN")
+    items = _listed(run_rdm, root, now)
+    assert (items["RDM-2026-0041"]["state"], items["RDM-2026-0041"]["version"]) == (
+        "scheduled",
+        edit,
+    )
+    assert items["RDM-2026-0042"]["state"] == "executed"
