@@ -3,9 +3,10 @@
 Builds a real git repository (through `git fast-import`, in seconds) with N RDMs,
 each added on the default branch by a commit whose subject is GitHub's merge
 subject (`Merge pull request #n from …`), and an execution record (a git note
-under refs/notes/rdm) on each merge commit. Then times, each in a child process:
+under refs/notes/rdm) on each merge commit, naming it as the rollout's records
+do. Then times, each in a child process:
 
-  rdm list      every RDM's lifecycle (git log twice, notes, the calendar per RDM)
+  rdm list      every RDM's lifecycle (git log three times, notes, the calendar per RDM)
   rdm agenda    one meeting's agenda
   rdm report    a one-year post-implementation review
   rdm monitors  the comparison alone (N topologies x 2 monitors, in process)
@@ -86,9 +87,23 @@ def generate(repo: Path, count: int) -> None:
         stream.append(f"M 100644 inline rdms/2026/{rdm_id}.yaml\n".encode())
         stream.append(_data(text))
         notes.append((mark, rdm_id))
+    # The commits first: each record names its RDM's merge commit, as the rollout's do
+    # (a record on another commit is no run of the RDM, and `rdm list` leaves it out).
+    marks_file = repo / ".git" / "bench-marks"
+    subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet", f"--export-marks={marks_file}"],
+        input=b"".join(stream),
+        check=True,
+    )
+    sha_of = {
+        int(mark[1:]): sha
+        for mark, sha in (line.split() for line in marks_file.read_text().splitlines())
+    }
+    marks_file.unlink()
     # The notes: one commit on refs/notes/rdm holding every note.
     from rdm.model.records import ExecutionRecord, Outcome, note_text
 
+    stream = []
     stream.append(b"commit refs/notes/rdm\n")
     stream.append(b"committer bench <bench@example.invalid> %d -0300\n" % base)
     stream.append(_data("execution records"))
@@ -100,15 +115,15 @@ def generate(repo: Path, count: int) -> None:
         record = ExecutionRecord(
             rdm_id=rdm_id,
             outcome=Outcome.EXECUTED if mark % 7 else Outcome.ROLLED_BACK,
-            merge_commit="0" * 40,
-            revision="0" * 40,
+            merge_commit=sha_of[mark],
+            revision=sha_of[mark],
             started_at=start,
             finished_at=start + timedelta(minutes=70),
             estimated_duration=timedelta(minutes=90),
             rollback_declared=timedelta(minutes=45),
             window=window,
         )
-        stream.append(b"N inline :%d\n" % mark)
+        stream.append(b"N inline %s\n" % sha_of[mark].encode())
         stream.append(_data(note_text([record])))
     subprocess.run(
         ["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream), check=True

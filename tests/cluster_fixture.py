@@ -45,6 +45,8 @@ sys.path.insert(0, str(ROOT / "tools" / "controlplane"))
 
 import localcluster  # noqa: E402  (tools/controlplane is not a package: found through sys.path)
 
+from fault_proxy import FaultProxy  # noqa: E402  (after the path is set, with the rest)
+
 NOT_READY_LABEL = localcluster.NOT_READY_LABEL
 T = TypeVar("T")
 
@@ -209,3 +211,19 @@ def namespaces(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[Cal
 def namespace(namespaces: Callable[[], str]) -> str:
     """One fresh namespace for the test, deleted after it."""
     return namespaces()
+
+
+@pytest.fixture
+def proxy_for(cluster: Cluster) -> Iterator[Callable[[object], FaultProxy]]:
+    """Start a fault proxy (tests/fault_proxy.py) in front of the API server with a plan;
+    every proxy started is stopped after the test."""
+    proxies: list[FaultProxy] = []
+
+    def start(plan: object) -> FaultProxy:
+        proxy = FaultProxy(cluster.server, cluster.connection.ssl_context(), plan)  # type: ignore[arg-type]
+        proxies.append(proxy.__enter__())
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.__exit__()

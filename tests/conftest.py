@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cluster_fixture import cluster, namespace, namespaces  # noqa: F401  (the cluster fixtures)
+from cluster_fixture import (  # noqa: F401  (the cluster fixtures)
+    cluster,
+    namespace,
+    namespaces,
+    proxy_for,
+)
 from github_fake import FakeGitHub
 from rdm.edges.github import GitHubClient
 from rdm.edges.repository import Repository, load_work_tree

@@ -221,16 +221,23 @@ class FaultProxy:
         except OSError:
             handler.close_connection = True  # the client gave up (a slow answer)
 
-    def _stream(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
-        """A watch passed through as it streams (chunk by chunk, not read to its end
-        first), until the server ends it or the client leaves."""
+    def _upstream(
+        self, handler: BaseHTTPRequestHandler, body: bytes | None
+    ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+        """The request sent on to the API server; its answer's head read."""
         connection = http.client.HTTPSConnection(
             self.host, self.port, context=self.context, timeout=60
         )
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
+        connection.request(handler.command, handler.path, body=body, headers=headers)
+        return connection, connection.getresponse()
+
+    def _stream(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
+        """A watch passed through as it streams (chunk by chunk, not read to its end
+        first), until the server ends it or the client leaves."""
+        connection: http.client.HTTPSConnection | None = None
         try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            response = connection.getresponse()
+            connection, response = self._upstream(handler, body)
             handler.send_response(response.status)
             for name, value in response.getheaders():
                 if name.lower() not in _HOP and name.lower() != "content-length":
@@ -244,18 +251,14 @@ class FaultProxy:
         except OSError:
             handler.close_connection = True  # the client left (a watch it closed)
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
     def _forward(
         self, handler: BaseHTTPRequestHandler, body: bytes | None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        connection = http.client.HTTPSConnection(
-            self.host, self.port, context=self.context, timeout=60
-        )
+        connection, response = self._upstream(handler, body)
         try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            response = connection.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()

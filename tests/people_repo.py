@@ -5,10 +5,15 @@ main:  policy + topologies (2026-11-16)
           merged by PR #12 after the meeting that approved it (12-01 16:30)
        <- RDM-2026-0043 (emergency) squash-merged as "(#14)" (2026-12-02 08:30)
        <- RDM-2026-0042 committed straight to main at 2026-12-08 10:00:00 (the deadline: late)
-work tree only (staged, never committed): RDM-2026-0044 (a draft)
+work tree only (staged, never committed): RDM-2026-0044 (a draft); or, with
+merge_0044, RDM-0044 (standard) on branch rdm-44 (2026-11-30 10:00) merged by
+PR #13 after RDM-0041 (12-01 17:10)
 
 Notes: RDM-0041 executed in the window of 2026-12-03 (00:05-01:20, estimate
 1h30m); RDM-0043 executed 2026-12-02 09:00-09:18 with a rollback of one topology.
+
+`merge_edit` adds, on top of that, a later PR that changes an RDM already merged
+(a new version the committee approved, which the rollout runs again).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ def _commit(
     )
 
 
-def build(root: Path, title_0041: str | None = None) -> dict[str, str]:
+def build(root: Path, title_0041: str | None = None, merge_0044: bool = False) -> dict[str, str]:
     """Build the repository at `root`; returns the merge commit of each merged RDM."""
     copy_example(root)
     rdm_files = {p.stem: p.read_bytes() for p in (root / "rdms" / "2026").glob("*.yaml")}
@@ -82,17 +87,75 @@ def build(root: Path, title_0041: str | None = None) -> dict[str, str]:
         "2026-12-01T16:30:00-03:00",
         [base, branch],
     )
+    main = merge41
+    if merge_0044:
+        repo.git.read_tree(base.hexsha)  # the branch starts at the base, without RDM-0041
+        add("RDM-2026-0044")
+        branch44 = _commit(repo, "RDM-2026-0044", "2026-11-30T10:00:00-03:00", [base])
+        repo.git.read_tree(merge41.hexsha)
+        add("RDM-2026-0044")
+        main = _commit(
+            repo,
+            "Merge pull request #13 from saas-team/rdm-44\n\nRDM-2026-0044",
+            "2026-12-01T17:10:00-03:00",
+            [merge41, branch44],
+        )
     add("RDM-2026-0043")
     squash43 = _commit(
-        repo, "Emergência TSS sem transmitir NF-e (#14)", "2026-12-02T08:30:00-03:00", [merge41]
+        repo, "Emergência TSS sem transmitir NF-e (#14)", "2026-12-02T08:30:00-03:00", [main]
     )
     add("RDM-2026-0042")
     _commit(repo, "RDM-2026-0042", "2026-12-08T10:00:00-03:00", [squash43])
-    add("RDM-2026-0044")  # staged, never committed: a draft
     merges = {"RDM-2026-0041": merge41.hexsha, "RDM-2026-0043": squash43.hexsha}
+    if merge_0044:
+        merges["RDM-2026-0044"] = main.hexsha
+    else:
+        add("RDM-2026-0044")  # staged, never committed: a draft
     notes.append(root, merge41.hexsha, [record_0041(merge41.hexsha)])
     notes.append(root, squash43.hexsha, [record_0043(squash43.hexsha)])
     return merges
+
+
+def merge_edit(
+    root: Path,
+    rdm_id: str,
+    old: str,
+    new: str,
+    number: int,
+    committed: str,
+    merged: str,
+    squash: bool = False,
+) -> str:
+    """A PR that changes `old` into `new` in `rdm_id`'s file, committed on its branch
+    at `committed` and merged at `merged` (GitHub's merge or squash subject); the
+    staged draft (RDM-0044) stays staged and out of both commits. Returns the commit
+    that brought the change to main."""
+    repo = git.Repo(root)
+    draft = "rdms/2026/RDM-2026-0044.yaml"
+    in_head = {item.path for item in repo.head.commit.tree.traverse()}
+    staged = draft not in in_head and any(path == draft for path, _ in repo.index.entries)
+    if staged:
+        repo.index.remove([draft])
+    relative = f"rdms/2026/{rdm_id}.yaml"
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    repo.index.add([relative])
+    main = repo.head.commit
+    if squash:
+        commit = _commit(repo, f"Nova versão da {rdm_id} (#{number})", merged, [main])
+    else:
+        branch = _commit(repo, f"{rdm_id}: nova versão", committed, [main])
+        commit = _commit(
+            repo,
+            f"Merge pull request #{number} from saas-team/rdm-edit-{number}\n\n{rdm_id}",
+            merged,
+            [main, branch],
+        )
+    if staged:
+        repo.index.add([draft])
+    return commit.hexsha
 
 
 def record_0041(sha: str) -> ExecutionRecord:

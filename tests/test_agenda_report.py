@@ -167,3 +167,50 @@ def test_gantt_geometry_follows_the_clock() -> None:
 
 def test_markdown_cells_cannot_carry_markup() -> None:
     assert html.md("a|b [l](javascript:x) <i>\nz") == "a\\|b \\[l\\](javascript:x) \\<i\\> z"
+
+
+def _changed_after_its_run(root: Path) -> dict[str, str]:
+    """The people history, then PR #15 (merged 12-08 11:00, before the meeting) moves
+    RDM-0041, which ran on 12-03, to the window of 12-17: a new version, not run."""
+    merges = people_repo.build(root)
+    merges["edit"] = people_repo.merge_edit(
+        root,
+        "RDM-2026-0041",
+        "window: 2026-12-03",
+        "window: 2026-12-17",
+        15,
+        "2026-12-08T10:30:00-03:00",
+        "2026-12-08T11:00:00-03:00",
+    )
+    return merges
+
+
+def test_a_run_is_reviewed_though_a_later_merge_changed_the_rdm(
+    run_rdm: Run, tmp_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    merges = _changed_after_its_run(root)
+    at = ("--meeting", "2026-12-08", "--at", "2026-12-08T13:00:00-03:00")
+    code, out, err = run_rdm("agenda", "--repo", str(root), *at, "--format", "json")
+    assert (code, err) == (0, "")
+    review_items = json.loads(out)["review"]
+    assert [(i["id"], i["state"], i["record"]) for i in review_items] == [
+        ("RDM-2026-0041", "scheduled", None)
+    ]
+    assert review_items[0]["earlierRecord"]["mergeCommit"] == merges["RDM-2026-0041"]
+    _, md, _ = run_rdm("agenda", "--repo", str(root), *at)
+    row = next(line for line in md.splitlines() if line.startswith("| RDM-2026-0041"))
+    assert "versão anterior executada em 2026-12-03 00:05 -03:00" in row
+
+
+def test_the_report_counts_the_run_of_an_earlier_version(run_rdm: Run, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _changed_after_its_run(root)
+    code, out, _ = run_rdm(
+        "report", "--repo", str(root), "--window", "2026-12-03", "--format", "json",
+        "--at", "2026-12-09T12:00:00-03:00",
+    )  # fmt: skip
+    assert code == 0
+    assert [(r["id"], r["outcome"]) for r in json.loads(out)["rdms"]] == [
+        ("RDM-2026-0041", "executed")
+    ]

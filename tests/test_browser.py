@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -89,8 +89,8 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The people repository, plus a standard change rolled back in the window of 12-03."""
     root = tmp_path_factory.mktemp("browser") / "repo"
-    merges = people_repo.build(root)
-    notes.append(root, merges["RDM-2026-0041"], [record_0044(merges["RDM-2026-0041"])])
+    merges = people_repo.build(root, merge_0044=True)
+    notes.append(root, merges["RDM-2026-0044"], [record_0044(merges["RDM-2026-0044"])])
     return root
 
 
@@ -105,6 +105,8 @@ def record_0044(sha: str) -> ExecutionRecord:
         finished_at=start + timedelta(minutes=27),
         estimated_duration=timedelta(minutes=15),
         rollback_declared=timedelta(minutes=10),
+        pr=13,
+        window=date(2026, 12, 3),
         change_type="standard",
         priority="P4",
         topologies=(

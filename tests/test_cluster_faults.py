@@ -12,7 +12,6 @@ end at their target or exactly at their snapshot.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,20 +52,6 @@ def through(
         retry=RetryPolicy(**policy),  # type: ignore[arg-type]
         sleep=sleep,  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture
-def proxy_for(cluster: Cluster) -> Iterator[object]:
-    proxies: list[FaultProxy] = []
-
-    def start(plan: object) -> FaultProxy:
-        proxy = FaultProxy(cluster.server, cluster.connection.ssl_context(), plan)  # type: ignore[arg-type]
-        proxies.append(proxy.__enter__())
-        return proxy
-
-    yield start
-    for proxy in proxies:
-        proxy.__exit__()
 
 
 def test_5xx_429_and_dropped_connections_are_retried_honouring_retry_after(

@@ -83,20 +83,6 @@ def test_closing_a_watch_early_leaves_the_client_usable(kube: KubeCluster, names
     assert kube.get(CONFIG_MAP, "a", namespace) is not None
 
 
-@pytest.fixture
-def proxy_for(cluster: Cluster) -> Iterator[object]:
-    proxies: list[FaultProxy] = []
-
-    def start(plan: object) -> FaultProxy:
-        proxy = FaultProxy(cluster.server, cluster.connection.ssl_context(), plan)  # type: ignore[arg-type]
-        proxies.append(proxy.__enter__())
-        return proxy
-
-    yield start
-    for proxy in proxies:
-        proxy.__exit__()
-
-
 def through(cluster: Cluster, proxy: FaultProxy, **policy: float) -> KubeCluster:
     return connect(
         cluster.kubeconfig,

@@ -218,3 +218,38 @@ def test_a_record_written_in_utc_counts_in_its_local_week(
     body = json.loads(out)
     assert "RDM-2026-0041" in [r["id"] for r in body["rdms"]]
     assert [(w["monday"], w["executed"]) for w in body["weeks"]] == [("2026-11-30", 1)]
+
+
+@pytest.mark.parametrize("commit", ["off-the-line", "unknown", "before-the-rdm"])
+def test_a_record_on_a_commit_that_is_no_version_of_the_rdm_counts_nowhere(
+    run_rdm: Run, history: tuple[Path, dict[str, str]], commit: str
+) -> None:
+    # Anyone who can push may write a note: a record claiming RDM-0042 (committed on
+    # main, never run) executed in its window, made at a commit that is not one of its
+    # versions, is no run of it -- for `rdm list` (as for the rollout) and the report.
+    root, merges = history
+    repo = git.Repo(root)
+    merge41 = repo.commit(merges["RDM-2026-0041"])
+    sha = {
+        "off-the-line": merge41.parents[1].hexsha,  # RDM-0041's PR branch
+        "unknown": "f" * 40,
+        "before-the-rdm": merge41.hexsha,  # on the line, before RDM-0042 existed
+    }[commit]
+    forged = _record(
+        sha,
+        rdm="RDM-2026-0042",
+        window="2026-12-10",
+        startedAt="2026-12-10T00:05:00-03:00",
+        finishedAt="2026-12-10T00:50:00-03:00",
+    )
+    _note(root, merges["RDM-2026-0041"], _record(merges["RDM-2026-0041"]), forged)
+    at = "2026-12-11T12:00:00-03:00"
+    _, out, _ = run_rdm("list", "--repo", str(root), "--at", at, "--format", "json")
+    item = {r["id"]: r for r in json.loads(out)["rdms"]}["RDM-2026-0042"]
+    assert (item["state"], item["record"], item["earlierRecord"]) == ("submitted", None, None)
+    body = _window_report(run_rdm, root, "--at", at)  # the window of 12-03
+    assert [r["id"] for r in body["rdms"]] == ["RDM-2026-0041"]
+    code, out, _ = run_rdm(
+        "report", "--repo", str(root), "--window", "2026-12-10", "--format", "json", "--at", at
+    )
+    assert (code, json.loads(out)["rdms"]) == (0, [])

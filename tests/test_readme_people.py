@@ -1,6 +1,6 @@
 """The README's examples of `rdm list`, `rdm agenda`, `rdm report` and `rdm new`
 are the tool's real output on the test history of `people_repo` (plus the rolled-back
-standard change of the browser tests)."""
+standard change of the browser tests, and a later PR that changes the emergency)."""
 
 from __future__ import annotations
 
@@ -42,9 +42,22 @@ EXAMPLES = _examples()
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("readme") / "repo"
-    merges = people_repo.build(root)
-    notes.append(root, merges["RDM-2026-0041"], [record_0044(merges["RDM-2026-0041"])])
+    merges = people_repo.build(root, merge_0044=True)
+    notes.append(root, merges["RDM-2026-0044"], [record_0044(merges["RDM-2026-0044"])])
+    # PR #16 changes the emergency RDM-0043 after its rollback: a new version, not run yet
+    people_repo.merge_edit(root, *EDIT_0043)
     return root
+
+
+EDIT_0043 = (
+    "RDM-2026-0043",
+    "Atualizar a imagem do TSS com a cadeia nova.",
+    "Atualizar a imagem do TSS com a cadeia nova e o certificado intermediário.",
+    16,
+    "2026-12-09T10:00:00-03:00",
+    "2026-12-09T11:00:00-03:00",
+    True,
+)
 
 
 def test_the_readme_shows_each_people_command() -> None:

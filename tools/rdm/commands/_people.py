@@ -74,7 +74,7 @@ def load(repo: Path, at: datetime | None, repo_slug: str | None) -> People:
         )
     now = at if at is not None else datetime.now(UTC)
     statuses = [
-        lifecycle.derive(f, policy, gathered.repository.priority(f.rdm), now)
+        lifecycle.derive(f, policy, gathered.repository.priority(f.rdm), now, gathered.follows)
         for f in gathered.facts
     ]
     for note in gathered.notes:

@@ -88,8 +88,13 @@ def command(
         )
     submitted = {s.rdm.id: s.submission.at for s in people.statuses if s.submission is not None}
     rdms = {s.rdm.id: s.rdm for s in people.statuses}
-    # As `rdm list` does: a record that starts after now had not happened (--at replays).
-    records = [r for r in people.gathered.records() if r.started_at <= people.now]
+    # The records `rdm list` takes for runs of an RDM (of its version or an earlier one;
+    # a record on another commit is no run of it), as of now (--at replays); those of an
+    # RDM whose file is gone, from the records alone.
+    records = [
+        *(r for s in people.statuses for r in s.runs),
+        *(r for r in people.gathered.orphans if r.started_at <= people.now),
+    ]
     rows = review.rows(records, rdms, submitted, period.start, period.end)
     metrics = review.metrics(rows)
     weeks = review.weeks(rows, period.first, period.last, policy.zone)

@@ -13,6 +13,10 @@ What the meeting takes up:
 - **review**: the results of the other changes run since the previous meeting
   (the post-implementation review; see `rdm report`).
 
+A run is reviewed (or ratified) even when a later merge has changed the RDM
+since: the state is the new version's, the run is the earlier one's
+(`Status.ran`).
+
 Conflicts and capacity of a window are the job of `rdm.decisions.conflicts`
 (issue 12). Until it exists, `Agenda.windows` holds the windows without a
 verdict on them and the agenda says it was not computed: see `WindowCheck`.
@@ -29,7 +33,6 @@ from datetime import date, datetime, time
 from rdm.decisions import calendar
 from rdm.decisions.lifecycle import PENDING, Status
 from rdm.model.rdms import ChangeType
-from rdm.model.records import Outcome
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def build(
     ratification: list[Status] = []
     review: list[Status] = []
     for status in statuses:
-        rdm, sub, record = status.rdm, status.submission, status.record
+        rdm, sub, record = status.rdm, status.submission, status.ran
         if rdm.type is ChangeType.NORMAL and status.state in PENDING and sub is not None:
             ours = sub.meeting is not None and sub.meeting.start == meeting.start
             missed = sub.meeting is None or sub.meeting.start < meeting.start
@@ -114,7 +117,7 @@ def build(
                 in_time.append(status)
             elif (ours or missed) and sub.at < meeting.start:
                 late.append(status)
-        if record is None or record.outcome is Outcome.REFUSED:
+        if record is None:
             continue
         if since <= record.started_at < meeting.start:
             (ratification if rdm.type is ChangeType.EMERGENCY else review).append(status)
@@ -132,8 +135,8 @@ def build(
     )
 
     def started(status: Status) -> datetime:
-        assert status.record is not None  # only statuses with a record are listed there
-        return status.record.started_at
+        assert status.ran is not None  # only statuses with a run are listed there
+        return status.ran.started_at
 
     return Agenda(
         meeting,

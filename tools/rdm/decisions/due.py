@@ -144,24 +144,46 @@ def first_run(
 
 
 # (earlier, later): is `later` the commit `earlier` or one after it on the default
-# branch's first-parent line? The rollout answers from git.
+# branch's first-parent line? The rollout answers from git; `follows_along` answers
+# from the line itself.
 Follows = Callable[[str, str], bool]
 
 
-def same_run(record: ExecutionRecord, item: Merged, follows: Follows) -> bool:
-    """Is `record` a run of `item` -- the RDM as its last merge left it -- for its
-    current window (or, for an emergency, at all)?
+def follows_along(line: Sequence[str]) -> Follows:
+    """`Follows` on a first-parent line given newest first (as `git log` lists it): a
+    commit not on the line (a record's, as anyone may write one) follows nothing."""
+    position = {sha: len(line) - index for index, sha in enumerate(line)}  # 1 = oldest
 
-    The record's merge commit must be the commit that last changed the RDM's file,
-    or follow it (a rebase merge records on its last commit): a record made at an
-    earlier merge is of a version the file no longer holds.
+    def follows(earlier: str, later: str) -> bool:
+        low, high = position.get(earlier), position.get(later)
+        return low is not None and high is not None and low <= high
+
+    return follows
+
+
+def made_at(record: ExecutionRecord, change: str, follows: Follows) -> bool:
+    """Was `record` made at `change` -- the commit that changed the RDM's file -- or at
+    a commit after it (a rebase merge records on its last commit)?"""
+    return record.merge_commit == change or follows(change, record.merge_commit)
+
+
+def of_version(record: ExecutionRecord, rdm: Rdm, change: str, follows: Follows) -> bool:
+    """Is `record` a run of `rdm` as the commit `change`, the last to change its file,
+    left it -- for its current window (or, for an emergency, at all)?
+
+    The record's merge commit must be that commit, or follow it (`made_at`): a
+    record made at an earlier merge is of a version the file no longer holds.
+    `rdm list` asks it too, so that the lifecycle and the rollout agree on
+    what has run.
     """
-    rdm = item.rdm
     if record.rdm_id != rdm.id or record.window != _window(rdm):
         return False
-    return record.merge_commit == item.merge_commit or follows(
-        item.merge_commit, record.merge_commit
-    )
+    return made_at(record, change, follows)
+
+
+def same_run(record: ExecutionRecord, item: Merged, follows: Follows) -> bool:
+    """Is `record` a run of `item` -- the RDM as its last merge left it (`of_version`)?"""
+    return of_version(record, item.rdm, item.merge_commit, follows)
 
 
 def _window(rdm: Rdm) -> date | None:

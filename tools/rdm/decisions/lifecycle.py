@@ -12,12 +12,21 @@ that brought it to the default branch), GitHub (the PR, its draft flag, when it
 was marked ready for review, the committee's verdict) and the execution records
 (git notes). The rules, in order:
 
-1. An execution record decides: its outcome, the last one that is not a refusal
-   (a refusal followed by a run is the run) or a hold (the rollout held it for its
-   `dependsOn`: held while the window lasts, missed after; a run that follows
-   wins). An executed or rolled-back change is *reviewed* once the first
-   committee meeting after it has ended: that meeting's agenda carries the
-   results to review (`rdm agenda`).
+1. An execution record of the RDM *as it now stands* decides: its outcome, the
+   last one that is not a refusal (a refusal followed by a run is the run) or a
+   hold (the rollout held it for its `dependsOn`: held while the window lasts,
+   missed after; a run that follows wins). An executed or rolled-back change is
+   *reviewed* once the first committee meeting after it has ended: that
+   meeting's agenda carries the results to review (`rdm agenda`).
+
+   Which records are of the RDM as it now stands is the rollout's own rule
+   (`due.of_version`): made at the commit of HEAD's first-parent line that last
+   changed the RDM's file, or after it, and for the RDM's window. A later PR
+   that changes the file is a new version the committee approved and the
+   rollout runs again: the records of the earlier versions (made at an earlier
+   change of the file, or after it) decide nothing, and are shown as what an
+   earlier version did (`Status.earlier`). A record on any other commit (off
+   the line, before the file existed, not in the clone) is no run of it.
 2. Merged (the PR was merged, or the file came to HEAD by a PR merge commit):
    scheduled while its window has not ended (an emergency: until the rollout
    runs it), missed after.
@@ -27,7 +36,10 @@ was marked ready for review, the committee's verdict) and the execution records
 5. Only in the work tree: draft.
 
 Everything is taken as it stood at `now` (`as_of`): a commit, merge, PR
-event or execution after it is left out, so `--at` replays the history.
+event or execution after it is left out, so `--at` replays the history. The
+version as of `now` is the last change of the file by then; when that is not
+the file read (a later merge changed it), its window is not known and only its
+commit tells its records apart.
 
 The submission instant is when the PR was last marked ready for review, or when
 it was opened ready, or (no PR) the commit that added the RDM. It is in time when
@@ -42,10 +54,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from rdm.decisions import approvals, calendar
+from rdm.decisions import approvals, calendar, due
 from rdm.i18n import N_, _
 from rdm.model.rdms import ChangeType, Rdm, format_duration
 from rdm.model.records import ExecutionRecord, Outcome
@@ -102,6 +114,14 @@ class PullFacts:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A commit of HEAD's first-parent line that changed an RDM's file: a version of it."""
+
+    commit: str
+    at: datetime  # its commit time
+
+
+@dataclass(frozen=True)
 class GitFacts:
     """What git says of an RDM file on the checked-out branch."""
 
@@ -111,6 +131,9 @@ class GitFacts:
     merge_commit: str | None = None  # the PR merge on HEAD's first-parent line that brought it
     merged_at: datetime | None = None
     pr: int | None = None  # the PR that merge names
+    # every first-parent commit that changed the file, newest first: the first is the
+    # version the rollout runs (its merge commit), the others are earlier versions
+    changes: tuple[Change, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,10 +168,23 @@ class Status:
     submission: Submission | None
     record: ExecutionRecord | None  # the record that decided the state
     review_meeting: calendar.Meeting | None = None  # where an executed change is reviewed
+    version: str | None = None  # the commit of the RDM as it stands (see the module doc)
+    earlier: ExecutionRecord | None = None  # what the records say of the earlier versions
+    # the records made at one of its versions, this one or an earlier one, in order
+    runs: tuple[ExecutionRecord, ...] = ()
 
     @property
     def rdm(self) -> Rdm:
         return self.facts.rdm
+
+    @property
+    def ran(self) -> ExecutionRecord | None:
+        """The run a committee meeting reviews: this version's, else an earlier
+        version's (what ran is reviewed whatever version the file holds now)."""
+        for record in (self.record, self.earlier):
+            if record is not None and record.outcome not in (Outcome.REFUSED, Outcome.HELD):
+                return record
+        return None
 
 
 def submission(
@@ -203,9 +239,9 @@ def as_of(facts: Facts, now: datetime) -> Facts:
     """The facts as they stood at `now`: what happened later is left out, so that
     `--at` replays the history (a merge, a commit, a PR or a run after `now` had
     not happened yet)."""
-    git = facts.git
+    git = replace(facts.git, changes=tuple(c for c in facts.git.changes if c.at <= now))
     if git.merged_at is not None and git.merged_at > now:
-        git = GitFacts(git.committed, git.added_at, git.added_commit, None, None, git.pr)
+        git = replace(git, merge_commit=None, merged_at=None)
     if git.added_at is not None and git.added_at > now:
         git = GitFacts()
     pull = facts.pull
@@ -227,14 +263,50 @@ def as_of(facts: Facts, now: datetime) -> Facts:
     return Facts(facts.rdm, facts.path, git, pull, facts.verdict, records)
 
 
+def by_version(
+    facts: Facts, follows: due.Follows, head: str | None
+) -> tuple[tuple[ExecutionRecord, ...], tuple[ExecutionRecord, ...]]:
+    """The records of the RDM as `facts` have it (its last change), and those of its
+    earlier versions; a record that is neither is no run of it and is left out.
+
+    `head` is the last change of the file read: when the last change of `facts`
+    is another (a replay of a time before a later change), the RDM read is not
+    that version, and its window cannot tell a record of that version apart.
+    """
+    changes = facts.git.changes
+    if not changes:
+        return (), ()  # not on the line: nothing of it has run
+    version, first = changes[0].commit, changes[-1].commit
+    current: list[ExecutionRecord] = []
+    earlier: list[ExecutionRecord] = []
+    for record in facts.records:
+        if record.rdm_id != facts.rdm.id:
+            continue
+        at_version = due.made_at(record, version, follows)
+        if version == head:
+            ours = due.of_version(record, facts.rdm, version, follows)
+        else:
+            ours = at_version
+        if ours:
+            current.append(record)
+        elif not at_version and due.made_at(record, first, follows):
+            earlier.append(record)
+    return tuple(current), tuple(earlier)
+
+
 def derive(
     facts: Facts,
     policy: calendar.CalendarPolicy | None,
     priority: str | None,
     now: datetime,
+    follows: due.Follows,
 ) -> Status:
-    """The state of one RDM at `now` (see the module doc for the rules)."""
+    """The state of one RDM at `now` (see the module doc for the rules); `follows`
+    answers for HEAD's first-parent line (`due.follows_along`)."""
+    head = facts.git.changes[0].commit if facts.git.changes else None
     facts = as_of(facts, now)
+    current, earlier = by_version(facts, follows, head)
+    version = facts.git.changes[0].commit if facts.git.changes else None
     rdm = facts.rdm
     window = (
         calendar.window_for_date(policy, rdm.window)
@@ -242,11 +314,15 @@ def derive(
         else None
     )
     sub = submission(facts, policy, window)
-    record = _decisive(facts.records)
+    record = _decisive(current)
+    counted = {id(r) for r in (*current, *earlier)}
+    runs = tuple(r for r in facts.records if id(r) in counted)
     pull = facts.pull
 
     def status(state: State, meeting: calendar.Meeting | None = None) -> Status:
-        return Status(facts, state, priority, window, sub, record, meeting)
+        return Status(
+            facts, state, priority, window, sub, record, meeting, version, _decisive(earlier), runs
+        )
 
     if record is not None:
         if record.outcome in _DONE:

@@ -1,14 +1,18 @@
-"""What git says of each RDM file: when it was added, and the merge that brought it.
+"""What git says of each RDM file: when it was added, the merge that brought it, and
+the commits that changed it since (its versions).
 
-Two `git log` calls over `rdms/`, whatever the number of RDMs:
+Three `git log` calls, whatever the number of RDMs, two of them over `rdms/`:
 
 - every commit reachable from HEAD that added an RDM file: the oldest one is
   "the commit that added the RDM" (its submission when it has no PR);
 - HEAD's first-parent line, each commit diffed against its first parent: the
   commit there that added the file is the one that brought it to this branch.
   When its subject is GitHub's merge (`Merge pull request #12 from …`) or squash
-  (`Title (#12)`) subject, the RDM was merged by PR 12 at that commit, which is
-  where the rollout attaches its execution record.
+  (`Title (#12)`) subject, the RDM was merged by PR 12 at that commit.
+- the whole first-parent line as the rollout reads it (`gitlog`): every commit
+  there that changed the file is a version of the RDM, the newest one the
+  commit the rollout runs it at and attaches its execution record to; the
+  line itself says which commit comes after which (`due.follows_along`).
 
 `rdm_files_ever` lists every file ever added under `rdms/` on any ref (deleted
 since, or on another branch), so that `rdm new` never hands out an id that was
@@ -22,10 +26,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rdm.decisions.lifecycle import GitFacts
+from rdm.decisions.lifecycle import Change, GitFacts
+from rdm.edges import gitlog
 from rdm.model.problems import ExternalError
 
 _MERGE = re.compile(r"^Merge pull request #([0-9]+) from ")
@@ -61,15 +67,21 @@ def pr_of(subject: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def rdm_facts(root: Path) -> Mapping[str, GitFacts]:
-    """Path of each RDM file committed on HEAD -> what git says of it."""
+@dataclass(frozen=True)
+class RdmHistory:
+    files: Mapping[str, GitFacts] = field(default_factory=dict)  # path -> what git says
+    line: tuple[str, ...] = ()  # HEAD's first-parent line, newest first
+
+
+def rdm_facts(root: Path) -> RdmHistory:
+    """What git says of each RDM file committed on HEAD, and HEAD's first-parent line."""
     import git
 
     try:
         repo = git.Repo(root, search_parent_directories=False)
         repo.head.commit  # noqa: B018 - raises ValueError on a repository without commits
     except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError):
-        return {}
+        return RdmHistory()
     added: dict[str, tuple[str, datetime]] = {}
     for sha, when, _subject, files in _log(repo, "--diff-filter=A", "HEAD", "--", "rdms"):
         for path in files:
@@ -87,6 +99,14 @@ def rdm_facts(root: Path) -> Mapping[str, GitFacts]:
         for path in files:
             merged[path] = (sha, when, pr_of(subject))
     present = set(str(repo.git.ls_tree("-r", "--name-only", "HEAD", "--", "rdms")).splitlines())
+    # The same reading of the line as the rollout's (`DefaultBranch.merged`), so that
+    # both take the same commit for an RDM's version.
+    line = gitlog.first_parent_line(root)
+    changes: dict[str, list[Change]] = {}
+    for commit in line:
+        for path in commit.paths:
+            if path in present:
+                changes.setdefault(path, []).append(Change(commit.sha, commit.committed_at))
     facts: dict[str, GitFacts] = {}
     for path in present:
         first = added.get(path)
@@ -99,8 +119,9 @@ def rdm_facts(root: Path) -> Mapping[str, GitFacts]:
             merge_commit=merge[0] if merge is not None and via_pr else None,
             merged_at=merge[1] if merge is not None and via_pr else None,
             pr=merge[2] if merge is not None else None,
+            changes=tuple(changes.get(path, ())),
         )
-    return facts
+    return RdmHistory(facts, tuple(c.sha for c in line))
 
 
 def is_repository(root: Path) -> bool:

@@ -2,8 +2,10 @@
 
 - the RDMs of the work tree (`load_repository`; a file that does not load is
   left out and its problems counted, `rdm validate` says why);
-- git: the commit that added each file and the PR merge that brought it
-  (`history.rdm_facts`);
+- git: the commit that added each file, the PR merge that brought it and
+  every first-parent commit that changed it (`history.rdm_facts`), and the
+  first-parent line that says which commit follows which (`follows`, for the
+  lifecycle to tell the records of the RDM as it stands from the others);
 - execution records: every note under `refs/notes/rdm` (`notes.read_all`); a
   note that cannot be read is reported, never fatal; a record that ends before
   it starts (or holds such a rollback) is left out and reported, since every
@@ -26,7 +28,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rdm.decisions import approvals
+from rdm.decisions import approvals, due
 from rdm.decisions.lifecycle import Facts, GitFacts
 from rdm.edges import history, notes
 from rdm.edges.github import GitHubClient
@@ -44,10 +46,8 @@ class Gathered:
     facts: list[Facts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, one line each
     orphans: list[ExecutionRecord] = field(default_factory=list)  # of RDMs not in the tree
-
-    def records(self) -> list[ExecutionRecord]:
-        """Every usable record: those of the RDMs listed, then the orphans."""
-        return [*(r for f in self.facts for r in f.records), *self.orphans]
+    # HEAD's first-parent line: without git, a line of no commit, which nothing follows
+    follows: due.Follows = field(default_factory=lambda: due.follows_along(()))
 
 
 # An RDM file under rdms/, whatever its name's mistake (the layout rule says which).
@@ -93,7 +93,9 @@ def gather(
                 "reported from the records alone"
             ).format(rdm=rdm_id)
         )
-    git_facts = history.rdm_facts(root)
+    git_history = history.rdm_facts(root)
+    git_facts = git_history.files
+    found.follows = due.follows_along(git_history.line)
     github = client if client is not None and slug else None
     for rdm_id in sorted(repository.rdms):
         rdm = repository.rdms[rdm_id]

@@ -12,6 +12,7 @@ from rdm.model.rdms import format_duration
 from rdm.reports import html, jsontext
 from rdm.reports.lifecycle_report import (
     instant,
+    outcome_label,
     state_label,
     status_json,
     submission_text,
@@ -36,9 +37,14 @@ def _item(status: Status, policy: calendar.CalendarPolicy, late: bool) -> dict[s
     rdm = status.rdm
     sub = status.submission
     verdict = status.facts.verdict
+    earlier = status.ran if status.record is None else None
     if status.record is not None:
         submission = _("{state} at {start}").format(
             state=state_label(status.state), start=instant(status.record.started_at, policy)
+        )
+    elif earlier is not None:  # changed by a later merge since: its state is the new version's
+        submission = _("an earlier version {outcome} at {start}").format(
+            outcome=outcome_label(earlier.outcome), start=instant(earlier.started_at, policy)
         )
     else:
         submission = submission_text(sub, policy) if sub is not None else "—"

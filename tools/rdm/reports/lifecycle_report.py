@@ -17,6 +17,7 @@ from rdm.decisions.lifecycle import LABELS, State, Status, Submission
 from rdm.i18n import N_, _
 from rdm.model.problems import one_line
 from rdm.model.rdms import format_duration
+from rdm.model.records import ExecutionRecord
 from rdm.reports import jsontext
 from rdm.reports.printable import printable
 
@@ -30,6 +31,11 @@ VERDICTS = {"approved": N_("approved"), "pending": N_("pending"), "rejected": N_
 
 def state_label(state: State) -> str:
     return _(LABELS[state])
+
+
+def outcome_label(outcome: object) -> str:
+    """An execution record's outcome as people read it (the state it leads to)."""
+    return state_label(_record_state(outcome))
 
 
 def instant(value: datetime, policy: calendar.CalendarPolicy | None = None) -> str:
@@ -80,8 +86,19 @@ def submission_text(sub: Submission, policy: calendar.CalendarPolicy | None) -> 
     )
 
 
+def _record_json(record: ExecutionRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "outcome": str(record.outcome),
+        "startedAt": record.started_at.isoformat(),
+        "finishedAt": record.finished_at.isoformat(),
+        "mergeCommit": record.merge_commit,
+    }
+
+
 def status_json(status: Status, policy: calendar.CalendarPolicy | None) -> dict[str, Any]:
-    rdm, sub, record = status.rdm, status.submission, status.record
+    rdm, sub = status.rdm, status.submission
     verdict = status.facts.verdict
     return {
         "id": rdm.id,
@@ -105,14 +122,9 @@ def status_json(status: Status, policy: calendar.CalendarPolicy | None) -> dict[
             sub.can_make.start.isoformat() if sub is not None and sub.can_make is not None else None
         ),
         "verdict": str(verdict.verdict) if verdict is not None else None,
-        "record": None
-        if record is None
-        else {
-            "outcome": str(record.outcome),
-            "startedAt": record.started_at.isoformat(),
-            "finishedAt": record.finished_at.isoformat(),
-            "mergeCommit": record.merge_commit,
-        },
+        "version": status.version,
+        "record": _record_json(status.record),
+        "earlierRecord": _record_json(status.earlier),
         "reviewMeeting": (
             status.review_meeting.start.isoformat() if status.review_meeting is not None else None
         ),
@@ -172,11 +184,24 @@ def _details(status: Status, policy: calendar.CalendarPolicy | None) -> list[str
     if record is not None:
         found.append(
             _("{outcome} from {start} to {end} (estimate {estimate}, took {took})").format(
-                outcome=state_label(_record_state(record.outcome)),
+                outcome=outcome_label(record.outcome),
                 start=instant(record.started_at, policy),
                 end=instant(record.finished_at, policy),
                 estimate=format_duration(record.estimated_duration),
                 took=format_duration(calendar.elapsed(record.started_at, record.finished_at)),
+            )
+        )
+    earlier = status.earlier
+    if record is None and earlier is not None:
+        # The commits are in the JSON (version, earlierRecord) and in `rdm history`.
+        found.append(
+            _(
+                "an earlier version was {outcome} from {start} to {end}; this version has not "
+                "run yet"
+            ).format(
+                outcome=outcome_label(earlier.outcome),
+                start=instant(earlier.started_at, policy),
+                end=instant(earlier.finished_at, policy),
             )
         )
     if status.state is State.REVIEWED and status.review_meeting is not None and policy:
