@@ -839,3 +839,26 @@ def test_an_rdm_whose_depends_on_did_not_run_is_held_recorded_once_and_shown(
     finally:
         for org in orgs:
             cluster.delete_namespace(org)
+
+
+def test_the_gate_says_the_hold_too(history, env, run_rdm):
+    depends_history(history, [f"dep-{n}" for n in range(6)])
+    code, out, _ = run_rdm("gate", "RDM-2026-0222", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "RDM-2026-0222: bloqueada em 2026-12-03 00:05 -03:00", out
+    # The gate reads the records; RDM-0221's refusal is the rollout's to find and record.
+    assert lines[1] == (
+        "  blocked: retida: depende de RDM-2026-0221 (dependsOn), que ainda não foi executada; "
+        "a próxima execução tenta de novo"
+    )
+    # RDM-0224 has not run yet: the gate, asked alone, holds RDM-0225 (the rollout runs
+    # RDM-0224 first in the same run, and then RDM-0225).
+    code, out, _ = run_rdm("gate", "RDM-2026-0225", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 1
+    assert out.splitlines()[1] == (
+        "  blocked: retida: depende de RDM-2026-0224 (dependsOn), que ainda não foi executada; "
+        "a próxima execução tenta de novo"
+    )
+    code, out, _ = run_rdm("gate", "RDM-2026-0224", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 0, out

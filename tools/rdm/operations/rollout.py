@@ -531,6 +531,11 @@ def check(
     decided = _decide(context, item, verification, window_rdms, records, targets)
     if isinstance(decided, RdmRun):
         raise ExternalError(decided.reasons[0])
+    # Its dependsOn as the records stand now: a dependency due in the same run, not
+    # run yet, holds it here, where the rollout would run that dependency first.
+    held = [due.hold_reason(d, state) for d, state in due.unmet(item, merged, records, follows, {})]
+    if held:
+        decided = replace(decided, allowed=False, reasons=(*held, *decided.reasons))
     if targets:
         return decided
     # Nothing left to apply: the records say how it ended.
