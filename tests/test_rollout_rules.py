@@ -522,3 +522,14 @@ def test_the_hold_is_said_in_the_teams_language():
         "blocked: retida: depende de RDM-2026-0999 (dependsOn), que não existe no branch "
         "padrão; a próxima execução tenta de novo",
     ]
+
+
+def test_every_outcome_of_a_run_is_a_state_for_the_rdms_that_depend_on_it():
+    from rdm.operations import rollout
+
+    # A new outcome must say whether it lets its dependents run (a KeyError at 02:00 else).
+    assert set(rollout._AS_DEPENDENCY) == set(rollout.Kind)
+    met = {kind for kind, state in rollout._AS_DEPENDENCY.items() if state is due.Dependency.MET}
+    assert met == {rollout.Kind.EXECUTED, rollout.Kind.DRY_RUN}
+    assert rollout._AS_DEPENDENCY[rollout.Kind.ROLLED_BACK] is due.Dependency.ROLLED_BACK
+    assert rollout._AS_DEPENDENCY[rollout.Kind.FAILED] is due.Dependency.FAILED
