@@ -533,3 +533,23 @@ def test_every_outcome_of_a_run_is_a_state_for_the_rdms_that_depend_on_it():
     assert met == {rollout.Kind.EXECUTED, rollout.Kind.DRY_RUN}
     assert rollout._AS_DEPENDENCY[rollout.Kind.ROLLED_BACK] is due.Dependency.ROLLED_BACK
     assert rollout._AS_DEPENDENCY[rollout.Kind.FAILED] is due.Dependency.FAILED
+
+
+def test_the_cluster_must_confirm_what_the_records_say_has_executed(rdms):
+    dep, dependent = dependency_items(rdms)
+    ran = executed(dep.rdm, dep.merge_commit)
+    asked: list[str] = []
+
+    def nowhere(item: Merged) -> bool:
+        asked.append(item.rdm.id)
+        return False
+
+    assert due.unmet(dependent, [dep, dependent], [ran], follows, {}, nowhere) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+    assert due.unmet(dependent, [dep, dependent], [ran], follows, {}, lambda _: True) == []
+    # What this run did itself needs no confirmation.
+    asked.clear()
+    met = {"RDM-2026-0201": due.Dependency.MET}
+    assert due.unmet(dependent, [dep, dependent], [], follows, met, nowhere) == []
+    assert asked == []

@@ -299,6 +299,7 @@ def unmet(
     records: Sequence[ExecutionRecord],
     follows: Follows,
     this_run: Mapping[str, Dependency],
+    live: Callable[[Merged], bool] | None = None,
 ) -> list[tuple[str, Dependency]]:
     """The RDMs of `item`'s `dependsOn` that do not let it run yet, each with its state;
     empty when it may run.
@@ -309,6 +310,11 @@ def unmet(
     decide: met only when its change is live on every target (`Progress.executed`)
     with an executed record among them; else the last of them says why, and none
     means it has not run. An RDM naming itself has never run before itself.
+
+    `live`, when given, must also confirm what the records say is met: the
+    records are notes anyone who can push may write, so the rollout asks the
+    cluster whether the dependency's change is really there (`rdm gate` and a
+    dry run without a cluster take the records' word).
     """
     by_id = {other.rdm.id: other for other in merged}
     found: list[tuple[str, Dependency]] = []
@@ -322,6 +328,8 @@ def unmet(
                 state = Dependency.NOT_RUN
             else:
                 state = _recorded_state(dependency, records, follows)
+                if state is Dependency.MET and live is not None and not live(dependency):
+                    state = Dependency.NOT_RUN
         if state is not Dependency.MET:
             found.append((name, state))
     return found

@@ -380,7 +380,7 @@ def _run(
     follows = _follows(context.facts)
     for item in ordered:
         this_run = {r.rdm.id: _AS_DEPENDENCY[r.kind] for r in runs}
-        unmet = due.unmet(item, merged, records, follows, this_run)
+        unmet = due.unmet(item, merged, records, follows, this_run, _live(context, records))
         if unmet:
             runs.append(_hold(context, item, by_id[item.rdm.id], unmet, records))
             continue
@@ -752,6 +752,35 @@ def _refuse(
         record=None if context.settings.dry_run else record,
         pr=verification.committee.pr,
     )
+
+
+def _live(context: _Context, records: Sequence[ExecutionRecord]) -> Callable[[Merged], bool] | None:
+    """With a cluster: is a dependency the records call executed really there -- every
+    target's Namespace at its merge commit or after it? A forged record (a note
+    anyone who can push may write) must not release the RDMs that depend on it.
+    Without a cluster (a dry run's preview) the records are taken at their word."""
+    if context.cluster is None:
+        return None
+
+    def live(dependency: Merged) -> bool:
+        try:
+            for org in dependency.rdm.targets:
+                known = context.baselines.get(org)
+                if known is None:
+                    known = _read_baseline(context, org, records)
+                    context.baselines[org] = known
+                revision = known.revision
+                if revision is None or not (
+                    revision == dependency.merge_commit
+                    or context.facts.is_ancestor(dependency.merge_commit, revision)
+                ):
+                    return False
+        except (ExternalError, ClusterError) as exc:
+            context.warnings.append(f"{dependency.rdm.id}: its targets could not be read: {exc}")
+            return False  # not shown to be there: the RDMs naming it wait
+        return True
+
+    return live
 
 
 # What an RDM taken up by this run is to the RDMs that name it in `dependsOn`: a
