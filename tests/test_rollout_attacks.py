@@ -862,3 +862,51 @@ def test_the_gate_says_the_hold_too(history, env, run_rdm):
     )
     code, out, _ = run_rdm("gate", "RDM-2026-0224", "--repo", str(history.root), "--at", THURSDAY)
     assert code == 0, out
+
+
+@pytest.mark.cluster
+def test_a_forged_record_of_the_dependency_does_not_release_the_rdm_that_depends_on_it(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0226 depends on next week's RDM-0227. Anyone who can push refs/notes/rdm writes
+    a record saying RDM-0227 executed at its merge commit: the records alone would let
+    RDM-0226 run; the cluster, where RDM-0227's client was never touched, says no."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.kube import NAMESPACE
+    from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, TopologyRecord
+
+    tag = secrets.token_hex(2)
+    orgs = [f"atk{tag}-f{n}" for n in range(6)]
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        merges = depends_history(history, orgs)
+        when = at(2, 23, month=12)
+        forged = ExecutionRecord(
+            rdm_id="RDM-2026-0227",
+            outcome=Outcome.EXECUTED,
+            merge_commit=merges["RDM-2026-0227"],
+            revision=merges["RDM-2026-0227"],
+            started_at=when,
+            finished_at=when + timedelta(minutes=1),
+            estimated_duration=timedelta(minutes=30),
+            rollback_declared=timedelta(minutes=15),
+            window=date(2026, 12, 10),
+            topologies=(
+                TopologyRecord(orgs[0], TopologyOutcome.APPLIED, when, when + timedelta(minutes=1)),
+            ),
+        )
+        notes.append(history.root, merges["RDM-2026-0227"], [forged])
+        # A preview without a cluster takes the records at their word; with one, it asks
+        # the cluster, as the real run does.
+        assert outcome(dry_run(run_rdm, history), "RDM-2026-0226")[0] == "dry-run"
+        monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+        assert outcome(dry_run(run_rdm, history), "RDM-2026-0226")[0] == "held"
+        code, report = rollout(run_rdm, history)
+        assert outcome(report, "RDM-2026-0226") == ("held", [HELD["RDM-2026-0226"]])
+        assert code == 1
+        assert kube.get(NAMESPACE, orgs[5]) is None
+    finally:
+        for org in orgs:
+            cluster.delete_namespace(org)
