@@ -531,12 +531,13 @@ def check(
     decided = _decide(context, item, verification, window_rdms, records, targets)
     if isinstance(decided, RdmRun):
         raise ExternalError(decided.reasons[0])
-    # Its dependsOn as the records stand now: a dependency due in the same run, not
-    # run yet, holds it here, where the rollout would run that dependency first.
-    held = [due.hold_reason(d, state) for d, state in due.unmet(item, merged, records, follows, {})]
-    if held:
-        decided = replace(decided, allowed=False, reasons=(*held, *decided.reasons))
     if targets:
+        # Its dependsOn as the records stand now: a dependency due in the same run,
+        # not run yet, holds it here, where the rollout would run that one first.
+        unmet = due.unmet(item, merged, records, follows, {})
+        if unmet:
+            held = tuple(due.hold_reason(name, state) for name, state in unmet)
+            return replace(decided, allowed=False, reasons=(*held, *decided.reasons))
         return decided
     # Nothing left to apply: the records say how it ended.
     ran = [r for r in records if due.same_run(r, item, follows)]
