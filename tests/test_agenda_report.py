@@ -214,3 +214,24 @@ def test_the_report_counts_the_run_of_an_earlier_version(run_rdm: Run, tmp_path:
     assert [(r["id"], r["outcome"]) for r in json.loads(out)["rdms"]] == [
         ("RDM-2026-0041", "executed")
     ]
+
+
+def test_a_hold_is_no_row_of_the_report_and_a_later_run_is() -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from rdm.model.records import Outcome
+
+    ran = people_repo.record_0043("a" * 40)
+    held = replace(
+        ran,
+        outcome=Outcome.HELD,
+        topologies=(),
+        started_at=ran.started_at - timedelta(minutes=15),
+        finished_at=ran.started_at - timedelta(minutes=15),
+    )
+    start = people_repo.t("2026-12-02T00:00:00-03:00")
+    end = start + timedelta(days=1)
+    assert review.rows([held], {}, {}, start, end) == []
+    [row] = review.rows([held, ran], {}, {}, start, end)
+    assert row.outcome is ran.outcome

@@ -677,3 +677,236 @@ def test_an_rdm_edited_after_it_ran_is_a_new_change_in_its_window(
         assert (code, report["rdms"]) == (0, [])
     finally:
         cluster.delete_namespace(org)
+
+
+# ---------------------------------------------------------------- dependsOn that did not run
+
+
+def depends_history(history: History, orgs: list[str]) -> dict[str, str]:
+    """RDM-0221 merged without consensus (refused at rollout); RDM-0222 depends on it;
+    RDM-0223 depends on an RDM that does not exist; RDM-0224 (P1) and RDM-0225, which
+    depends on it, both approved; RDM-0226 depends on next week's RDM-0227. Each its own
+    client. Returns the merge commits."""
+    history.seed(at(2, 9), {f"topologies/{org}.yaml": topology(org, 1) for org in orgs})
+    merges: dict[str, str] = {}
+    plan = [
+        ("RDM-2026-0221", orgs[0], {}, CM[:2], "mallory"),
+        ("RDM-2026-0222", orgs[1], {"dependsOn": ["RDM-2026-0221"]}, CM, APP),
+        ("RDM-2026-0223", orgs[2], {"dependsOn": ["RDM-2026-0999"]}, CM, APP),
+        ("RDM-2026-0224", orgs[3], {"impact": "high", "urgency": "high"}, CM, APP),
+        ("RDM-2026-0225", orgs[4], {"dependsOn": ["RDM-2026-0224"]}, CM, APP),
+        ("RDM-2026-0227", orgs[0], {"window": "2026-12-10"}, CM, APP),
+        ("RDM-2026-0226", orgs[5], {"dependsOn": ["RDM-2026-0227"]}, CM, APP),
+    ]
+    for hour, (rdm_id, org, extra, approvers, poster) in enumerate(plan):
+        path = f"topologies/{org}.yaml"
+        _, merges[rdm_id] = land(
+            history,
+            {
+                rdm_path(rdm_id): rdm(rdm_id, [org], **extra),
+                path: set_value(
+                    text(history, path),
+                    "protheus-tss:\n    replicas: 1",
+                    "protheus-tss:\n    replicas: 2",
+                )
+                if rdm_id != "RDM-2026-0227"
+                else set_value(text(history, path), "MaxStringSize: 20}", "MaxStringSize: 99}"),
+            },
+            at(27, 8 + hour),
+            approvers=approvers,
+            poster=poster,
+        )
+    return merges
+
+
+HELD = {
+    "RDM-2026-0222": "blocked: retida: depende de RDM-2026-0221 (dependsOn), que foi recusada; "
+    "a próxima execução tenta de novo",
+    "RDM-2026-0223": "blocked: retida: depende de RDM-2026-0999 (dependsOn), que não existe no "
+    "branch padrão; a próxima execução tenta de novo",
+    "RDM-2026-0226": "blocked: retida: depende de RDM-2026-0227 (dependsOn), que ainda não foi "
+    "executada; a próxima execução tenta de novo",
+}
+
+
+def test_a_hold_is_shown_by_history_and_list(history, env, run_rdm):
+    """The record a hold leaves (as the rollout writes it) is what `rdm history` and
+    `rdm list` show; a later execution of the same RDM wins over it in `rdm list`."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.records import ExecutionRecord, Outcome
+
+    merges = depends_history(history, [f"dep-{n}" for n in range(6)])
+    when = at(3, 0, 5, month=12)
+    held = ExecutionRecord(
+        rdm_id="RDM-2026-0222",
+        outcome=Outcome.HELD,
+        merge_commit=merges["RDM-2026-0222"],
+        revision=merges["RDM-2026-0222"],
+        started_at=when,
+        finished_at=when,
+        estimated_duration=timedelta(minutes=30),
+        rollback_declared=timedelta(minutes=15),
+        window=date(2026, 12, 3),
+        reasons=(HELD["RDM-2026-0222"],),
+    )
+    notes.append(history.root, merges["RDM-2026-0222"], [held])
+    code, out, _ = run_rdm("history", "RDM-2026-0222", "--repo", str(history.root))
+    assert code == 0
+    lines = out.splitlines()
+    assert (
+        "  2026-12-03 00:05 -03:00  retida: uma RDM do seu dependsOn não tinha sido executada: "
+        f"sem PR em {merges['RDM-2026-0222'][:12]}, 0 s"
+    ) in lines, out
+    assert f"    {HELD['RDM-2026-0222']}" in lines, out
+    code, out, _ = run_rdm(
+        "list",
+        "--repo",
+        str(history.root),
+        "--at",
+        "2026-12-03T00:30:00-03:00",
+        "--format",
+        "json",
+    )
+    states = {r["id"]: r["state"] for r in json.loads(out)["rdms"]}
+    assert (states["RDM-2026-0222"], states["RDM-2026-0224"]) == ("held", "scheduled"), out
+
+
+def test_an_rdm_whose_depends_on_did_not_run_is_held_in_a_dry_run(history, env, run_rdm):
+    depends_history(history, [f"dep-{n}" for n in range(6)])
+    report = dry_run(run_rdm, history)
+    assert outcome(report, "RDM-2026-0221")[0] == "refused"
+    for rdm_id, reason in HELD.items():
+        assert outcome(report, rdm_id) == ("held", [reason])
+    assert outcome(report, "RDM-2026-0224")[0] == "dry-run"
+    assert outcome(report, "RDM-2026-0225")[0] == "dry-run"  # after its dependency, this run
+    assert sorted(report["remaining"]) == sorted(HELD)
+
+
+@pytest.mark.cluster
+def test_an_rdm_whose_depends_on_did_not_run_is_held_recorded_once_and_shown(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """Before the fix `dependsOn` only ordered the RDMs due in the same run: RDM-0222 was
+    applied although RDM-0221, which it depends on, was refused; so was RDM-0223, whose
+    dependency does not exist, and RDM-0226, whose dependency runs next week."""
+    from rdm.edges import notes
+    from rdm.model.kube import NAMESPACE
+
+    tag = secrets.token_hex(2)
+    orgs = [f"atk{tag}-d{n}" for n in range(6)]
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        merges = depends_history(history, orgs)
+        code, report = rollout(run_rdm, history)
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0221", "refused"),
+            ("RDM-2026-0224", "executed"),  # P1
+            ("RDM-2026-0222", "held"),
+            ("RDM-2026-0223", "held"),
+            ("RDM-2026-0225", "executed"),  # its dependency ran earlier in this run
+            ("RDM-2026-0226", "held"),
+        ], report
+        for rdm_id, reason in HELD.items():
+            assert outcome(report, rdm_id)[1] == [reason]
+        assert code == 1
+        for org in (orgs[1], orgs[2], orgs[5]):
+            assert kube.get(NAMESPACE, org) is None  # held: nothing applied
+        assert kube.get(NAMESPACE, orgs[4]) is not None
+
+        def held_records(rdm_id: str) -> list[tuple[str, tuple[str, ...]]]:
+            records, errors = notes.read_all(history.root)[merges[rdm_id]]
+            assert not errors
+            return [(str(r.outcome), r.reasons) for r in records if r.rdm_id == rdm_id]
+
+        assert held_records("RDM-2026-0222") == [("held", (HELD["RDM-2026-0222"],))]
+
+        # The next run asks again, holds again, and does not pile up records.
+        code, report = rollout(run_rdm, history, "2026-12-03T00:20:00-03:00")
+        assert [(r["rdm"], r["outcome"]) for r in report["rdms"]] == [
+            ("RDM-2026-0222", "held"),
+            ("RDM-2026-0223", "held"),
+            ("RDM-2026-0226", "held"),
+        ], report
+        assert code == 1
+        assert held_records("RDM-2026-0222") == [("held", (HELD["RDM-2026-0222"],))]
+
+        code, out, _ = run_rdm("history", "RDM-2026-0222", "--repo", str(history.root))
+        assert code == 0
+        assert f"    {HELD['RDM-2026-0222']}" in out.splitlines()
+    finally:
+        for org in orgs:
+            cluster.delete_namespace(org)
+
+
+def test_the_gate_says_the_hold_too(history, env, run_rdm):
+    depends_history(history, [f"dep-{n}" for n in range(6)])
+    code, out, _ = run_rdm("gate", "RDM-2026-0222", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "RDM-2026-0222: bloqueada em 2026-12-03 00:05 -03:00", out
+    # The gate reads the records; RDM-0221's refusal is the rollout's to find and record.
+    assert lines[1] == (
+        "  blocked: retida: depende de RDM-2026-0221 (dependsOn), que ainda não foi executada; "
+        "a próxima execução tenta de novo"
+    )
+    # RDM-0224 has not run yet: the gate, asked alone, holds RDM-0225 (the rollout runs
+    # RDM-0224 first in the same run, and then RDM-0225).
+    code, out, _ = run_rdm("gate", "RDM-2026-0225", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 1
+    assert out.splitlines()[1] == (
+        "  blocked: retida: depende de RDM-2026-0224 (dependsOn), que ainda não foi executada; "
+        "a próxima execução tenta de novo"
+    )
+    code, out, _ = run_rdm("gate", "RDM-2026-0224", "--repo", str(history.root), "--at", THURSDAY)
+    assert code == 0, out
+
+
+@pytest.mark.cluster
+def test_a_forged_record_of_the_dependency_does_not_release_the_rdm_that_depends_on_it(
+    cluster, kube, history, github, env, monkeypatch, run_rdm
+):
+    """RDM-0226 depends on next week's RDM-0227. Anyone who can push refs/notes/rdm writes
+    a record saying RDM-0227 executed at its merge commit: the records alone would let
+    RDM-0226 run; the cluster, where RDM-0227's client was never touched, says no."""
+    from datetime import date
+
+    from rdm.edges import notes
+    from rdm.model.kube import NAMESPACE
+    from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome, TopologyRecord
+
+    tag = secrets.token_hex(2)
+    orgs = [f"atk{tag}-f{n}" for n in range(6)]
+    monkeypatch.setenv("RDM_ACTOR", "attack-test")
+    try:
+        merges = depends_history(history, orgs)
+        when = at(2, 23, month=12)
+        forged = ExecutionRecord(
+            rdm_id="RDM-2026-0227",
+            outcome=Outcome.EXECUTED,
+            merge_commit=merges["RDM-2026-0227"],
+            revision=merges["RDM-2026-0227"],
+            started_at=when,
+            finished_at=when + timedelta(minutes=1),
+            estimated_duration=timedelta(minutes=30),
+            rollback_declared=timedelta(minutes=15),
+            window=date(2026, 12, 10),
+            topologies=(
+                TopologyRecord(orgs[0], TopologyOutcome.APPLIED, when, when + timedelta(minutes=1)),
+            ),
+        )
+        notes.append(history.root, merges["RDM-2026-0227"], [forged])
+        # A preview without a cluster takes the records at their word; with one, it asks
+        # the cluster, as the real run does.
+        assert outcome(dry_run(run_rdm, history), "RDM-2026-0226")[0] == "dry-run"
+        monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+        assert outcome(dry_run(run_rdm, history), "RDM-2026-0226")[0] == "held"
+        code, report = rollout(run_rdm, history)
+        assert outcome(report, "RDM-2026-0226") == ("held", [HELD["RDM-2026-0226"]])
+        assert code == 1
+        assert kube.get(NAMESPACE, orgs[5]) is None
+    finally:
+        for org in orgs:
+            cluster.delete_namespace(org)

@@ -193,3 +193,35 @@ def test_english_with_rdm_lang_en(rdms, example):
         ":white_check_mark: rdm rollout at 2026-12-03 00:05 -03:00 (shard 1/1): 2 executed; "
         "nothing else is due"
     )
+
+
+def test_a_hold_is_counted_and_told_in_the_summary_and_the_step_summary(rdms, example):
+    from rdm.decisions import due
+    from rdm.reports import rollout_report
+
+    r41, r44 = rdms["RDM-2026-0041"], rdms["RDM-2026-0044"]
+    reason = due.hold_reason("RDM-2026-0041", due.Dependency.ROLLED_BACK)
+    held = replace(run(r44, Kind.HELD), reasons=(reason,), record=record(r44, Outcome.HELD, ()))
+    runs = [run(r41, Kind.ROLLED_BACK), held]
+    text = _summary_message(report(runs, ("RDM-2026-0044",)), example.calendar)
+    assert text.splitlines() == [
+        ":white_check_mark: rdm rollout em 2026-12-03 00:05 -03:00 (shard 1/1): "
+        "1 revertida, 1 retida (um dependsOn não foi executado); "
+        "ainda aguardando: RDM-2026-0044",
+        "• RDM-2026-0041 revertida: Atualização do Protheus para o pacote de expedição "
+        "12.1.2410 de novembro",
+        "• RDM-2026-0044 retida: Nova build do appserver em homologação do Hospital Santa Luzia",
+    ]
+    markdown = rollout_report.markdown(report(runs, ("RDM-2026-0044",)), ZONE)
+    assert (
+        f"| RDM-2026-0044 | P3 | — | `{MERGE[:12]}` | "
+        "retida: uma RDM do seu dependsOn não foi executada |"
+    ) in markdown.splitlines()
+    said = (
+        "blocked: retida: depende de RDM-2026-0041 (dependsOn), que foi revertida; "
+        "a próxima execução tenta de novo"
+    )
+    assert [line for line in markdown.splitlines() if line.endswith(said)], markdown
+    # Held again by a later run, for the same reasons: nothing new recorded, nobody told.
+    assert report([held]).acted
+    assert not report([replace(held, record=None)]).acted

@@ -370,3 +370,186 @@ def test_the_approvals_a_record_names_are_the_reviews_that_counted(example):
         ("carla-dba", 104, "member", None),
         ("fernanda-coord-services", 105, "delegate", "diretor-services"),
     ]
+
+
+# ---------------------------------------------------------------- dependsOn at rollout time
+
+
+def dependency_items(rdms):
+    base = rdms["RDM-2026-0041"]
+    dep = merged(replace(base, id="RDM-2026-0201"), 0)
+    dependent = merged(replace(base, id="RDM-2026-0202"), 1, depends=("RDM-2026-0201",))
+    return dep, dependent
+
+
+def executed(rdm, merge_commit):
+    return record(
+        rdm,
+        Outcome.EXECUTED,
+        [(t, TopologyOutcome.APPLIED) for t in rdm.targets],
+        merge_commit=merge_commit,
+    )
+
+
+def test_a_dependency_is_met_by_its_execution_record_at_its_current_version(rdms):
+    dep, dependent = dependency_items(rdms)
+    ran = executed(dep.rdm, dep.merge_commit)
+    assert due.unmet(dependent, [dep, dependent], [ran], follows, {}) == []
+    # The dependency was edited by a later merge: the record is of a version it no longer holds.
+    edited = replace(dep, merge_commit="b" * 40)
+    old = executed(dep.rdm, "a" * 40)
+    assert due.unmet(dependent, [edited, dependent], [old], follows, {}) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+    # A record of another window says nothing of this one.
+    elsewhere = replace(ran, window=date(2026, 12, 10))
+    assert due.unmet(dependent, [dep, dependent], [elsewhere], follows, {}) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+    # A record at a commit off the default branch's line (anyone may write a note) is no run.
+    forged = executed(dep.rdm, "d" * 40)
+    assert due.unmet(
+        dependent, [replace(dep, merge_commit="a" * 40), dependent], [forged], follows, {}
+    ) == [("RDM-2026-0201", due.Dependency.NOT_RUN)]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "topology", "state"),
+    [
+        (Outcome.REFUSED, None, due.Dependency.REFUSED),
+        (Outcome.FAILED, TopologyOutcome.ROLLBACK_FAILED, due.Dependency.FAILED),
+        (Outcome.ROLLED_BACK, TopologyOutcome.ROLLED_BACK, due.Dependency.ROLLED_BACK),
+        (Outcome.HELD, None, due.Dependency.HELD),
+    ],
+)
+def test_a_dependency_that_did_not_execute_holds_the_rdm_with_its_state(
+    rdms, outcome, topology, state
+):
+    dep, dependent = dependency_items(rdms)
+    pairs = [(t, topology) for t in dep.rdm.targets] if topology else []
+    ended = record(dep.rdm, outcome, pairs, merge_commit=dep.merge_commit)
+    assert due.unmet(dependent, [dep, dependent], [ended], follows, {}) == [
+        ("RDM-2026-0201", state)
+    ]
+
+
+def test_a_half_executed_dependency_is_not_met(rdms):
+    dep, dependent = dependency_items(rdms)
+    first, *rest = dep.rdm.targets
+    half = record(
+        dep.rdm,
+        Outcome.EXECUTED,
+        [(first, TopologyOutcome.APPLIED), *((t, TopologyOutcome.SKIPPED) for t in rest)],
+        merge_commit=dep.merge_commit,
+    )
+    assert rest, "the example RDM has several targets"
+    assert due.unmet(dependent, [dep, dependent], [half], follows, {}) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+
+
+def test_what_happened_in_this_run_wins_over_the_records(rdms):
+    dep, dependent = dependency_items(rdms)
+    assert due.unmet(dependent, [dep, dependent], [], follows, {}) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+    assert (
+        due.unmet(dependent, [dep, dependent], [], follows, {"RDM-2026-0201": due.Dependency.MET})
+        == []
+    )
+    for state in (
+        due.Dependency.FAILED,
+        due.Dependency.ROLLED_BACK,
+        due.Dependency.DEFERRED,
+        due.Dependency.REFUSED,
+        due.Dependency.HELD,
+    ):
+        assert due.unmet(dependent, [dep, dependent], [], follows, {"RDM-2026-0201": state}) == [
+            ("RDM-2026-0201", state)
+        ]
+
+
+def test_a_dependency_that_does_not_exist_or_is_itself_is_never_met(rdms):
+    dep, dependent = dependency_items(rdms)
+    ghost = replace(dependent, depends_on=("RDM-2026-0999", "RDM-2026-0201", "RDM-2026-0999"))
+    ran = executed(dep.rdm, dep.merge_commit)
+    assert due.unmet(ghost, [dep, ghost], [ran], follows, {}) == [
+        ("RDM-2026-0999", due.Dependency.MISSING)
+    ]
+    itself = replace(dependent, depends_on=("RDM-2026-0202",))
+    assert due.unmet(itself, [dep, itself], [], follows, {}) == [
+        ("RDM-2026-0202", due.Dependency.NOT_RUN)
+    ]
+
+
+def test_an_emergency_waits_for_the_normal_rdm_it_depends_on(rdms):
+    normal = merged(rdms["RDM-2026-0041"], 0)
+    emergency = merged(rdms["RDM-2026-0043"], 1, depends=("RDM-2026-0041",))
+    assert due.unmet(emergency, [normal, emergency], [], follows, {}) == [
+        ("RDM-2026-0041", due.Dependency.NOT_RUN)
+    ]
+    ran = executed(normal.rdm, normal.merge_commit)
+    assert due.unmet(emergency, [normal, emergency], [ran], follows, {}) == []
+
+
+def test_the_hold_is_said_in_the_teams_language():
+    from rdm import i18n
+
+    held = [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN),
+        ("RDM-2026-0203", due.Dependency.REFUSED),
+        ("RDM-2026-0204", due.Dependency.FAILED),
+        ("RDM-2026-0205", due.Dependency.ROLLED_BACK),
+        ("RDM-2026-0206", due.Dependency.DEFERRED),
+        ("RDM-2026-0207", due.Dependency.HELD),
+        ("RDM-2026-0999", due.Dependency.MISSING),
+    ]
+    with i18n.using("pt_BR"):
+        said = [due.hold_reason(dep, state) for dep, state in held]
+    assert said == [
+        "blocked: retida: depende de RDM-2026-0201 (dependsOn), que ainda não foi executada; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0203 (dependsOn), que foi recusada; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0204 (dependsOn), que falhou; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0205 (dependsOn), que foi revertida; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0206 (dependsOn), que foi adiada nesta execução; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0207 (dependsOn), que também está retida; "
+        "a próxima execução tenta de novo",
+        "blocked: retida: depende de RDM-2026-0999 (dependsOn), que não existe no branch "
+        "padrão; a próxima execução tenta de novo",
+    ]
+
+
+def test_every_outcome_of_a_run_is_a_state_for_the_rdms_that_depend_on_it():
+    from rdm.operations import rollout
+
+    # A new outcome must say whether it lets its dependents run (a KeyError at 02:00 else).
+    assert set(rollout._AS_DEPENDENCY) == set(rollout.Kind)
+    met = {kind for kind, state in rollout._AS_DEPENDENCY.items() if state is due.Dependency.MET}
+    assert met == {rollout.Kind.EXECUTED, rollout.Kind.DRY_RUN}
+    assert rollout._AS_DEPENDENCY[rollout.Kind.ROLLED_BACK] is due.Dependency.ROLLED_BACK
+    assert rollout._AS_DEPENDENCY[rollout.Kind.FAILED] is due.Dependency.FAILED
+
+
+def test_the_cluster_must_confirm_what_the_records_say_has_executed(rdms):
+    dep, dependent = dependency_items(rdms)
+    ran = executed(dep.rdm, dep.merge_commit)
+    asked: list[str] = []
+
+    def nowhere(item: Merged) -> bool:
+        asked.append(item.rdm.id)
+        return False
+
+    assert due.unmet(dependent, [dep, dependent], [ran], follows, {}, nowhere) == [
+        ("RDM-2026-0201", due.Dependency.NOT_RUN)
+    ]
+    assert due.unmet(dependent, [dep, dependent], [ran], follows, {}, lambda _: True) == []
+    # What this run did itself needs no confirmation.
+    asked.clear()
+    met = {"RDM-2026-0201": due.Dependency.MET}
+    assert due.unmet(dependent, [dep, dependent], [], follows, met, nowhere) == []
+    assert asked == []

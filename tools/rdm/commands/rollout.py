@@ -133,8 +133,8 @@ def command(
     outcome as a git note on its merge commit. A second run does nothing that
     is recorded. Needs GITHUB_TOKEN (read) and a kubeconfig; tells Slack when
     RDM_SLACK_WEBHOOK is set. Exit 0 all due work done (or nothing due), 1 an
-    RDM refused, deferred or rolled back, 3 an outside system failed or a
-    rollback did not finish.
+    RDM refused, deferred, held (its dependsOn has not executed) or rolled
+    back, 3 an outside system failed or a rollback did not finish.
     """
     shard = parse_shard(shard_text)
     start = parse_instant(at)
@@ -249,6 +249,11 @@ def _exit_code(report: rollout.Report) -> int:
     kinds = {run.kind for run in report.runs}
     if report.unrecorded or kinds & {rollout.Kind.ERROR, rollout.Kind.FAILED}:
         return EXIT_EXTERNAL
-    if kinds & {rollout.Kind.REFUSED, rollout.Kind.DEFERRED, rollout.Kind.ROLLED_BACK}:
+    if kinds & {
+        rollout.Kind.REFUSED,
+        rollout.Kind.DEFERRED,
+        rollout.Kind.HELD,
+        rollout.Kind.ROLLED_BACK,
+    }:
         return EXIT_FINDINGS
     return EXIT_OK

@@ -28,12 +28,20 @@
   holds the earlier one's change; the other way round would take it back).
   RDMs the constraints cannot order (a `dependsOn` against the merge order)
   are set apart with the reason.
+- **Dependencies met** (`unmet`): ordering alone lets an RDM run after a
+  dependency that was refused, failed, was rolled back or deferred, or is not
+  due in this run at all. An RDM runs only when every RDM in its `dependsOn`
+  has executed in its current version -- the records matched as for
+  **Done** (`progress`), on every target -- or executed earlier in the same
+  run; otherwise it is held (not applied, not failed) and the next run asks
+  again. A `dependsOn` naming no RDM of the default branch is never met.
 
 Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
+import enum
 import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +49,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from rdm.decisions import calendar
 from rdm.decisions.calendar import CalendarPolicy, Occurrence
+from rdm.decisions.gate import BLOCKED
+from rdm.i18n import N_, _
 from rdm.model.rdms import ChangeType, Rdm
 from rdm.model.records import ExecutionRecord, Outcome, TopologyOutcome
 
@@ -259,3 +269,104 @@ def order(due: Sequence[Merged]) -> tuple[list[Merged], list[tuple[Merged, str]]
         for rdm_id, deps in sorted(waiting.items())
     ]
     return ordered, stuck
+
+
+class Dependency(enum.StrEnum):
+    """Where an RDM named in `dependsOn` stands, for the RDM that names it."""
+
+    MET = "met"  # executed in its current version, on every target
+    NOT_RUN = "not-run"  # no run of its current version (or only part of one)
+    REFUSED = "refused"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled-back"
+    DEFERRED = "deferred"  # in this run: the gate said not now
+    HELD = "held"  # itself waiting for one of its own dependencies
+    MISSING = "missing"  # no RDM of that id on the default branch
+
+
+# What a record of the dependency's current version says, when it did not execute.
+_ENDED = {
+    Outcome.REFUSED: Dependency.REFUSED,
+    Outcome.FAILED: Dependency.FAILED,
+    Outcome.ROLLED_BACK: Dependency.ROLLED_BACK,
+    Outcome.HELD: Dependency.HELD,
+}
+
+
+def unmet(
+    item: Merged,
+    merged: Sequence[Merged],
+    records: Sequence[ExecutionRecord],
+    follows: Follows,
+    this_run: Mapping[str, Dependency],
+    live: Callable[[Merged], bool] | None = None,
+) -> list[tuple[str, Dependency]]:
+    """The RDMs of `item`'s `dependsOn` that do not let it run yet, each with its state;
+    empty when it may run.
+
+    `this_run`: what the RDMs already taken up by this run came to (it wins over
+    the records, which were read when the run began). Otherwise the records of
+    the dependency as it now stands (`same_run`: its current merge and window)
+    decide: met only when its change is live on every target (`Progress.executed`)
+    with an executed record among them; else the last of them says why, and none
+    means it has not run. An RDM naming itself has never run before itself.
+
+    `live`, when given, must also confirm what the records say is met: the
+    records are notes anyone who can push may write, so the rollout asks the
+    cluster whether the dependency's change is really there (`rdm gate` and a
+    dry run without a cluster take the records' word).
+    """
+    by_id = {other.rdm.id: other for other in merged}
+    found: list[tuple[str, Dependency]] = []
+    for name in dict.fromkeys(item.depends_on):
+        state = this_run.get(name)
+        if state is None:
+            dependency = by_id.get(name)
+            if dependency is None:
+                state = Dependency.MISSING
+            elif name == item.rdm.id:
+                state = Dependency.NOT_RUN
+            else:
+                state = _recorded_state(dependency, records, follows)
+                if state is Dependency.MET and live is not None and not live(dependency):
+                    state = Dependency.NOT_RUN
+        if state is not Dependency.MET:
+            found.append((name, state))
+    return found
+
+
+def _recorded_state(
+    dependency: Merged, records: Sequence[ExecutionRecord], follows: Follows
+) -> Dependency:
+    ran = sorted(
+        (r for r in records if same_run(r, dependency, follows)), key=lambda r: r.started_at
+    )
+    targets = dependency.rdm.targets
+    if any(r.outcome is Outcome.EXECUTED for r in ran) and progress(
+        dependency, ran, follows
+    ).executed(targets):
+        return Dependency.MET
+    for record in reversed(ran):
+        if record.outcome in _ENDED:
+            return _ENDED[record.outcome]
+    return Dependency.NOT_RUN
+
+
+# How the hold names the dependency's state (translated where said).
+_STATE_WORDS = {
+    Dependency.NOT_RUN: N_("has not run yet"),
+    Dependency.REFUSED: N_("was refused"),
+    Dependency.FAILED: N_("failed"),
+    Dependency.ROLLED_BACK: N_("was rolled back"),
+    Dependency.DEFERRED: N_("was deferred in this run"),
+    Dependency.HELD: N_("is held too"),
+    Dependency.MISSING: N_("does not exist on the default branch"),
+}
+
+
+def hold_reason(dependency: str, state: Dependency) -> str:
+    """The reason a held RDM gives, in the active language, `blocked: ` first like the
+    gate's (the rollout and the records tell blocking reasons by it)."""
+    return BLOCKED + _(
+        "held: it depends on {dependency} (dependsOn), which {state}; the next run tries again"
+    ).format(dependency=dependency, state=_(_STATE_WORDS[state]))

@@ -13,10 +13,11 @@ was marked ready for review, the committee's verdict) and the execution records
 (git notes). The rules, in order:
 
 1. An execution record of the RDM *as it now stands* decides: its outcome, the
-   last one that is not a refusal (a refusal followed by a run is the run). An
-   executed or rolled-back change is *reviewed* once the first committee
-   meeting after it has ended: that meeting's agenda carries the results to
-   review (`rdm agenda`).
+   last one that is not a refusal (a refusal followed by a run is the run) or a
+   hold (the rollout held it for its `dependsOn`: held while the window lasts,
+   missed after; a run that follows wins). An executed or rolled-back change is
+   *reviewed* once the first committee meeting after it has ended: that
+   meeting's agenda carries the results to review (`rdm agenda`).
 
    Which records are of the RDM as it now stands is the rollout's own rule
    (`due.of_version`): made at the commit of HEAD's first-parent line that last
@@ -71,6 +72,7 @@ class State(enum.StrEnum):
     SCHEDULED = "scheduled"
     MISSED = "missed"
     REFUSED = "refused"
+    HELD = "held"  # merged, and held by the rollout until its dependsOn has executed
     EXECUTED = "executed"
     ROLLED_BACK = "rolled-back"
     FAILED = "failed"
@@ -87,6 +89,7 @@ LABELS: dict[State, str] = {
     State.SCHEDULED: N_("scheduled"),
     State.MISSED: N_("not executed"),
     State.REFUSED: N_("refused"),
+    State.HELD: N_("held (dependsOn)"),
     State.EXECUTED: N_("executed"),
     State.ROLLED_BACK: N_("rolled back"),
     State.FAILED: N_("failed"),
@@ -179,7 +182,7 @@ class Status:
         """The run a committee meeting reviews: this version's, else an earlier
         version's (what ran is reviewed whatever version the file holds now)."""
         for record in (self.record, self.earlier):
-            if record is not None and record.outcome is not Outcome.REFUSED:
+            if record is not None and record.outcome not in (Outcome.REFUSED, Outcome.HELD):
                 return record
         return None
 
@@ -215,7 +218,8 @@ def submission(
 
 def _decisive(records: Sequence[ExecutionRecord]) -> ExecutionRecord | None:
     for record in reversed(records):
-        if record.outcome is not Outcome.REFUSED:
+        # A hold is not an end either: the next run asks again.
+        if record.outcome not in (Outcome.REFUSED, Outcome.HELD):
             return record
     return records[-1] if records else None
 
@@ -326,6 +330,9 @@ def derive(
             done = State.EXECUTED if record.outcome is Outcome.EXECUTED else State.ROLLED_BACK
             reviewed = meeting is not None and meeting.end <= now
             return status(State.REVIEWED if reviewed else done, meeting)
+        if record.outcome is Outcome.HELD:
+            over = window is not None and window.end <= now
+            return status(State.MISSED if over else State.HELD)
         return status(State.FAILED if record.outcome is Outcome.FAILED else State.REFUSED)
     merged = (pull is not None and pull.merged) or facts.git.merge_commit is not None
     if merged:

@@ -2,7 +2,7 @@
 
 The record is the end of the audit chain RDM -> PR -> approvals -> revision ->
 execution: `rdm rollout` writes one for every attempt that reached a decision
-(applied, rolled back, failed, refused), attaches it to the RDM's merge commit
+(applied, rolled back, failed, refused, held), attaches it to the RDM's merge commit
 as a git note under `refs/notes/rdm`, and `rdm history`, `rdm list` and
 `rdm report` read it back.
 
@@ -39,6 +39,9 @@ class Outcome(enum.StrEnum):
     ROLLED_BACK = "rolled-back"  # a target failed; every target is back at its snapshot
     FAILED = "failed"  # a target failed and could not be rolled back: needs a person
     REFUSED = "refused"  # the gate or the verdict re-check said no; nothing was applied
+    # An RDM of its dependsOn has not executed: nothing was applied, and unlike a
+    # refusal it is not final -- the next run asks again.
+    HELD = "held"
 
 
 class TopologyOutcome(enum.StrEnum):

@@ -19,7 +19,12 @@ on every push to the default branch). At the instant the clock gives:
    candidate without consensus is refused -- recorded, whatever status it
    carried -- and never applied.
 4. **Order** (`decisions.due.order`): priority, then merge order; `dependsOn`
-   and shared targets keep revisions moving forward.
+   and shared targets keep revisions moving forward. Ordering is not enough:
+   an RDM whose `dependsOn` has not executed in its current version -- not run
+   yet, refused, failed, rolled back, deferred or held, earlier or in this run
+   (`decisions.due.unmet`) -- is **held**: not applied, recorded as held (once
+   for the same reasons, so a run every 15 minutes does not pile records up),
+   and asked again by the next run.
 5. For each, in order, at the clock's instant: the **gate**
    (`decisions.gate`, with conflicts and capacity from `decisions.conflicts` -- the rules
    `rdm validate` applies at the pull request -- and
@@ -203,6 +208,7 @@ class Kind(enum.StrEnum):
     FAILED = "failed"  # a rollback did not finish: a person must look
     REFUSED = "refused"  # the verdict re-check said no: recorded
     DEFERRED = "deferred"  # the gate said not now: not recorded
+    HELD = "held"  # an RDM of its dependsOn has not executed: recorded, asked again
     DRY_RUN = "dry-run"
     ERROR = "error"  # an outside system failed for this RDM
 
@@ -241,7 +247,11 @@ class Report:
     @property
     def acted(self) -> bool:
         """Did this run change something or record something?"""
-        return any(r.kind not in (Kind.DEFERRED, Kind.DRY_RUN) for r in self.runs)
+        return any(
+            r.kind not in (Kind.DEFERRED, Kind.DRY_RUN)
+            and not (r.kind is Kind.HELD and r.record is None)  # a hold already recorded
+            for r in self.runs
+        )
 
 
 Event = Callable[[str, Mapping[str, Any]], None]  # (kind, fields): progress for the command
@@ -367,9 +377,15 @@ def _run(
     for item, why in stuck:
         runs.append(_deferred(item, (gate.BLOCKED + why,), by_id[item.rdm.id]))
     window_rdms = [item for item in merged if item.rdm.window is not None]
+    follows = _follows(context.facts)
     for item in ordered:
+        this_run = {r.rdm.id: _AS_DEPENDENCY[r.kind] for r in runs}
+        unmet = due.unmet(item, merged, records, follows, this_run, _live(context, records))
+        if unmet:
+            runs.append(_hold(context, item, by_id[item.rdm.id], unmet, records))
+            continue
         runs.append(_one(context, item, by_id[item.rdm.id], window_rdms, records))
-    remaining = [r.rdm.id for r in runs if r.kind in (Kind.DEFERRED, Kind.ERROR)]
+    remaining = [r.rdm.id for r in runs if r.kind in (Kind.DEFERRED, Kind.ERROR, Kind.HELD)]
     return runs, remaining
 
 
@@ -516,6 +532,12 @@ def check(
     if isinstance(decided, RdmRun):
         raise ExternalError(decided.reasons[0])
     if targets:
+        # Its dependsOn as the records stand now: a dependency due in the same run,
+        # not run yet, holds it here, where the rollout would run that one first.
+        unmet = due.unmet(item, merged, records, follows, {})
+        if unmet:
+            held = tuple(due.hold_reason(name, state) for name, state in unmet)
+            return replace(decided, allowed=False, reasons=(*held, *decided.reasons))
         return decided
     # Nothing left to apply: the records say how it ended.
     ran = [r for r in records if due.same_run(r, item, follows)]
@@ -729,6 +751,79 @@ def _refuse(
         verification.merge_commit,
         tuple(reasons),
         record=None if context.settings.dry_run else record,
+        pr=verification.committee.pr,
+    )
+
+
+def _live(context: _Context, records: Sequence[ExecutionRecord]) -> Callable[[Merged], bool] | None:
+    """With a cluster: is a dependency the records call executed really there -- every
+    target's Namespace at its merge commit or after it? A forged record (a note
+    anyone who can push may write) must not release the RDMs that depend on it.
+    Without a cluster (a dry run's preview) the records are taken at their word."""
+    if context.cluster is None:
+        return None
+
+    def live(dependency: Merged) -> bool:
+        try:
+            for org in dependency.rdm.targets:
+                known = context.baselines.get(org)
+                if known is None:
+                    known = _read_baseline(context, org, records)
+                    context.baselines[org] = known
+                revision = known.revision
+                if revision is None or not (
+                    revision == dependency.merge_commit
+                    or context.facts.is_ancestor(dependency.merge_commit, revision)
+                ):
+                    return False
+        except (ExternalError, ClusterError) as exc:
+            context.warnings.append(f"{dependency.rdm.id}: its targets could not be read: {exc}")
+            return False  # not shown to be there: the RDMs naming it wait
+        return True
+
+    return live
+
+
+# What an RDM taken up by this run is to the RDMs that name it in `dependsOn`: a
+# dry run's "would run" lets the preview go on as the real run would.
+_AS_DEPENDENCY = {
+    Kind.EXECUTED: due.Dependency.MET,
+    Kind.DRY_RUN: due.Dependency.MET,
+    Kind.ROLLED_BACK: due.Dependency.ROLLED_BACK,
+    Kind.FAILED: due.Dependency.FAILED,
+    Kind.REFUSED: due.Dependency.REFUSED,
+    Kind.DEFERRED: due.Dependency.DEFERRED,
+    Kind.HELD: due.Dependency.HELD,
+    Kind.ERROR: due.Dependency.NOT_RUN,
+}
+
+
+def _hold(
+    context: _Context,
+    item: Merged,
+    verification: Verification,
+    unmet: Sequence[tuple[str, due.Dependency]],
+    records: Sequence[ExecutionRecord],
+) -> RdmRun:
+    """Not applied, because of its `dependsOn`: recorded like a refusal (so `rdm history`
+    and `rdm list` show it), but not final -- `due.progress` ignores it. The same hold
+    of the same version is recorded once: the schedule runs every 15 minutes."""
+    reasons = tuple(due.hold_reason(name, state) for name, state in unmet)
+    context.event("held", {"rdm": item.rdm.id, "reasons": list(reasons)})
+    ran = [r for r in records if due.same_run(r, item, _follows(context.facts))]
+    last = max(ran, key=lambda r: r.started_at, default=None)
+    record: ExecutionRecord | None = None
+    repeated = last is not None and last.outcome is Outcome.HELD and last.reasons == reasons
+    if not context.settings.dry_run and not repeated:
+        record = _record(context, item, verification, Outcome.HELD, context.clock(), (), reasons)
+        _keep(context, verification.merge_commit, record)
+    return RdmRun(
+        item.rdm,
+        Kind.HELD,
+        item.priority,
+        verification.merge_commit,
+        reasons,
+        record=record,
         pr=verification.committee.pr,
     )
 
@@ -997,6 +1092,10 @@ def _count(kind: Kind, n: int) -> str:
         text = ngettext("{n} refused", "{n} refused", n)
     elif kind is Kind.DEFERRED:
         text = ngettext("{n} deferred", "{n} deferred", n)
+    elif kind is Kind.HELD:
+        text = ngettext(
+            "{n} held (a dependsOn has not executed)", "{n} held (a dependsOn has not executed)", n
+        )
     elif kind is Kind.DRY_RUN:
         text = ngettext("{n} dry run", "{n} dry runs", n)
     else:
@@ -1013,6 +1112,7 @@ _WORDS = {
     Kind.FAILED: N_("FAILED"),
     Kind.REFUSED: N_("refused"),
     Kind.DEFERRED: N_("deferred"),
+    Kind.HELD: N_("held"),
     Kind.DRY_RUN: N_("dry run"),
     Kind.ERROR: N_("not run"),
 }

@@ -60,6 +60,7 @@ _OUTCOME_WORDS = {
     Outcome.ROLLED_BACK: N_("rolled back"),
     Outcome.FAILED: N_("FAILED (a rollback did not finish: a person must look)"),
     Outcome.REFUSED: N_("refused"),
+    Outcome.HELD: N_("held: an RDM of its dependsOn had not executed"),
 }
 
 _CAPACITIES = {

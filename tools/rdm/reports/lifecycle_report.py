@@ -221,4 +221,5 @@ def _record_state(outcome: object) -> State:
         "rolled-back": State.ROLLED_BACK,
         "failed": State.FAILED,
         "refused": State.REFUSED,
+        "held": State.HELD,
     }[str(outcome)]

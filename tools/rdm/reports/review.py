@@ -101,7 +101,9 @@ def rows(
         by_rdm.setdefault(each.rdm_id, []).append(each)
     found: list[Row] = []
     for rdm_id, attempts in by_rdm.items():
-        record = decisive(attempts)
+        # A hold (dependsOn not executed yet) is no result of the change: the report
+        # counts what ran or was refused, and a held RDM waits for a later run.
+        record = decisive([a for a in attempts if a.outcome is not Outcome.HELD])
         if record is None or not start <= record.started_at < end:
             continue
         rdm = rdms.get(rdm_id)

@@ -25,6 +25,7 @@ def outcome_label(outcome: Outcome) -> str:
         Outcome.ROLLED_BACK: _("rolled back"),
         Outcome.FAILED: _("failed"),
         Outcome.REFUSED: _("refused"),
+        Outcome.HELD: _("held (dependsOn)"),
     }[outcome]
 
 

@@ -28,6 +28,7 @@ _KIND_WORDS = {
     Kind.FAILED: N_("FAILED: a rollback did not finish, a person must look"),
     Kind.REFUSED: N_("refused"),
     Kind.DEFERRED: N_("deferred"),
+    Kind.HELD: N_("held: an RDM of its dependsOn has not executed"),
     Kind.DRY_RUN: N_("would run (dry run)"),
     Kind.ERROR: N_("not run: an outside system failed"),
 }
@@ -74,6 +75,11 @@ def event_text(kind: str, fields: Mapping[str, Any]) -> str:
     if kind == "refused":
         return f"{rdm}: refused: " + "; ".join(
             str(r).removeprefix("blocked: ") for r in fields.get("reasons", [])[:1]
+        )
+    if kind == "held":
+        # The reasons say "held" themselves, in the team's language.
+        return f"{rdm}: " + "; ".join(
+            str(r).removeprefix("blocked: ") for r in fields.get("reasons", [])
         )
     if kind == "recorded":
         return f"{rdm}: recorded ({fields.get('outcome')})"
