@@ -221,7 +221,7 @@ def test_a_hold_is_counted_and_told_in_the_summary_and_the_step_summary(rdms, ex
         "blocked: retida: depende de RDM-2026-0041 (dependsOn), que foi revertida; "
         "a próxima execução tenta de novo"
     )
-    assert [line for line in markdown.splitlines() if line.endswith(said)], markdown
+    assert f"  - {said}" in markdown.splitlines(), markdown  # a sub-item, not "- - ..."
     # Held again by a later run, for the same reasons: nothing new recorded, nobody told.
     assert report([held]).acted
     assert not report([replace(held, record=None)]).acted

@@ -266,7 +266,12 @@ def markdown(report: Report, zone: tzinfo) -> str:
         )
     for run in report.runs:
         lines += ["", f"### {run.rdm.id}: {_cell(run.rdm.title)}", ""]
-        lines += [f"- {_cell(line.strip())}" for line in _run_lines(run)[1:]]
+        for line in _run_lines(run)[1:]:
+            # a reason ("  - ...") stays a sub-item of the line above it, not "- - ..."
+            item = line.strip()
+            nested = item.startswith("- ")
+            item = item.removeprefix("- ") if nested else item
+            lines.append(f"{'  ' if nested else ''}- {_cell(item)}")
     if report.warnings:
         lines += [
             "",
