@@ -51,21 +51,18 @@ import atheris  # noqa: E402  # after the path, so that rdm is importable to ins
 
 with atheris.instrument_imports(include=["rdm"]):
     from rdm.decisions import calendar
-    from rdm.edges.repository import kind_of, load_repository
+    from rdm.edges.repository import POLICY_FILES, kind_of, load_repository
     from rdm.model.documents import parse
     from rdm.model.problems import Problem
     from rdm.rendering import manifests
     from rdm.reports import calendar_report, reporting
 
-# One path per kind; the fuzzed file replaces the example's file there.
+# One path per kind; the fuzzed file replaces the example's file there. The policy
+# files come from the repository's own list, so a new kind is fuzzed the day it is added.
 TARGETS = (
     ("rdm", "rdms/2026/RDM-2026-0041.yaml"),
     ("topology", "topologies/grupo-alvorada.yaml"),
-    ("committee", "policy/committee.yaml"),
-    ("calendar", "policy/calendar.yaml"),
-    ("priorities", "policy/priorities.yaml"),
-    ("standard-changes", "policy/standard-changes.yaml"),
-    ("operations", "policy/operations.yaml"),
+    *((kind, path) for path, kind in POLICY_FILES.items()),
 )
 INSTANTS = (
     datetime(2026, 12, 3, 1, 0, tzinfo=UTC),
