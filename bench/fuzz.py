@@ -52,6 +52,7 @@ import atheris  # noqa: E402  # after the path, so that rdm is importable to ins
 with atheris.instrument_imports(include=["rdm"]):
     from rdm.decisions import calendar
     from rdm.edges.repository import POLICY_FILES, kind_of, load_repository
+    from rdm.edges.sources import Refused
     from rdm.model.documents import parse
     from rdm.model.problems import Problem
     from rdm.rendering import manifests
@@ -82,6 +83,9 @@ class MemorySource:
 
     def files(self) -> Iterator[str]:
         yield from sorted(self.contents)
+
+    def refused(self) -> list[Refused]:
+        return []  # nothing in memory is a link, a FIFO or a device
 
     def read(self, relative: str) -> bytes:
         return self.contents[relative]
