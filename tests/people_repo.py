@@ -217,3 +217,13 @@ def record_0043(sha: str) -> ExecutionRecord:
             ),
         ),
     )
+
+
+def build_with_0041_moved(root: Path, committed: str, merged: str) -> dict[str, str]:
+    """The people history, then PR #15 moves RDM-0041 (run on 12-03) to the window of
+    12-17, committed and merged at the instants given: a new version, approved, not run."""
+    merges = build(root)
+    merges["edit"] = merge_edit(
+        root, "RDM-2026-0041", "window: 2026-12-03", "window: 2026-12-17", 15, committed, merged
+    )
+    return merges

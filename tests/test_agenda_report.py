@@ -172,17 +172,9 @@ def test_markdown_cells_cannot_carry_markup() -> None:
 def _changed_after_its_run(root: Path) -> dict[str, str]:
     """The people history, then PR #15 (merged 12-08 11:00, before the meeting) moves
     RDM-0041, which ran on 12-03, to the window of 12-17: a new version, not run."""
-    merges = people_repo.build(root)
-    merges["edit"] = people_repo.merge_edit(
-        root,
-        "RDM-2026-0041",
-        "window: 2026-12-03",
-        "window: 2026-12-17",
-        15,
-        "2026-12-08T10:30:00-03:00",
-        "2026-12-08T11:00:00-03:00",
+    return people_repo.build_with_0041_moved(
+        root, "2026-12-08T10:30:00-03:00", "2026-12-08T11:00:00-03:00"
     )
-    return merges
 
 
 def test_a_run_is_reviewed_though_a_later_merge_changed_the_rdm(

@@ -179,17 +179,7 @@ def _listed(run_rdm: Run, repo: Path, at: str) -> dict[str, dict[str, object]]:
 def _moved_0041(root: Path) -> dict[str, str]:
     """The people history, then PR #15 moves RDM-0041 (run on 12-03) to the window
     of 12-17: the committee approved a new version, which has not run."""
-    merges = people_repo.build(root)
-    merges["edit"] = people_repo.merge_edit(
-        root,
-        "RDM-2026-0041",
-        "window: 2026-12-03",
-        "window: 2026-12-17",
-        15,
-        EDIT_COMMITTED,
-        EDIT_MERGED,
-    )
-    return merges
+    return people_repo.build_with_0041_moved(root, EDIT_COMMITTED, EDIT_MERGED)
 
 
 @pytest.fixture(scope="module")
